@@ -1,0 +1,1 @@
+"""Command-line entry points (absl) and ml_collections configs, one config per paper figure."""

@@ -1,0 +1,44 @@
+"""Runs one experiment config into a workdir.
+
+    python -m experiments.run --config=experiments/configs/lsa_isotropic.py --workdir=runs/iso --config.n=40
+
+Writes config.json, metrics.jsonl, summary.json, params.npz and figures/ into --workdir. A finished run is not
+redone. Bad input prints one line on stderr, exits with status 2 and writes nothing.
+"""
+
+from __future__ import annotations
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from experiments import cli as cli_lib
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file (experiments/configs/*.py).",
+                                          lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory for the run's artefacts.")
+
+
+def main(argv):
+  if len(argv) > 1:
+    cli_lib.fail(f"unexpected arguments: {' '.join(argv[1:])}")
+  if _CONFIG.value is None:
+    cli_lib.fail("--config is required (e.g. --config=experiments/configs/lsa_isotropic.py)")
+  if not _WORKDIR.value:
+    cli_lib.fail("--workdir is required (a directory for the run's artefacts)")
+  logging.set_verbosity(logging.WARNING)
+  from icljax import pipelines, validation  # pylint: disable=import-outside-toplevel
+  try:
+    summary = pipelines.run(_CONFIG.value, _WORKDIR.value)
+  except validation.ConfigError as e:
+    cli_lib.fail(str(e))
+  return 0 if summary["all_passed"] else 1
+
+
+def cli():
+  import jax  # pylint: disable=import-outside-toplevel
+  jax.config.parse_flags_with_absl()
+  app.run(main, flags_parser=cli_lib.parse_flags)
+
+
+if __name__ == "__main__":
+  cli()

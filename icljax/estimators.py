@@ -1,0 +1,75 @@
+"""Population-loss estimators: Monte Carlo over fresh prompts or over a fixed sample.
+
+Every estimator is built from a per-batch loss ``loss_fn(params, batch) -> scalar`` and a sampler
+``sampler(key, batch_size) -> batch``; the objectives returned are pure functions ``(params, key) -> scalar`` that
+jit, vmap (over parameters and keys) and differentiate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+Batch = Any
+LossFn = Callable[[Any, Batch], jax.Array]
+Sampler = Callable[[jax.Array, int], Batch]
+
+
+def squared_error(predict: Callable[[Any, Batch], jax.Array], target_key: str = "y_query") -> LossFn:
+  """Mean squared error (no factor 1/2) of ``predict(params, batch)`` against ``batch[target_key]``."""
+
+  def loss(params, batch):
+    return jnp.mean((predict(params, batch) - batch[target_key]) ** 2)
+
+  return loss
+
+
+def fresh(loss_fn: LossFn, sampler: Sampler, batch_size: int) -> Callable[[Any, jax.Array], jax.Array]:
+  """Unbiased estimate of the population loss on ``batch_size`` fresh prompts drawn from ``key``."""
+
+  def objective(params, key):
+    return loss_fn(params, sampler(key, batch_size))
+
+  return objective
+
+
+def fixed(loss_fn: LossFn, batch: Batch) -> Callable[[Any, jax.Array], jax.Array]:
+  """Empirical loss on one fixed sample of prompts (the key is ignored)."""
+
+  def objective(params, key):
+    del key
+    return loss_fn(params, batch)
+
+  return objective
+
+
+def monte_carlo(stat_fn: Callable[[Batch], jax.Array], sampler: Sampler, key: jax.Array, num_prompts: int,
+                chunk: int = 10_000) -> tuple[jax.Array, jax.Array]:
+  """Mean and standard error of a per-prompt statistic over at least ``num_prompts`` fresh prompts.
+
+  Prompts are drawn in chunks inside ``jax.lax.map`` so memory stays bounded whatever ``num_prompts`` is.
+
+  Args:
+    stat_fn: maps a batch to per-prompt values of shape (B, ...).
+    sampler: the prompt sampler.
+    key: PRNG key.
+    num_prompts: number of prompts (rounded up to a multiple of ``chunk``).
+    chunk: prompts per chunk.
+
+  Returns:
+    ``(mean, standard_error)``, each of the trailing shape of ``stat_fn``'s output.
+  """
+  chunk = min(chunk, num_prompts)
+  num_chunks = -(-num_prompts // chunk)
+
+  def one(k):
+    s = stat_fn(sampler(k, chunk))
+    return s.mean(0), (s**2).mean(0)
+
+  mean, sq = jax.lax.map(one, jax.random.split(key, num_chunks))
+  m = mean.mean(0)
+  var = jnp.maximum(sq.mean(0) - m**2, 0.0)
+  return m, jnp.sqrt(var / (num_chunks * chunk))

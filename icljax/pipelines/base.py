@@ -1,0 +1,156 @@
+"""The shared run driver: validate, prepare the workdir, train, compare with theory, write artefacts.
+
+An experiment supplies four functions (see :class:`Experiment`); the driver owns everything else, so that
+every result gets the same workdir layout, metrics, progress lines, summary and figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import jax
+import ml_collections
+import numpy as np
+import optax
+
+from icljax import report, runs, train, validation
+
+
+@dataclasses.dataclass
+class Plan:
+  """What to train: an objective over ``(params, key)``, initial params and an optimiser."""
+
+  objective: Callable[[Any, jax.Array], jax.Array]
+  params: Any
+  optimizer: optax.GradientTransformation
+  steps: int
+  data_key: jax.Array
+  log_every: int = 100
+  track: Callable[[Any], Mapping[str, float]] | None = None   # extra metrics at every logged step
+  context: dict[str, Any] = dataclasses.field(default_factory=dict)  # anything evaluate() needs again
+
+
+@dataclasses.dataclass
+class Outcome:
+  """What a trained run is measured as."""
+
+  claim: str
+  comparisons: list[report.Comparison]
+  scalars: dict[str, Any]
+  arrays: dict[str, np.ndarray]
+  notes: list[str] = dataclasses.field(default_factory=list)
+
+
+class Experiment(Protocol):
+  title: str
+
+  def validate(self, config: ml_collections.ConfigDict) -> None: ...
+
+  def plan(self, config: ml_collections.ConfigDict) -> Plan: ...
+
+  def evaluate(self, config: ml_collections.ConfigDict, plan: Plan, params: Any) -> Outcome: ...
+
+  def figures(self, workdir: Path, config: Mapping[str, Any], metrics: Sequence[Mapping[str, Any]],
+              summary: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> list[str]: ...
+
+
+EXPERIMENTS = {"lsa": "icljax.pipelines.lsa"}
+
+
+def get_experiment(name: str) -> Experiment:
+  """The experiment module registered under ``name`` (each module is an :class:`Experiment`)."""
+  validation.choice("config.experiment", name, EXPERIMENTS)
+  return importlib.import_module(EXPERIMENTS[name])
+
+
+def validate(config: ml_collections.ConfigDict) -> Experiment:
+  """Validates a config fully (before anything is written) and returns its experiment."""
+  if "experiment" not in config:
+    raise validation.ConfigError("config.experiment", None, "one of " + ", ".join(map(repr, EXPERIMENTS)))
+  experiment = get_experiment(config.experiment)
+  experiment.validate(config)
+  return experiment
+
+
+def run(config: ml_collections.ConfigDict, workdir: str | Path, *,
+        printer: Callable[[str], None] = print) -> dict[str, Any]:
+  """Runs one experiment config into ``workdir`` and returns its summary.
+
+  Bad input raises :class:`icljax.validation.ConfigError` before anything is written. A finished run (same
+  config, summary present) is not redone.
+  """
+  experiment = validate(config)
+  cfg = config.to_dict()
+  workdir = Path(workdir)
+  status = runs.check_workdir(workdir, cfg)
+  label = cfg.get("name", cfg["experiment"])
+  if status == "finished":
+    printer(f"[{label}] finished run found in {workdir}; not redone")
+    return runs.read_json(workdir / runs.SUMMARY)
+  t0 = time.perf_counter()
+  plan = experiment.plan(config)
+  workdir.mkdir(parents=True, exist_ok=True)
+  runs.atomic_write_json(workdir / runs.CONFIG, cfg)
+
+  rows: list[dict[str, Any]] = []
+
+  def on_log(state: train.TrainState, losses: np.ndarray) -> None:
+    row = {"step": int(state.step), "loss": float(np.mean(losses)), "loss_last": float(losses[-1])}
+    if plan.track is not None:
+      row.update({k: float(v) for k, v in plan.track(state.params).items()})
+    rows.append(row)
+    runs.write_metrics(workdir / runs.METRICS, rows)
+
+  progress = train.Progress(label, plan.steps, printer=printer)
+  state, _ = train.fit(plan.objective, plan.params, plan.optimizer, steps=plan.steps, data_key=plan.data_key,
+                       log_every=plan.log_every, on_log=on_log, progress=progress)
+  train_s = time.perf_counter() - t0
+  outcome = experiment.evaluate(config, plan, state.params)
+  runs.atomic_savez(workdir / runs.PARAMS, outcome.arrays)
+  summary = {
+      "experiment": cfg["experiment"], "name": label, "title": experiment.title, "claim": outcome.claim,
+      "comparisons": [c.to_dict() for c in outcome.comparisons],
+      "all_passed": all(c.passed for c in outcome.comparisons),
+      "scalars": outcome.scalars, "notes": outcome.notes,
+      "train_seconds": train_s, "total_seconds": time.perf_counter() - t0,
+  }
+  summary["figures"] = [str(Path(p).relative_to(workdir)) for p in
+                        experiment.figures(workdir, cfg, rows, summary, outcome.arrays)]
+  runs.atomic_write_json(workdir / runs.SUMMARY, summary)  # last: its presence marks the run finished
+  passed = sum(c.passed for c in outcome.comparisons)
+  printer(f"[{label}] done in {summary['total_seconds']:.0f}s: {passed}/{len(outcome.comparisons)} "
+          f"trained-vs-theory checks pass; summary in {workdir / runs.SUMMARY}")
+  return runs.to_jsonable(summary)
+
+
+def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+  """Adam (or SGD) with a constant, cosine or warmup-cosine learning-rate schedule from config fields
+  ``optimizer``, ``learning_rate``, ``schedule``, ``warmup_steps``, ``final_lr_fraction``, ``steps``."""
+  lr, steps = config.learning_rate, config.steps
+  if config.schedule == "constant":
+    schedule = optax.constant_schedule(lr)
+  else:
+    warmup = min(config.warmup_steps, max(steps - 1, 0))
+    schedule = optax.warmup_cosine_decay_schedule(0.0 if warmup else lr, lr, warmup, max(steps, warmup + 1),
+                                                  end_value=lr * config.final_lr_fraction)
+  if config.optimizer == "adam":
+    return optax.adam(schedule)
+  return optax.sgd(schedule)
+
+
+def validate_optimizer(config: ml_collections.ConfigDict) -> None:
+  """Range checks of the optimiser fields shared by every experiment."""
+  validation.integer("config.steps", config.steps, low=1)
+  validation.integer("config.batch_size", config.batch_size, low=1)
+  validation.integer("config.seed", config.seed, low=0)
+  validation.integer("config.log_every", config.log_every, low=1)
+  validation.choice("config.optimizer", config.optimizer, ("adam", "sgd"))
+  validation.real("config.learning_rate", config.learning_rate, low=0.0, low_open=True)
+  validation.choice("config.schedule", config.schedule, ("constant", "cosine"))
+  validation.integer("config.warmup_steps", config.warmup_steps, low=0)
+  validation.real("config.final_lr_fraction", config.final_lr_fraction, low=0.0, high=1.0)

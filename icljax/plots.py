@@ -1,0 +1,71 @@
+"""Matplotlib figures, always drawn from artefacts (metrics rows, saved arrays) and written atomically."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from icljax import runs
+
+
+def _pyplot():
+  import matplotlib  # pylint: disable=import-outside-toplevel
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+  return plt
+
+
+def _save(fig, path: str | os.PathLike) -> str:
+  buf = io.BytesIO()
+  fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+  _pyplot().close(fig)
+  runs.atomic_write_bytes(path, buf.getvalue())
+  return str(path)
+
+
+def curves(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], keys: Sequence[str], *,
+           x: str = "step", references: Mapping[str, float] | None = None, title: str = "",
+           ylabel: str = "", logx: bool = False, logy: bool = False) -> str:
+  """Line plot of ``rows[key]`` against ``rows[x]`` for each key, with horizontal reference lines."""
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(6, 4))
+  xs = np.array([r[x] for r in rows], dtype=float)
+  for key in keys:
+    ys = np.array([r.get(key, np.nan) for r in rows], dtype=float)
+    ax.plot(xs, ys, label=key)
+  for label, value in (references or {}).items():
+    ax.axhline(value, ls="--", lw=1, color="k" if len(references) == 1 else None, label=label)
+  if logx:
+    ax.set_xscale("log")
+  if logy:
+    ax.set_yscale("log")
+  ax.set_xlabel(x)
+  ax.set_ylabel(ylabel)
+  ax.set_title(title)
+  ax.legend(fontsize=8)
+  ax.grid(alpha=0.3)
+  return _save(fig, path)
+
+
+def matrices(path: str | os.PathLike, panels: Mapping[str, np.ndarray], title: str = "") -> str:
+  """Heat maps of matrices side by side, sharing one symmetric colour scale, values printed in small cells."""
+  plt = _pyplot()
+  panels = {k: np.asarray(v, float) for k, v in panels.items()}
+  vmax = max(float(np.max(np.abs(v))) for v in panels.values()) or 1.0
+  fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+  for ax, (name, mat) in zip(axes[0], panels.items()):
+    im = ax.imshow(mat, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    ax.set_title(name, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if mat.shape[0] <= 8:
+      for (i, j), v in np.ndenumerate(mat):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
+  fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
+  if title:
+    fig.suptitle(title)
+  return _save(fig, path)

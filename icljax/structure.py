@@ -1,0 +1,132 @@
+"""Extractors of the structures the papers predict, metrics against theory, and chex assertions.
+
+LSA (Mahankali et al.): with ``u = W_V^T h = [u_x; u_y]`` and ``M = W_K^T W_Q = [[M_11, m_12], [m_21^T, m_22]]``,
+the prediction splits (digest 2.3) into a part odd in the labels, ``x_{n+1}^T B g`` with
+
+    B = c (u_y M_11^T + m_21 u_x^T),   g = (1/n) X^T y,
+
+and parts even in the labels, which vanish at the optimum iff ``u_x = 0`` and ``m_21 = 0`` (for d >= 2).
+``c = n * norm_factor`` converts other normalisation conventions to the 1/n one, so ``B`` is always comparable
+with ``eta * Gamma`` of ``icljax.theory.regression``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax.models import lsa
+
+
+def lsa_blocks(params: dict[str, jax.Array], n: int, normalization: str = "mean") -> dict[str, np.ndarray]:
+  """Blocks ``u_x, u_y, M_11, m_21`` and the odd-part matrix ``B`` from full or reduced LSA parameters.
+
+  Args:
+    params: full (``W_K, W_Q, W_V, h``) or reduced (``w, M``) parameters.
+    n: context length (needed to convert the normalisation convention).
+    normalization: convention the parameters were trained under.
+
+  Returns:
+    float64 numpy arrays ``u_x (d,)``, ``u_y ()``, ``M_11 (d, d)``, ``m_21 (d,)``, ``B (d, d)``.
+  """
+  reduced = params if "M" in params else lsa.reduce(params)
+  u = np.asarray(reduced["w"], np.float64)
+  m = np.asarray(reduced["M"], np.float64)
+  d = u.shape[0] - 1
+  u_x, u_y, m_11, m_21 = u[:d], u[d], m[:d, :d], m[d, :d]
+  c = n * lsa.norm_factor(n, normalization)
+  b = c * (u_y * m_11.T + np.outer(m_21, u_x))
+  return {"u_x": u_x, "u_y": np.float64(u_y), "M_11": m_11, "m_21": m_21, "B": b}
+
+
+def leakage(blocks: dict[str, np.ndarray]) -> dict[str, float]:
+  """Scale-free sizes of the label-even terms: ``|u_x|/|u_y|`` and ``|m_21|/|M_11|_F``.
+
+  Both are invariant under the gauge ``(u, M) -> (c u, M / c)``; both are 0 at the optimum when d >= 2.
+  """
+  return {"u_x": float(np.linalg.norm(blocks["u_x"]) / max(abs(blocks["u_y"]), 1e-30)),
+          "m_21": float(np.linalg.norm(blocks["m_21"]) / max(np.linalg.norm(blocks["M_11"]), 1e-30))}
+
+
+def relative_error(a: np.ndarray, target: np.ndarray) -> float:
+  """Relative Frobenius error ``|a - target|_F / |target|_F``."""
+  a, target = np.asarray(a, np.float64), np.asarray(target, np.float64)
+  return float(np.linalg.norm(a - target) / np.linalg.norm(target))
+
+
+def dist_to_identity(a: np.ndarray) -> float:
+  """Ahn et al.'s ``Dist(A, I) = min_c |A - c I|_F / |A|_F``; the minimiser is ``c = tr(A)/d``."""
+  a = np.asarray(a, np.float64)
+  d = a.shape[0]
+  return float(np.linalg.norm(a - np.trace(a) / d * np.eye(d)) / np.linalg.norm(a))
+
+
+def whiten(b: np.ndarray, cov: np.ndarray) -> np.ndarray:
+  """``Sigma^{1/2} B Sigma^{1/2}``: equals ``eta* I`` at the optimum for the N(0, Sigma^{-1}) prior."""
+  evals, evecs = np.linalg.eigh(np.asarray(cov, np.float64))
+  root = (evecs * np.sqrt(evals)) @ evecs.T
+  return root @ np.asarray(b, np.float64) @ root
+
+
+def prediction_rel_rms(pred: jax.Array, reference: jax.Array) -> float:
+  """``sqrt(mean((pred - ref)^2) / mean(ref^2))``."""
+  pred, reference = np.asarray(pred, np.float64), np.asarray(reference, np.float64)
+  return float(np.sqrt(np.mean((pred - reference) ** 2) / np.mean(reference**2)))
+
+
+def sensitivity_cosine(predict_a: Callable[[dict[str, jax.Array]], jax.Array],
+                       predict_b: Callable[[dict[str, jax.Array]], jax.Array],
+                       prompts: dict[str, jax.Array]) -> float:
+  """Mean cosine between ``d y_hat / d x_{n+1}`` of two predictors (von Oswald et al.'s "model cos").
+
+  Each prediction depends only on its own prompt's query, so the gradient of the batch sum with respect to
+  ``x_query`` holds every prompt's own sensitivity.
+  """
+  def grads(predict):
+    fn = lambda xq: jnp.sum(predict({**prompts, "x_query": xq}))
+    return jax.grad(fn)(prompts["x_query"])
+
+  ga, gb = grads(predict_a), grads(predict_b)
+  cos = jnp.sum(ga * gb, -1) / (jnp.linalg.norm(ga, axis=-1) * jnp.linalg.norm(gb, axis=-1) + 1e-30)
+  return float(jnp.mean(cos))
+
+
+def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, *, n: int,
+                         normalization: str = "mean", rtol: float = 0.03, leak_tol: float = 0.02) -> str:
+  """Asserts that trained LSA parameters implement one step of (preconditioned) GD.
+
+  Checks: parameters finite and of the documented shapes; ``|B - target|_F / |target|_F <= rtol``; for d >= 2 the
+  leakage ``|u_x|/|u_y|`` and ``|m_21|/|M_11|_F`` are at most ``leak_tol``. For d = 1 a second branch of global
+  minimisers exists (``u_y = 0``, ``M_11 = 0``, ``u_x m_21 = eta*``, digest 4.1) with the same predictions, so only
+  ``B`` is checked and the returned note says so.
+
+  Returns:
+    A note for the run summary ("" when every check applies).
+
+  Raises:
+    AssertionError: naming the failed check, the measured value and the tolerance.
+  """
+  chex.assert_tree_all_finite(params)
+  blocks = lsa_blocks(params, n, normalization)
+  d = blocks["B"].shape[0]
+  chex.assert_shape(target_b, (d, d))
+  err = relative_error(blocks["B"], target_b)
+  if not err <= rtol:
+    raise AssertionError(f"B is not the predicted one-step-GD matrix: relative error {err:.4g} > {rtol:g}")
+  if d == 1:
+    return ("d = 1: leakage not checked, since u_y = 0, M_11 = 0, u_x m_21 = eta* is a second optimum branch "
+            "with the same prediction function")
+  for name, value in leakage(blocks).items():
+    if not value <= leak_tol:
+      raise AssertionError(f"label-even leakage {name} = {value:.4g} > {leak_tol:g}: the model is not pure GD")
+  return ""
+
+
+def assert_tree_structure_equal(tree: Any, reference: Any) -> None:
+  """chex check that two parameter pytrees have the same structure, shapes and dtypes."""
+  chex.assert_trees_all_equal_shapes_and_dtypes(tree, reference)

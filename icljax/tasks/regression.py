@@ -1,0 +1,151 @@
+"""In-context linear (and nonlinear) regression prompts.
+
+A prompt holds ``n`` labelled examples ``(x_i, y_i)`` and a query ``(x_{n+1}, y_{n+1})``; the query label is
+noisy too, so every optimal loss contains ``+sigma^2``.
+
+* covariates ``x ~ N(0, Sigma)``, ``Sigma = U diag(spectrum) U^T`` with ``U`` Haar-random (``rotation='random'``)
+  or the identity (``rotation='none'``);
+* linear targets ``y = w*^T x + eps`` with task prior ``w* ~ N(0, I)`` (``prior='identity'``) or
+  ``w* ~ N(0, Sigma^{-1})`` (``prior='inv_cov'``, Mahankali et al. Thm 2);
+* nonlinear targets ``y = f(x) + eps`` with a random one-hidden-layer network
+  ``f(x) = sum_j a_j phi(u_j^T x)``, ``u_j ~ N(0, I_d)``, ``a_j ~ N(0, 1/m)`` (Mahankali et al. Thm 3; the family
+  is rotation invariant and symmetric under ``f -> -f``, Assumption 1 as read in the digest, section 1.3).
+
+Reference: Mahankali, Hashimoto, Ma (2023), section 1 of the digest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax import validation
+from icljax._pytree import pytree_dataclass, static_field
+
+PRIORS = ("identity", "inv_cov")
+TARGETS = ("linear", "relu", "tanh")
+ROTATIONS = ("none", "random")
+_ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh}
+
+
+@pytree_dataclass
+class RegressionSpec:
+  """Distribution of regression prompts.
+
+  Array fields (``sigma``, ``cov`` and its square roots) are pytree leaves, so a stack of specs that differ in
+  them can be vmapped; the shape-fixing fields are static.
+  """
+
+  sigma: jax.Array            # label-noise standard deviation, scalar
+  cov: jax.Array              # (d, d) covariance Sigma of x
+  sqrt_cov: jax.Array         # (d, d) symmetric Sigma^{1/2}
+  inv_sqrt_cov: jax.Array     # (d, d) symmetric Sigma^{-1/2}
+  d: int = static_field()
+  n: int = static_field()
+  prior: str = static_field(default="identity")
+  target: str = static_field(default="linear")
+  width: int = static_field(default=64)
+
+  @property
+  def isotropic(self) -> bool:
+    return bool(np.allclose(np.asarray(self.cov), np.eye(self.d)))
+
+
+def haar_rotation(d: int, seed: int) -> np.ndarray:
+  """A Haar-distributed orthogonal d x d matrix (QR of a Gaussian matrix with the sign fix of Mezzadri 2007)."""
+  rng = np.random.default_rng(seed)
+  q, r = np.linalg.qr(rng.standard_normal((d, d)))
+  return q * np.sign(np.diag(r))[None, :]
+
+
+def covariance(d: int, spectrum: Any = None, rotation: str = "none", rotation_seed: int = 1) -> np.ndarray:
+  """Builds ``Sigma = U diag(spectrum) U^T`` in float64 (identity if ``spectrum`` is None).
+
+  Args:
+    d: dimension.
+    spectrum: ``d`` positive eigenvalues, or None for ``I_d``.
+    rotation: ``'none'`` (``U = I``, so ``Sigma = diag(spectrum)``) or ``'random'`` (Haar ``U``).
+    rotation_seed: numpy seed of the Haar rotation, so that Sigma is a pure function of the config.
+
+  Returns:
+    The (d, d) covariance matrix.
+  """
+  validation.integer("d", d, low=1)
+  validation.choice("rotation", rotation, ROTATIONS)
+  eig = np.ones(d) if spectrum is None else np.asarray(validation.positive_vector("spectrum", spectrum, length=d))
+  u = haar_rotation(d, rotation_seed) if rotation == "random" else np.eye(d)
+  return (u * eig[None, :]) @ u.T
+
+
+def make_spec(d: int, n: int, sigma: float = 0.0, *, spectrum: Any = None, rotation: str = "none",
+              rotation_seed: int = 1, prior: str = "identity", target: str = "linear",
+              width: int = 64) -> RegressionSpec:
+  """Validates the arguments and returns a :class:`RegressionSpec`.
+
+  Args:
+    d: covariate dimension, >= 1.
+    n: number of labelled examples in a prompt, >= 1.
+    sigma: label-noise standard deviation, >= 0.
+    spectrum: eigenvalues of Sigma (d positive numbers), or None for the identity.
+    rotation: ``'none'`` or ``'random'``; see :func:`covariance`.
+    rotation_seed: seed of the random rotation.
+    prior: ``'identity'`` (w* ~ N(0, I)) or ``'inv_cov'`` (w* ~ N(0, Sigma^{-1})); linear targets only.
+    target: ``'linear'``, ``'relu'`` or ``'tanh'`` (random one-hidden-layer network of the given width).
+    width: hidden width m of the random network, >= 1.
+
+  Returns:
+    The spec.
+  """
+  d = validation.integer("d", d, low=1)
+  n = validation.integer("n", n, low=1)
+  sigma = validation.real("sigma", sigma, low=0.0)
+  validation.choice("prior", prior, PRIORS)
+  validation.choice("target", target, TARGETS)
+  width = validation.integer("width", width, low=1)
+  if target != "linear" and prior != "identity":
+    raise validation.ConfigError("prior", prior, "'identity' when target is nonlinear (the prior is on w*)")
+  cov = covariance(d, spectrum, rotation, rotation_seed)
+  evals, evecs = np.linalg.eigh(cov)
+  sqrt_cov = (evecs * np.sqrt(evals)) @ evecs.T
+  inv_sqrt_cov = (evecs / np.sqrt(evals)) @ evecs.T
+  f32 = lambda a: jnp.asarray(a, dtype=jnp.float32)
+  return RegressionSpec(sigma=f32(sigma), cov=f32(cov), sqrt_cov=f32(sqrt_cov), inv_sqrt_cov=f32(inv_sqrt_cov),
+                        d=d, n=n, prior=prior, target=target, width=width)
+
+
+def sample(key: jax.Array, spec: RegressionSpec, batch_size: int) -> dict[str, jax.Array]:
+  """Draws a batch of independent prompts.
+
+  Args:
+    key: a JAX PRNG key; the batch is a pure function of (key, spec, batch_size).
+    spec: the prompt distribution.
+    batch_size: number of prompts B.
+
+  Returns:
+    ``{'x': (B, n, d), 'y': (B, n), 'x_query': (B, d), 'y_query': (B,)}``.
+  """
+  d, n = spec.d, spec.n
+  k_x, k_task, k_noise = jax.random.split(key, 3)
+  z = jax.random.normal(k_x, (batch_size, n + 1, d))
+  x = z @ spec.sqrt_cov  # sqrt_cov is symmetric, so rows are N(0, Sigma)
+  f = _targets(k_task, spec, x, batch_size)
+  y = f + spec.sigma * jax.random.normal(k_noise, (batch_size, n + 1))
+  return {"x": x[:, :n], "y": y[:, :n], "x_query": x[:, n], "y_query": y[:, n]}
+
+
+def _targets(key: jax.Array, spec: RegressionSpec, x: jax.Array, batch_size: int) -> jax.Array:
+  """Noise-free targets f(x) for every token of every prompt, with one random f per prompt."""
+  d = spec.d
+  if spec.target == "linear":
+    u = jax.random.normal(key, (batch_size, d))
+    w = u @ spec.inv_sqrt_cov if spec.prior == "inv_cov" else u
+    return jnp.einsum("btd,bd->bt", x, w)
+  m = spec.width
+  k_u, k_a = jax.random.split(key)
+  u = jax.random.normal(k_u, (batch_size, m, d))
+  a = jax.random.normal(k_a, (batch_size, m)) / jnp.sqrt(m)
+  hidden = _ACTIVATIONS[spec.target](jnp.einsum("btd,bmd->btm", x, u))
+  return jnp.einsum("btm,bm->bt", hidden, a)

@@ -1,0 +1,5 @@
+"""Closed forms and reference predictors, one module per paper."""
+
+from icljax.theory import regression
+
+__all__ = ["regression"]

@@ -1,0 +1,232 @@
+"""Theory of one-layer LSA on in-context regression: one step of (preconditioned) GD.
+
+Convention: unless a name says otherwise, step sizes are for the 1/n-normalised empirical risk
+``L_hat(w) = (1/2n) sum_i (w^T x_i - y_i)^2``, so one step from 0 predicts
+``y_hat = (eta/n) sum_i y_i x_i^T Gamma x_{n+1} = x_{n+1}^T (eta Gamma) g`` with ``g = (1/n) X^T y``.
+The *odd-part matrix* ``B`` of an LSA (see ``icljax.structure``) is compared with ``eta * Gamma``.
+Losses are mean squared errors without the factor 1/2, on a query whose label is noisy.
+
+Reference: Mahankali, Hashimoto, Ma (2023), Theorems 1-3 as derived in the digest, sections 3-4 and 7.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax import estimators, validation
+from icljax.tasks import regression as task
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Closed forms
+# ---------------------------------------------------------------------------------------------------------------
+
+def eta_star(n: int, d: int, sigma: float, convention: str = "mean") -> float:
+  """Optimal one-step GD step size ``n/(n+d+1+sigma^2)`` (``1/(n+d+1+sigma^2)`` for the sum loss).
+
+  Reference: Mahankali et al. Thm 1 (and Thm 2, where the same scalar multiplies Sigma^{-1}); digest 4.1.
+  """
+  validation.choice("convention", convention, ("mean", "sum"))
+  denom = n + d + 1 + sigma**2
+  return n / denom if convention == "mean" else 1.0 / denom
+
+
+def optimal_loss(n: int, d: int, sigma: float) -> float:
+  """Minimum population MSE ``L* = d + sigma^2 - d n/(n+d+1+sigma^2)`` (isotropic, or Sigma with inv_cov prior).
+
+  Reference: Mahankali et al. Thm 1/Thm 2; digest 4.1, 4.2.
+  """
+  return d + sigma**2 - d * eta_star(n, d, sigma)
+
+
+def loss_at_B(b: np.ndarray, n: int, sigma: float, cov: np.ndarray | None = None) -> float:
+  """Population MSE of the predictor ``x^T B g`` (odd part only) for the N(0, Sigma^{-1}) prior.
+
+  ``L(B) = L* + ((n+d+1+sigma^2)/n) |Sigma^{1/2} B Sigma^{1/2} - eta* I|_F^2``.
+
+  Reference: Mahankali et al. Lemma 2 / Eq. (13) as reconstructed in the digest, section 3.3.
+  """
+  b = np.asarray(b, dtype=np.float64)
+  d = b.shape[0]
+  root = np.eye(d) if cov is None else _sym_sqrt(np.asarray(cov, np.float64))
+  c = (n + d + 1 + sigma**2) / n
+  gap = root @ b @ root - eta_star(n, d, sigma) * np.eye(d)
+  return optimal_loss(n, d, sigma) + c * float(np.sum(gap**2))
+
+
+def preconditioner_inv_cov(cov: np.ndarray) -> np.ndarray:
+  """Preconditioner ``Sigma^{-1}`` of the optimum for ``w* ~ N(0, Sigma^{-1})``; the optimum is
+  ``B = eta* Sigma^{-1}``.
+
+  Reference: Mahankali et al. Thm 2; digest 4.2.
+  """
+  return np.linalg.inv(np.asarray(cov, np.float64))
+
+
+def gamma_star(cov: np.ndarray, n: int, sigma: float) -> np.ndarray:
+  """Optimal ``B`` for ``w* ~ N(0, I)`` and ``x ~ N(0, Sigma)``:
+  ``Gamma* = [((n+1)/n) Sigma + ((tr Sigma + sigma^2)/n) I]^{-1}``.
+
+  Derivation: ``L(B) = tr(Sigma B K B^T) - 2 tr(Sigma B Sigma) + tr Sigma + sigma^2`` with
+  ``K = E[g g^T] = E[S^2] + sigma^2 Sigma/n = ((n+1)/n) Sigma^2 + ((tr Sigma + sigma^2)/n) Sigma`` (Wishart
+  moments); the stationarity condition ``Sigma B K = Sigma^2`` gives ``B = Sigma K^{-1} = Gamma*``.
+
+  Reference: Ahn et al. (2023) Thm 1, Zhang-Frei-Bartlett (2023); digest 4.4 (sigma > 0 is our extension).
+  """
+  cov = np.asarray(cov, np.float64)
+  d = cov.shape[0]
+  return np.linalg.inv((n + 1) / n * cov + (np.trace(cov) + sigma**2) / n * np.eye(d))
+
+
+def optimal_loss_identity_prior(cov: np.ndarray, n: int, sigma: float) -> float:
+  """Minimum MSE for ``w* ~ N(0, I)``, ``x ~ N(0, Sigma)``:
+  ``sum_k l_k + sigma^2 - sum_k l_k^2 / (((n+1)/n) l_k + (sum_j l_j + sigma^2)/n)``.
+
+  Reference: digest 4.4.
+  """
+  lam = np.linalg.eigvalsh(np.asarray(cov, np.float64))
+  denom = (n + 1) / n * lam + (lam.sum() + sigma**2) / n
+  return float(lam.sum() + sigma**2 - np.sum(lam**2 / denom))
+
+
+def eta_relu_net(n: int, d: int, sigma: float) -> float:
+  """Step size for random ReLU-network targets, ``eta_F = n/(n+2d+3+4 sigma^2)`` (any width).
+
+  Uses ``E|m_f|^2 = d/4`` (Stein) and ``E[f^2 |x|^2] = d(d+2)/2``, x ~ N(0, I).
+  Reference: Mahankali et al. Thm 3; digest 4.3 (worked example).
+  """
+  return n / (n + 2 * d + 3 + 4 * sigma**2)
+
+
+def optimal_loss_relu_net(n: int, d: int, sigma: float) -> float:
+  """Minimum MSE ``E[y^2] - (E|m_f|^2)^2 / E|g|^2`` for the random ReLU-network family (x ~ N(0, I)).
+
+  Reference: digest 4.3.
+  """
+  m_sq = d / 4.0
+  g_sq = (d * (d + 2) / 2.0 + d * sigma**2) / n + (n - 1) / n * m_sq
+  return d / 2.0 + sigma**2 - m_sq**2 / g_sq
+
+
+def dist_to_identity(a: np.ndarray) -> float:
+  """Ahn et al.'s ``Dist(A, I) = min_c |A - cI|_F / |A|_F`` (the minimiser is ``c = tr A / d``)."""
+  a = np.asarray(a, np.float64)
+  d = a.shape[0]
+  return float(np.linalg.norm(a - np.trace(a) / d * np.eye(d)) / np.linalg.norm(a))
+
+
+def _sym_sqrt(a: np.ndarray) -> np.ndarray:
+  evals, evecs = np.linalg.eigh(a)
+  return (evecs * np.sqrt(evals)) @ evecs.T
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reference predictors (pure JAX, batched over prompts)
+# ---------------------------------------------------------------------------------------------------------------
+
+def gd_statistic(prompts: dict[str, jax.Array]) -> jax.Array:
+  """``g = (1/n) X^T y`` per prompt, shape (B, d)."""
+  n = prompts["x"].shape[-2]
+  return jnp.einsum("bnd,bn->bd", prompts["x"], prompts["y"]) / n
+
+
+def one_step_gd_predict(prompts: dict[str, jax.Array], eta: float,
+                        preconditioner: jax.Array | None = None) -> jax.Array:
+  """One (preconditioned) GD step from 0 on the 1/n empirical risk: ``x_{n+1}^T (eta Gamma) g``, shape (B,)."""
+  g = gd_statistic(prompts)
+  if preconditioner is not None:
+    g = g @ jnp.asarray(preconditioner, g.dtype).T
+  return eta * jnp.einsum("bd,bd->b", prompts["x_query"], g)
+
+
+def ridge_predict(prompts: dict[str, jax.Array], lam: float,
+                  prior_precision: jax.Array | None = None) -> jax.Array:
+  """Ridge / posterior-mean predictor ``x_{n+1}^T (X^T X + lam P)^{-1} X^T y`` (P = I by default), shape (B,).
+
+  With ``lam = sigma^2`` and ``P`` the prior precision this is the Bayes predictor for linear Gaussian targets.
+  """
+  x, y = prompts["x"], prompts["y"]
+  d = x.shape[-1]
+  p = jnp.eye(d, dtype=x.dtype) if prior_precision is None else jnp.asarray(prior_precision, x.dtype)
+  a = jnp.einsum("bnd,bne->bde", x, x) + lam * p[None]
+  w = jnp.linalg.solve(a, jnp.einsum("bnd,bn->bd", x, y)[..., None])[..., 0]
+  return jnp.einsum("bd,bd->b", prompts["x_query"], w)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Monte-Carlo theory (any target family)
+# ---------------------------------------------------------------------------------------------------------------
+
+def _mc(key, spec, num_prompts, chunk, stat):
+  sampler = lambda k, b: task.sample(k, spec, b)
+  return jax.jit(lambda k: estimators.monte_carlo(stat, sampler, k, num_prompts, chunk))(key)
+
+
+def eta_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000,
+           chunk: int = 10_000) -> tuple[float, float]:
+  """Monte-Carlo step size ``eta_F = E[y_{n+1} x_{n+1}^T g] / E|g|^2`` for any isotropic target family.
+
+  Returns the estimate and its delta-method standard error.
+  Reference: Mahankali et al. Thm 3 (eta is defined through expectations over the data); digest 4.3.
+  """
+  def stat(p):
+    g = gd_statistic(p)
+    a = p["y_query"] * jnp.einsum("bd,bd->b", p["x_query"], g)
+    b = jnp.sum(g**2, -1)
+    return jnp.stack([a, b, a * a, b * b, a * b], -1)
+
+  mean, _ = _mc(key, spec, num_prompts, chunk, stat)
+  ea, eb, eaa, ebb, eab = (float(v) for v in mean)
+  ratio = ea / eb
+  # Delta method for a ratio of means: Var(a - ratio * b) / (N E[b]^2).
+  var = max(eaa - 2 * ratio * eab + ratio**2 * ebb, 0.0)
+  count = -(-num_prompts // min(chunk, num_prompts)) * min(chunk, num_prompts)
+  return ratio, float(np.sqrt(var / count) / eb)
+
+
+def optimal_B_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000,
+                 chunk: int = 10_000) -> np.ndarray:
+  """The MSE-optimal ``B`` of the predictor class ``x^T B g`` by Monte-Carlo normal equations.
+
+  ``y_hat = vec(B) . vec(x g^T)``, so ``vec(B*) = E[phi phi^T]^{-1} E[phi y]`` with ``phi = vec(x g^T)``. This is a
+  numerical theory for any target family and covariance, independent of the closed forms.
+  """
+  d = spec.d
+
+  def stat(p):
+    phi = (p["x_query"][:, :, None] * gd_statistic(p)[:, None, :]).reshape(p["x_query"].shape[0], d * d)
+    outer = phi[:, :, None] * phi[:, None, :]
+    return jnp.concatenate([outer.reshape(-1, d**4), phi * p["y_query"][:, None]], -1)
+
+  mean, _ = _mc(key, spec, num_prompts, chunk, stat)
+  mean = np.asarray(mean, np.float64)
+  a, b = mean[: d**4].reshape(d * d, d * d), mean[d**4:]
+  return np.linalg.solve(a, b).reshape(d, d)
+
+
+def bayes_risk_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000,
+                  chunk: int = 10_000) -> tuple[float, float]:
+  """Bayes risk of linear Gaussian targets (the ridge / posterior-mean predictor), with its standard error.
+
+  Rao-Blackwellised over w* and the noise: ``C = sigma^2 + sigma^2 E tr(Sigma (X^T X + sigma^2 P)^{-1})`` with P
+  the prior precision (I for w* ~ N(0, I), Sigma for w* ~ N(0, Sigma^{-1})). Reference: Mahankali et al. Lemma 1 (the constant C); digest 3.2.
+  """
+  if spec.target != "linear":
+    raise validation.ConfigError("target", spec.target, "'linear' (the ridge Bayes risk needs linear targets)")
+  sigma = float(spec.sigma)
+  if sigma == 0.0:
+    if spec.n >= spec.d:
+      return 0.0, 0.0
+    raise validation.ConfigError("sigma", sigma, "> 0 when n < d (the noiseless posterior is degenerate)")
+  cov = spec.cov
+  # Prior precision: Sigma for w* ~ N(0, Sigma^{-1}), I for w* ~ N(0, I).
+  precision = cov if spec.prior == "inv_cov" else jnp.eye(spec.d)
+
+  def stat(p):
+    a = jnp.einsum("bnd,bne->bde", p["x"], p["x"]) + sigma**2 * precision[None]
+    return sigma**2 + sigma**2 * jnp.trace(jnp.linalg.solve(a, jnp.broadcast_to(cov, a.shape)), axis1=-2, axis2=-1)
+
+  mean, se = _mc(key, spec, num_prompts, chunk, stat)
+  return float(mean), float(se)

@@ -1,0 +1,122 @@
+"""Training loops: optax transformations inside ``jax.lax.scan``, vmappable over runs.
+
+The state is a pytree (params, optimiser state, step). A chunk of ``k`` steps is one compiled
+``lax.scan``; the batch of step ``t`` is drawn from ``fold_in(data_key, t)``, so data never needs checkpointing
+and a resumed run sees the same batches. ``fit`` drives chunks from Python only to log progress and metrics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from icljax._pytree import pytree_dataclass
+
+Objective = Callable[[Any, jax.Array], jax.Array]
+
+
+@pytree_dataclass
+class TrainState:
+  """Everything a run needs to continue: parameters, optimiser state and the step counter."""
+
+  params: Any
+  opt_state: Any
+  step: jax.Array
+
+
+def init_state(params: Any, optimizer: optax.GradientTransformation) -> TrainState:
+  return TrainState(params=params, opt_state=optimizer.init(params), step=jnp.zeros((), jnp.int32))
+
+
+def make_chunk(objective: Objective, optimizer: optax.GradientTransformation,
+               num_steps: int) -> Callable[[TrainState, jax.Array], tuple[TrainState, jax.Array]]:
+  """A pure function advancing a state by ``num_steps`` optimiser steps.
+
+  Args:
+    objective: ``(params, key) -> loss``, e.g. from ``icljax.estimators``.
+    optimizer: any optax transformation (schedules see the global step through its own count).
+    num_steps: steps per chunk (static).
+
+  Returns:
+    ``chunk(state, data_key) -> (state, losses)``; ``losses[i]`` is the loss *before* update i. ``jax.vmap`` it
+    over a leading run axis of ``state`` and ``data_key`` to train many seeds in one program.
+  """
+  grad_fn = jax.value_and_grad(objective)
+
+  def step_fn(state: TrainState, data_key: jax.Array):
+    loss, grads = grad_fn(state.params, jax.random.fold_in(data_key, state.step))
+    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    return TrainState(params=params, opt_state=opt_state, step=state.step + 1), loss
+
+  def chunk(state: TrainState, data_key: jax.Array):
+    return jax.lax.scan(lambda s, _: step_fn(s, data_key), state, None, length=num_steps)
+
+  return chunk
+
+
+class Progress:
+  """One line at a steady wall-clock interval: step, loss, steps/s and ETA."""
+
+  def __init__(self, label: str, total: int, interval_s: float = 5.0, printer: Callable[[str], None] = print):
+    self.label, self.total, self.interval_s, self.printer = label, total, interval_s, printer
+    self.t0 = self.t_last = time.perf_counter()
+    self.start_step: int | None = None
+
+  def update(self, step: int, loss: float, force: bool = False) -> None:
+    now = time.perf_counter()
+    if self.start_step is None:
+      self.start_step = step
+      self.t0 = now
+      return
+    if not force and now - self.t_last < self.interval_s:
+      return
+    self.t_last = now
+    rate = (step - self.start_step) / max(now - self.t0, 1e-9)
+    eta = (self.total - step) / rate if rate > 0 else float("inf")
+    self.printer(f"[{self.label}] step {step}/{self.total}  loss {loss:.6g}  {rate:.1f} steps/s  ETA {eta:.0f}s")
+
+
+def fit(objective: Objective, params: Any, optimizer: optax.GradientTransformation, *, steps: int,
+        data_key: jax.Array, log_every: int = 100, state: TrainState | None = None,
+        on_log: Callable[[TrainState, np.ndarray], None] | None = None,
+        progress: Progress | None = None) -> tuple[TrainState, np.ndarray]:
+  """Trains for ``steps`` steps (continuing from ``state`` if given) in compiled chunks of ``log_every``.
+
+  Args:
+    objective: ``(params, key) -> loss``.
+    params: initial parameters (ignored when ``state`` is given).
+    optimizer: optax transformation.
+    steps: total number of steps of the run.
+    data_key: key of the data stream; batch t uses ``fold_in(data_key, t)``.
+    log_every: steps per compiled chunk, i.e. per metrics line.
+    state: a state to resume from.
+    on_log: called after every chunk with the new state and that chunk's per-step losses.
+    progress: progress printer.
+
+  Returns:
+    The final state and the per-step losses of the steps run by this call.
+  """
+  state = init_state(params, optimizer) if state is None else state
+  done = int(state.step)
+  losses = []
+  chunk_fns: dict[int, Callable] = {}
+  while done < steps:
+    k = min(log_every - done % log_every, steps - done)
+    if k not in chunk_fns:
+      chunk_fns[k] = jax.jit(make_chunk(objective, optimizer, k))
+    state, chunk_losses = chunk_fns[k](state, data_key)
+    chunk_losses = np.asarray(chunk_losses)
+    done += k
+    losses.append(chunk_losses)
+    if on_log is not None:
+      on_log(state, chunk_losses)
+    if progress is not None:
+      progress.update(done, float(chunk_losses.mean()), force=done >= steps)
+  return state, (np.concatenate(losses) if losses else np.zeros((0,), np.float32))

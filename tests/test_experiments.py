@@ -1,0 +1,84 @@
+"""End to end: a tiny run of every config through the CLI, artefacts read back; bad input; the quick main job."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--config.steps=20", "--config.batch_size=128", "--config.log_every=10", "--config.eval_prompts=1000",
+        "--config.theory_prompts=1000"]
+
+
+def _run(args, timeout=240):
+  env = dict(os.environ, JAX_PLATFORMS="cpu")
+  return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                        timeout=timeout)
+
+
+@pytest.mark.parametrize("config,extra,param_names", [
+    ("lsa_isotropic", [], ["W_K", "W_Q", "W_V", "h"]),
+    ("lsa_preconditioned", ["--config.prior=identity"], ["W_K", "W_Q", "W_V", "h"]),
+    ("lsa_nonlinear", ["--config.activation=tanh", "--config.parameterization=reduced"],
+     ["W_K", "W_Q", "W_V", "h", "w", "M"]),
+])
+def test_tiny_run_writes_every_artefact(tmp_path, config, extra, param_names):
+  workdir = tmp_path / "run"
+  proc = _run(["-m", "experiments.run", f"--config=experiments/configs/{config}.py", f"--workdir={workdir}",
+               *TINY, *extra])
+  assert proc.returncode in (0, 1), proc.stderr[-2000:]  # 1: a tiny run need not pass its checks
+  cfg = json.loads((workdir / "config.json").read_text())
+  assert cfg["steps"] == 20 and {"d", "n", "sigma", "steps", "batch_size", "seed"} <= set(cfg)
+  rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+  assert [r["step"] for r in rows] == [10, 20] and all(np.isfinite(r["loss"]) for r in rows)
+  summary = json.loads((workdir / "summary.json").read_text())
+  assert summary["comparisons"] and all({"quantity", "theory", "measured", "tolerance", "passed"} <= set(c)
+                                        for c in summary["comparisons"])
+  assert summary["all_passed"] == (proc.returncode == 0)
+  with np.load(workdir / "params.npz") as params:
+    assert set(param_names) <= set(params.files)
+    d = cfg["d"]
+    assert params["W_K"].shape == (d + 1, d + 1) and params["h"].shape == (d + 1,)
+  for fig in summary["figures"]:
+    assert (workdir / fig).stat().st_size > 1000
+  # A finished run is not redone.
+  again = _run(["-m", "experiments.run", f"--config=experiments/configs/{config}.py", f"--workdir={workdir}",
+                *TINY, *extra])
+  assert "not redone" in again.stdout
+
+
+BAD = [
+    (["--config.d=0"], "config.d"), (["--config.n=0"], "config.n"), (["--config.sigma=-1.0"], "config.sigma"),
+    (["--config.spectrum=(1.0,1.0,0.0,1.0,1.0)"], "config.spectrum"),
+    (["--config.spectrum=(1.0,2.0)"], "config.spectrum"),
+    (["--config.prior=flat"], "config.prior"), (["--config.activation=gelu"], "config.activation"),
+    (["--config.rotation=haar"], "config.rotation"), (["--config.nonexistent=3"], "--config.nonexistent"),
+    (["--config.n=abc"], "--config.n"), (["--config.learning_rate=0.0"], "config.learning_rate"),
+]
+
+
+@pytest.mark.parametrize("override,field", BAD)
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, override, field):
+  workdir = tmp_path / "run"
+  proc = _run(["-m", "experiments.run", "--config=experiments/configs/lsa_isotropic.py", f"--workdir={workdir}",
+               *override], timeout=60)
+  assert proc.returncode == 2, proc.stderr[-2000:]
+  lines = proc.stderr.strip().splitlines()
+  assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+  assert lines[0].startswith("error: ") and field in lines[0]
+  assert not workdir.exists()
+
+
+def test_quick_main_job_writes_the_report(tmp_path):
+  proc = _run(["-m", "experiments.reproduce", "--quick", f"--workdir={tmp_path}"], timeout=120)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "report:" in proc.stdout and "experiment 1/" in proc.stdout and "ETA" in proc.stdout
+  text = (tmp_path / "REPORT.md").read_text()
+  assert "## Result 1" in text and "| quantity | theory | measured | tolerance | pass |" in text
+  for line in text.splitlines():
+    if line.startswith("!["):
+      assert (tmp_path / line.split("(")[1].rstrip(")")).exists()
