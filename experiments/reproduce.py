@@ -24,7 +24,7 @@ from experiments import cli as cli_lib
 
 _WORKDIR = flags.DEFINE_string("workdir", "icljax-reproduce", "Directory for REPORT.md and the runs.")
 _QUICK = flags.DEFINE_bool("quick", False, "Tiny runs (under a minute in all) to check the machinery.")
-_ONLY = flags.DEFINE_list("only", [], "Run only these results (keys: lsa).")
+_ONLY = flags.DEFINE_list("only", [], "Run only these results (keys: lsa, nn).")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +57,16 @@ RESULTS = (
               RunSpec("lsa_nonlinear_tanh", "lsa_nonlinear", {"activation": "tanh"})),
         quick={"steps": 150, "batch_size": 512, "log_every": 50, "eval_prompts": 10_000,
                "theory_prompts": 10_000}),
+    Result(
+        key="nn",
+        title="Result 2: softmax attention learns one-nearest-neighbour (Li et al. 2024)",
+        claim=("A one-layer softmax attention trained by GD from W_0 = diag(0, 0, -sigma) stays on the two-parameter "
+               "family diag(xi1 I, 0, -xi2), its loss goes to zero (in practice like t^-1/3) and it predicts like "
+               "the 1-NN rule, also under distribution shift."),
+        runs=(RunSpec("nn_dynamics", "nn_dynamics"), RunSpec("nn_long", "nn_long"), RunSpec("nn_shift", "nn_shift"),
+              RunSpec("nn_landscape", "nn_landscape")),
+        quick={"steps": 200, "log_every": 50, "sample_size": 2, "tau_samples": 500, "eval_tau_samples": 1000,
+               "test_prompts": 100, "references": ()}),
 )
 
 

@@ -73,3 +73,27 @@ def monte_carlo(stat_fn: Callable[[Batch], jax.Array], sampler: Sampler, key: ja
   m = mean.mean(0)
   var = jnp.maximum(sq.mean(0) - m**2, 0.0)
   return m, jnp.sqrt(var / (num_chunks * chunk))
+
+
+def nn_reduced(tau: jax.Array) -> Callable[[jax.Array, jax.Array], jax.Array]:
+  """Reduced 1-NN population loss of ``xi = (xi1, xi2)`` on a fixed sample of inner products, labels integrated.
+
+  The gradient is the closed form of ``icljax.theory.nearest_neighbor`` (a ``custom_vjp``, ~1.5x faster than
+  autodiff and tested against it); rows are sorted once so that the nearest neighbour is column 0.
+  """
+  from icljax.theory import nearest_neighbor as nn_theory  # pylint: disable=import-outside-toplevel
+  tau_t = nn_theory.prepare_tau(tau)
+
+  @jax.custom_vjp
+  def loss(xi):
+    return nn_theory.loss_and_grads_blocks(xi, tau_t)[0]
+
+  def fwd(xi):
+    value, grads = nn_theory.loss_and_grads_blocks(xi, tau_t)
+    return value, grads
+
+  def bwd(grads, g):
+    return (g * grads,)
+
+  loss.defvjp(fwd, bwd)
+  return lambda xi, key: loss(xi)

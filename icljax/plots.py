@@ -69,3 +69,21 @@ def matrices(path: str | os.PathLike, panels: Mapping[str, np.ndarray], title: s
   if title:
     fig.suptitle(title)
   return _save(fig, path)
+
+
+def landscape(path: str | os.PathLike, xi1: np.ndarray, xi2: np.ndarray, loss: np.ndarray, traj_xi1: np.ndarray,
+              traj_xi2: np.ndarray, title: str = "") -> str:
+  """Heat map of a loss over an (xi1, xi2) grid with a trajectory drawn on it (Li et al. Fig. 2 analogue)."""
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(6, 4.5))
+  im = ax.pcolormesh(xi1, xi2, np.asarray(loss).T, shading="auto", cmap="viridis")
+  ax.contour(xi1, xi2, np.asarray(loss).T, levels=12, colors="w", linewidths=0.4)
+  ax.plot(traj_xi1, traj_xi2, "r.-", ms=2, lw=1, label="GD trajectory")
+  ax.set_xlim(xi1[0], xi1[-1])
+  ax.set_ylim(xi2[0], xi2[-1])
+  ax.set_xlabel("xi1")
+  ax.set_ylabel("xi2")
+  ax.set_title(title)
+  ax.legend(fontsize=8)
+  fig.colorbar(im, ax=ax, label="loss")
+  return _save(fig, path)

@@ -130,3 +130,24 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, *, 
 def assert_tree_structure_equal(tree: Any, reference: Any) -> None:
   """chex check that two parameter pytrees have the same structure, shapes and dtypes."""
   chex.assert_trees_all_equal_shapes_and_dtypes(tree, reference)
+
+
+def nn_family_residual(w: jax.Array) -> dict[str, float]:
+  """Distance of a softmax-attention ``W`` from ``diag(xi1 I, 0, -xi2)``: label column and the rest (Frobenius)."""
+  from icljax.models import softmax_attention  # pylint: disable=import-outside-toplevel
+  return softmax_attention.off_family(w)
+
+
+def assert_in_nn_family(w: jax.Array, atol: float) -> None:
+  """chex-style assertion that ``W`` is on the 1-NN family: the label column exactly 0 and every other off-family
+  entry at most ``atol`` in Frobenius norm (float rounding under the symmetrised estimator).
+
+  Reference: Li et al. (2024) Lemma 2 (the two-parameter reduction), digest section 4.
+  """
+  chex.assert_rank(w, 2)
+  chex.assert_tree_all_finite(w)
+  res = nn_family_residual(w)
+  if res["label_column"] != 0.0:
+    raise AssertionError(f"W left the 1-NN family: label column norm {res['label_column']:.3g} != 0")
+  if not res["other"] <= atol:
+    raise AssertionError(f"W left the 1-NN family: off-family norm {res['other']:.3g} > {atol:g}")

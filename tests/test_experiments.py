@@ -51,6 +51,52 @@ def test_tiny_run_writes_every_artefact(tmp_path, config, extra, param_names):
   assert "not redone" in again.stdout
 
 
+NN_TINY = ["--config.steps=40", "--config.log_every=20", "--config.sample_size=2", "--config.tau_samples=500",
+           "--config.eval_tau_samples=500", "--config.test_prompts=50", "--config.references=()",
+           "--config.shift_references=()"]
+
+
+@pytest.mark.parametrize("config,extra", [
+    ("nn_dynamics", ["--config.d=3", "--config.N=4"]),
+    ("nn_long", ["--config.landscape_points=5", "--config.ratio_sigmas=(3.0,10.0)"]),
+    ("nn_shift", []),
+    ("nn_landscape", ["--config.landscape_points=5", "--config.landscape_references=()"]),
+])
+def test_tiny_nn_runs_write_every_artefact(tmp_path, config, extra):
+  workdir = tmp_path / "run"
+  proc = _run(["-m", "experiments.run", f"--config=experiments/configs/{config}.py", f"--workdir={workdir}",
+               *NN_TINY, *extra])
+  assert proc.returncode in (0, 1), proc.stderr[-2000:]
+  cfg = json.loads((workdir / "config.json").read_text())
+  assert {"d", "N", "sigma", "eta", "steps", "seed"} <= set(cfg)
+  rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+  assert [r["step"] for r in rows] == [20, 40]
+  summary = json.loads((workdir / "summary.json").read_text())
+  assert summary["comparisons"] and all((workdir / f).exists() for f in summary["figures"])
+  with np.load(workdir / "params.npz") as params:
+    assert {"xi1", "xi2"} <= set(params.files)
+    if cfg["model"] != "reduced":
+      assert params["W"].shape == (cfg["d"] + 2, cfg["d"] + 2)
+  if config == "nn_dynamics":  # estimator (a): on the family at every logged step
+    assert max(r["off_family"] for r in rows) < 1e-5 and max(r["label_column"] for r in rows) == 0.0
+
+
+NN_BAD = [(["--config.d=1"], "config.d"), (["--config.N=0"], "config.N"), (["--config.sigma=0.0"], "config.sigma"),
+          (["--config.eta=-0.1"], "config.eta"), (["--config.shifts=('rotated',)"], "config.shifts"),
+          (["--config.model=mlp"], "config.model")]
+
+
+@pytest.mark.parametrize("override,field", NN_BAD)
+def test_nn_bad_input_is_one_line_exit_2_nothing_written(tmp_path, override, field):
+  workdir = tmp_path / "run"
+  proc = _run(["-m", "experiments.run", "--config=experiments/configs/nn_shift.py", f"--workdir={workdir}",
+               *override], timeout=60)
+  assert proc.returncode == 2, proc.stderr[-2000:]
+  lines = proc.stderr.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith("error: ") and field in lines[0], proc.stderr
+  assert not workdir.exists()
+
+
 BAD = [
     (["--config.d=0"], "config.d"), (["--config.n=0"], "config.n"), (["--config.sigma=-1.0"], "config.sigma"),
     (["--config.spectrum=(1.0,1.0,0.0,1.0,1.0)"], "config.spectrum"),
@@ -78,7 +124,7 @@ def test_quick_main_job_writes_the_report(tmp_path):
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert "report:" in proc.stdout and "experiment 1/" in proc.stdout and "ETA" in proc.stdout
   text = (tmp_path / "REPORT.md").read_text()
-  assert "## Result 1" in text and "| quantity | theory | measured | tolerance | pass |" in text
+  assert "## Result 1" in text and "## Result 2" in text and "| quantity | theory | measured | tolerance | pass |" in text
   for line in text.splitlines():
     if line.startswith("!["):
       assert (tmp_path / line.split("(")[1].rstrip(")")).exists()

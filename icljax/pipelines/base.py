@@ -59,7 +59,7 @@ class Experiment(Protocol):
               summary: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> list[str]: ...
 
 
-EXPERIMENTS = {"lsa": "icljax.pipelines.lsa"}
+EXPERIMENTS = {"lsa": "icljax.pipelines.lsa", "nn": "icljax.pipelines.nn"}
 
 
 def get_experiment(name: str) -> Experiment:
@@ -110,6 +110,7 @@ def run(config: ml_collections.ConfigDict, workdir: str | Path, *,
   state, _ = train.fit(plan.objective, plan.params, plan.optimizer, steps=plan.steps, data_key=plan.data_key,
                        log_every=plan.log_every, on_log=on_log, progress=progress)
   train_s = time.perf_counter() - t0
+  plan.context.update(rows=rows, train_seconds=train_s)  # the history, for experiments that compare along it
   outcome = experiment.evaluate(config, plan, state.params)
   runs.atomic_savez(workdir / runs.PARAMS, outcome.arrays)
   summary = {

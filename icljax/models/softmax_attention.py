@@ -1,0 +1,83 @@
+"""One-layer softmax attention for in-context 1-NN (Li et al. 2024), full ``W`` and reduced ``(xi1, xi2)``.
+
+Embedding (Eq. 2.1): ``h_j = [x_j; y_j; 0]`` for context tokens, ``h_{N+1} = [x_{N+1}; 0; 1]`` for the query.
+Prediction (Eq. 2.2), value matrix frozen to the identity, no temperature::
+
+    y_hat = sum_{j<=N} q_j y_j,   q = softmax_{j<=N+1}(h_j^T W h_{N+1})   (softmax over all N+1 tokens)
+
+so the query's own weight ``q_{N+1}`` only leaks mass (its label slot is 0). ``W`` is (d+2) x (d+2): index
+blocks x = 0..d-1, label = d, indicator = d+1. On the family ``W = diag(xi1 I_d, 0, -xi2)`` the scores are
+``s_j = xi1 tau_j`` and ``s_{N+1} = xi1 - xi2`` with ``tau_j = <x_j, x_{N+1}>`` (unit vectors).
+
+Reference: Li et al. (2024), digest sections 2 and 4.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def embed(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+  """Context tokens (B, N, d+2) and query token (B, d+2)."""
+  x, y, xq = prompts["x"], prompts["y"], prompts["x_query"]
+  zeros = jnp.zeros_like(y)[..., None]
+  context = jnp.concatenate([x, y[..., None], zeros], axis=-1)
+  query = jnp.concatenate([xq, jnp.zeros_like(xq[..., :2])], axis=-1).at[..., -1].set(1.0)
+  return context, query
+
+
+def init_paper(d: int, sigma: float) -> dict[str, jax.Array]:
+  """The paper's W_0 (Assumption 2): zero except ``-sigma`` in the (indicator, indicator) entry."""
+  return {"W": jnp.zeros((d + 2, d + 2), jnp.float32).at[d + 1, d + 1].set(-sigma)}
+
+
+def init_random(key: jax.Array, d: int, scale: float, sigma: float = 0.0) -> dict[str, jax.Array]:
+  """W_0 plus i.i.d. N(0, scale^2) noise on every entry (random initialisation, off the family)."""
+  return {"W": init_paper(d, sigma)["W"] + scale * jax.random.normal(key, (d + 2, d + 2))}
+
+
+def attention(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Array:
+  """Attention weights ``q`` (B, N+1) over the N context tokens and the query itself (last)."""
+  context, query = embed(prompts)
+  tokens = jnp.concatenate([context, query[:, None, :]], axis=1)
+  scores = jnp.einsum("bjk,kl,bl->bj", tokens, params["W"], query)
+  return jax.nn.softmax(scores, axis=-1)
+
+
+def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Array:
+  """Predictions ``sum_{j<=N} q_j y_j`` (B,)."""
+  q = attention(params, prompts)
+  return jnp.einsum("bj,bj->b", q[:, :-1], prompts["y"])
+
+
+def to_W(xi1: float, xi2: float, d: int) -> jax.Array:  # noqa: N802 (the paper's W)
+  """``diag(xi1 I_d, 0, -xi2)``."""
+  diag = jnp.concatenate([jnp.full((d,), xi1, jnp.float32), jnp.zeros((1,)), -jnp.full((1,), xi2, jnp.float32)])
+  return jnp.diag(diag)
+
+
+def from_W(w: jax.Array) -> tuple[float, float]:  # noqa: N802
+  """Projection onto the family: ``xi1 = tr(W_xx)/d``, ``xi2 = -W_{ind,ind}``."""
+  w = np.asarray(w, np.float64)
+  d = w.shape[0] - 2
+  return float(np.trace(w[:d, :d]) / d), float(-w[d + 1, d + 1])
+
+
+def off_family(w: jax.Array) -> dict[str, float]:
+  """Frobenius norms of the parts of ``W`` off ``diag(xi1 I, 0, -xi2)``: the label column, and everything else."""
+  w = np.asarray(w, np.float64)
+  d = w.shape[0] - 2
+  xi1, xi2 = from_W(w)
+  rest = w - np.diag(np.concatenate([np.full(d, xi1), [0.0, -xi2]]))  # float64 throughout
+  label_col = np.linalg.norm(rest[:, d])
+  rest[:, d] = 0.0
+  return {"label_column": float(label_col), "other": float(np.linalg.norm(rest))}
+
+
+def reduced_attention(xi: jax.Array, tau: jax.Array) -> jax.Array:
+  """Weights ``q`` (B, N+1) on the family from inner products alone: scores ``xi1 tau_j`` and ``xi1 - xi2``."""
+  xi1, xi2 = xi[0], xi[1]
+  scores = jnp.concatenate([xi1 * tau, jnp.broadcast_to(xi1 - xi2, tau[:, :1].shape)], axis=-1)
+  return jax.nn.softmax(scores, axis=-1)

@@ -1,0 +1,160 @@
+"""Theory of one-layer softmax attention learning 1-NN (Li et al. 2024): the two-parameter system.
+
+Everything here is a function of the inner products ``tau_j = <x_j, x_{N+1}>`` alone (unit inputs), with the
+labels (i.i.d., mean 0, variance 1, independent of x) integrated out exactly (digest section 3)::
+
+    L(xi1, xi2) = 1/2 E[ sum_{j<=N} q_j^2 - 2 q_{i*} + 1 ],   q = softmax(xi1 tau_1..xi1 tau_N, xi1 - xi2).
+
+Loss convention: 1/2 times the mean squared error. Full-matrix GD ``W <- W - eta grad_W L`` restricted to the
+family is ``xi1 <- xi1 - (eta/d) dL/dxi1``, ``xi2 <- xi2 - eta dL/dxi2`` (the 1/d of digest section 4).
+
+Reference: Li et al. (2024), digest sections 3-5 and 7 (P1-P11).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax.models import softmax_attention as model
+
+
+def loss_at_zero(N: int, sigma: float) -> float:  # noqa: N803
+  """P1: ``L(0, sigma) = 1/2 [N/c^2 - 2/c + 1]`` with ``c = N + e^{-sigma}``."""
+  c = N + np.exp(-sigma)
+  return 0.5 * (N / c**2 - 2 / c + 1)
+
+
+def shift_mse_at_zero(N: int, sigma: float) -> float:  # noqa: N803
+  """P9: MSE on the Appendix-B test set at ``xi1 = 0``: ``(N-1)/c^2 + (1 - 1/c)^2`` (N(0,1) labels)."""
+  c = N + np.exp(-sigma)
+  return (N - 1) / c**2 + (1 - 1 / c) ** 2
+
+
+def tau_density_constant(d: int) -> float:
+  """``k_d = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2))``: tau has density ``k_d (1 - t^2)^{(d-3)/2}`` on [-1, 1]."""
+  from math import lgamma, pi, sqrt, exp  # pylint: disable=import-outside-toplevel
+  return exp(lgamma(d / 2) - lgamma((d - 1) / 2)) / sqrt(pi)
+
+
+def per_prompt(xi: jax.Array, tau: jax.Array) -> dict[str, jax.Array]:
+  """Per-prompt label-integrated loss and attention summaries on the family.
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau: (B, N) inner products; ``i*`` is the argmax of each row.
+
+  Returns:
+    ``loss`` (B,), ``q_star`` (B,) = q_{i*}, ``q_self`` (B,) = q_{N+1}, ``sum_q2`` (B,).
+  """
+  q = model.reduced_attention(xi, tau)
+  i_star = jnp.argmax(tau, axis=-1)
+  q_ctx = q[:, :-1]
+  q_star = jnp.take_along_axis(q_ctx, i_star[:, None], axis=-1)[:, 0]
+  sum_q2 = jnp.sum(q_ctx**2, -1)
+  return {"loss": 0.5 * (sum_q2 - 2 * q_star + 1), "q_star": q_star, "q_self": q[:, -1], "sum_q2": sum_q2}
+
+
+def loss(xi: jax.Array, tau: jax.Array) -> jax.Array:
+  """Monte-Carlo reduced loss over the rows of ``tau`` (autodiff-able reference for :func:`grads`)."""
+  return jnp.mean(per_prompt(xi, tau)["loss"])
+
+
+def grads(xi: jax.Array, tau: jax.Array) -> jax.Array:
+  """Closed-form ``(dL/dxi1, dL/dxi2)`` on the rows of ``tau`` (digest section 4)::
+
+      dL/dxi1 = E[ sum_j q_j^2 (tau_j - tau_bar) - q_{i*} (tau_{i*} - tau_bar) ],
+      dL/dxi2 = E[ q_{N+1} (sum_j q_j^2 - q_{i*}) ],   tau_bar = sum_j q_j tau_j + q_{N+1}.
+  """
+  q = model.reduced_attention(xi, tau)
+  i_star = jnp.argmax(tau, axis=-1)
+  q_ctx, q_self = q[:, :-1], q[:, -1]
+  q_star = jnp.take_along_axis(q_ctx, i_star[:, None], axis=-1)[:, 0]
+  tau_star = jnp.take_along_axis(tau, i_star[:, None], axis=-1)[:, 0]
+  tau_bar = jnp.sum(q_ctx * tau, -1) + q_self
+  sum_q2 = jnp.sum(q_ctx**2, -1)
+  g1 = jnp.sum(q_ctx**2 * tau, -1) - sum_q2 * tau_bar - q_star * (tau_star - tau_bar)
+  g2 = q_self * (sum_q2 - q_star)
+  return jnp.stack([jnp.mean(g1), jnp.mean(g2)])
+
+
+def prepare_tau(tau: jax.Array, block: int = 1024) -> jax.Array:
+  """Rows of ``tau`` (B, N) sorted in decreasing order and laid out as blocks (B/b, N, b): row 0 of every block
+  is the nearest neighbour.
+
+  Layout matters on CPU: reductions over the short N axis are ~3x faster than over (B, N) rows, and blocks of
+  ~2000 prompts stay in cache (an unblocked B = 20000 step is 8x slower per prompt; BUILD_NOTES.md). ``b`` is the
+  largest divisor of B not above ``block`` (B itself when B <= block).
+  """
+  b_total = tau.shape[0]
+  b = next(k for k in range(min(block, b_total), 0, -1) if b_total % k == 0)
+  if b < 64 <= b_total:
+    b = b_total  # no useful divisor: one block
+  srt = -jnp.sort(-tau, axis=-1)
+  return srt.reshape(b_total // b, b, -1).transpose(0, 2, 1)
+
+
+def loss_and_grads_blocks(xi: jax.Array, tau_blocks: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Mean loss and closed-form gradient over the blocks of :func:`prepare_tau` (a scan over blocks)."""
+  def body(acc, t):
+    value, grads = loss_and_grads_sorted(xi, t)
+    return (acc[0] + value, acc[1] + grads), None
+
+  (value, grads), _ = jax.lax.scan(body, (jnp.zeros((), tau_blocks.dtype), jnp.zeros((2,), tau_blocks.dtype)),
+                                   tau_blocks)
+  return value / tau_blocks.shape[0], grads / tau_blocks.shape[0]
+
+
+def loss_and_grads_sorted(xi: jax.Array, tau_t: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Fast path of :func:`loss` and :func:`grads` on one block ``tau_t`` (N, b) of :func:`prepare_tau`: sorted, so
+  no argmax and no gathers.
+
+  The softmax is stabilised with ``max(max_j xi1 tau_j, xi1 - xi2)``, so large ``xi`` (P7 runs reach 30) is safe.
+  """
+  xi1, xi2 = xi[0], xi[1]
+  s = xi1 * tau_t
+  s_self = xi1 - xi2
+  m = jnp.maximum(jnp.max(s, axis=0), s_self)
+  e = jnp.exp(s - m[None])
+  e_self = jnp.exp(s_self - m)
+  z = 1.0 / (jnp.sum(e, 0) + e_self)
+  q = e * z[None]
+  q_self = e_self * z
+  q_star = q[0]
+  sum_q2 = jnp.sum(q * q, 0)
+  tau_bar = jnp.sum(q * tau_t, 0) + q_self
+  g1 = jnp.sum(q * q * tau_t, 0) - sum_q2 * tau_bar - q_star * (tau_t[0] - tau_bar)
+  g2 = q_self * (sum_q2 - q_star)
+  return 0.5 * jnp.mean(sum_q2 - 2 * q_star + 1), jnp.stack([jnp.mean(g1), jnp.mean(g2)])
+
+
+def loss_with_labels(xi: jax.Array, tau: jax.Array, y: jax.Array) -> jax.Array:
+  """Reduced loss with given labels instead of integrated ones: ``1/2 mean (sum_j q_j y_j - y_{i*})^2``.
+
+  On a sample closed under the symmetries of ``tasks.nearest_neighbor.symmetrize`` this equals the full-W loss at
+  ``W = diag(xi1 I, 0, -xi2)`` exactly, so full-W GD and reduced GD on the same prompts coincide.
+  """
+  q = model.reduced_attention(xi, tau)[:, :-1]
+  target = jnp.take_along_axis(y, jnp.argmax(tau, -1)[:, None], axis=-1)[:, 0]
+  return 0.5 * jnp.mean((jnp.sum(q * y, -1) - target) ** 2)
+
+
+def gd_step(xi: jax.Array, tau: jax.Array, eta: float, d: int) -> jax.Array:
+  """One step of full-matrix GD restricted to the family: the xi1 step is ``eta/d``."""
+  return xi - jnp.array([eta / d, eta]) * grads(xi, tau)
+
+
+def one_nn_predict(prompts: dict[str, jax.Array]) -> jax.Array:
+  """The 1-NN rule: the label of the context point with the largest inner product with the query."""
+  tau = jnp.einsum("bnd,bd->bn", prompts["x"], prompts["x_query"])
+  return jnp.take_along_axis(prompts["y"], jnp.argmax(tau, -1)[:, None], axis=-1)[:, 0]
+
+
+def recovery_bound(xi: jax.Array, tau: jax.Array, R: float) -> jax.Array:  # noqa: N803
+  """P11 pointwise bound ``|y_hat - y_{i*}| <= 2R(N-1) e^{-xi1 Delta} + R e^{xi1 (1 - tau_{i*}) - xi2}`` (B,),
+  with ``Delta`` the gap between the two largest inner products (requires N >= 2)."""
+  top2 = jax.lax.top_k(tau, 2)[0]
+  gap = top2[:, 0] - top2[:, 1]
+  n = tau.shape[-1]
+  return 2 * R * (n - 1) * jnp.exp(-xi[0] * gap) + R * jnp.exp(xi[0] * (1 - top2[:, 0]) - xi[1])

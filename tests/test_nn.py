@@ -1,0 +1,192 @@
+"""Result 2: 1-NN task, softmax model, reduced theory (digest P1-P4, P11) and the symmetrised estimator."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from scipy import integrate, special
+
+from icljax import estimators, validation
+from icljax.models import softmax_attention as model
+from icljax.tasks import nearest_neighbor as task
+from icljax.theory import nearest_neighbor as theory
+
+
+def test_p1_loss_at_zero_closed_form():
+  assert theory.loss_at_zero(4, 3.0) == pytest.approx(0.375019, abs=1e-6)
+  assert theory.loss_at_zero(4, 0.0) == pytest.approx(0.380000, abs=1e-6)
+  assert theory.loss_at_zero(4, -2.0) == pytest.approx(0.427615, abs=1e-6)
+  assert theory.loss_at_zero(16, 3.0) == pytest.approx(0.468750, abs=1e-6)
+  tau = task.sample_tau(jax.random.key(0), 4, 4, 1000)
+  assert float(theory.loss(jnp.array([0.0, 3.0]), tau)) == pytest.approx(0.375019, abs=1e-6)
+
+
+@pytest.mark.parametrize("d", [3, 4, 8])
+def test_tau_law_matches_the_sphere(d):
+  k = theory.tau_density_constant(d)
+  assert integrate.quad(lambda t: k * (1 - t * t) ** ((d - 3) / 2), -1, 1)[0] == pytest.approx(1.0, abs=1e-8)
+  tau = np.asarray(task.sample_tau(jax.random.key(1), d, 1, 100_000))[:, 0]
+  prompts = task.sample(jax.random.key(2), task.make_spec(d, 1), 100_000)
+  direct = np.asarray(prompts["tau"])[:, 0]
+  for a in (tau, direct):  # E[tau^2] = 1/d, E[tau^4] = 3/(d(d+2))
+    assert np.mean(a**2) == pytest.approx(1 / d, abs=4 * np.std(a**2) / np.sqrt(a.size))
+    assert np.mean(a**4) == pytest.approx(3 / (d * (d + 2)), abs=4 * np.std(a**4) / np.sqrt(a.size))
+
+
+def test_full_model_on_the_family_equals_the_reduced_model():
+  prompts = task.sample(jax.random.key(3), task.make_spec(5, 7, "gaussian"), 64)
+  xi = jnp.array([2.5, 1.5])
+  full = model.apply({"W": model.to_W(2.5, 1.5, 5)}, prompts)
+  q = model.reduced_attention(xi, prompts["tau"])[:, :-1]
+  np.testing.assert_allclose(full, jnp.sum(q * prompts["y"], -1), rtol=1e-5, atol=1e-6)
+  assert model.from_W(model.to_W(2.5, 1.5, 5)) == pytest.approx((2.5, 1.5))
+  assert model.off_family(model.to_W(2.5, 1.5, 5)) == {"label_column": 0.0, "other": 0.0}
+
+
+def test_labels_are_integrated_exactly():
+  # Exact enumeration of all 2^N Rademacher label vectors for fixed inputs.
+  n = 4
+  prompts = task.sample(jax.random.key(4), task.make_spec(3, n), 8)
+  xi = jnp.array([3.0, 2.0])
+  total = 0.0
+  for signs in itertools.product([-1.0, 1.0], repeat=n):
+    y = jnp.broadcast_to(jnp.array(signs), prompts["y"].shape)
+    total = total + np.asarray(theory.loss_with_labels(xi, prompts["tau"], y))
+  assert total / 2**n == pytest.approx(float(theory.loss(xi, prompts["tau"])), rel=1e-5)
+
+
+def test_closed_form_gradients_equal_autodiff():
+  with jax.enable_x64(True):
+    tau = task.sample_tau(jax.random.key(5), 6, 9, 3000).astype(jnp.float64)
+    for xi in ([0.0, 3.0], [4.0, 8.0], [-1.0, 0.5], [20.0, 15.0]):
+      xi = jnp.array(xi, jnp.float64)
+      auto = jax.grad(theory.loss)(xi, tau)
+      np.testing.assert_allclose(theory.grads(xi, tau), auto, rtol=1e-9, atol=1e-14)
+      value, fast = theory.loss_and_grads_blocks(xi, theory.prepare_tau(tau, block=1000))
+      np.testing.assert_allclose(fast, auto, rtol=1e-9, atol=1e-14)
+      assert float(value) == pytest.approx(float(theory.loss(xi, tau)), rel=1e-12)
+      np.testing.assert_allclose(jax.grad(lambda x: estimators.nn_reduced(tau)(x, None))(xi), auto, rtol=1e-9,
+                                 atol=1e-14)
+
+
+# Digest P2 (4e6 prompts, +-1e-4): (d, N, xi1, xi2, L, dL/dxi1, dL/dxi2, E[q_i*]).
+P2 = [(4, 4, 1, 2, 0.26608, -0.08761, -0.00877, 0.35849), (4, 4, 2, 5, 0.17839, -0.06060, -0.00131, 0.51445),
+      (4, 4, 4, 8, 0.10015, -0.02275, -0.00039, 0.68776), (4, 4, 8, 15, 0.05091, -0.00629, -0.00004, 0.82827),
+      (8, 16, 1, 2, 0.42762, -0.04470, -0.00083, 0.10584), (8, 16, 2, 5, 0.37759, -0.05134, -0.00019, 0.16843),
+      (8, 16, 4, 8, 0.27791, -0.04465, -0.00007, 0.31231), (8, 16, 8, 15, 0.15545, -0.01917, 0.0, 0.54618)]
+
+
+@pytest.mark.parametrize("row", P2)
+def test_p2_table_within_monte_carlo_error(row):
+  d, n, x1, x2, ref_l, ref_g1, ref_g2, ref_q = row
+  tau = task.sample_tau(jax.random.key(6), d, n, 400_000)
+  xi = jnp.array([x1, x2], jnp.float32)
+  pp = theory.per_prompt(xi, tau)
+  # Per-prompt gradient terms for their standard errors (float64 on the host).
+  q = np.asarray(model.reduced_attention(xi, tau), np.float64)
+  t = np.asarray(tau, np.float64)
+  qs, qself = q[:, :-1], q[:, -1]
+  star = np.argmax(t, -1)
+  q_star, t_star = qs[np.arange(len(t)), star], t[np.arange(len(t)), star]
+  tbar = (qs * t).sum(-1) + qself
+  s2 = (qs**2).sum(-1)
+  g1 = (qs**2 * t).sum(-1) - s2 * tbar - q_star * (t_star - tbar)
+  g2 = qself * (s2 - q_star)
+  for values, ref in ((np.asarray(pp["loss"], np.float64), ref_l), (g1, ref_g1), (g2, ref_g2),
+                      (np.asarray(pp["q_star"], np.float64), ref_q)):
+    se = values.std() / np.sqrt(values.size)
+    # Our MC error (4 s.e.) plus the digest's own (+-1e-4) and its 5-decimal rounding.
+    assert abs(values.mean() - ref) <= 4 * se + 1.5e-4, (values.mean(), ref, se)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0, 30), st.floats(-5, 40), st.integers(0, 1000))
+def test_p4_xi2_gradient_is_never_positive_per_prompt(xi1, xi2, seed):
+  # P4 needs xi1 >= 0 (then q_i* is the largest context weight), which GD from W_0 keeps (P5).
+  tau = task.sample_tau(jax.random.key(seed), 4, 5, 64)
+  xi = jnp.array([xi1, xi2])
+  pp = theory.per_prompt(xi, tau)
+  q_self = pp["q_self"]
+  per_prompt_g2 = q_self * (pp["sum_q2"] - pp["q_star"])
+  assert np.all(np.asarray(per_prompt_g2) <= 1e-7)
+
+
+def test_sign_patterns_average_out():
+  for d in (2, 3, 4, 7, 8, 9):
+    s = np.asarray(task.sign_patterns(d), np.float64)
+    assert s.shape[1] == d and s.shape[0] <= 2 * d
+    np.testing.assert_allclose(s.mean(0), 0.0, atol=1e-12)
+    cross = s.T @ s / len(s)
+    np.testing.assert_allclose(cross, np.eye(d), atol=1e-12)
+
+
+def _grad_W(xi, prompts):
+  loss = lambda w: 0.5 * jnp.mean((model.apply({"W": w}, prompts) - prompts["target"]) ** 2)
+  return np.asarray(jax.grad(loss)(model.to_W(*xi, prompts["x"].shape[-1]).astype(jnp.float64)))
+
+
+def test_symmetrised_gradient_lies_in_the_family_and_matches_the_reduced_system():
+  with jax.enable_x64(True):
+    d, n = 5, 6
+    prompts = jax.tree.map(lambda a: a.astype(jnp.float64) if a.dtype == jnp.float32 else a,
+                           task.sample(jax.random.key(7), task.make_spec(d, n), 20))
+    images = task.symmetrize(prompts)
+    assert images["x"].shape[0] == 20 * d * 8 * 2
+    xi = (2.0, 3.5)
+    g = _grad_W(xi, images)
+    off = model.off_family(g)
+    assert off["label_column"] == 0.0
+    assert off["other"] <= 1e-12 * np.linalg.norm(g)
+    # The restriction is reduced GD on the same prompts: grad_W11 = (1/d) dL/dxi1 I, grad_W33 = -dL/dxi2.
+    red = np.asarray(jax.grad(theory.loss_with_labels)(jnp.array(xi, jnp.float64), prompts["tau"], prompts["y"]))
+    np.testing.assert_allclose(np.diag(g)[:d], red[0] / d, rtol=1e-9)
+    assert g[d + 1, d + 1] == pytest.approx(-red[1], rel=1e-9)
+    # Without the symmetrisation the gradient leaves the family: the check above can fail.
+    assert model.off_family(_grad_W(xi, prompts))["other"] > 1e-3 * np.linalg.norm(g)
+
+
+def test_appendix_b_shift_and_assumption3_checks():
+  spec = task.make_shift("appendix_b", 6, 10, delta=0.5, R=2.0)
+  batch = task.sample_shift(jax.random.key(8), spec, 500)
+  tau = np.sort(np.asarray(batch["tau"]), -1)
+  np.testing.assert_allclose(tau[:, -1], 1.0, atol=1e-6)
+  assert np.all(tau[:, -2] <= 1 - 0.25 + 1e-6)
+  task.check_assumption3(batch, 2.0)
+  with pytest.raises(validation.ConfigError, match="unit sphere"):
+    task.check_assumption3(dict(batch, x=2 * batch["x"]), 2.0)
+  with pytest.raises(validation.ConfigError, match=r"\|y\| <= R"):
+    task.check_assumption3(dict(batch, y=3 * batch["y"]), 2.0)
+
+
+def test_von_mises_fisher_mean_resultant_length():
+  d, kappa = 5, 8.0
+  mu = jnp.tile(jnp.eye(d)[:1], (40_000, 1))
+  pts = np.asarray(task._vmf(jax.random.key(9), mu, jnp.float32(kappa)))  # pylint: disable=protected-access
+  np.testing.assert_allclose(np.linalg.norm(pts, axis=-1), 1.0, atol=1e-5)
+  expected = special.iv(d / 2, kappa) / special.iv(d / 2 - 1, kappa)
+  assert pts[:, 0].mean() == pytest.approx(expected, abs=4 * pts[:, 0].std() / np.sqrt(len(pts)))
+
+
+@pytest.mark.parametrize("kind", task.SHIFTS)
+def test_p11_bound_holds_pointwise_on_every_shift(kind):
+  spec = task.make_shift(kind, 4, 6, R=3.0)
+  batch = task.sample_shift(jax.random.key(10), spec, 2000)
+  task.check_assumption3(batch, 3.0)
+  for xi in ([0.0, 3.0], [5.0, 6.0], [20.0, 35.0]):
+    xi = jnp.array(xi)
+    q = model.reduced_attention(xi, batch["tau"])[:, :-1]
+    err = np.abs(np.asarray(jnp.sum(q * batch["y"], -1) - batch["target"]))
+    assert np.all(err <= np.asarray(theory.recovery_bound(xi, batch["tau"], 3.0)) + 1e-5)
+
+
+@pytest.mark.parametrize("call,field", [
+    (lambda: task.make_spec(1, 4), "d"), (lambda: task.make_spec(3, 0), "N"),
+    (lambda: task.make_shift("rotated", 3, 4), "shift"), (lambda: task.make_shift("appendix_b", 3, 4, delta=2.5),
+                                                           "delta")])
+def test_bad_arguments(call, field):
+  with pytest.raises(validation.ConfigError) as e:
+    call()
+  assert e.value.field == field
