@@ -24,7 +24,7 @@ from experiments import cli as cli_lib
 
 _WORKDIR = flags.DEFINE_string("workdir", "icljax-reproduce", "Directory for REPORT.md and the runs.")
 _QUICK = flags.DEFINE_bool("quick", False, "Tiny runs (under a minute in all) to check the machinery.")
-_ONLY = flags.DEFINE_list("only", [], "Run only these results (keys: lsa, nn).")
+_ONLY = flags.DEFINE_list("only", [], "Run only these results (keys: lsa, nn, recall).")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +32,7 @@ class RunSpec:
   name: str
   config: str                       # module under experiments.configs
   overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+  figure: str = ""                  # a result-level figure this run is drawn in (pipeline.report_figures)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +42,15 @@ class Result:
   claim: str
   runs: tuple[RunSpec, ...]
   quick: dict[str, Any]             # overrides that make every run of this result tiny
+
+
+
+def _recall(name, figure="", **overrides):
+  return RunSpec(name, "recall", overrides, figure)
+
+
+_FIG1 = [("reparam", "linear", 1), ("reparam", "softmax", 1), ("reparam_w", "linear", 1), ("origin", "linear", 1),
+         ("origin", "softmax", 0)]
 
 
 RESULTS = (
@@ -67,6 +77,26 @@ RESULTS = (
               RunSpec("nn_landscape", "nn_landscape")),
         quick={"steps": 200, "log_every": 50, "sample_size": 2, "tau_samples": 500, "eval_tau_samples": 1000,
                "test_prompts": 100, "references": ()}),
+    Result(
+        key="recall",
+        title="Result 3: linear/ReLU attention is Bayes-optimal for noisy in-context recall (Nguyen & Nguyen-Tang 2025)",
+        claim=("The reparameterised one-layer transformer with linear or ReLU attention, trained by normalised GD, "
+               "reaches the Bayes risk H(alpha) at a linear rate and generalises to unseen output tokens; softmax "
+               "attention and the kappa = 0 feed-forward plateau above it; unconstrained models fit the training "
+               "distribution but not unseen outputs."),
+        runs=tuple(
+            [_recall("recall_reparam_linear_FA_a0.5", "fig1_noisy")]
+            + [_recall(f"recall_{m}_{a}_{'FA' if k else 'F'}_a{alpha:g}", f"fig1_{'noisy' if alpha else 'noiseless'}",
+                       model=m, attention=a, kappa=k, alpha=alpha)
+               for alpha in (0.0, 0.5) for (m, a, k) in _FIG1 if (m, a, k, alpha) != ("reparam", "linear", 1, 0.5)]
+            + [_recall(f"recall_reparam_{a}_FA_a{alpha:g}", attention=a, alpha=alpha, steps=1000)
+               for a in ("linear", "relu") for alpha in (0.2, 0.8)]
+            + [_recall("recall_reparam_relu_FA_a0.5", attention="relu", steps=1000),
+               _recall("recall_reparam_linear_F_a0.5", kappa=0, steps=1000),
+               _recall("recall_reparam_linear_FA_a0.5_float64", x64=True, steps=600)]
+            + [_recall(f"recall_finite_{m}_relu_FA", "fig2_finite", model=m, attention="relu", M=2048, steps=400,
+                       log_every=4, eta=0.05) for m in ("reparam", "reparam_w", "origin")]),
+        quick={"steps": 20, "log_every": 10, "H": 32, "batch_size": 64, "eval_size": 256, "test_size": 64}),
 )
 
 
@@ -76,6 +106,25 @@ def build_config(run: RunSpec, quick_overrides: dict[str, Any] | None):
   for key, value in {**run.overrides, **(quick_overrides or {})}.items():
     setattr(config, key, value)
   return config
+
+
+def _result_figures(workdir: Path, result: Result, done) -> list[str]:
+  """Figures across the runs of one result (e.g. the paper's Fig. 1), drawn from the runs' artefacts."""
+  from icljax import pipelines, runs as runs_lib  # pylint: disable=import-outside-toplevel
+  mine = [(run, path) for res, run, path, _ in done if res.key == result.key]
+  if not mine:
+    return []
+  module = pipelines.get_experiment(runs_lib.read_json(mine[0][1] / runs_lib.CONFIG)["experiment"])
+  make = getattr(module, "report_figures", None)
+  groups: dict[str, list] = {}
+  for run, path in mine:
+    if run.figure:
+      groups.setdefault(run.figure, []).append((runs_lib.read_json(path / runs_lib.CONFIG),
+                                                runs_lib.read_jsonl(path / runs_lib.METRICS)))
+  if make is None or not groups:
+    return []
+  out_dir = workdir / "figures" / result.key
+  return [str(Path(p).relative_to(workdir)) for p in make(out_dir, groups)]
 
 
 def write_report(workdir: Path, done: list[tuple[Result, RunSpec, Path, dict[str, Any]]], quick: bool,
@@ -99,6 +148,7 @@ def write_report(workdir: Path, done: list[tuple[Result, RunSpec, Path, dict[str
     if result.key not in seen:
       seen.append(result.key)
       lines += [f"## {result.title}", "", f"**Claim.** {result.claim}", ""]
+      lines += [f"![{f}]({f})" for f in _result_figures(workdir, result, done)] + [""]
     rel = path.relative_to(workdir)
     comparisons = [report.Comparison.from_dict(c) for c in s["comparisons"]]
     lines.append(report.section(f"{run.name}: {s['scalars'].get('setting', '')}", "", comparisons,

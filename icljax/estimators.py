@@ -97,3 +97,18 @@ def nn_reduced(tau: jax.Array) -> Callable[[jax.Array, jax.Array], jax.Array]:
 
   loss.defvjp(fwd, bwd)
   return lambda xi, key: loss(xi)
+
+
+def fixed_minibatch(loss_fn: LossFn, data: Batch, batch_size: int) -> Callable[[Any, jax.Array], jax.Array]:
+  """Loss on ``batch_size`` distinct examples of a fixed finite set, drawn afresh from each key.
+
+  Each step sees a uniformly random subset (without replacement within the batch, independent across steps);
+  over ``M / batch_size`` steps that is one epoch in expectation.
+  """
+  size = jax.tree.leaves(data)[0].shape[0]
+
+  def objective(params, key):
+    idx = jax.random.choice(key, size, (batch_size,), replace=False)
+    return loss_fn(params, jax.tree.map(lambda a: a[idx], data))
+
+  return objective

@@ -87,3 +87,23 @@ def landscape(path: str | os.PathLike, xi1: np.ndarray, xi2: np.ndarray, loss: n
   ax.legend(fontsize=8)
   fig.colorbar(im, ax=ax, label="loss")
   return _save(fig, path)
+
+
+def panels(path: str | os.PathLike, series: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+           keys: Sequence[str], references: Sequence[Mapping[str, float]] = (), title: str = "",
+           x: str = "step") -> str:
+  """One panel per entry of ``series`` (panel title -> {curve label -> metrics rows}), plotting ``keys[i]``."""
+  plt = _pyplot()
+  fig, axes = plt.subplots(1, len(series), figsize=(4.6 * len(series), 3.6), squeeze=False)
+  for i, (ax, (panel, curves_)) in enumerate(zip(axes[0], series.items())):
+    for label, rows in curves_.items():
+      ax.plot([r[x] for r in rows], [r.get(keys[i], np.nan) for r in rows], label=label)
+    for name, value in (references[i] if i < len(references) else {}).items():
+      ax.axhline(value, ls="--", lw=1, color="k", label=name)
+    ax.set_title(panel)
+    ax.set_xlabel(x)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+  if title:
+    fig.suptitle(title)
+  return _save(fig, path)

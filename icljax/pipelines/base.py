@@ -59,7 +59,7 @@ class Experiment(Protocol):
               summary: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> list[str]: ...
 
 
-EXPERIMENTS = {"lsa": "icljax.pipelines.lsa", "nn": "icljax.pipelines.nn"}
+EXPERIMENTS = {"lsa": "icljax.pipelines.lsa", "nn": "icljax.pipelines.nn", "recall": "icljax.pipelines.recall"}
 
 
 def get_experiment(name: str) -> Experiment:
@@ -92,6 +92,18 @@ def run(config: ml_collections.ConfigDict, workdir: str | Path, *,
   if status == "finished":
     printer(f"[{label}] finished run found in {workdir}; not redone")
     return runs.read_json(workdir / runs.SUMMARY)
+  # A float64 run (config field x64) builds, trains and evaluates under jax.enable_x64.
+  with jax.enable_x64(bool(cfg.get("x64", False))):
+    summary = _train_and_evaluate(experiment, config, cfg, workdir, label, printer)
+  runs.atomic_write_json(workdir / runs.SUMMARY, summary)  # last: its presence marks the run finished
+  passed = sum(c["passed"] for c in summary["comparisons"])
+  printer(f"[{label}] done in {summary['total_seconds']:.0f}s: {passed}/{len(summary['comparisons'])} "
+          f"trained-vs-theory checks pass; summary in {workdir / runs.SUMMARY}")
+  return runs.to_jsonable(summary)
+
+
+def _train_and_evaluate(experiment: Experiment, config: ml_collections.ConfigDict, cfg: dict[str, Any],
+                        workdir: Path, label: str, printer: Callable[[str], None]) -> dict[str, Any]:
   t0 = time.perf_counter()
   plan = experiment.plan(config)
   workdir.mkdir(parents=True, exist_ok=True)
@@ -122,11 +134,7 @@ def run(config: ml_collections.ConfigDict, workdir: str | Path, *,
   }
   summary["figures"] = [str(Path(p).relative_to(workdir)) for p in
                         experiment.figures(workdir, cfg, rows, summary, outcome.arrays)]
-  runs.atomic_write_json(workdir / runs.SUMMARY, summary)  # last: its presence marks the run finished
-  passed = sum(c.passed for c in outcome.comparisons)
-  printer(f"[{label}] done in {summary['total_seconds']:.0f}s: {passed}/{len(outcome.comparisons)} "
-          f"trained-vs-theory checks pass; summary in {workdir / runs.SUMMARY}")
-  return runs.to_jsonable(summary)
+  return summary
 
 
 def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:

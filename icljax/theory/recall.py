@@ -1,0 +1,69 @@
+"""Theory of noisy in-context recall with one-layer linear/ReLU attention (Nguyen & Nguyen-Tang 2025).
+
+Natural logarithms throughout; V classes including the noise token tau (V = 60 in the paper's instance, so
+``V - 1 = 59`` non-target classes noiseless and ``V - 2 = 58`` non-(y, tau) classes noisy).
+
+Reference: Nguyen & Nguyen-Tang (2025), Lemma 3.1, Thm 3.2, Thm 5.4-5.6 (v3 numbering); digest sections 1.3, 3.2, 5.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def entropy(alpha: float) -> float:
+  """Bayes risk of the noisy task, ``H(alpha) = -alpha ln alpha - (1-alpha) ln(1-alpha)`` (0 when noiseless)."""
+  if alpha <= 0.0:
+    return 0.0
+  return float(-alpha * np.log(alpha) - (1 - alpha) * np.log(1 - alpha))
+
+
+def gamma(alpha: float) -> float:
+  """FF weight of the noisy construction, ``ln(alpha/(1-alpha))``."""
+  return float(np.log(alpha / (1 - alpha)))
+
+
+def loss_noiseless(lam: np.ndarray, V: int = 60) -> float:  # noqa: N803
+  """P4: ``mean_q ln(1 + (V-1) e^{-lam_q})`` (reparam linear/ReLU, population or unseen outputs)."""
+  lam = np.atleast_1d(np.asarray(lam, np.float64))
+  return float(np.mean(np.log1p((V - 1) * np.exp(-lam))))
+
+
+def loss_noisy(lam: float, alpha: float, V: int = 60, kappa: int = 1, gamma_hat: float | None = None) -> float:  # noqa: N803
+  """Population loss of the noisy reparam model with attention logit ``lam`` on y and FF logit
+  ``gamma_hat + kappa lam`` on tau (all others 0)::
+
+      ln(e^lam + e^{gamma_hat + kappa lam} + V - 2) - (1 - alpha) lam - alpha (gamma_hat + kappa lam).
+
+  With ``kappa = 1`` and ``gamma_hat = ln(alpha/(1-alpha))`` this is ``H(alpha) + ln(1 + (V-2)(1-alpha) e^{-lam})``
+  (P2); with a finite-sample ``gamma_hat`` it is P7; with ``kappa = 0`` it is P9.
+  """
+  g = gamma(alpha) if gamma_hat is None else gamma_hat
+  lt = g + kappa * lam
+  top = max(lam, lt, 0.0)
+  log_z = top + np.log(np.exp(lam - top) + np.exp(lt - top) + (V - 2) * np.exp(-top))
+  return float(log_z - (1 - alpha) * lam - alpha * lt)
+
+
+def kappa0_optimum(alpha: float, V: int = 60) -> tuple[float, float]:  # noqa: N803
+  """P9: without the attention input to the FF, the best ``Lam* = ln(1 + (V-2)(1-alpha)/alpha)`` and its loss
+  ``H(alpha) + alpha ln(1 + (V-2)(1-alpha)/alpha)`` (not Bayes-optimal)."""
+  r = (V - 2) * (1 - alpha) / alpha
+  return float(np.log1p(r)), entropy(alpha) + alpha * float(np.log1p(r))
+
+
+def softmax_plateau(alpha: float, V: int = 60) -> float:  # noqa: N803
+  """P5: softmax attention logits lie in [0, 1], so reparam-softmax plateaus at the linear loss at lam = 1."""
+  return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else loss_noisy(1.0, alpha, V)
+
+
+def ngd_trajectory(t: np.ndarray, eta: float, num_triggers: int, noisy: bool) -> np.ndarray:
+  """P3/P4: per-tensor NGD moves ``Lam`` by exactly eta per step (every gradient is negative) and each of the
+  |Q| entries of ``lam`` by ``eta / sqrt(|Q|)`` (equal gradients by symmetry)."""
+  t = np.asarray(t, np.float64)
+  return eta * t if noisy else eta * t / np.sqrt(num_triggers)
+
+
+def kl_bernoulli(alpha: float, alpha_hat: float) -> float:
+  """``KL(Ber(alpha) || Ber(alpha_hat))``: the finite-sample excess of the limit loss (T4/P7)."""
+  return float(alpha * np.log(alpha / alpha_hat) + (1 - alpha) * np.log((1 - alpha) / (1 - alpha_hat)))

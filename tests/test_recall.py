@@ -1,0 +1,129 @@
+"""Result 3: recall sentences, index-arithmetic models vs the dense Eq. (1), NGD, and the closed forms P1-P9."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from icljax import optim, validation
+from icljax.models import recall as model
+from icljax.tasks import recall as task
+from icljax.theory import recall as theory
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_sentences_follow_the_generator(alpha):
+  spec = task.make_spec(alpha, H=32)
+  b = {k: np.asarray(v) for k, v in task.sample(jax.random.key(0), spec, 400).items()}
+  z, q = b["z"], b["z"][:, -1]
+  assert np.all(np.isin(q, spec.triggers)) and (not spec.noisy or np.all(q == spec.triggers[0]))
+  for i in range(len(z)):
+    pos = np.flatnonzero(z[i, :-1] == q[i])
+    followers = z[i, pos + 1]
+    assert b["y"][i] in followers                                      # one (q, y) bigram
+    assert set(followers.tolist()) <= {int(b["y"][i]), spec.tau}       # every (q, x) has x in {y, tau}
+    assert (spec.tau in followers) == spec.noisy                        # one (q, tau) bigram when noisy
+    assert z[i, -2] != q[i] or not spec.noisy
+  assert np.all(np.isin(b["y"], spec.outputs))
+  assert np.all(b["target"] == np.where(b["noise"], spec.tau, b["y"]))
+  if spec.noisy:
+    assert abs(b["noise"].mean() - alpha) < 4 * np.sqrt(alpha * (1 - alpha) / len(z))
+  unseen = np.asarray(task.sample(jax.random.key(1), spec, 200, unseen=True)["y"])
+  assert np.all(np.isin(unseen, spec.unseen)) and not np.any(np.isin(unseen, spec.outputs))
+
+
+@pytest.mark.parametrize("kind,attention,kappa,alpha", list(itertools.product(
+    model.KINDS, model.ATTENTIONS, (0, 1), (0.0, 0.4))))
+def test_index_arithmetic_equals_dense_equation_1(kind, attention, kappa, alpha):
+  spec = task.make_spec(alpha, H=12)
+  batch = task.sample(jax.random.key(2), spec, 16)
+  m = model.make_model(kind, attention, kappa, V=spec.V, triggers=spec.triggers, noisy=spec.noisy, gamma=-0.7)
+  params = jax.tree.map(lambda a: 0.4 * jax.random.normal(jax.random.key(3), a.shape), model.init(m))
+  np.testing.assert_allclose(model.apply(params, batch, m), model.dense_logits(params, batch, m), atol=1e-5)
+
+
+def test_p1_p2_p4_p5_p9_closed_forms_match_the_digest():
+  np.testing.assert_allclose([theory.loss_noisy(0.0, a) for a in (.2, .5, .8)], [4.359025, 4.094345, 3.034099],
+                             atol=1e-6)
+  table = {.2: (3.394634, 0.772443, 0.502507), .5: (3.150040, 0.871628, 0.694463), .8: (2.161940, 0.575658, 0.500929)}
+  for a, values in table.items():
+    np.testing.assert_allclose([theory.loss_noisy(lam, a) for lam in (1, 5, 10)], values, atol=1e-6)
+  assert theory.entropy(0.2) == pytest.approx(0.500402, abs=1e-6) and theory.entropy(0.5) == pytest.approx(np.log(2))
+  np.testing.assert_allclose([theory.loss_noiseless(np.full(5, lam)) for lam in (1, 2, 5, 10)],
+                             [3.122580, 2.195532, 0.334713, 2.675e-3], atol=1e-6)
+  np.testing.assert_allclose([theory.kappa0_optimum(a)[1] for a in (.2, .5, .8)], [1.5906, 2.7319, 2.6931], atol=1e-4)
+  lam_star, best = theory.kappa0_optimum(0.5)
+  assert theory.loss_noisy(lam_star, 0.5, kappa=0) == pytest.approx(best, abs=1e-9)
+  assert theory.loss_noisy(5.0, 0.5) - np.log(2) == pytest.approx(0.17848, abs=1e-5)   # P3 at eta t = 5
+  assert theory.softmax_plateau(0.0) == pytest.approx(3.122580, abs=1e-6)
+  # P7 limit: H(alpha) + KL(alpha || alpha_hat).
+  assert theory.loss_noisy(80.0, 0.2, gamma_hat=theory.gamma(0.21)) == pytest.approx(
+      theory.entropy(0.2) + theory.kl_bernoulli(0.2, 0.21), abs=1e-9)
+
+
+@pytest.mark.parametrize("alpha,attention", [(0.0, "linear"), (0.5, "linear"), (0.2, "relu"), (0.8, "linear")])
+def test_reparam_monte_carlo_loss_equals_closed_form(alpha, attention):
+  spec = task.make_spec(alpha)
+  m = model.make_model("reparam", attention, 1, V=spec.V, triggers=spec.triggers, noisy=spec.noisy,
+                       gamma=theory.gamma(alpha) if alpha else 0.0)
+  batch = task.sample(jax.random.key(4), spec, 256, unseen=True)
+  params = {"Lam": jnp.array(3.0)} if spec.noisy else {"lam": jnp.array([1.0, 2.0, 3.0, 4.0, 5.0])}
+  logp = jax.nn.log_softmax(model.apply(params, batch, m), -1)
+  log_py = np.asarray(jnp.take_along_axis(logp, batch["y"][:, None], -1)[:, 0], np.float64)
+  if spec.noisy:
+    per = -(1 - alpha) * log_py - alpha * np.asarray(logp[:, spec.tau], np.float64)
+    expected = theory.loss_noisy(3.0, alpha)
+    np.testing.assert_allclose(per, expected, atol=2e-5)   # every sentence has the same loss (ReLU: +1e-8 terms)
+  else:
+    q_idx = np.asarray(batch["z"][:, -1])
+    expected = np.log1p(59 * np.exp(-(q_idx + 1.0)))
+    np.testing.assert_allclose(-log_py, expected, atol=2e-5)
+
+
+def test_normalised_gd_skips_zero_gradients_and_normalises_per_tensor():
+  opt = optim.normalized_gd(0.5)
+  params = {"a": jnp.zeros(3), "b": jnp.zeros((2, 2)), "c": jnp.zeros(())}
+  grads = {"a": jnp.array([3.0, 0.0, 4.0]), "b": jnp.zeros((2, 2)), "c": jnp.array(-1e-30)}
+  updates, _ = opt.update(grads, opt.init(params), params)
+  np.testing.assert_allclose(updates["a"], [-0.3, 0.0, -0.4], rtol=1e-6)
+  assert np.all(np.asarray(updates["b"]) == 0) and not np.any(np.isnan(np.asarray(updates["b"])))
+  assert float(updates["c"]) == pytest.approx(0.5)
+
+
+def test_ngd_noisy_reparam_moves_lam_by_exactly_eta():
+  spec = task.make_spec(0.5, H=64)
+  m = model.make_model("reparam", "linear", 1, V=spec.V, triggers=spec.triggers, noisy=True, gamma=0.0)
+  loss = lambda p, b: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.apply(p, b, m), b["target"]))
+  opt = optim.normalized_gd(0.1)
+  params = {"Lam": jnp.array(0.0)}
+  state = opt.init(params)
+  for t in range(20):
+    g = jax.grad(loss)(params, task.sample(jax.random.key(t), spec, 64))
+    assert float(g["Lam"]) < 0          # every minibatch gradient is negative (P3)
+    updates, state = opt.update(g, state, params)
+    params = optax.apply_updates(params, updates)
+  assert float(params["Lam"]) == pytest.approx(2.0, abs=1e-5)
+
+
+def test_origin_linear_f_never_uses_attention():
+  # P10: with W = V = 0, linear attention and kappa = 0 the attention tensors get exactly zero gradient.
+  spec = task.make_spec(0.5, H=16)
+  m = model.make_model("origin", "linear", 0, V=spec.V, triggers=spec.triggers, noisy=True)
+  batch = task.sample(jax.random.key(5), spec, 32)
+  loss = lambda p: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.apply(p, batch, m), batch["target"]))
+  g = jax.grad(loss)(model.init(m))
+  assert float(jnp.abs(g["W"]).max()) == 0.0 and float(jnp.abs(g["V"]).max()) == 0.0
+  assert float(jnp.abs(g["F"]).max()) > 0.0
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    (dict(alpha=1.0), "alpha"), (dict(alpha=-0.1), "alpha"), (dict(outputs=(4, 5)), "outputs"),
+    (dict(triggers=(0, 59)), "triggers"), (dict(H=3), "H"), (dict(alpha=0.5, H=5), "H"),
+    (dict(unseen=(5, 9)), "unseen")])
+def test_bad_arguments(kwargs, field):
+  with pytest.raises(validation.ConfigError) as e:
+    task.make_spec(**kwargs)
+  assert e.value.field == field
