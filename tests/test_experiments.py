@@ -81,37 +81,55 @@ def test_tiny_nn_runs_write_every_artefact(tmp_path, config, extra):
     assert max(r["off_family"] for r in rows) < 1e-5 and max(r["label_column"] for r in rows) == 0.0
 
 
-NN_BAD = [(["--config.d=1"], "config.d"), (["--config.N=0"], "config.N"), (["--config.sigma=0.0"], "config.sigma"),
-          (["--config.eta=-0.1"], "config.eta"), (["--config.shifts=('rotated',)"], "config.shifts"),
-          (["--config.model=mlp"], "config.model")]
+RECALL_TINY = ["--config.steps=20", "--config.log_every=10", "--config.H=32", "--config.batch_size=64",
+               "--config.eval_size=128", "--config.test_size=64"]
 
 
-@pytest.mark.parametrize("override,field", NN_BAD)
-def test_nn_bad_input_is_one_line_exit_2_nothing_written(tmp_path, override, field):
+@pytest.mark.parametrize("extra,names", [
+    ([], {"Lam"}),
+    (["--config.alpha=0.0", "--config.attention=relu"], {"lam"}),
+    (["--config.model=origin", "--config.attention=softmax", "--config.kappa=0"], {"W", "V", "F"}),
+    (["--config.model=reparam_w", "--config.M=128", "--config.x64=True"], {"W"}),
+])
+def test_tiny_recall_runs_write_every_artefact(tmp_path, extra, names):
   workdir = tmp_path / "run"
-  proc = _run(["-m", "experiments.run", "--config=experiments/configs/nn_shift.py", f"--workdir={workdir}",
-               *override], timeout=60)
-  assert proc.returncode == 2, proc.stderr[-2000:]
-  lines = proc.stderr.strip().splitlines()
-  assert len(lines) == 1 and lines[0].startswith("error: ") and field in lines[0], proc.stderr
-  assert not workdir.exists()
+  proc = _run(["-m", "experiments.run", "--config=experiments/configs/recall.py", f"--workdir={workdir}",
+               *RECALL_TINY, *extra])
+  assert proc.returncode in (0, 1), proc.stderr[-2000:]
+  rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+  assert [r["step"] for r in rows] == [10, 20]
+  assert all({"loss", "test_loss", "pop_loss"} <= set(r) for r in rows)
+  assert all(("Lam" in r) == ("Lam" in names) for r in rows)
+  summary = json.loads((workdir / "summary.json").read_text())
+  assert summary["comparisons"] and all((workdir / f).exists() for f in summary["figures"])
+  with np.load(workdir / "params.npz") as params:
+    assert names <= set(params.files)
+    if "--config.x64=True" in extra:
+      assert params["W"].dtype == np.float64
 
 
+LSA, NN, RECALL = (f"experiments/configs/{n}.py" for n in ("lsa_isotropic", "nn_shift", "recall"))
 BAD = [
-    (["--config.d=0"], "config.d"), (["--config.n=0"], "config.n"), (["--config.sigma=-1.0"], "config.sigma"),
-    (["--config.spectrum=(1.0,1.0,0.0,1.0,1.0)"], "config.spectrum"),
-    (["--config.spectrum=(1.0,2.0)"], "config.spectrum"),
-    (["--config.prior=flat"], "config.prior"), (["--config.activation=gelu"], "config.activation"),
-    (["--config.rotation=haar"], "config.rotation"), (["--config.nonexistent=3"], "--config.nonexistent"),
-    (["--config.n=abc"], "--config.n"), (["--config.learning_rate=0.0"], "config.learning_rate"),
+    (LSA, ["--config.d=0"], "config.d"), (LSA, ["--config.n=0"], "config.n"),
+    (LSA, ["--config.sigma=-1.0"], "config.sigma"),
+    (LSA, ["--config.spectrum=(1.0,1.0,0.0,1.0,1.0)"], "config.spectrum"),
+    (LSA, ["--config.spectrum=(1.0,2.0)"], "config.spectrum"),
+    (LSA, ["--config.prior=flat"], "config.prior"), (LSA, ["--config.activation=gelu"], "config.activation"),
+    (LSA, ["--config.rotation=haar"], "config.rotation"), (LSA, ["--config.nonexistent=3"], "--config.nonexistent"),
+    (LSA, ["--config.n=abc"], "--config.n"), (LSA, ["--config.learning_rate=0.0"], "config.learning_rate"),
+    (NN, ["--config.d=1"], "config.d"), (NN, ["--config.N=0"], "config.N"), (NN, ["--config.sigma=0.0"], "config.sigma"),
+    (NN, ["--config.eta=-0.1"], "config.eta"), (NN, ["--config.shifts=('rotated',)"], "config.shifts"),
+    (NN, ["--config.model=mlp"], "config.model"),
+    (RECALL, ["--config.alpha=1.0"], "config.alpha"), (RECALL, ["--config.outputs=(3,4,5)"], "config.outputs"),
+    (RECALL, ["--config.H=4"], "config.H"), (RECALL, ["--config.attention=gelu"], "config.attention"),
+    (RECALL, ["--config.model=mamba"], "config.model"), (RECALL, ["--config.kappa=2"], "config.kappa"),
 ]
 
 
-@pytest.mark.parametrize("override,field", BAD)
-def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, override, field):
+@pytest.mark.parametrize("config,override,field", BAD)
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, config, override, field):
   workdir = tmp_path / "run"
-  proc = _run(["-m", "experiments.run", "--config=experiments/configs/lsa_isotropic.py", f"--workdir={workdir}",
-               *override], timeout=60)
+  proc = _run(["-m", "experiments.run", f"--config={config}", f"--workdir={workdir}", *override], timeout=60)
   assert proc.returncode == 2, proc.stderr[-2000:]
   lines = proc.stderr.strip().splitlines()
   assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
@@ -124,7 +142,7 @@ def test_quick_main_job_writes_the_report(tmp_path):
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert "report:" in proc.stdout and "experiment 1/" in proc.stdout and "ETA" in proc.stdout
   text = (tmp_path / "REPORT.md").read_text()
-  assert "## Result 1" in text and "## Result 2" in text and "| quantity | theory | measured | tolerance | pass |" in text
+  assert "## Result 1" in text and "## Result 2" in text and "## Result 3" in text and "| quantity | theory | measured | tolerance | pass |" in text
   for line in text.splitlines():
     if line.startswith("!["):
       assert (tmp_path / line.split("(")[1].rstrip(")")).exists()

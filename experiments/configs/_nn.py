@@ -27,7 +27,7 @@ def base_config() -> ml_collections.ConfigDict:
   # Shifted test distributions: 'appendix_b:<delta>', 'clustered', 'low_dim', 'smooth_labels'.
   c.shifts = ()
   c.R = 3.0                       # label bound of Assumption 3, > 0
-  c.test_prompts = 2000           # prompts per shifted test set, >= 10
+  c.test_prompts = 2000           # prompts per shifted test set, >= 1
   c.references = ()               # digest P6 rows (t, xi1, xi2, L, E[q_i*]); None where unknown
   c.tol_reference = 0.02          # relative tolerance on the P6 rows
   c.shift_references = ()         # digest P9 rows (t, shift, MSE)

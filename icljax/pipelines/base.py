@@ -152,12 +152,19 @@ def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransform
   return optax.sgd(schedule)
 
 
-def validate_optimizer(config: ml_collections.ConfigDict) -> None:
-  """Range checks of the optimiser fields shared by every experiment."""
+def validate_run_fields(config: ml_collections.ConfigDict, *names: str) -> None:
+  """Range checks of the integer fields every experiment shares: steps, seed, log_every (and the given others,
+  each required >= 1)."""
   validation.integer("config.steps", config.steps, low=1)
-  validation.integer("config.batch_size", config.batch_size, low=1)
   validation.integer("config.seed", config.seed, low=0)
   validation.integer("config.log_every", config.log_every, low=1)
+  for name in names:
+    validation.integer(f"config.{name}", config[name], low=1)
+
+
+def validate_optimizer(config: ml_collections.ConfigDict) -> None:
+  """Range checks of the optax optimiser fields (result 1)."""
+  validate_run_fields(config, "batch_size")
   validation.choice("config.optimizer", config.optimizer, ("adam", "sgd"))
   validation.real("config.learning_rate", config.learning_rate, low=0.0, low_open=True)
   validation.choice("config.schedule", config.schedule, ("constant", "cosine"))

@@ -52,13 +52,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise validation.ConfigError("config.kappa", config.kappa, "0 or 1")
   spec = make_spec(config)
   validation.real("config.eta", config.eta, low=0.0, low_open=True)
-  validation.integer("config.steps", config.steps, low=1)
-  validation.integer("config.seed", config.seed, low=0)
-  validation.integer("config.batch_size", config.batch_size, low=1)
-  validation.integer("config.log_every", config.log_every, low=1)
+  base.validate_run_fields(config, "batch_size", "test_size", "eval_size")
   validation.integer("config.M", config.M, low=0)
-  validation.integer("config.test_size", config.test_size, low=1)
-  validation.integer("config.eval_size", config.eval_size, low=1)
   if config.M and config.M < config.batch_size:
     raise validation.ConfigError("config.M", config.M, f"0 (population) or >= batch_size = {config.batch_size}")
   if config.d is not None:
