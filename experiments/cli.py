@@ -41,3 +41,37 @@ def parse_flags(argv: Sequence[str]) -> list[str]:
     fail(f"{shown} is invalid: no such config field" + (f" (fields: {', '.join(fields)})" if fields else ""))
   except (OSError, SyntaxError, ValueError, TypeError) as e:
     fail(f"could not load the config: {e}")
+
+
+class Terminated(Exception):
+  """Raised in the main thread when SIGTERM arrives."""
+
+
+def guarded(fn, *args, **kwargs):
+  """Runs ``fn`` and turns the toolkit's user-facing failures into one line on stderr and an exit status.
+
+  ConfigError / ArtefactError -> 2 (bad input or a corrupted artefact; nothing overwritten), NumericalFault -> 3
+  (NaN/Inf; the last good checkpoint is intact), SIGINT -> 130, SIGTERM -> 143 (rerun the same command to resume
+  from the last checkpoint).
+  """
+  import signal  # pylint: disable=import-outside-toplevel
+  from icljax import runs, validation  # pylint: disable=import-outside-toplevel
+
+  def on_term(signum, frame):
+    del signum, frame
+    raise Terminated()
+
+  signal.signal(signal.SIGTERM, on_term)
+  try:
+    return fn(*args, **kwargs)
+  except (validation.ConfigError, runs.ArtefactError) as e:
+    fail(str(e))
+  except runs.NumericalFault as e:
+    print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+    sys.exit(3)
+  except KeyboardInterrupt:
+    print("interrupted (SIGINT): rerun the same command to resume from the last checkpoint", file=sys.stderr)
+    sys.exit(130)
+  except Terminated:
+    print("terminated (SIGTERM): rerun the same command to resume from the last checkpoint", file=sys.stderr)
+    sys.exit(143)

@@ -140,7 +140,8 @@ def write_report(workdir: Path, done: list[tuple[Result, RunSpec, Path, dict[str
   lines += ["", "| run | checks passed | seconds | workdir |", "|---|---|---|---|"]
   for _, run, path, s in done:
     n_pass = sum(c["passed"] for c in s["comparisons"])
-    lines.append(f"| {run.name} | {n_pass}/{len(s['comparisons'])} | {s.get('total_seconds', 0):.0f} | "
+    seconds = runs.read_json(path / runs.TIMING)["total_seconds"] if (path / runs.TIMING).exists() else 0.0
+    lines.append(f"| {run.name} | {n_pass}/{len(s['comparisons'])} | {seconds:.0f} | "
                  f"{path.relative_to(workdir)} |")
   lines.append("")
   seen = []
@@ -188,7 +189,7 @@ def main(argv):
   for i, (result, run, config, run_dir) in enumerate(configs):
     print(f"[reproduce] experiment {i + 1}/{len(configs)}: {run.name} ({time.perf_counter() - t0:.0f}s elapsed)",
           flush=True)
-    summary = pipelines.run(config, run_dir, printer=lambda s: print(s, flush=True))
+    summary = cli_lib.guarded(pipelines.run, config, run_dir, printer=lambda s: print(s, flush=True))
     done.append((result, run, run_dir, summary))
     report_path = write_report(workdir, done, quick, len(configs) - i - 1)
   failed = [(run.name, c["quantity"]) for _, run, _, s in done for c in s["comparisons"] if not c["passed"]]

@@ -2,8 +2,11 @@
 
     python -m experiments.run --config=experiments/configs/lsa_isotropic.py --workdir=runs/iso --config.n=40
 
-Writes config.json, metrics.jsonl, summary.json, params.npz and figures/ into --workdir. A finished run is not
-redone. Bad input prints one line on stderr, exits with status 2 and writes nothing.
+Writes config.json, metrics.jsonl, summary.json, params.npz, figures/, checkpoint.npz and timing.json into
+--workdir. A finished run is not redone; an interrupted one (any signal, SIGKILL included) resumes from its last
+checkpoint when the same command is run again. Exit status: 0 all checks pass, 1 a check fails, 2 bad input or a
+corrupted artefact (one line on stderr, nothing written or overwritten), 3 NaN/Inf (the last good checkpoint is
+kept), 130/143 interrupted by SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -26,11 +29,8 @@ def main(argv):
   if not _WORKDIR.value:
     cli_lib.fail("--workdir is required (a directory for the run's artefacts)")
   logging.set_verbosity(logging.WARNING)
-  from icljax import pipelines, validation  # pylint: disable=import-outside-toplevel
-  try:
-    summary = pipelines.run(_CONFIG.value, _WORKDIR.value)
-  except validation.ConfigError as e:
-    cli_lib.fail(str(e))
+  from icljax import pipelines  # pylint: disable=import-outside-toplevel
+  summary = cli_lib.guarded(pipelines.run, _CONFIG.value, _WORKDIR.value)
   return 0 if summary["all_passed"] else 1
 
 

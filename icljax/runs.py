@@ -13,6 +13,7 @@ import json
 import math
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,18 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
 
 
 def atomic_savez(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
-  """``np.savez`` (no pickle) written atomically."""
+  """An ``.npz`` (no pickle, readable by ``np.load``) written atomically and byte-for-byte reproducibly.
+
+  ``np.savez`` stamps each zip entry with the current time, so two identical runs would differ; here every entry
+  carries a fixed date, so the same arrays always give the same bytes.
+  """
   buf = io.BytesIO()
-  np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+  with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+    for key, value in arrays.items():
+      info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+      data = io.BytesIO()
+      np.lib.format.write_array(data, np.asarray(value), allow_pickle=False)
+      zf.writestr(info, data.getvalue())
   atomic_write_bytes(path, buf.getvalue())
 
 
@@ -102,7 +112,7 @@ def check_workdir(workdir: str | os.PathLike, config: dict[str, Any]) -> str:
   if path.exists() and not path.is_dir():
     raise validation.ConfigError("workdir", str(path), "a directory (or a path that does not exist yet)")
   if not (path / CONFIG).exists():
-    if path.exists() and any(p.name != FIGURES for p in path.iterdir()):
+    if path.exists() and any(p.name not in (FIGURES, LOCK) for p in path.iterdir()):
       raise validation.ConfigError("workdir", str(path), "an empty directory or one holding a run of this config")
     return "new"
   existing = read_json(path / CONFIG)
@@ -111,3 +121,93 @@ def check_workdir(workdir: str | os.PathLike, config: dict[str, Any]) -> str:
     raise validation.ConfigError(
         "workdir", str(path), f"a workdir of the same config (it holds a run that differs in {', '.join(keys)})")
   return "finished" if (path / SUMMARY).exists() else "partial"
+
+
+CHECKPOINT, TIMING, LOCK = "checkpoint.npz", "timing.json", ".lock"
+
+
+class ArtefactError(ValueError):
+  """An artefact found in a workdir is truncated or corrupted; it is reported and left untouched."""
+
+
+class NumericalFault(RuntimeError):
+  """A NaN or Inf appeared in the loss or the parameters; the last good checkpoint is intact."""
+
+
+def save_checkpoint(path: str | os.PathLike, state: Any) -> None:
+  """Saves every leaf of a pytree (params, optimiser state, step) atomically, in flattening order."""
+  import jax  # pylint: disable=import-outside-toplevel
+  leaves = jax.tree.leaves(state)
+  atomic_savez(path, {f"leaf_{i:04d}": np.asarray(leaf) for i, leaf in enumerate(leaves)})
+
+
+def load_checkpoint(path: str | os.PathLike, template: Any) -> Any:
+  """Loads a checkpoint into the structure of ``template``; every leaf must match its shape and dtype.
+
+  Raises:
+    ArtefactError: naming the file, if it is unreadable, truncated or does not match the run.
+  """
+  import jax  # pylint: disable=import-outside-toplevel
+  leaves, treedef = jax.tree.flatten(template)
+  try:
+    arrays = load_npz(path)
+  except Exception as e:  # pylint: disable=broad-except  (zipfile, OSError, ValueError, EOFError...)
+    raise ArtefactError(f"{path} is truncated or corrupted ({type(e).__name__}: {e}); it was left as it is: "
+                        "move it away to restart the run from step 0") from None
+  keys = [f"leaf_{i:04d}" for i in range(len(leaves))]
+  if sorted(arrays) != keys:
+    raise ArtefactError(f"{path} holds {len(arrays)} arrays where this run has {len(leaves)}; it was left as it is")
+  out = []
+  for key, leaf in zip(keys, leaves):
+    a = arrays[key]
+    if a.shape != np.shape(leaf) or a.dtype != np.asarray(leaf).dtype:
+      raise ArtefactError(f"{path}: {key} has shape {a.shape} {a.dtype}, the run expects {np.shape(leaf)} "
+                          f"{np.asarray(leaf).dtype}; it was left as it is")
+    out.append(jax.numpy.asarray(a))
+  return jax.tree.unflatten(treedef, out)
+
+
+def read_metrics_checked(path: str | os.PathLike) -> list[dict[str, Any]]:
+  """Reads metrics.jsonl, raising ArtefactError (with the line number) on a truncated or corrupted line."""
+  rows = []
+  with open(path, encoding="utf-8") as f:
+    for i, line in enumerate(f, 1):
+      try:
+        row = json.loads(line)
+        if not isinstance(row, dict) or "step" not in row:
+          raise ValueError("not a metrics object")
+      except ValueError as e:
+        raise ArtefactError(f"{path} line {i} is corrupted ({e}); it was left as it is") from None
+      rows.append(row)
+  return rows
+
+
+class WorkdirLock:
+  """An exclusive advisory lock on ``<workdir>/.lock`` (released by the OS even when the process is killed)."""
+
+  def __init__(self, workdir: str | os.PathLike):
+    self.path = Path(workdir) / LOCK
+    self._fd: int | None = None
+
+  def __enter__(self) -> "WorkdirLock":
+    import fcntl  # pylint: disable=import-outside-toplevel
+    self.path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+      os.close(fd)
+      holder = self.path.read_text().strip() or "another process"
+      raise validation.ConfigError("workdir", str(self.path.parent),
+                                   f"a workdir no other run is using (it is in use by pid {holder})") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    self._fd = fd
+    return self
+
+  def __exit__(self, *exc) -> None:
+    import fcntl  # pylint: disable=import-outside-toplevel
+    if self._fd is not None:
+      fcntl.flock(self._fd, fcntl.LOCK_UN)
+      os.close(self._fd)
+      self._fd = None

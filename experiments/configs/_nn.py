@@ -32,7 +32,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.tol_reference = 0.02          # relative tolerance on the P6 rows
   c.shift_references = ()         # digest P9 rows (t, shift, MSE)
   c.tol_shift_reference = 0.01    # absolute tolerance on the P9 rows (MC error of 2000 test prompts)
-  c.extras = ()                   # 'slopes' (P7), 'runtime', 'sigma_ratio', 'landscape'
+  c.extras = ()                   # 'slopes' (P7), 'sigma_ratio', 'landscape'
   c.ratio_sigmas = (3.0, 10.0, 20.0, 40.0)
   c.ratio_eta = 0.5               # step of the sigma_ratio runs (the trajectory depends on eta * t only, P8)
   c.landscape_xi1 = (0.0, 20.0)

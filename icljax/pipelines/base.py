@@ -81,8 +81,14 @@ def run(config: ml_collections.ConfigDict, workdir: str | Path, *,
         printer: Callable[[str], None] = print) -> dict[str, Any]:
   """Runs one experiment config into ``workdir`` and returns its summary.
 
-  Bad input raises :class:`icljax.validation.ConfigError` before anything is written. A finished run (same
-  config, summary present) is not redone.
+  * Bad input raises :class:`icljax.validation.ConfigError` before anything is written.
+  * A finished run (same config, ``summary.json`` present) is not redone.
+  * An interrupted run (same config, no summary) resumes from its last checkpoint and ends with the artefacts an
+    uninterrupted run writes; a truncated or corrupted checkpoint or metrics file raises
+    :class:`icljax.runs.ArtefactError` and is left untouched.
+  * A second process on a workdir in use is refused (``ConfigError`` on ``workdir``).
+  * A NaN or Inf in the loss or the parameters raises :class:`icljax.runs.NumericalFault` naming the step; the
+    last good checkpoint stays intact.
   """
   experiment = validate(config)
   cfg = config.to_dict()
@@ -94,33 +100,63 @@ def run(config: ml_collections.ConfigDict, workdir: str | Path, *,
     return runs.read_json(workdir / runs.SUMMARY)
   # A float64 run (config field x64) builds, trains and evaluates under jax.enable_x64.
   with jax.enable_x64(bool(cfg.get("x64", False))):
-    summary = _train_and_evaluate(experiment, config, cfg, workdir, label, printer)
-  runs.atomic_write_json(workdir / runs.SUMMARY, summary)  # last: its presence marks the run finished
+    plan = experiment.plan(config)            # may still reject input: nothing is written before this
+    with runs.WorkdirLock(workdir):
+      summary, timing = _train_and_evaluate(experiment, plan, config, cfg, workdir, label, printer)
+      runs.atomic_write_json(workdir / runs.TIMING, timing)
+      runs.atomic_write_json(workdir / runs.SUMMARY, summary)  # last: its presence marks the run finished
   passed = sum(c["passed"] for c in summary["comparisons"])
-  printer(f"[{label}] done in {summary['total_seconds']:.0f}s: {passed}/{len(summary['comparisons'])} "
+  printer(f"[{label}] done in {timing['total_seconds']:.0f}s: {passed}/{len(summary['comparisons'])} "
           f"trained-vs-theory checks pass; summary in {workdir / runs.SUMMARY}")
   return runs.to_jsonable(summary)
 
 
-def _train_and_evaluate(experiment: Experiment, config: ml_collections.ConfigDict, cfg: dict[str, Any],
-                        workdir: Path, label: str, printer: Callable[[str], None]) -> dict[str, Any]:
+def _resume(workdir: Path, plan: Plan, label: str, printer: Callable[[str], None]):
+  """The state and metric rows to continue from (None and [] for a fresh run)."""
+  ckpt = workdir / runs.CHECKPOINT
+  if not ckpt.exists():
+    return None, []
+  state = runs.load_checkpoint(ckpt, train.init_state(plan.params, plan.optimizer))
+  step = int(state.step)
+  rows = runs.read_metrics_checked(workdir / runs.METRICS) if (workdir / runs.METRICS).exists() else []
+  rows = [r for r in rows if r["step"] <= step]  # lines written after the checkpoint are recomputed
+  if step and (not rows or rows[-1]["step"] != step):
+    raise runs.ArtefactError(f"{workdir / runs.METRICS} does not reach the checkpoint's step {step}; both were "
+                             "left as they are")
+  printer(f"[{label}] resuming from the checkpoint at step {step}")
+  return state, rows
+
+
+def _train_and_evaluate(experiment: Experiment, plan: Plan, config: ml_collections.ConfigDict,
+                        cfg: dict[str, Any], workdir: Path, label: str,
+                        printer: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, float]]:
   t0 = time.perf_counter()
-  plan = experiment.plan(config)
-  workdir.mkdir(parents=True, exist_ok=True)
-  runs.atomic_write_json(workdir / runs.CONFIG, cfg)
+  state, rows = _resume(workdir, plan, label, printer)
+  if not (workdir / runs.CONFIG).exists():
+    runs.atomic_write_json(workdir / runs.CONFIG, cfg)
+  last_good = {"step": int(state.step) if state is not None else 0}
 
-  rows: list[dict[str, Any]] = []
-
-  def on_log(state: train.TrainState, losses: np.ndarray) -> None:
-    row = {"step": int(state.step), "loss": float(np.mean(losses)), "loss_last": float(losses[-1])}
+  def on_log(new_state: train.TrainState, losses: np.ndarray) -> None:
+    step = int(new_state.step)
+    bad = np.flatnonzero(~np.isfinite(losses))
+    params_ok = all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(new_state.params))
+    if bad.size or not params_ok:
+      first = step - len(losses) + (int(bad[0]) if bad.size else len(losses) - 1)
+      where = (f"{workdir / runs.CHECKPOINT} (step {last_good['step']})" if last_good["step"] else
+               "none (the run had not reached its first checkpoint)")
+      raise runs.NumericalFault(f"[{label}] non-finite {'loss' if bad.size else 'parameters'} at step {first}; "
+                                f"stopped; last good checkpoint: {where}")
+    row = {"step": step, "loss": float(np.mean(losses)), "loss_last": float(losses[-1])}
     if plan.track is not None:
-      row.update({k: float(v) for k, v in plan.track(state.params).items()})
+      row.update({k: float(v) for k, v in plan.track(new_state.params).items()})
     rows.append(row)
-    runs.write_metrics(workdir / runs.METRICS, rows)
+    runs.write_metrics(workdir / runs.METRICS, rows)        # metrics first: a kill in between is repaired by
+    runs.save_checkpoint(workdir / runs.CHECKPOINT, new_state)  # dropping lines past the checkpoint on resume
+    last_good["step"] = step
 
   progress = train.Progress(label, plan.steps, printer=printer)
   state, _ = train.fit(plan.objective, plan.params, plan.optimizer, steps=plan.steps, data_key=plan.data_key,
-                       log_every=plan.log_every, on_log=on_log, progress=progress)
+                       log_every=plan.log_every, on_log=on_log, progress=progress, state=state)
   train_s = time.perf_counter() - t0
   plan.context.update(rows=rows, train_seconds=train_s)  # the history, for experiments that compare along it
   outcome = experiment.evaluate(config, plan, state.params)
@@ -130,11 +166,11 @@ def _train_and_evaluate(experiment: Experiment, config: ml_collections.ConfigDic
       "comparisons": [c.to_dict() for c in outcome.comparisons],
       "all_passed": all(c.passed for c in outcome.comparisons),
       "scalars": outcome.scalars, "notes": outcome.notes,
-      "train_seconds": train_s, "total_seconds": time.perf_counter() - t0,
   }
   summary["figures"] = [str(Path(p).relative_to(workdir)) for p in
                         experiment.figures(workdir, cfg, rows, summary, outcome.arrays)]
-  return summary
+  # Wall-clock times live apart from summary.json, so that the same config and seed give identical summaries.
+  return summary, {"train_seconds": train_s, "total_seconds": time.perf_counter() - t0}
 
 
 def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:

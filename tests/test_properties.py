@@ -1,0 +1,80 @@
+"""Property-based tests (hypothesis) of the models and samplers: shapes, symmetries, no NaN at extremes."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from icljax.models import lsa, recall as recall_model, softmax_attention as nn_model
+from icljax.tasks import nearest_neighbor as nn_task, recall as recall_task, regression
+from icljax.theory import nearest_neighbor as nn_theory, regression as reg_theory
+
+SETTINGS = settings(max_examples=10, deadline=None)  # each new shape recompiles: keep CI short
+
+
+@SETTINGS
+@given(d=st.integers(1, 6), n=st.integers(1, 12), batch=st.integers(1, 5), seed=st.integers(0, 2**16))
+def test_lsa_shapes_and_context_permutation_invariance(d, n, batch, seed):
+  prompts = regression.sample(jax.random.key(seed), regression.make_spec(d, n, 0.3), batch)
+  assert prompts["x"].shape == (batch, n, d) and prompts["y_query"].shape == (batch,)
+  params = lsa.init(jax.random.key(seed + 1), d, 0.5)
+  perm = jax.random.permutation(jax.random.key(seed + 2), n)
+  permuted = dict(prompts, x=prompts["x"][:, perm], y=prompts["y"][:, perm])
+  for normalization in lsa.NORMALIZATIONS:
+    a = lsa.apply(params, prompts, normalization=normalization)
+    b = lsa.apply(params, permuted, normalization=normalization)
+    assert a.shape == (batch,)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@SETTINGS
+@given(d=st.integers(2, 6), n=st.integers(1, 12), eta=st.floats(0.01, 2.0), seed=st.integers(0, 2**16))
+def test_flipping_all_labels_negates_the_gd_structured_lsa(d, n, eta, seed):
+  # On the structure the theorem predicts (u_x = 0, m_21 = 0) the LSA is odd in the labels.
+  prompts = regression.sample(jax.random.key(seed), regression.make_spec(d, n, 0.5), 4)
+  m = jnp.zeros((d + 1, d + 1)).at[:d, :d].set(eta * jnp.eye(d)).at[:, d].set(0.7)
+  params = lsa.lift({"w": jnp.zeros(d + 1).at[d].set(1.0), "M": m})
+  flipped = dict(prompts, y=-prompts["y"])
+  np.testing.assert_allclose(lsa.apply(params, flipped), -lsa.apply(params, prompts), rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(lsa.apply(params, prompts), reg_theory.one_step_gd_predict(prompts, eta), rtol=1e-4,
+                             atol=1e-5)
+
+
+@SETTINGS
+@given(d=st.integers(2, 6), n=st.integers(1, 10), xi1=st.floats(0, 60), xi2=st.floats(-10, 80),
+       seed=st.integers(0, 2**16))
+def test_softmax_attention_permutation_invariance_and_no_nan(d, n, xi1, xi2, seed):
+  prompts = nn_task.sample(jax.random.key(seed), nn_task.make_spec(d, n, "gaussian"), 8)
+  params = {"W": nn_model.to_W(xi1, xi2, d)}
+  perm = jax.random.permutation(jax.random.key(seed + 1), n)
+  permuted = dict(prompts, x=prompts["x"][:, perm], y=prompts["y"][:, perm])
+  a, b = nn_model.apply(params, prompts), nn_model.apply(params, permuted)
+  assert np.all(np.isfinite(np.asarray(a)))
+  np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+  loss, grads = nn_theory.loss_and_grads_blocks(jnp.array([xi1, xi2]), nn_theory.prepare_tau(prompts["tau"]))
+  assert np.isfinite(float(loss)) and np.all(np.isfinite(np.asarray(grads)))
+
+
+@SETTINGS
+@given(sigma=st.floats(0.0, 1e-6), n=st.sampled_from([1, 2, 500]), seed=st.integers(0, 2**16))
+def test_tiny_noise_and_long_contexts_give_finite_theory_and_predictions(sigma, n, seed):
+  spec = regression.make_spec(3, n, sigma)
+  prompts = regression.sample(jax.random.key(seed), spec, 4)
+  eta = reg_theory.eta_star(n, 3, sigma)
+  for pred in (reg_theory.one_step_gd_predict(prompts, eta), reg_theory.ridge_predict(prompts, sigma**2 + 1e-6),
+               lsa.apply(lsa.init(jax.random.key(seed), 3), prompts)):
+    assert np.all(np.isfinite(np.asarray(pred)))
+  assert np.isfinite(reg_theory.optimal_loss(n, 3, sigma))
+
+
+@SETTINGS
+@given(lam=st.floats(0.0, 200.0), alpha=st.sampled_from([0.0, 0.2, 0.5]), attention=st.sampled_from(
+    recall_model.ATTENTIONS), seed=st.integers(0, 2**16))
+def test_recall_logits_finite_for_large_parameters(lam, alpha, attention, seed):
+  spec = recall_task.make_spec(alpha, H=24)
+  batch = recall_task.sample(jax.random.key(seed), spec, 4)
+  m = recall_model.make_model("reparam", attention, 1, V=spec.V, triggers=spec.triggers, noisy=spec.noisy,
+                              gamma=0.3)
+  params = {"Lam": jnp.array(lam)} if spec.noisy else {"lam": jnp.full((5,), lam)}
+  logits = recall_model.apply(params, batch, m)
+  assert logits.shape == (4, spec.V) and np.all(np.isfinite(np.asarray(jax.nn.log_softmax(logits))))
