@@ -186,11 +186,22 @@ def main(argv):
     configs.append((result, run, config, run_dir))
   t0 = time.perf_counter()
   done = []
+  # Finished runs of results not selected by --only stay in the report.
+  for result in RESULTS:
+    if result in selected:
+      continue
+    for run in (result.runs[:1] if quick else result.runs):
+      run_dir = workdir / (run.name + ("-quick" if quick else ""))
+      if (run_dir / runs.SUMMARY).exists():
+        done.append((result, run, run_dir, runs.read_json(run_dir / runs.SUMMARY)))
+  report_path = workdir / "REPORT.md"
   for i, (result, run, config, run_dir) in enumerate(configs):
     print(f"[reproduce] experiment {i + 1}/{len(configs)}: {run.name} ({time.perf_counter() - t0:.0f}s elapsed)",
           flush=True)
     summary = cli_lib.guarded(pipelines.run, config, run_dir, printer=lambda s: print(s, flush=True))
     done.append((result, run, run_dir, summary))
+    order = {r.key: k for k, r in enumerate(RESULTS)}
+    done.sort(key=lambda item: order[item[0].key])
     report_path = write_report(workdir, done, quick, len(configs) - i - 1)
   failed = [(run.name, c["quantity"]) for _, run, _, s in done for c in s["comparisons"] if not c["passed"]]
   print(f"[reproduce] finished in {time.perf_counter() - t0:.0f}s; "

@@ -154,8 +154,14 @@ def evaluate(config: ml_collections.ConfigDict, plan: base.Plan, params: Any) ->
   scalars: dict[str, Any] = {"setting": variant, "bayes_risk": bayes, "alpha_hat": alpha_hat,
                              "initial_pop_loss": init["pop_loss"], "final_pop_loss": final["pop_loss"],
                              "final_test_loss": final["test_loss"], "final_train_loss": final["loss_last"]}
-  # P1: initial loss (zero init): ln V, or the noisy-reparam closed form.
-  if config.model == "reparam" and spec.noisy:
+  # P1: initial loss (zero init): ln V, or the noisy-reparam closed form. Not for reparam softmax models: with
+  # V = I the uniform attention at lam = 0 gives logits = token frequencies, not 0 (BUILD_NOTES.md).
+  if config.model != "origin" and config.attention == "softmax":
+    p1 = None
+    notes.append(f"P1 does not apply to softmax attention with V = I: the uniform attention at lam = 0 gives the "
+                 f"token frequencies as logits; initial population loss {init['pop_loss']:.6f} (ln V = "
+                 f"{np.log(spec.V):.6f}).")
+  elif config.model == "reparam" and spec.noisy:
     p1 = theory.loss_noisy(0.0, alpha, spec.V, config.kappa, theory.gamma(alpha_hat))
   else:
     p1 = float(np.log(spec.V)) if not (config.model == "reparam_w" and spec.noisy) else None
@@ -219,13 +225,14 @@ def evaluate(config: ml_collections.ConfigDict, plan: base.Plan, params: Any) ->
     fell = init["pop_loss"] - final["pop_loss"]
     gap = final["test_loss"] - final["pop_loss"]
     cmp.append(report.Comparison("population loss falls (initial - final)", 0.0, fell, 0.1, "min"))
-    if config.alpha > 0 or config.model != "reparam_w":
-      cmp.append(report.Comparison("unseen-output test loss - population loss at the end (does not follow)", 0.0,
-                                   gap, 0.5, "min", note="P11, qualitative"))
+    cmp.append(report.Comparison("unseen-output test loss - population loss at the end (does not follow)", 0.0,
+                                 gap, 0.0, "min", note="P11, qualitative; size in the notes"))
     scalars.update(test_minus_population_loss=gap, max_test_loss=max(r["test_loss"] for r in rows))
+    trend = ("rises above its initial value" if scalars["max_test_loss"] > init["test_loss"] + 0.05 else
+             "falls too but lags" if final["test_loss"] < init["test_loss"] else "stays flat")
     notes.append(f"{config.model}: the population loss falls {init['pop_loss']:.3f} -> {final['pop_loss']:.3f} "
-                 f"while the unseen-output test loss ends at {final['test_loss']:.3f} (max "
-                 f"{scalars['max_test_loss']:.3f}): it does not follow (P11).")
+                 f"while the unseen-output test loss goes {init['test_loss']:.3f} -> {final['test_loss']:.3f} (max "
+                 f"{scalars['max_test_loss']:.3f}; it {trend}), {gap:.3f} above the population loss at the end.")
   arrays = {k: np.asarray(v) for k, v in params.items()}
   arrays.update(step=np.array([r["step"] for r in rows]), pop_loss=np.array([r["pop_loss"] for r in rows]),
                 test_loss=np.array([r["test_loss"] for r in rows]))
