@@ -82,3 +82,13 @@ def _range_text(kind: str, low: Any, high: Any, op: str) -> str:
   if high is not None:
     return f"{kind} <= {high}"
   return kind
+
+
+def as_config_field(fn, *args, **kwargs):
+  """Calls a library function and renames the field of any ConfigError it raises to the config field that fed it
+  (``d`` -> ``config.d``), so CLI messages name what the user typed."""
+  try:
+    return fn(*args, **kwargs)
+  except ConfigError as e:
+    name = e.field if e.field.startswith("config.") else "config." + e.field
+    raise ConfigError(name, e.value, e.accepted) from None

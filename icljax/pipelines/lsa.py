@@ -40,20 +40,11 @@ CLAIM = ("A one-layer linear self-attention trained on in-context regression con
 PARAMETERIZATIONS = ("full", "reduced")
 
 
-def _prefixed(fn, *args, **kwargs):
-  """Calls a library validator and renames its field to the config field (``d`` -> ``config.d``)."""
-  try:
-    return fn(*args, **kwargs)
-  except validation.ConfigError as e:
-    name = e.field if e.field.startswith("config.") else "config." + e.field
-    raise validation.ConfigError(name, e.value, e.accepted) from None
-
-
 def make_spec(config: ml_collections.ConfigDict) -> regression.RegressionSpec:
   spectrum = None if config.spectrum is None else tuple(config.spectrum)
-  return _prefixed(regression.make_spec, config.d, config.n, config.sigma, spectrum=spectrum,
-                   rotation=config.rotation, rotation_seed=config.rotation_seed, prior=config.prior,
-                   target=config.activation, width=config.width)
+  return validation.as_config_field(
+      regression.make_spec, config.d, config.n, config.sigma, spectrum=spectrum, rotation=config.rotation,
+      rotation_seed=config.rotation_seed, prior=config.prior, target=config.activation, width=config.width)
 
 
 def validate(config: ml_collections.ConfigDict) -> None:

@@ -121,7 +121,7 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
            for i, s in enumerate(config.shifts)}
   for batch in tests.values():
     task.check_assumption3(batch, config.R)
-  images = parts and config.model in ("both", "full") and config.estimator == "symmetrized"
+  images = config.model in ("both", "full") and config.estimator == "symmetrized"
   full_sample_loss = parts.get("W")
   key0 = jax.random.key(0)
 

@@ -33,16 +33,9 @@ CLAIM = ("The reparameterised one-layer transformer with linear or ReLU attentio
          "output, the feed-forward layer stores the noise association.")
 
 
-def _prefixed(fn, *args, **kwargs):
-  try:
-    return fn(*args, **kwargs)
-  except validation.ConfigError as e:
-    raise validation.ConfigError("config." + e.field, e.value, e.accepted) from None
-
-
 def make_spec(config: ml_collections.ConfigDict) -> task.RecallSpec:
-  return _prefixed(task.make_spec, config.alpha, V=config.V, triggers=tuple(config.triggers),
-                   outputs=tuple(config.outputs), H=config.H)
+  return validation.as_config_field(task.make_spec, config.alpha, V=config.V, triggers=tuple(config.triggers),
+                                    outputs=tuple(config.outputs), H=config.H)
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
