@@ -75,28 +75,37 @@ def monte_carlo(stat_fn: Callable[[Batch], jax.Array], sampler: Sampler, key: ja
   return m, jnp.sqrt(var / (num_chunks * chunk))
 
 
-def nn_reduced(tau: jax.Array) -> Callable[[jax.Array, jax.Array], jax.Array]:
-  """Reduced 1-NN population loss of ``xi = (xi1, xi2)`` on a fixed sample of inner products, labels integrated.
+@jax.custom_vjp
+def nn_reduced_loss(xi: jax.Array, tau_blocks: jax.Array) -> jax.Array:
+  """Reduced 1-NN population loss of ``xi = (xi1, xi2)`` on prepared inner products (labels integrated).
 
-  The gradient is the closed form of ``icljax.theory.nearest_neighbor`` (a ``custom_vjp``, ~1.5x faster than
-  autodiff and tested against it); rows are sorted once so that the nearest neighbour is column 0.
+  ``tau_blocks`` comes from ``theory.nearest_neighbor.prepare_tau``. The gradient is the closed form (a
+  ``custom_vjp``, ~1.5x faster than autodiff and tested against it); the inner products get no cotangent. Both are
+  explicit arguments, so the function vmaps over stacks of runs with different samples.
   """
   from icljax.theory import nearest_neighbor as nn_theory  # pylint: disable=import-outside-toplevel
-  tau_t = nn_theory.prepare_tau(tau)
+  return nn_theory.loss_and_grads_blocks(xi, tau_blocks)[0]
 
-  @jax.custom_vjp
-  def loss(xi):
-    return nn_theory.loss_and_grads_blocks(xi, tau_t)[0]
 
-  def fwd(xi):
-    value, grads = nn_theory.loss_and_grads_blocks(xi, tau_t)
-    return value, grads
+def _nn_fwd(xi, tau_blocks):
+  from icljax.theory import nearest_neighbor as nn_theory  # pylint: disable=import-outside-toplevel
+  value, grads = nn_theory.loss_and_grads_blocks(xi, tau_blocks)
+  return value, (grads, tau_blocks)
 
-  def bwd(grads, g):
-    return (g * grads,)
 
-  loss.defvjp(fwd, bwd)
-  return lambda xi, key: loss(xi)
+def _nn_bwd(res, g):
+  grads, tau_blocks = res
+  return g * grads, jnp.zeros_like(tau_blocks)
+
+
+nn_reduced_loss.defvjp(_nn_fwd, _nn_bwd)
+
+
+def nn_reduced(tau: jax.Array) -> Callable[[jax.Array, jax.Array], jax.Array]:
+  """``(xi, key) -> loss`` on a fixed sample of inner products (B, N), prepared once."""
+  from icljax.theory import nearest_neighbor as nn_theory  # pylint: disable=import-outside-toplevel
+  tau_blocks = nn_theory.prepare_tau(tau)
+  return lambda xi, key: nn_reduced_loss(xi, tau_blocks)
 
 
 def fixed_minibatch(loss_fn: LossFn, data: Batch, batch_size: int) -> Callable[[Any, jax.Array], jax.Array]:

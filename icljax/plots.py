@@ -107,3 +107,25 @@ def panels(path: str | os.PathLike, series: Mapping[str, Mapping[str, Sequence[M
   if title:
     fig.suptitle(title)
   return _save(fig, path)
+
+
+def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], theory: str, measured: str,
+                      color_by: str | None = None, title: str = "") -> str:
+  """Measured against theory value per row (one point per seed), with the identity line."""
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(5, 4.5))
+  groups: dict[Any, list] = {}
+  for r in rows:
+    groups.setdefault(r.get(color_by) if color_by else "", []).append(r)
+  for label, group in groups.items():
+    ax.plot([g[theory] for g in group], [g[measured] for g in group], "o", ms=4,
+            label=f"{color_by}={label}" if color_by else None)
+  lo = min(min(r[theory], r[measured]) for r in rows)
+  hi = max(max(r[theory], r[measured]) for r in rows)
+  ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="theory")
+  ax.set_xlabel(theory)
+  ax.set_ylabel(measured)
+  ax.set_title(title)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=7)
+  return _save(fig, path)

@@ -90,3 +90,32 @@ def section(title: str, claim: str, comparisons: Sequence[Comparison], figures: 
   if notes:
     lines += [""] + [f"- {n}" for n in notes]
   return "\n".join(lines) + "\n"
+
+
+def grouped(rows: Sequence[dict[str, Any]], by: Sequence[str]) -> dict[tuple, list[dict[str, Any]]]:
+  """Sweep index rows grouped by the values of ``by`` (e.g. every swept field but the seed), in first-seen order."""
+  out: dict[tuple, list[dict[str, Any]]] = {}
+  for r in rows:
+    out.setdefault(tuple(r[f] for f in by), []).append(r)
+  return out
+
+
+def sweep_table(rows: Sequence[dict[str, Any]], by: Sequence[str], measured: str, theory: str,
+                tolerance: float) -> tuple[str, list[Comparison]]:
+  """A markdown table over grid points (seeds pooled): theory, mean ± std and range of ``measured`` over seeds,
+  and a relative check of every seed against the theory value."""
+  lines = ["| " + " | ".join(by) + f" | {theory} | {measured} mean ± std (seeds) | max rel. error | pass |",
+           "|" + "---|" * (len(by) + 4)]
+  comparisons = []
+  for key, group in grouped(rows, by).items():
+    values = [float(r[measured]) for r in group]
+    t = float(group[0][theory])
+    worst = max(values, key=lambda v: abs(v - t))
+    c = Comparison(f"{measured} at " + ", ".join(f"{f}={v}" for f, v in zip(by, key)), t, worst, tolerance,
+                   note=f"worst of {len(values)} seeds")
+    comparisons.append(c)
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)) ** 0.5
+    lines.append("| " + " | ".join(str(v) for v in key) + f" | {_fmt(t)} | {_fmt(mean)} ± {std:.2g} | "
+                 f"{abs(worst - t) / abs(t):.2%} | {'pass' if c.passed else '**FAIL**'} |")
+  return "\n".join(lines), comparisons

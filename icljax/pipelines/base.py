@@ -33,6 +33,10 @@ class Plan:
   log_every: int = 100
   track: Callable[[Any], Mapping[str, float]] | None = None   # extra metrics at every logged step
   context: dict[str, Any] = dataclasses.field(default_factory=dict)  # anything evaluate() needs again
+  # For stacks of runs (icljax.sweep): ``objective(params, key) == objective_h(params, key, hparams)``, where
+  # ``hparams`` holds every array that differs between runs of one compiled program (task spec, samples, ...).
+  objective_h: Callable[[Any, jax.Array, Any], jax.Array] | None = None
+  hparams: Any = None
 
 
 @dataclasses.dataclass
@@ -157,13 +161,20 @@ def _train_and_evaluate(experiment: Experiment, plan: Plan, config: ml_collectio
   progress = train.Progress(label, plan.steps, printer=printer)
   state, _ = train.fit(plan.objective, plan.params, plan.optimizer, steps=plan.steps, data_key=plan.data_key,
                        log_every=plan.log_every, on_log=on_log, progress=progress, state=state)
-  train_s = time.perf_counter() - t0
+  return finish(experiment, plan, config, cfg, workdir, rows, state.params, time.perf_counter() - t0, t0)
+
+
+def finish(experiment: Experiment, plan: Plan, config: ml_collections.ConfigDict, cfg: dict[str, Any],
+           workdir: Path, rows: list[dict[str, Any]], params: Any, train_s: float,
+           t0: float) -> tuple[dict[str, Any], dict[str, float]]:
+  """Evaluates trained parameters against theory and writes params.npz and the figures; returns the summary and
+  the timing (the caller writes them, summary last). Shared by single runs and sweeps."""
   plan.context.update(rows=rows, train_seconds=train_s)  # the history, for experiments that compare along it
-  outcome = experiment.evaluate(config, plan, state.params)
+  outcome = experiment.evaluate(config, plan, params)
   runs.atomic_savez(workdir / runs.PARAMS, outcome.arrays)
   summary = {
-      "experiment": cfg["experiment"], "name": label, "title": experiment.title, "claim": outcome.claim,
-      "comparisons": [c.to_dict() for c in outcome.comparisons],
+      "experiment": cfg["experiment"], "name": cfg.get("name", cfg["experiment"]), "title": experiment.title,
+      "claim": outcome.claim, "comparisons": [c.to_dict() for c in outcome.comparisons],
       "all_passed": all(c.passed for c in outcome.comparisons),
       "scalars": outcome.scalars, "notes": outcome.notes,
   }

@@ -114,7 +114,12 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
     params = lsa.reduce(params, residual=config.residual)
   predict = _predict_fn(config)
   sampler = lambda k, b: regression.sample(k, spec, b)
-  objective = estimators.fresh(estimators.squared_error(predict), sampler, config.batch_size)
+
+  def objective_h(params, key, spec_):
+    fresh = estimators.fresh(estimators.squared_error(predict), lambda k, b: regression.sample(k, spec_, b),
+                             config.batch_size)
+    return fresh(params, key)
+
   th = theory_for(config, spec, theory_key)
   target_b = th["B"]
 
@@ -124,7 +129,8 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
     return {"B_rel_err": structure.relative_error(blocks["B"], target_b), "leak_u_x": leak["u_x"],
             "leak_m_21": leak["m_21"]}
 
-  return base.Plan(objective=objective, params=params, optimizer=base.make_optimizer(config), steps=config.steps,
+  return base.Plan(objective=lambda p, k: objective_h(p, k, spec), objective_h=objective_h, hparams=spec,
+                   params=params, optimizer=base.make_optimizer(config), steps=config.steps,
                    data_key=data_key, log_every=config.log_every, track=track,
                    context={"spec": spec, "predict": predict, "sampler": sampler, "eval_key": eval_key,
                             "theory": th})
@@ -245,3 +251,19 @@ def figures(workdir: Path, config: Mapping[str, Any], metrics: Sequence[Mapping[
                                "S^1/2 B S^1/2 (theory)": structure.whiten(bt, cov)},
                               title="whitened: eta* I under the inv_cov prior"))
   return out
+
+
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> Path:
+  """Sweep report: learned step size tr(B)/d against eta* at every grid point, seeds' spread shown."""
+  from icljax import runs  # pylint: disable=import-outside-toplevel
+  by = [f for f in swept if f != "seed"]
+  rows = [r for r in index if r.get("eta_theory") is not None]
+  table, comparisons = report.sweep_table(rows, by, "B_diag_mean", "eta_theory", 0.03)
+  figure = plots.scatter_vs_theory(Path(workdir) / "figures" / "step_size.png", rows, "eta_theory", "B_diag_mean",
+                                   color_by=by[0] if by else None, title="learned step size vs eta* (each seed)")
+  passed = sum(c.passed for c in comparisons)
+  text = (f"# Sweep: learned step size vs eta* = n/(n+d+1+sigma^2)\n\n{passed}/{len(comparisons)} grid points "
+          f"within 3% of eta* for every seed.\n\n![step size](figures/step_size.png)\n\n{table}\n")
+  runs.atomic_write_text(Path(workdir) / "SWEEP.md", text)
+  del figure
+  return Path(workdir) / "SWEEP.md"

@@ -93,36 +93,41 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
         else model.init_random(init_key, config.d, config.init_scale, config.sigma))
   xi0 = jnp.array(model.from_W(w0["W"]), jnp.float32)
   tau_pop = task.sample_tau(tau_key, config.d, config.N, config.tau_samples)
-  pop_objective = estimators.nn_reduced(tau_pop)
   half_mse = lambda loss_fn: (lambda p, b: 0.5 * loss_fn(p, b))
   full_loss = half_mse(estimators.squared_error(lambda p, b: model.apply({"W": p}, b), "target"))
   sample = None
-  parts: dict[str, Any] = {}
   params: dict[str, jax.Array] = {}
+  hparams: dict[str, Any] = {}
   if config.model in ("both", "full"):
     params["W"] = w0["W"]
     if config.estimator == "symmetrized":
       sample = task.sample(sample_key, spec, config.sample_size)
-      images = task.symmetrize(sample)
-      parts["W"] = estimators.fixed(full_loss, images)
-    else:
-      parts["W"] = estimators.fresh(full_loss, lambda k, b: task.sample(k, spec, b), config.batch_size)
+      hparams["images"] = task.symmetrize(sample)
   if config.model == "both" and sample is not None:
     params["xi"] = xi0
-    parts["xi"] = lambda xi, key: theory.loss_with_labels(xi, sample["tau"], sample["y"])
+    hparams["sample"] = {"tau": sample["tau"], "y": sample["y"]}
   if config.model in ("both", "reduced"):
     params["xi_pop"] = xi0
-    parts["xi_pop"] = pop_objective
+    hparams["tau_blocks"] = theory.prepare_tau(tau_pop)
+  fresh_full = estimators.fresh(full_loss, lambda k, b: task.sample(k, spec, b), config.batch_size)
 
-  def objective(p, key):
-    return sum(fn(p[name], key) for name, fn in parts.items())
+  def objective_h(p, key, hp):
+    total = jnp.zeros(())
+    if "W" in p:
+      total += full_loss(p["W"], hp["images"]) if "images" in hp else fresh_full(p["W"], key)
+    if "xi" in p:
+      total += theory.loss_with_labels(p["xi"], hp["sample"]["tau"], hp["sample"]["y"])
+    if "xi_pop" in p:
+      total += estimators.nn_reduced_loss(p["xi_pop"], hp["tau_blocks"])
+    return total
+
+  full_sample_loss = (lambda w, key: full_loss(w, hparams["images"])) if "images" in hparams else None
 
   tests = {s: task.sample_shift(jax.random.fold_in(eval_key, i), _shift_spec(config, s), config.test_prompts)
            for i, s in enumerate(config.shifts)}
   for batch in tests.values():
     task.check_assumption3(batch, config.R)
-  images = config.model in ("both", "full") and config.estimator == "symmetrized"
-  full_sample_loss = parts.get("W")
+  images = "images" in hparams
   key0 = jax.random.key(0)
 
   # Population quantities are measured on fresh inner products (not the training sample): the late-time loss
@@ -170,7 +175,8 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
       row.update({f"shift_mse[{name}]": mse, f"shift_agree[{name}]": agree, f"bound_violation[{name}]": violation})
     return row
 
-  return base.Plan(objective=objective, params=params, optimizer=_gd(config, params), steps=config.steps,
+  return base.Plan(objective=lambda p, k: objective_h(p, k, hparams), objective_h=objective_h, hparams=hparams,
+                   params=params, optimizer=_gd(config, params), steps=config.steps,
                    data_key=data_key, log_every=config.log_every, track=track,
                    context={"tau_pop": tau_pop, "tests": tests, "xi0": xi0, "eval_key": eval_key})
 

@@ -78,11 +78,17 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
   gamma_hat = theory.gamma(alpha_hat) if spec.noisy else 0.0
   m = model.make_model(config.model, config.attention, config.kappa, V=spec.V, triggers=spec.triggers,
                        noisy=spec.noisy, gamma=gamma_hat, d=config.d)
-  ce = lambda p, b: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.apply(p, b, m), b["target"]))
-  if train_set is None:
-    objective = estimators.fresh(ce, lambda k, n: task.sample(k, spec, n), config.batch_size)
-  else:
-    objective = estimators.fixed_minibatch(ce, train_set, config.batch_size)
+  hparams = {"spec": spec, "model": m}
+  if train_set is not None:
+    hparams["train_set"] = train_set
+
+  def objective_h(p, key, hp):
+    ce = lambda q, b: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.apply(q, b, hp["model"]),
+                                                                               b["target"]))
+    if "train_set" in hp:
+      return estimators.fixed_minibatch(ce, hp["train_set"], config.batch_size)(p, key)
+    return estimators.fresh(ce, lambda k, n: task.sample(k, hp["spec"], n), config.batch_size)(p, key)
+
   test = task.sample(test_key, spec, config.test_size, unseen=True)
   pop = task.sample(eval_key, spec, config.eval_size)
   tau = spec.tau
@@ -115,7 +121,8 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
     return row
 
   params = model.init(m)
-  return base.Plan(objective=objective, params=params, optimizer=optim.normalized_gd(config.eta),
+  return base.Plan(objective=lambda p, k: objective_h(p, k, hparams), objective_h=objective_h, hparams=hparams,
+                   params=params, optimizer=optim.normalized_gd(config.eta),
                    steps=config.steps, data_key=data_key, log_every=config.log_every, track=track,
                    context={"spec": spec, "model": m, "alpha_hat": alpha_hat, "stats": _stats, "init": params})
 
