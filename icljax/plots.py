@@ -129,3 +129,18 @@ def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
   return _save(fig, path)
+
+
+def points_and_curve(path: str | os.PathLike, xs: Sequence[float], ys: Sequence[float], curve_x: Sequence[float],
+                     curve_y: Sequence[float], *, xlabel: str, ylabel: str, curve_label: str, title: str = "") -> str:
+  """Measured points over a theory curve."""
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(5.5, 4))
+  ax.plot(curve_x, curve_y, "k--", lw=1, label=curve_label)
+  ax.plot(xs, ys, "o", ms=5, label="runs")
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  ax.set_title(title)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  return _save(fig, path)

@@ -393,3 +393,30 @@ def figures(workdir: Path, config: Mapping[str, Any], metrics: Sequence[Mapping[
                                arrays["grid_loss"], arrays["xi1_t"], arrays["xi2_t"],
                                title=f"L(xi1, xi2), d = N = {config['d']}, with the GD trajectory"))
   return out
+
+
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> Path:
+  """Sweep report: population-loss curves for every (N, d, ...) grid point (mean over seeds) and final losses."""
+  from icljax import runs  # pylint: disable=import-outside-toplevel
+  by = [f for f in swept if f != "seed"]
+  curves: dict[str, list[dict[str, float]]] = {}
+  lines = ["| " + " | ".join(by) + " | final population loss (mean ± std over seeds) | seeds |",
+           "|" + "---|" * (len(by) + 2)]
+  for key, group in report.grouped(index, by).items():
+    metrics = [runs.read_jsonl(Path(workdir) / r["dir"] / runs.METRICS) for r in group]
+    label = ", ".join(f"{f}={v}" for f, v in zip(by, key)) or "all"
+    curves[label] = [{"step": rows[0]["step"], label: float(np.mean([m[i]["pop_loss"] for m in metrics]))}
+                     for i, rows in enumerate(zip(*metrics))]
+    finals = [m[-1]["pop_loss"] for m in metrics]
+    lines.append("| " + " | ".join(str(v) for v in key) + f" | {np.mean(finals):.4f} ± {np.std(finals):.2g} | "
+                 f"{len(finals)} |")
+  merged: dict[float, dict[str, float]] = {}
+  for rows in curves.values():
+    for r in rows:
+      merged.setdefault(r["step"], {"step": r["step"]}).update(r)
+  plots.curves(Path(workdir) / "figures" / "loss_curves.png", [merged[k] for k in sorted(merged)], list(curves),
+               title="population loss along GD, per grid point (mean over seeds)", ylabel="loss", logx=True,
+               logy=True)
+  text = ("# Sweep: 1-NN loss curves\n\n![loss curves](figures/loss_curves.png)\n\n" + "\n".join(lines) + "\n")
+  runs.atomic_write_text(Path(workdir) / "SWEEP.md", text)
+  return Path(workdir) / "SWEEP.md"

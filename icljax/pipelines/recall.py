@@ -281,3 +281,26 @@ def _label(cfg: Mapping[str, Any]) -> str:
   kind = {"origin": "Origin", "reparam": "Reparam", "reparam_w": "Reparam"}[cfg["model"]]
   att = cfg["attention"].capitalize()
   return f"{kind}-{att}{'-W' if cfg['model'] == 'reparam_w' else ''}-{'FA' if cfg['kappa'] else 'F'}"
+
+
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> Path:
+  """Sweep report: final population loss against alpha with the Bayes risk H(alpha), seeds' spread shown."""
+  from icljax import runs  # pylint: disable=import-outside-toplevel
+  by = [f for f in swept if f != "seed"]
+  lines = ["| " + " | ".join(by) + " | H(alpha) | final population loss (mean ± std) | max excess | seeds |",
+           "|" + "---|" * (len(by) + 4)]
+  for key, group in report.grouped(index, by).items():
+    finals = np.array([r["final_pop_loss"] for r in group])
+    bayes = group[0]["bayes_risk"]
+    lines.append("| " + " | ".join(str(v) for v in key) + f" | {bayes:.6f} | {finals.mean():.6f} ± "
+                 f"{finals.std():.2g} | {float(np.max(finals - bayes)):.3g} | {len(finals)} |")
+  alphas = [r["alpha"] for r in index] if "alpha" in swept else [r.get("alpha", 0.0) for r in index]
+  grid = np.linspace(0.0, 0.99, 199)
+  plots.points_and_curve(Path(workdir) / "figures" / "final_loss_vs_alpha.png", alphas,
+                         [r["final_pop_loss"] for r in index], grid, [theory.entropy(a) for a in grid],
+                         xlabel="alpha", ylabel="final population loss", curve_label="Bayes risk H(alpha)",
+                         title="final loss vs alpha (each point one run)")
+  text = ("# Sweep: final loss against the Bayes risk H(alpha)\n\n![final loss](figures/final_loss_vs_alpha.png)\n\n"
+          + "\n".join(lines) + "\n")
+  runs.atomic_write_text(Path(workdir) / "SWEEP.md", text)
+  return Path(workdir) / "SWEEP.md"
