@@ -16,7 +16,7 @@ from icljax.pipelines import lsa, nn, recall as recall_pipeline  # noqa: E402
 
 def plans():
   out = {"lsa": [], "nn": [], "recall": []}
-  for seed in range(3):
+  for seed in range(2):
     for sigma in (0.0, 1.0):
       c = lsa_isotropic.get_config()
       c.update(dict(seed=seed, sigma=sigma, steps=20, batch_size=64, log_every=10, theory_prompts=1000))
