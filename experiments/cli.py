@@ -75,3 +75,11 @@ def guarded(fn, *args, **kwargs):
   except Terminated:
     print("terminated (SIGTERM): rerun the same command to resume from the last checkpoint", file=sys.stderr)
     sys.exit(143)
+
+
+def run_app(main) -> None:
+  """Starts an absl app with JAX's flags (``--jax_enable_x64``, ``--jax_platforms``) and one-line flag errors."""
+  import jax  # pylint: disable=import-outside-toplevel
+  from absl import app  # pylint: disable=import-outside-toplevel
+  jax.config.parse_flags_with_absl()
+  app.run(main, flags_parser=parse_flags)

@@ -11,7 +11,7 @@ kept), 130/143 interrupted by SIGINT/SIGTERM.
 
 from __future__ import annotations
 
-from absl import app, flags, logging
+from absl import flags, logging
 from ml_collections import config_flags
 
 from experiments import cli as cli_lib
@@ -35,9 +35,7 @@ def main(argv):
 
 
 def cli():
-  import jax  # pylint: disable=import-outside-toplevel
-  jax.config.parse_flags_with_absl()
-  app.run(main, flags_parser=cli_lib.parse_flags)
+  cli_lib.run_app(main)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from absl import app, flags, logging
+from absl import flags, logging
 from ml_collections import config_flags
 
 from experiments import cli as cli_lib
@@ -212,9 +212,7 @@ def main(argv):
 
 
 def cli():
-  import jax  # pylint: disable=import-outside-toplevel
-  jax.config.parse_flags_with_absl()
-  app.run(main, flags_parser=cli_lib.parse_flags)
+  cli_lib.run_app(main)
 
 
 if __name__ == "__main__":
