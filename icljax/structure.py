@@ -13,7 +13,6 @@ with ``eta * Gamma`` of ``icljax.theory.regression``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import chex
 import jax
@@ -125,11 +124,6 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, *, 
     if not value <= leak_tol:
       raise AssertionError(f"label-even leakage {name} = {value:.4g} > {leak_tol:g}: the model is not pure GD")
   return ""
-
-
-def assert_tree_structure_equal(tree: Any, reference: Any) -> None:
-  """chex check that two parameter pytrees have the same structure, shapes and dtypes."""
-  chex.assert_trees_all_equal_shapes_and_dtypes(tree, reference)
 
 
 def nn_family_residual(w: jax.Array) -> dict[str, float]:

@@ -178,7 +178,8 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
   return base.Plan(objective=lambda p, k: objective_h(p, k, hparams), objective_h=objective_h, hparams=hparams,
                    params=params, optimizer=_gd(config, params), steps=config.steps,
                    data_key=data_key, log_every=config.log_every, track=track,
-                   context={"tau_pop": tau_pop, "tests": tests, "xi0": xi0, "eval_key": eval_key})
+                   context={"tau_pop": tau_pop, "tests": tests, "xi0": xi0, "eval_key": eval_key,
+                            "shift_stats": _shift_stats})
 
 
 def _column(rows: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
@@ -266,7 +267,7 @@ def evaluate(config: ml_collections.ConfigDict, plan: base.Plan, params: Any) ->
   # Shifted test distributions.
   for name, batch in ctx["tests"].items():
     mse_t = _column(rows, f"shift_mse[{name}]")
-    init = _shift_at(ctx["xi0"], batch, config)
+    init = [float(v) for v in ctx["shift_stats"](ctx["xi0"], batch)[:2]]
     arrays[f"shift_mse[{name}]"] = np.concatenate([[init[0]], mse_t])
     arrays[f"shift_agree[{name}]"] = np.concatenate([[init[1]], _column(rows, f"shift_agree[{name}]")])
     cmp.append(report.Comparison(f"shift {name}: final / initial MSE vs the 1-NN label", 0.0, mse_t[-1] / init[0],
@@ -309,16 +310,6 @@ def evaluate(config: ml_collections.ConfigDict, plan: base.Plan, params: Any) ->
     cmp.append(report.Comparison("P10 Hessian min eigenvalue at (0, 0) (nonconvex)", -0.0053,
                                  scalars["hessian_min_eig_at_0_0"], 0.001, "abs", note="digest value"))
   return base.Outcome(claim=CLAIM, comparisons=cmp, scalars=scalars, arrays=arrays, notes=notes)
-
-
-def _shift_at(xi: jax.Array, batch: Mapping[str, jax.Array], config: ml_collections.ConfigDict) -> tuple[float, float]:
-  q = model.reduced_attention(jnp.asarray(xi), batch["tau"])[:, :-1]
-  yhat = np.asarray(jnp.sum(q * batch["y"], -1), np.float64)
-  err = np.abs(yhat - np.asarray(batch["target"]))
-  y = np.asarray(batch["y"])
-  others = np.abs(yhat[:, None] - y)
-  others[np.arange(len(y)), np.asarray(batch["i_star"])] = np.inf
-  return float(np.mean(err**2)), float(np.mean(err <= others.min(-1)))
 
 
 def _loss_point(xi: jax.Array, tau: jax.Array) -> tuple[float, float]:

@@ -110,13 +110,6 @@ def optimal_loss_relu_net(n: int, d: int, sigma: float) -> float:
   return d / 2.0 + sigma**2 - m_sq**2 / g_sq
 
 
-def dist_to_identity(a: np.ndarray) -> float:
-  """Ahn et al.'s ``Dist(A, I) = min_c |A - cI|_F / |A|_F`` (the minimiser is ``c = tr A / d``)."""
-  a = np.asarray(a, np.float64)
-  d = a.shape[0]
-  return float(np.linalg.norm(a - np.trace(a) / d * np.eye(d)) / np.linalg.norm(a))
-
-
 def _sym_sqrt(a: np.ndarray) -> np.ndarray:
   evals, evecs = np.linalg.eigh(a)
   return (evecs * np.sqrt(evals)) @ evecs.T
