@@ -14,6 +14,7 @@ Bad input (unknown field, empty grid, wrong type) prints one line on stderr and 
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import io
 import itertools
@@ -118,7 +119,7 @@ def run_sweep(config, workdir: Path, grid, *, devices: int | None = None, printe
   printer(f"[sweep] {len(entries)} points, {len(entries) - todo} finished, {todo} to run in {len(groups)} "
           f"compiled groups on {mesh.devices.size} device(s)")
   lock = runs.WorkdirLock(workdir) if writer else None
-  with lock if lock else _null():
+  with lock if lock else contextlib.nullcontext():
     for gi, group in enumerate(groups.values()):
       t0 = time.perf_counter()
       plans = [e["experiment"].plan(e["config"]) for e in group]
@@ -151,14 +152,6 @@ def run_sweep(config, workdir: Path, grid, *, devices: int | None = None, printe
         write_index(workdir, entries, swept)
   index = write_index(workdir, entries, swept) if writer else []
   return index
-
-
-class _null:
-  def __enter__(self):
-    return self
-
-  def __exit__(self, *exc):
-    return None
 
 
 def write_index(workdir: Path, entries, swept) -> list[dict[str, Any]]:

@@ -19,6 +19,15 @@ def _pyplot():
   return plt
 
 
+def _label(ax, xlabel: str, ylabel: str, title: str, legend_size: int = 8) -> None:
+  """Axis labels, title, grid and legend, the same on every line plot."""
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  ax.set_title(title)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=legend_size)
+
+
 def _save(fig, path: str | os.PathLike) -> str:
   buf = io.BytesIO()
   fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -43,11 +52,7 @@ def curves(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], keys: Seq
     ax.set_xscale("log")
   if logy:
     ax.set_yscale("log")
-  ax.set_xlabel(x)
-  ax.set_ylabel(ylabel)
-  ax.set_title(title)
-  ax.legend(fontsize=8)
-  ax.grid(alpha=0.3)
+  _label(ax, x, ylabel, title)
   return _save(fig, path)
 
 
@@ -123,11 +128,7 @@ def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]
   lo = min(min(r[theory], r[measured]) for r in rows)
   hi = max(max(r[theory], r[measured]) for r in rows)
   ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="theory")
-  ax.set_xlabel(theory)
-  ax.set_ylabel(measured)
-  ax.set_title(title)
-  ax.grid(alpha=0.3)
-  ax.legend(fontsize=7)
+  _label(ax, theory, measured, title, legend_size=7)
   return _save(fig, path)
 
 
@@ -138,9 +139,5 @@ def points_and_curve(path: str | os.PathLike, xs: Sequence[float], ys: Sequence[
   fig, ax = plt.subplots(figsize=(5.5, 4))
   ax.plot(curve_x, curve_y, "k--", lw=1, label=curve_label)
   ax.plot(xs, ys, "o", ms=5, label="runs")
-  ax.set_xlabel(xlabel)
-  ax.set_ylabel(ylabel)
-  ax.set_title(title)
-  ax.grid(alpha=0.3)
-  ax.legend(fontsize=8)
+  _label(ax, xlabel, ylabel, title)
   return _save(fig, path)
