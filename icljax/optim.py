@@ -56,3 +56,35 @@ def normalize_per_tensor() -> optax.GradientTransformation:
 def normalized_gd(learning_rate: float) -> optax.GradientTransformation:
   """Per-tensor normalised gradient descent: ``theta <- theta - eta g / |g|`` (skip when ``g = 0``)."""
   return optax.chain(normalize_per_tensor(), optax.sgd(learning_rate))
+
+
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
+  """``optax.scale_by_adam`` with the same state and the same update in exact arithmetic, written so that XLA
+  compiles it to the same float operations in every program.
+
+  optax divides the moments by the scalar bias correction ``1 - b**t``. XLA's algebraic simplifier rewrites
+  ``x / broadcast(c)`` into ``x * broadcast(1 / c)`` in some programs and not in others (it did in the 1-device
+  and not in the 8-device ``shard_map`` program of a sweep), which changes the last bit of the update. Here the
+  reciprocals are taken explicitly on scalars, so the array arithmetic is multiplications only, whatever the
+  program around it; the sweep's 1-vs-8-device results are then bitwise identical (``tests/test_sweep.py``).
+  """
+  base = optax.scale_by_adam(b1, b2, eps)
+
+  def update_fn(updates, state, params=None):
+    del params
+    mu = jax.tree.map(lambda m, g: (1 - b1) * g + b1 * m, state.mu, updates)
+    nu = jax.tree.map(lambda v, g: (1 - b2) * (g * g) + b2 * v, state.nu, updates)
+    count = optax.safe_increment(state.count)
+    t = count.astype(jnp.float32)
+    inv_c1 = 1.0 / (1.0 - jnp.power(jnp.float32(b1), t))
+    inv_c2 = 1.0 / (1.0 - jnp.power(jnp.float32(b2), t))
+    out = jax.tree.map(lambda m, v: (m * inv_c1.astype(m.dtype)) / (jnp.sqrt(v * inv_c2.astype(v.dtype)) + eps),
+                       mu, nu)
+    return out, optax.ScaleByAdamState(count=count, mu=mu, nu=nu)
+
+  return optax.GradientTransformation(base.init, update_fn)
+
+
+def adam(learning_rate: optax.ScalarOrSchedule) -> optax.GradientTransformation:
+  """Adam with :func:`scale_by_adam` (device-count independent arithmetic) and optax's learning-rate scaling."""
+  return optax.chain(scale_by_adam(), optax.scale_by_learning_rate(learning_rate))

@@ -32,11 +32,7 @@ def device_report():
   return {l.split()[0]: l for l in proc.stdout.splitlines() if "bitwise_identical" in l}
 
 
-@pytest.mark.parametrize("result", [
-    "nn", "recall",
-    pytest.param("lsa", marks=pytest.mark.xfail(strict=True, reason=(
-        "known gap (issue 5 open): with Adam, W_Q differs by ~1e-9 between the 1- and 8-device programs; the "
-        "gradient differs in the last bit where |g| is near Adam's eps")))])
+@pytest.mark.parametrize("result", ["lsa", "nn", "recall"])
 def test_stacks_are_bitwise_identical_on_1_and_8_devices(device_report, result):
   assert device_report[result].endswith("bitwise_identical=True"), device_report[result]
 

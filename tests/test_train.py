@@ -44,3 +44,21 @@ def test_vmapped_chunk_equals_single_runs():
     single, single_losses = jax.jit(chunk)(train.init_state(inits[i], opt), keys[i])
     np.testing.assert_allclose(stacked.params["w"][i], single.params["w"], rtol=1e-6)
     np.testing.assert_allclose(losses[i], single_losses, rtol=1e-6)
+
+
+def test_portable_adam_matches_optax_adam():
+  """icljax.optim.adam has optax.adam's state layout and, to float rounding, its updates (200 steps, schedule)."""
+  from icljax import optim
+  schedule = optax.warmup_cosine_decay_schedule(0.0, 1e-2, 20, 200)
+  ours, ref = optim.adam(schedule), optax.adam(schedule)
+  params = {"w": jnp.array([3.0, -1.0, 1e-9]), "b": jnp.ones((2, 2))}
+  s_ours, s_ref = ours.init(params), ref.init(params)
+  assert jax.tree.structure(s_ours) == jax.tree.structure(s_ref)
+  p_ours = p_ref = params
+  for t in range(200):
+    g = jax.tree.map(lambda p: jnp.sin(p * (t + 1)) + p, p_ref)
+    u_ours, s_ours = ours.update(g, s_ours, p_ref)
+    u_ref, s_ref = ref.update(g, s_ref, p_ref)
+    np.testing.assert_allclose(np.concatenate([np.ravel(u) for u in jax.tree.leaves(u_ours)]),
+                               np.concatenate([np.ravel(u) for u in jax.tree.leaves(u_ref)]), rtol=2e-5, atol=1e-9)
+    p_ref = optax.apply_updates(p_ref, u_ref)

@@ -18,7 +18,7 @@ import ml_collections
 import numpy as np
 import optax
 
-from icljax import report, runs, train, validation
+from icljax import optim, report, runs, train, validation
 
 
 @dataclasses.dataclass
@@ -195,7 +195,7 @@ def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransform
     schedule = optax.warmup_cosine_decay_schedule(0.0 if warmup else lr, lr, warmup, max(steps, warmup + 1),
                                                   end_value=lr * config.final_lr_fraction)
   if config.optimizer == "adam":
-    return optax.adam(schedule)
+    return optim.adam(schedule)
   return optax.sgd(schedule)
 
 
