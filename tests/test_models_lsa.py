@@ -49,6 +49,12 @@ def test_full_reduced_numpy_agree(prompts, normalization, include_query, residua
   np.testing.assert_allclose(full, reference, atol=2e-6 * scale)
   np.testing.assert_allclose(reduced, reference, atol=2e-6 * scale)
   np.testing.assert_allclose(lifted, reference, atol=2e-6 * scale)
+  stats = regression.statistics(prompts)
+  n = prompts["x"].shape[1]
+  from_stats = np.asarray(lsa.apply_statistics(params, stats, n=n, residual=residual, **kw))
+  from_stats_reduced = np.asarray(lsa.apply_statistics(lsa.reduce(params, residual=residual), stats, n=n, **kw))
+  np.testing.assert_allclose(from_stats, reference, atol=2e-6 * scale)
+  np.testing.assert_allclose(from_stats_reduced, reference, atol=2e-6 * scale)
 
 
 def test_normalisation_conventions_only_rescale(prompts):

@@ -31,7 +31,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.warmup_steps = 100                      # >= 0
   c.final_lr_fraction = 0.01                # final / peak learning rate, in [0, 1]
   c.steps = 3000                            # >= 1
-  c.batch_size = 4096                       # fresh prompts per step, >= 1
+  c.batch_size = 4096                       # fresh prompts per step (estimator 'fresh'), >= 1
+  c.estimator = "fresh"                     # 'fresh' prompts every step or one 'fixed' sample (full-batch steps)
+  c.sample_size = 65536                     # prompts of the fixed sample (estimator 'fixed'), >= 1
+  c.sampler = "auto"                        # prompt statistics: 'direct', 'wishart' (linear, n >= d+1) or 'auto'
   c.seed = 0                                # >= 0; init, data, evaluation and theory streams fold it in
   c.log_every = 100                         # steps per metrics line, >= 1
   # Evaluation.

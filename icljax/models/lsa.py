@@ -120,3 +120,27 @@ def reduced_apply(reduced: Params, prompts: dict[str, jax.Array], *, normalizati
   if "r" in reduced:
     out = out + query @ reduced["r"]
   return out
+
+
+def apply_statistics(params: Params, stats: dict[str, jax.Array], *, n: int, normalization: str = "mean",
+                     include_query: bool = False, residual: bool = False) -> jax.Array:
+  """Predictions from sufficient statistics (``tasks.regression.statistics``): equal to :func:`apply` (full
+  parameters) or :func:`reduced_apply` (reduced) on the prompts, at O((d+1)^2) per prompt whatever n is.
+
+  Linear attention is bilinear in the tokens: ``sum_i (W_V v_i)(v_i^T W_K^T W_Q q) = W_V G W_K^T W_Q q`` with
+  ``G = sum_i v_i v_i^T`` (+ ``q q^T`` when the query is a key), so ``y_hat = h^T W_V G' W_K^T W_Q q`` with the
+  normalised ``G'``; in reduced form ``w^T G' M q``.
+  """
+  x_q = stats["x_query"]
+  query = jnp.concatenate([x_q, jnp.zeros_like(x_q[..., :1])], axis=-1)
+  g = stats["gram"]
+  if include_query:
+    g = g + query[:, :, None] * query[:, None, :]
+  g = norm_factor(n, normalization) * g
+  if "w" in params:
+    out = jnp.einsum("i,bij,jk,bk->b", params["w"], g, params["M"], query)
+    return out + query @ params["r"] if "r" in params else out
+  hv = params["W_V"].T @ params["h"]
+  kq = params["W_K"].T @ params["W_Q"]
+  out = jnp.einsum("i,bij,jk,bk->b", hv, g, kq, query)
+  return out + query @ params["h"] if residual else out

@@ -38,6 +38,7 @@ CLAIM = ("A one-layer linear self-attention trained on in-context regression con
          "descent with the closed-form step size (preconditioned by Sigma^-1 for non-isotropic covariates, "
          "plain GD with a target-dependent step for nonlinear targets).")
 PARAMETERIZATIONS = ("full", "reduced")
+ESTIMATORS = ("fresh", "fixed")
 
 
 def make_spec(config: ml_collections.ConfigDict) -> regression.RegressionSpec:
@@ -57,6 +58,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if not isinstance(config[flag], bool):
       raise validation.ConfigError(f"config.{flag}", config[flag], "True or False")
   validation.real("config.init_scale", config.init_scale, low=0.0, low_open=True)
+  validation.choice("config.estimator", config.estimator, ESTIMATORS)
+  validation.integer("config.sample_size", config.sample_size, low=1)
+  validation.as_config_field(regression.resolve_sampler, make_spec(config), config.sampler)
   validation.integer("config.eval_prompts", config.eval_prompts, low=1000)
   validation.integer("config.theory_prompts", config.theory_prompts, low=1000)
   for tol in ("tol_B", "tol_loss", "tol_pred", "tol_leak"):
@@ -105,7 +109,16 @@ def _predict_fn(config: ml_collections.ConfigDict):
   return functools.partial(lsa.reduced_apply, **kw)
 
 
+def _train_predict_fn(config: ml_collections.ConfigDict):
+  return functools.partial(lsa.apply_statistics, n=config.n, normalization=config.normalization,
+                           include_query=config.include_query, residual=config.residual)
+
+
 def plan(config: ml_collections.ConfigDict) -> base.Plan:
+  """Training runs on sufficient statistics (``lsa.apply_statistics``, the same function of the prompt as the
+  attention form): ``estimator='fresh'`` draws ``batch_size`` fresh prompts' statistics per step with
+  ``config.sampler``; ``'fixed'`` draws ``sample_size`` prompts' statistics once (O((d+1)^2) per prompt and step,
+  whatever n is) and takes full-batch steps. Evaluation uses raw prompts and the attention form."""
   spec = make_spec(config)
   root = jax.random.key(config.seed)
   init_key, data_key, eval_key, theory_key = (jax.random.fold_in(root, i) for i in range(4))
@@ -114,11 +127,16 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
     params = lsa.reduce(params, residual=config.residual)
   predict = _predict_fn(config)
   sampler = lambda k, b: regression.sample(k, spec, b)
+  loss = estimators.squared_error(_train_predict_fn(config))
+  draw = lambda k, spec_, b: regression.sample_statistics(k, spec_, b, config.sampler)
+  fixed_sample = (draw(jax.random.fold_in(data_key, 1), spec, config.sample_size)
+                  if config.estimator == "fixed" else None)
 
-  def objective_h(params, key, spec_):
-    fresh = estimators.fresh(estimators.squared_error(predict), lambda k, b: regression.sample(k, spec_, b),
-                             config.batch_size)
-    return fresh(params, key)
+  def objective_h(params, key, hp):
+    spec_, sample_ = hp
+    if sample_ is not None:
+      return estimators.fixed(loss, sample_)(params, key)
+    return estimators.fresh(loss, lambda k, b: draw(k, spec_, b), config.batch_size)(params, key)
 
   th = theory_for(config, spec, theory_key)
   target_b = th["B"]
@@ -129,7 +147,8 @@ def plan(config: ml_collections.ConfigDict) -> base.Plan:
     return {"B_rel_err": structure.relative_error(blocks["B"], target_b), "leak_u_x": leak["u_x"],
             "leak_m_21": leak["m_21"]}
 
-  return base.Plan(objective=lambda p, k: objective_h(p, k, spec), objective_h=objective_h, hparams=spec,
+  hparams = (spec, fixed_sample)
+  return base.Plan(objective=lambda p, k: objective_h(p, k, hparams), objective_h=objective_h, hparams=hparams,
                    params=params, optimizer=base.make_optimizer(config), steps=config.steps,
                    data_key=data_key, log_every=config.log_every, track=track,
                    context={"spec": spec, "predict": predict, "sampler": sampler, "eval_key": eval_key,

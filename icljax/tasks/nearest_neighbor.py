@@ -24,7 +24,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from icljax import validation
+from icljax import prng, validation
 from icljax._pytree import pytree_dataclass, static_field
 
 LABELS = ("rademacher", "gaussian")
@@ -79,6 +79,7 @@ def make_shift(kind: str, d: int, N: int, *, delta: float = 0.5, kappa: float = 
       k=validation.integer("k", k, low=1, high=d))
 
 
+@prng.sampler
 def sphere(key: jax.Array, shape: tuple[int, ...], d: int) -> jax.Array:
   """Uniform points on ``S^{d-1}`` (normalised Gaussians), shape ``shape + (d,)``."""
   z = jax.random.normal(key, shape + (d,))
@@ -99,6 +100,7 @@ def with_target(x: jax.Array, y: jax.Array, x_query: jax.Array) -> dict[str, jax
   return {"x": x, "y": y, "x_query": x_query, "tau": tau, "i_star": i_star, "target": target}
 
 
+@prng.sampler
 def sample(key: jax.Array, spec: NNSpec, batch_size: int) -> dict[str, jax.Array]:
   """Training prompts: ``x (B, N, d)``, ``y (B, N)``, ``x_query (B, d)``, ``tau (B, N)``, ``i_star``, ``target``."""
   k_x, k_y = jax.random.split(key)
@@ -107,6 +109,7 @@ def sample(key: jax.Array, spec: NNSpec, batch_size: int) -> dict[str, jax.Array
   return with_target(pts[:, : spec.N], y, pts[:, spec.N])
 
 
+@prng.sampler
 def sample_tau(key: jax.Array, d: int, N: int, batch_size: int) -> jax.Array:  # noqa: N803
   """Inner products ``tau_j = <x_j, x_query>`` directly: ``2 Beta((d-1)/2, (d-1)/2) - 1``, shape (B, N).
 
@@ -116,6 +119,7 @@ def sample_tau(key: jax.Array, d: int, N: int, batch_size: int) -> jax.Array:  #
   return 2.0 * jax.random.beta(key, a, a, (batch_size, N)) - 1.0
 
 
+@prng.sampler
 def sample_shift(key: jax.Array, spec: ShiftSpec, batch_size: int) -> dict[str, jax.Array]:
   """Prompts from a shifted test distribution, with the same fields as :func:`sample`."""
   d, n, b = spec.d, spec.N, batch_size

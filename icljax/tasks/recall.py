@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from icljax import validation
+from icljax import prng, validation
 from icljax._pytree import pytree_dataclass, static_field
 
 
@@ -81,6 +81,7 @@ def _choice(key: jax.Array, options: Sequence[int], shape: tuple[int, ...]) -> j
   return jnp.asarray(options, jnp.int32)[jax.random.randint(key, shape, 0, len(options))]
 
 
+@prng.sampler
 def sample(key: jax.Array, spec: RecallSpec, batch_size: int, unseen: bool = False) -> dict[str, jax.Array]:
   """Sentences ``z`` (B, H) int32, next-token ``target`` (B,), output token ``y`` (B,) and ``noise`` (B,) bool.
 

@@ -1,0 +1,172 @@
+"""Result 3 (noisy in-context recall): throughput of one normalised-GD training step on fresh sentences.
+
+    python -m benchmarks.recall_step [--batch 512] [--H 256] [--seconds 2]
+
+Measured in one process, in sentences per second (compile time printed apart), for the Reparam-Linear-FA model
+(alpha = 0.5, V = 60, d = 120) and the Origin model (trainable W, V, F):
+
+* **toolkit**: the pipeline's own step (``train.make_chunk``, 10 steps per call): sentences generated inside
+  the compiled step (``tasks.recall.sample``), logits by index arithmetic (``models.recall.parts``: gathers and
+  segment sums, never (B, H, d) one-hot tensors), NGD as an optax transformation;
+* **dense JAX**: the literal Eq. (1) step (``models.recall.dense_logits``: one-hot (B, H, d) inputs and d x d
+  matrices), same generator and optimiser, one jitted call per step;
+* **PyTorch eager**: the dense step in torch, sentence generation included, one Python iteration per step.
+
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from benchmarks import _harness as h
+from experiments.configs import recall as recall_config
+from icljax import optim, train
+from icljax.models import recall as model
+from icljax.pipelines import recall as pipeline
+from icljax.tasks import recall as task
+
+CHUNK = 10
+
+
+def _config(kind: str, batch: int, H: int):  # noqa: N803
+  c = recall_config.get_config()
+  c.update(dict(model=kind, batch_size=batch, H=H, steps=10**6))
+  return c
+
+
+def toolkit(config, seconds: float) -> tuple[float, float, float]:
+  plan = pipeline.plan(config)
+  chunk = jax.jit(train.make_chunk(plan.objective, plan.optimizer, CHUNK))
+  state = train.init_state(plan.params, plan.optimizer)
+  compiled, comp, mib = h.jax_compile(chunk, state, plan.data_key)
+  box = [state]
+
+  def call():
+    box[0], losses = compiled(box[0], plan.data_key)
+    return losses
+
+  return h.rate(call, seconds) * CHUNK * config.batch_size, comp, mib
+
+
+def dense_jax(config, seconds: float) -> tuple[float, float, float]:
+  plan = pipeline.plan(config)
+  spec, m = plan.hparams["spec"], plan.hparams["model"]
+  opt = optim.normalized_gd(config.eta)
+
+  def loss(p, key):
+    b = task.sample(key, spec, config.batch_size)
+    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.dense_logits(p, b, m), b["target"]))
+
+  @jax.jit
+  def step(p, s, key):
+    g = jax.grad(loss)(p, key)
+    u, s = opt.update(g, s, p)
+    return optax.apply_updates(p, u), s
+
+  state = [plan.params, opt.init(plan.params), plan.data_key]
+  compiled, comp, mib = h.jax_compile(step, *state)
+
+  def call():
+    state[2] = jax.random.fold_in(state[2], 1)
+    state[0], state[1] = compiled(*state)
+    return state[0]
+
+  return h.rate(call, seconds) * config.batch_size, comp, mib
+
+
+def torch_dense(config, seconds: float) -> tuple[float, float, float]:
+  """The dense step in PyTorch eager mode: generator, one-hot Eq. (1), cross-entropy, NGD."""
+  import math  # pylint: disable=import-outside-toplevel
+  import torch  # pylint: disable=import-outside-toplevel
+  torch.manual_seed(0)
+  V, H, B, d, alpha = config.V, config.H, config.batch_size, 2 * config.V, float(config.alpha)  # noqa: N806
+  q, tau = config.triggers[0], V - 1
+  outputs = torch.tensor(config.outputs)
+  filler = torch.tensor([t for t in range(V - 1) if t not in config.triggers])
+  eye = torch.eye(d)
+  gamma = math.log(alpha / (1 - alpha))
+  f_fixed = torch.outer(eye[tau], gamma * eye[q] + eye[V + q])
+  if config.model == "origin":
+    params = {k: torch.zeros(d, d, requires_grad=True) for k in ("W", "V", "F")}
+  else:
+    params = {"Lam": torch.zeros((), requires_grad=True)}
+  rows = torch.arange(B)
+  allowed_base = torch.arange(H - 2)[None, :]
+
+  def sample():
+    y = outputs[torch.randint(len(outputs), (B,))]
+    z = filler[torch.randint(len(filler), (B, H))]
+    z[:, H - 1] = q
+    p = torch.randint(0, H - 2, (B,))
+    z[rows, p] = q
+    z[rows, p + 1] = y
+    allowed = ((allowed_base - p[:, None]).abs() > 1).float()
+    p_noise = torch.multinomial(allowed, 1)[:, 0]
+    z[rows, p_noise] = q
+    z[rows, p_noise + 1] = tau
+    noise = torch.rand(B) < alpha
+    return z, torch.where(noise, torch.full_like(y, tau), y)
+
+  def step():
+    z, target = sample()
+    prev = torch.cat([torch.full_like(z[:, :1], -1), z[:, :-1]], 1)
+    x = torch.nn.functional.one_hot(z, d).float()
+    x = x + torch.nn.functional.one_hot((V + prev).clamp(min=0), d).float() * (prev >= 0)[..., None].float()
+    if config.model == "origin":
+      w, v, f = params["W"], params["V"], params["F"]
+    else:
+      w = params["Lam"] * torch.outer(eye[q], eye[V + q] - eye[tau])
+      v, f = eye, f_fixed
+    x_last = x[:, -1]
+    s = torch.einsum("bi,ij,bhj->bh", x_last, w, x)
+    a = torch.einsum("bh,bhd->bd", s, x)
+    logits = (a @ v.T)[:, :V] + ((x_last + config.kappa * a) @ f.T)[:, :V]
+    loss = torch.nn.functional.cross_entropy(logits, target)
+    grads = torch.autograd.grad(loss, list(params.values()))
+    with torch.no_grad():
+      for t, g in zip(params.values(), grads):
+        norm = torch.linalg.norm(g)
+        if norm > 0:
+          t.sub_(config.eta * g / norm)
+    return loss
+
+  _, mib = h.peak_rss(lambda: [step() for _ in range(3)])
+  return h.rate(step, seconds) * B, 0.0, mib
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--batch", type=int, default=512)
+  parser.add_argument("--H", type=int, default=256)
+  parser.add_argument("--seconds", type=float, default=2.0)
+  args = parser.parse_args()
+  rows, out = [], {}
+  for kind in ("reparam", "origin"):
+    c = _config(kind, args.batch, args.H)
+    out[kind] = {"toolkit": toolkit(c, args.seconds), "dense": dense_jax(c, args.seconds)}
+    try:
+      out[kind]["torch"] = torch_dense(c, args.seconds)
+    except ImportError:
+      out[kind]["torch"] = (float("nan"),) * 3
+    label = {"reparam": "Reparam-Linear-FA", "origin": "Origin-Linear-FA"}[kind]
+    rows += [(f"toolkit {label}: index arithmetic", *out[kind]["toolkit"]),
+             (f"dense JAX {label}: one-hot Eq. (1)", *out[kind]["dense"]),
+             (f"PyTorch eager {label}: dense", *out[kind]["torch"])]
+  r = out["reparam"]
+  h.emit(f"result 3: NGD step on fresh sentences (batch {args.batch}, H={args.H}, V=60, d=120, alpha=0.5)",
+         [(name, v, "sentences/s", comp, mib) for name, v, comp, mib in rows], {
+             "result": "recall", "toolkit_per_s": r["toolkit"][0], "torch_per_s": r["torch"][0],
+             "jax_reference_per_s": r["dense"][0], "ratio_vs_torch": r["toolkit"][0] / r["torch"][0],
+             "ratio_vs_jax_reference": r["toolkit"][0] / r["dense"][0], "unit": "sentences/s",
+             "origin_ratio_vs_torch": out["origin"]["toolkit"][0] / out["origin"]["torch"][0],
+             "origin_ratio_vs_dense_jax": out["origin"]["toolkit"][0] / out["origin"]["dense"][0],
+             "batch": args.batch, "H": args.H})
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,34 @@
+"""The toolkit's random-number implementation, chosen by measurement (``benchmarks/prng.py``, BUILD_NOTES.md).
+
+Keys are JAX's default ``threefry2x32`` (``jax.random.key``): on the 2-core CPU it draws normals 2.5x faster than
+``rbg`` and 3.5x faster than ``unsafe_rbg``, and its streams are the same on every backend and device count, which
+the sweep's bitwise 1-vs-8-device guarantee needs. The samplers draw their bits with ``jax_threefry_partitionable``
+off (:func:`sampler`): the partitionable layout, JAX's default, builds a counter per array element and was up to
+2x slower on this CPU for the toolkit's (batch, small) shapes. Partitionability buys nothing here: a sampler's
+batch belongs to one run, and sweeps shard runs, never one run's batch.
+
+The setting is local to the decorated samplers (a context manager around their tracing); a user's own
+``jax.random`` calls keep the global setting.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+import jax
+
+PARTITIONABLE = False
+F = TypeVar("F", bound=Callable)
+
+
+def sampler(fn: F) -> F:
+  """Runs (traces) ``fn`` with ``jax.threefry_partitionable(PARTITIONABLE)``."""
+
+  @functools.wraps(fn)
+  def wrapped(*args, **kwargs):
+    with jax.threefry_partitionable(PARTITIONABLE):
+      return fn(*args, **kwargs)
+
+  return wrapped  # type: ignore[return-value]
