@@ -85,6 +85,6 @@ def emit(title: str, rows: list[tuple[str, float, str, float, float]], summary: 
   print(f"# {title}\n# {machine()}")
   print(f"{'implementation':58s} {'throughput':>14s}  {'unit':12s} {'compile s':>9s} {'peak MiB':>9s}")
   for name, value, unit, comp, mib in rows:
-    print(f"{name:58s} {value:14,.0f}  {unit:12s} {comp:9.2f} {mib:9.1f}")
+    print(f"{name:58s} {value:14,.{0 if abs(value) >= 100 else 2}f}  {unit:12s} {comp:9.2f} {mib:9.1f}")
   summary = {"machine": machine(), **summary}
   print(json.dumps(summary, sort_keys=False))

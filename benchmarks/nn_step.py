@@ -55,7 +55,7 @@ def torch_reference(tau, d: int, seconds: float) -> tuple[float, float]:
   """Steps/s and peak MiB of the reference step in PyTorch eager mode."""
   import numpy as np  # pylint: disable=import-outside-toplevel
   import torch  # pylint: disable=import-outside-toplevel
-  t = torch.from_numpy(np.asarray(tau))
+  t = torch.from_numpy(np.array(tau))
   i_star = torch.argmax(t, -1, keepdim=True)
   xi = torch.tensor([0.0, 3.0], requires_grad=True)
   scale = torch.tensor([ETA / d, ETA])
@@ -116,7 +116,7 @@ def main():
           ("straightforward JAX: jax.grad on (B, N) rows", ref[0] * p, "prompts/s", ref[1], ref[2]),
           ("PyTorch eager: the same step", th[0] * p, "prompts/s", 0.0, th[1]),
           ("full embedding: jax.grad through W(xi) on tokens", full[0] * p, "prompts/s", full[1], full[2])]
-  rows += [(f"symmetrised full-W step, d={dd} ({v[1]} images/prompt, N=16): us per prompt", v[0], "us/prompt",
+  rows += [(f"symmetrised full-W step, d={dd}, N=16, {v[1]} images/prompt", v[0], "us/prompt",
             v[2], v[3]) for dd, v in sym.items()]
   h.emit(f"result 2: reduced 1-NN GD step (d={d}, N={n}, {p} prompts)", rows, {
       "result": "nn", "toolkit_per_s": tk[0] * p, "torch_per_s": th[0] * p, "jax_reference_per_s": ref[0] * p,

@@ -25,6 +25,8 @@ def _run(args, timeout=240):
     ("lsa_preconditioned", ["--config.prior=identity"], ["W_K", "W_Q", "W_V", "h"]),
     ("lsa_nonlinear", ["--config.activation=tanh", "--config.parameterization=reduced"],
      ["W_K", "W_Q", "W_V", "h", "w", "M"]),
+    ("lsa_isotropic", ["--config.estimator=fixed", "--config.sample_size=512", "--config.sampler=direct"],
+     ["W_K", "W_Q", "W_V", "h"]),
 ])
 def test_tiny_run_writes_every_artefact(tmp_path, config, extra, param_names):
   workdir = tmp_path / "run"
@@ -117,6 +119,8 @@ BAD = [
     (LSA, ["--config.prior=flat"], "config.prior"), (LSA, ["--config.activation=gelu"], "config.activation"),
     (LSA, ["--config.rotation=haar"], "config.rotation"), (LSA, ["--config.nonexistent=3"], "--config.nonexistent"),
     (LSA, ["--config.n=abc"], "--config.n"), (LSA, ["--config.learning_rate=0.0"], "config.learning_rate"),
+    (LSA, ["--config.sampler=wishart", "--config.activation=relu"], "config.sampler"),
+    (LSA, ["--config.estimator=replay"], "config.estimator"),
     (NN, ["--config.d=1"], "config.d"), (NN, ["--config.N=0"], "config.N"), (NN, ["--config.sigma=0.0"], "config.sigma"),
     (NN, ["--config.eta=-0.1"], "config.eta"), (NN, ["--config.shifts=('rotated',)"], "config.shifts"),
     (NN, ["--config.model=mlp"], "config.model"),
