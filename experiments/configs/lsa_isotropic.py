@@ -1,6 +1,6 @@
 """python -m experiments.run --config=experiments/configs/lsa_isotropic.py --workdir=runs/lsa_isotropic
 
-Expected runtime: about 1 minute on a 2-core CPU.
+Expected runtime: about 25 seconds on a 2-core CPU.
 
 Result 1, Theorem 1 of Mahankali et al. (2023): x ~ N(0, I_5), w* ~ N(0, I), n = 20, sigma = 0.5. The trained
 one-layer LSA implements one GD step with eta* = n/(n+d+1+sigma^2) = 0.7619 and reaches L* = 1.4405.

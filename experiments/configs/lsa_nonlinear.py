@@ -1,6 +1,6 @@
 """python -m experiments.run --config=experiments/configs/lsa_nonlinear.py --workdir=runs/lsa_nonlinear
 
-Expected runtime: about 1.5 minutes on a 2-core CPU. Add ``--config.activation=tanh`` for tanh networks.
+Expected runtime: about 45 seconds on a 2-core CPU. Add ``--config.activation=tanh`` for tanh networks.
 
 Result 1, Theorem 3 of Mahankali et al. (2023): targets are random one-hidden-layer networks
 f(x) = sum_j a_j relu(u_j^T x), u_j ~ N(0, I), a_j ~ N(0, 1/m), x ~ N(0, I_5), n = 20, sigma = 0. The trained LSA

@@ -1,6 +1,6 @@
 """python -m experiments.run --config=experiments/configs/lsa_preconditioned.py --workdir=runs/lsa_preconditioned
 
-Expected runtime: about 1 minute on a 2-core CPU. Add ``--config.prior=identity`` for the Ahn et al. prior.
+Expected runtime: about 25 seconds on a 2-core CPU. Add ``--config.prior=identity`` for the Ahn et al. prior.
 
 Result 1, Theorem 2 of Mahankali et al. (2023): x ~ N(0, Sigma) with Sigma = U diag(1, 1, .25, .0625, 1) U^T (Haar
 U), n = 20, d = 5, sigma = 0. With w* ~ N(0, Sigma^-1) (``prior='inv_cov'``) the trained LSA implements one step of

@@ -223,6 +223,11 @@ def evaluate(config: ml_collections.ConfigDict, plan: base.Plan, params: Any) ->
   except AssertionError as e:
     assertion = f"failed: {e}"
   notes.append(f"theory: {th['setting']}; {th['source']}.")
+  sampler = regression.resolve_sampler(spec, config.sampler)
+  notes.append(f"training: {config.batch_size} fresh prompts per step ({sampler} statistics)"
+               if config.estimator == "fresh" else
+               f"training: one fixed sample of {config.sample_size} prompts ({sampler} statistics), full-batch steps;"
+               " theory is the population optimum, so expect O(1/sqrt(sample_size)) deviations")
   if bayes is not None:
     notes.append(f"Bayes (ridge) risk {bayes:.4f}: a one-layer LSA cannot reach it (L* = {l_star:.4f}).")
 
