@@ -30,6 +30,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.test_prompts = 2000           # prompts per shifted test set, >= 1
   c.references = ()               # digest P6 rows (t, xi1, xi2, L, E[q_i*]); None where unknown
   c.tol_reference = 0.02          # relative tolerance on the P6 rows
+  c.tol_reference_late = 0.05     # ... on xi1, xi2 of rows at t >= 1e6 (tau-sample spread, BUILD_NOTES)
   c.shift_references = ()         # digest P9 rows (t, shift, MSE)
   c.tol_shift_reference = 0.01    # absolute tolerance on the P9 rows (MC error of 2000 test prompts)
   c.extras = ()                   # 'slopes' (P7), 'sigma_ratio', 'landscape'
