@@ -102,7 +102,6 @@ def torch_dense(config, seconds: float, form: str = "dense") -> tuple[float, flo
   else:
     params = {"Lam": torch.zeros((), requires_grad=True)}
   rows = torch.arange(B)
-  allowed_base = torch.arange(H - 2)[None, :]
 
   def sample():
     y = outputs[torch.randint(len(outputs), (B,))]
@@ -111,8 +110,10 @@ def torch_dense(config, seconds: float, form: str = "dense") -> tuple[float, flo
     p = torch.randint(0, H - 2, (B,))
     z[rows, p] = q
     z[rows, p + 1] = y
-    allowed = ((allowed_base - p[:, None]).abs() > 1).float()
-    p_noise = torch.multinomial(allowed, 1)[:, 0]
+    lo, hi = (p - 1).clamp(min=0), (p + 1).clamp(max=H - 3)       # the toolkit's uniform draw, transcribed
+    width = hi - lo + 1
+    r = (torch.rand(B) * (H - 2 - width)).long()
+    p_noise = torch.where(r < lo, r, r + width)
     z[rows, p_noise] = q
     z[rows, p_noise + 1] = tau
     noise = torch.rand(B) < alpha

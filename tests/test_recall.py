@@ -127,3 +127,27 @@ def test_bad_arguments(kwargs, field):
   with pytest.raises(validation.ConfigError) as e:
     task.make_spec(**kwargs)
   assert e.value.field == field
+
+
+def test_noise_bigram_position_is_uniform_over_allowed_positions():
+  """(p, p_noise): p uniform on 0..H-3, p_noise uniform on the positions of 0..H-3 at distance > 1 from p
+  (chi-square goodness of fit over every allowed pair, 2e5 sentences at H = 8)."""
+  from scipy import stats  # pylint: disable=import-outside-toplevel
+  spec = task.make_spec(0.3, H=8)
+  z = np.asarray(jax.jit(lambda k: task.sample(k, spec, 200_000)["z"])(jax.random.key(5)))
+  q = spec.triggers[0]
+  rows, cols = np.nonzero(z[:, :-1] == q)
+  assert np.all(np.bincount(rows) == 2)                   # exactly the two bigrams before the final query
+  first, second = cols[0::2], cols[1::2]
+  is_y = z[np.arange(len(z)), first + 1] != spec.tau
+  p = np.where(is_y, first, second)
+  p_noise = np.where(is_y, second, first)
+  h = spec.H
+  pairs = [(a, b) for a in range(h - 2) for b in range(h - 2) if abs(a - b) > 1]
+  counts = {pair: 0 for pair in pairs}
+  for a, b in zip(p.tolist(), p_noise.tolist()):
+    counts[(a, b)] += 1                                    # KeyError if a forbidden pair ever appears
+  allowed = {a: sum(1 for x, _ in pairs if x == a) for a in range(h - 2)}
+  expected = np.array([len(z) / (h - 2) / allowed[a] for a, _ in pairs])
+  observed = np.array([counts[pair] for pair in pairs])
+  assert stats.chisquare(observed, expected).pvalue > 1e-3

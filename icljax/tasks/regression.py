@@ -181,8 +181,8 @@ def resolve_sampler(spec: RegressionSpec, method: str) -> str:
   ``'wishart'`` needs linear targets (Gaussian tokens) and ``n >= d + 1`` (Bartlett's decomposition of a
   non-singular Wishart matrix); ``'auto'`` takes it from ``n >= 3 (d + 1)`` on, where it is the faster one: it
   draws ``d(d+1)/2 + 2d + 1`` normals and ``d + 1`` chi-squares per prompt instead of ``(n+1)(d+1) + d``
-  normals. Measured at d = 5 (``benchmarks/lsa_step.py``, whole training step): Wishart/direct = 0.48 at n = 6,
-  0.73 at n = 12, 1.07 at n = 20, 1.12 at n = 24, 1.9 at n = 48, and ~40 at n = 200.
+  normals. Measured at d = 5 (``benchmarks/lsa_step.py``, whole training step): Wishart/direct = 0.54 at n = 6,
+  0.77 at n = 12, 1.11 at n = 20, 1.36 at n = 24, 2.1 at n = 48 and 6.7 at n = 200.
   """
   validation.choice("sampler", method, SAMPLERS)
   ok = spec.target == "linear" and spec.n >= spec.d + 1
