@@ -48,6 +48,21 @@ def jax_compile(jitted: Callable, *args: Any) -> tuple[Callable, float, float]:
   return compiled, seconds, mib
 
 
+def pipeline_steps(plan: Any, chunk: int, seconds: float) -> tuple[float, float, float]:
+  """``(steps/s, compile s, peak MiB)`` of a pipeline plan's own training chunk (``train.make_chunk``, ``chunk``
+  optimiser steps per call inside ``lax.scan``), the step ``icljax-run`` trains with."""
+  from icljax import train  # pylint: disable=import-outside-toplevel
+  fn = jax.jit(train.make_chunk(plan.objective, plan.optimizer, chunk))
+  state = [train.init_state(plan.params, plan.optimizer)]
+  compiled, comp, mib = jax_compile(fn, state[0], plan.data_key)
+
+  def call():
+    state[0], losses = compiled(state[0], plan.data_key)
+    return losses
+
+  return rate(call, seconds) * chunk, comp, mib
+
+
 def _status_kib(field: str) -> int | None:
   try:
     with open("/proc/self/status", encoding="ascii") as f:

@@ -21,7 +21,6 @@ switches). The last line is one JSON object.
 from __future__ import annotations
 
 import argparse
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +29,6 @@ import optax
 
 from benchmarks import _harness as h
 from experiments.configs import lsa_isotropic
-from icljax import train
 from icljax.pipelines import lsa as pipeline
 
 CHUNK = 50
@@ -44,18 +42,8 @@ def _config(d: int, n: int, batch: int, **over) -> ml_collections.ConfigDict:
 
 def toolkit(config: ml_collections.ConfigDict, seconds: float) -> tuple[float, float, float]:
   """(prompts/s, compile s, peak MiB) of the pipeline's own training chunk."""
-  plan = pipeline.plan(config)
-  chunk = jax.jit(train.make_chunk(plan.objective, plan.optimizer, CHUNK))
-  state = train.init_state(plan.params, plan.optimizer)
-  compiled, comp, mib = h.jax_compile(chunk, state, plan.data_key)
-  box = [state]
-
-  def call():
-    box[0], losses = compiled(box[0], plan.data_key)
-    return losses
-
-  per_prompt = CHUNK * (config.batch_size if config.estimator == "fresh" else config.sample_size)
-  return h.rate(call, seconds) * per_prompt, comp, mib
+  steps, comp, mib = h.pipeline_steps(pipeline.plan(config), CHUNK, seconds)
+  return steps * (config.batch_size if config.estimator == "fresh" else config.sample_size), comp, mib
 
 
 def jax_reference(d: int, n: int, batch: int, sigma: float, seconds: float) -> tuple[float, float, float]:

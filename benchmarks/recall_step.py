@@ -27,7 +27,7 @@ import optax
 
 from benchmarks import _harness as h
 from experiments.configs import recall as recall_config
-from icljax import optim, train
+from icljax import optim
 from icljax.models import recall as model
 from icljax.pipelines import recall as pipeline
 from icljax.tasks import recall as task
@@ -42,17 +42,9 @@ def _config(kind: str, batch: int, H: int):  # noqa: N803
 
 
 def toolkit(config, seconds: float) -> tuple[float, float, float]:
-  plan = pipeline.plan(config)
-  chunk = jax.jit(train.make_chunk(plan.objective, plan.optimizer, CHUNK))
-  state = train.init_state(plan.params, plan.optimizer)
-  compiled, comp, mib = h.jax_compile(chunk, state, plan.data_key)
-  box = [state]
-
-  def call():
-    box[0], losses = compiled(box[0], plan.data_key)
-    return losses
-
-  return h.rate(call, seconds) * CHUNK * config.batch_size, comp, mib
+  """(sentences/s, compile s, peak MiB) of the pipeline's own training chunk."""
+  steps, comp, mib = h.pipeline_steps(pipeline.plan(config), CHUNK, seconds)
+  return steps * config.batch_size, comp, mib
 
 
 def dense_jax(config, seconds: float) -> tuple[float, float, float]:

@@ -54,7 +54,7 @@ def test_portable_adam_matches_optax_adam():
   params = {"w": jnp.array([3.0, -1.0, 1e-9]), "b": jnp.ones((2, 2))}
   s_ours, s_ref = ours.init(params), ref.init(params)
   assert jax.tree.structure(s_ours) == jax.tree.structure(s_ref)
-  p_ours = p_ref = params
+  p_ref = params
   for t in range(200):
     g = jax.tree.map(lambda p: jnp.sin(p * (t + 1)) + p, p_ref)
     u_ours, s_ours = ours.update(g, s_ours, p_ref)
