@@ -169,8 +169,8 @@ def statistics(prompts: dict[str, jax.Array]) -> dict[str, jax.Array]:
 def outer_sum(a: jax.Array, b: jax.Array, axis: int) -> jax.Array:
   """``sum_k a[..., k, ..., i] b[..., k, ..., j]`` over ``axis``, as one fused elementwise product and reduction.
 
-  XLA's CPU backend runs a batched dot of many small matrices as one small GEMM call per batch element, ~10x
-  slower here than this broadcast-and-reduce form for (d+1) x (d+1) Gram matrices (``benchmarks/lsa_step.py``).
+  XLA's CPU backend runs a batched dot of many small matrices as one small GEMM call per batch element; for
+  (d+1) x (d+1) Gram matrices this broadcast-and-reduce form is faster (BUILD_NOTES.md, Performance).
   """
   return jnp.sum(a[..., :, None] * b[..., None, :], axis=axis)
 
