@@ -1,4 +1,4 @@
-"""Population-loss estimators: Monte Carlo over fresh prompts or over a fixed sample.
+"""Population-loss estimators: Monte Carlo over fresh prompts, over a fixed sample, or a fixed finite set.
 
 Every estimator is built from a per-batch loss ``loss_fn(params, batch) -> scalar`` and a sampler
 ``sampler(key, batch_size) -> batch``; the objectives returned are pure functions ``(params, key) -> scalar`` that
@@ -12,6 +12,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+
+from icljax.theory import nearest_neighbor as nn_theory
 
 Batch = Any
 LossFn = Callable[[Any, Batch], jax.Array]
@@ -46,66 +48,13 @@ def fixed(loss_fn: LossFn, batch: Batch) -> Callable[[Any, jax.Array], jax.Array
   return objective
 
 
-def monte_carlo(stat_fn: Callable[[Batch], jax.Array], sampler: Sampler, key: jax.Array, num_prompts: int,
-                chunk: int = 10_000) -> tuple[jax.Array, jax.Array]:
-  """Mean and standard error of a per-prompt statistic over at least ``num_prompts`` fresh prompts.
-
-  Prompts are drawn in chunks inside ``jax.lax.map`` so memory stays bounded whatever ``num_prompts`` is.
-
-  Args:
-    stat_fn: maps a batch to per-prompt values of shape (B, ...).
-    sampler: the prompt sampler.
-    key: PRNG key.
-    num_prompts: number of prompts (rounded up to a multiple of ``chunk``).
-    chunk: prompts per chunk.
-
-  Returns:
-    ``(mean, standard_error)``, each of the trailing shape of ``stat_fn``'s output.
-  """
-  chunk = min(chunk, num_prompts)
-  num_chunks = -(-num_prompts // chunk)
-
-  def one(k):
-    s = stat_fn(sampler(k, chunk))
-    return s.mean(0), (s**2).mean(0)
-
-  mean, sq = jax.lax.map(one, jax.random.split(key, num_chunks))
-  m = mean.mean(0)
-  var = jnp.maximum(sq.mean(0) - m**2, 0.0)
-  return m, jnp.sqrt(var / (num_chunks * chunk))
-
-
-@jax.custom_vjp
-def nn_reduced_loss(xi: jax.Array, tau_blocks: jax.Array) -> jax.Array:
-  """Reduced 1-NN population loss of ``xi = (xi1, xi2)`` on prepared inner products (labels integrated).
-
-  ``tau_blocks`` comes from ``theory.nearest_neighbor.prepare_tau``. The gradient is the closed form (a
-  ``custom_vjp``, ~1.5x faster than autodiff and tested against it); the inner products get no cotangent. Both are
-  explicit arguments, so the function vmaps over stacks of runs with different samples.
-  """
-  from icljax.theory import nearest_neighbor as nn_theory  # pylint: disable=import-outside-toplevel
-  return nn_theory.loss_and_grads_blocks(xi, tau_blocks)[0]
-
-
-def _nn_fwd(xi, tau_blocks):
-  from icljax.theory import nearest_neighbor as nn_theory  # pylint: disable=import-outside-toplevel
-  value, grads = nn_theory.loss_and_grads_blocks(xi, tau_blocks)
-  return value, (grads, tau_blocks)
-
-
-def _nn_bwd(res, g):
-  grads, tau_blocks = res
-  return g * grads, jnp.zeros_like(tau_blocks)
-
-
-nn_reduced_loss.defvjp(_nn_fwd, _nn_bwd)
-
-
 def nn_reduced(tau: jax.Array) -> Callable[[jax.Array, jax.Array], jax.Array]:
-  """``(xi, key) -> loss`` on a fixed sample of inner products (B, N), prepared once."""
-  from icljax.theory import nearest_neighbor as nn_theory  # pylint: disable=import-outside-toplevel
+  """``(xi, key) -> loss`` of the reduced 1-NN system on a fixed sample of inner products (B, N), prepared once.
+
+  Reference: Li et al. (2024), the two-parameter reduction (digest section 4).
+  """
   tau_blocks = nn_theory.prepare_tau(tau)
-  return lambda xi, key: nn_reduced_loss(xi, tau_blocks)
+  return lambda xi, key: nn_theory.reduced_loss(xi, tau_blocks)
 
 
 def fixed_minibatch(loss_fn: LossFn, data: Batch, batch_size: int) -> Callable[[Any, jax.Array], jax.Array]:

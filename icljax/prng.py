@@ -32,3 +32,25 @@ def sampler(fn: F) -> F:
       return fn(*args, **kwargs)
 
   return wrapped  # type: ignore[return-value]
+
+
+# One table of key streams for every experiment: the stream ``name`` of a run is ``fold_in(key(seed), index)``.
+STREAMS = ("init", "data", "eval", "theory", "sample", "test")
+
+
+def stream(seed: int, name: str) -> jax.Array:
+  """The key of one named stream of a run (``init``, ``data``, ``eval``, ``theory``, ``sample`` or ``test``).
+
+  Every experiment draws its parameters, training batches, evaluation prompts, Monte-Carlo theory, fixed training
+  samples and test sets from these streams, so two results never disagree on what a fold index means.
+
+  Args:
+    seed: the run's seed.
+    name: one of :data:`STREAMS`.
+
+  Returns:
+    ``jax.random.fold_in(jax.random.key(seed), STREAMS.index(name))``.
+  """
+  if name not in STREAMS:
+    raise ValueError(f"stream={name!r} is invalid: expected one of {STREAMS}")
+  return jax.random.fold_in(jax.random.key(seed), STREAMS.index(name))

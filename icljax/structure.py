@@ -19,21 +19,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.models import lsa
+from icljax.models import lsa, softmax_attention
 
 
-def lsa_blocks(params: dict[str, jax.Array], n: int, normalization: str = "mean") -> dict[str, np.ndarray]:
+def lsa_blocks(params: dict[str, jax.Array], spec: lsa.LsaSpec) -> dict[str, np.ndarray]:
   """Blocks ``u_x, u_y, M_11, m_21`` and the odd-part matrix ``B`` from full or reduced LSA parameters.
 
   Args:
     params: full (``W_K, W_Q, W_V, h``) or reduced (``w, M``) parameters.
-    n: context length (needed to convert the normalisation convention).
-    normalization: convention the parameters were trained under.
+    spec: the model (its context length and normalisation convert ``B`` to the 1/n convention).
 
   Returns:
     float64 numpy arrays ``u_x (d,)``, ``u_y ()``, ``M_11 (d, d)``, ``m_21 (d,)``, ``B (d, d)``.
+
+  Reference: Mahankali et al. (2023), the odd/even split of digest section 2.3.
   """
-  reduced = params if "M" in params else lsa.reduce(params)
+  n, normalization = spec.n, spec.normalization
+  reduced = params if "M" in params else lsa.reduce(params, spec)
   u = np.asarray(reduced["w"], np.float64)
   m = np.asarray(reduced["M"], np.float64)
   d = u.shape[0] - 1
@@ -95,9 +97,16 @@ def sensitivity_cosine(predict_a: Callable[[dict[str, jax.Array]], jax.Array],
   return float(jnp.mean(cos))
 
 
-def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, *, n: int,
-                         normalization: str = "mean", rtol: float = 0.03, leak_tol: float = 0.02) -> str:
+def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, spec: lsa.LsaSpec, *,
+                         rtol: float = 0.03, leak_tol: float = 0.02) -> str:
   """Asserts that trained LSA parameters implement one step of (preconditioned) GD.
+
+  Args:
+    params: trained full or reduced parameters.
+    target_b: the theory matrix (eta* I, eta* Sigma^-1, Gamma*, ...).
+    spec: the model.
+    rtol: relative Frobenius tolerance on B.
+    leak_tol: tolerance on the scale-free leakage terms.
 
   Checks: parameters finite and of the documented shapes; ``|B - target|_F / |target|_F <= rtol``; for d >= 2 the
   leakage ``|u_x|/|u_y|`` and ``|m_21|/|M_11|_F`` are at most ``leak_tol``. For d = 1 a second branch of global
@@ -111,7 +120,7 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, *, 
     AssertionError: naming the failed check, the measured value and the tolerance.
   """
   chex.assert_tree_all_finite(params)
-  blocks = lsa_blocks(params, n, normalization)
+  blocks = lsa_blocks(params, spec)
   d = blocks["B"].shape[0]
   chex.assert_shape(target_b, (d, d))
   err = relative_error(blocks["B"], target_b)
@@ -128,7 +137,6 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, *, 
 
 def nn_family_residual(w: jax.Array) -> dict[str, float]:
   """Distance of a softmax-attention ``W`` from ``diag(xi1 I, 0, -xi2)``: label column and the rest (Frobenius)."""
-  from icljax.models import softmax_attention  # pylint: disable=import-outside-toplevel
   return softmax_attention.off_family(w)
 
 

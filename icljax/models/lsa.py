@@ -9,7 +9,7 @@ Reduced model: ``w = W_V^T h``, ``M = W_K^T W_Q`` and ``y_hat = w^T G_D M v_{n+1
 ``G_D = (1/n) sum_{i<=n} v_i v_i^T``. ``reduce`` maps full to reduced parameters and ``lift`` maps back
 (``W_K = W_V = I``, ``W_Q = M``, ``h = w``), so the two forms compute the same function.
 
-Convention variants (digest section 2.4), as keyword arguments of ``apply`` / ``reduced_apply``:
+Convention variants (digest section 2.4), as fields of :class:`LsaSpec`:
 
 * ``normalization``: ``'mean'`` (1/n, default), ``'sum'`` (no factor) or ``'mean_plus_one'`` (1/(n+1));
 * ``include_query``: the query token is among the keys and values as well;
@@ -22,76 +22,164 @@ Reference: Mahankali, Hashimoto, Ma (2023), digest sections 2.2-2.4.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 
+from icljax import validation
+
 NORMALIZATIONS = ("mean", "sum", "mean_plus_one")
+PARAMETERIZATIONS = ("full", "reduced")
 Params = dict[str, jax.Array]
 
 
-def init(key: jax.Array, d: int, scale: float = 0.1, key_dim: int | None = None) -> Params:
-  """Draws full parameters with i.i.d. N(0, scale^2) entries (all-zero is a saddle, so scale > 0).
+@dataclasses.dataclass(frozen=True)
+class LsaSpec:
+  """A one-layer LSA: dimensions, convention and initialisation.
+
+  Attributes:
+    d: covariate dimension; tokens have d + 1 entries.
+    n: context length (the normalisation of the statistics form and of ``B`` needs it).
+    normalization: ``'mean'`` (1/n), ``'sum'`` or ``'mean_plus_one'`` (1/(n+1)).
+    include_query: the query token is among the keys and values.
+    residual: ``y_hat = h^T (v_{n+1} + attention)``.
+    parameterization: ``'full'`` (W_K, W_Q, W_V, h) or ``'reduced'`` (w, M).
+    init_scale: standard deviation of the N(0, s^2) initialisation (> 0: all-zero is a saddle).
+    key_dim: rows of W_K and W_Q (default d + 1; ``key_dim >= d`` is needed to reach ``M_11 ∝ I``).
+  """
+
+  d: int
+  n: int
+  normalization: str = "mean"
+  include_query: bool = False
+  residual: bool = False
+  parameterization: str = "full"
+  init_scale: float = 0.1
+  key_dim: int | None = None
+
+  def __post_init__(self):
+    validation.integer("d", self.d, low=1)
+    validation.integer("n", self.n, low=1)
+    validation.choice("normalization", self.normalization, NORMALIZATIONS)
+    validation.choice("parameterization", self.parameterization, PARAMETERIZATIONS)
+    validation.real("init_scale", self.init_scale, low=0.0, low_open=True)
+
+
+def init(key: jax.Array, spec: LsaSpec) -> Params:
+  """Draws parameters with i.i.d. N(0, init_scale^2) entries, full or reduced as the spec says.
 
   Args:
     key: PRNG key.
-    d: covariate dimension; tokens have d + 1 entries.
-    scale: standard deviation of every entry.
-    key_dim: rows of W_K and W_Q (default d + 1); ``key_dim >= d`` is needed to reach ``M_11 ∝ I``.
+    spec: the model.
 
   Returns:
-    ``{'W_K': (k, d+1), 'W_Q': (k, d+1), 'W_V': (d+1, d+1), 'h': (d+1,)}``.
+    Full ``{'W_K': (k, d+1), 'W_Q': (k, d+1), 'W_V': (d+1, d+1), 'h': (d+1,)}``, or their reduced form
+    (:func:`reduce`) when ``spec.parameterization == 'reduced'``.
   """
-  k = d + 1 if key_dim is None else key_dim
+  d = spec.d
+  k = d + 1 if spec.key_dim is None else spec.key_dim
   k_k, k_q, k_v, k_h = jax.random.split(key, 4)
-  normal = lambda kk, shape: scale * jax.random.normal(kk, shape)
-  return {"W_K": normal(k_k, (k, d + 1)), "W_Q": normal(k_q, (k, d + 1)),
+  normal = lambda kk, shape: spec.init_scale * jax.random.normal(kk, shape)
+  full = {"W_K": normal(k_k, (k, d + 1)), "W_Q": normal(k_q, (k, d + 1)),
           "W_V": normal(k_v, (d + 1, d + 1)), "h": normal(k_h, (d + 1,))}
+  return full if spec.parameterization == "full" else reduce(full, spec)
 
 
 def tokens(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
-  """Context tokens ``v_i = [x_i; y_i]`` of shape (B, n, d+1) and query tokens ``[x_{n+1}; 0]`` (B, d+1)."""
+  """Context tokens and query token of raw prompts.
+
+  Args:
+    prompts: ``x (B, n, d)``, ``y (B, n)``, ``x_query (B, d)``.
+
+  Returns:
+    ``v_i = [x_i; y_i]`` of shape (B, n, d+1) and ``[x_{n+1}; 0]`` of shape (B, d+1).
+  """
   context = jnp.concatenate([prompts["x"], prompts["y"][..., None]], axis=-1)
   query = jnp.concatenate([prompts["x_query"], jnp.zeros_like(prompts["x_query"][..., :1])], axis=-1)
   return context, query
 
 
 def norm_factor(n: int, normalization: str) -> float:
-  """The factor in front of the sum over tokens for a normalisation convention."""
+  """The factor in front of the sum over tokens for a normalisation convention.
+
+  Args:
+    n: context length.
+    normalization: ``'mean'``, ``'sum'`` or ``'mean_plus_one'``.
+
+  Returns:
+    1/n, 1 or 1/(n+1).
+  """
   return {"mean": 1.0 / n, "sum": 1.0, "mean_plus_one": 1.0 / (n + 1)}[normalization]
 
 
-def apply(params: Params, prompts: dict[str, jax.Array], *, normalization: str = "mean",
-          include_query: bool = False, residual: bool = False) -> jax.Array:
-  """Predictions of the full LSA, computed as attention (keys, queries, values), shape (B,)."""
-  context, query = tokens(prompts)
-  n = context.shape[-2]
-  if include_query:
+def apply(params: Params, batch: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
+  """Predictions (B,) of full or reduced parameters, on raw prompts or on their sufficient statistics.
+
+  Raw prompts (``x``, ``y``, ``x_query``) with full parameters go through attention (keys, queries, values);
+  reduced parameters compute ``w^T G_D M v_{n+1}`` (+ ``r^T v_{n+1}`` with a residual). Statistics
+  (``gram``, ``x_query``; ``tasks.regression.statistics``) use the bilinearity of linear attention:
+  ``y_hat = h^T W_V G' W_K^T W_Q q`` with the normalised Gram matrix ``G'`` (+ ``q q^T`` when the query is a
+  key), O((d+1)^2) per prompt whatever n is. All forms compute the same function (tested against a NumPy loop).
+
+  Args:
+    params: full (``W_K, W_Q, W_V, h``) or reduced (``w, M`` [, ``r``]) parameters.
+    batch: raw prompts or statistics.
+    spec: the model (convention and context length).
+
+  Returns:
+    Predictions of shape (B,).
+
+  Reference: Mahankali, Hashimoto, Ma (2023), digest sections 2.2-2.4.
+  """
+  if "gram" in batch:
+    return _apply_statistics(params, batch, spec)
+  if "M" in params:
+    return _reduced_apply(params, batch, spec)
+  context, query = tokens(batch)
+  if spec.include_query:
     context = jnp.concatenate([context, query[..., None, :]], axis=-2)
   keys = context @ params["W_K"].T                      # (B, n', k)
   q = query @ params["W_Q"].T                           # (B, k)
   scores = jnp.einsum("bik,bk->bi", keys, q)            # linear attention: no softmax
   values = context @ params["W_V"].T                    # (B, n', d+1)
-  out = norm_factor(n, normalization) * jnp.einsum("bi,bie->be", scores, values)
-  if residual:
+  out = norm_factor(spec.n, spec.normalization) * jnp.einsum("bi,bie->be", scores, values)
+  if spec.residual:
     out = out + query
   return out @ params["h"]
 
 
-def second_moment(prompts: dict[str, jax.Array], *, normalization: str = "mean",
-                  include_query: bool = False) -> jax.Array:
-  """Token second-moment matrix ``G_D`` (B, d+1, d+1) under a normalisation convention."""
+def second_moment(prompts: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
+  """Token second-moment matrix ``G_D`` (B, d+1, d+1) under the spec's normalisation convention.
+
+  Args:
+    prompts: raw prompts.
+    spec: the model.
+
+  Returns:
+    ``c sum_i v_i v_i^T`` (+ ``c q q^T`` when the query is a key), c the normalisation factor.
+  """
   context, query = tokens(prompts)
-  n = context.shape[-2]
   g = jnp.einsum("bni,bnj->bij", context, context)
-  if include_query:
+  if spec.include_query:
     g = g + query[:, :, None] * query[:, None, :]
-  return norm_factor(n, normalization) * g
+  return norm_factor(spec.n, spec.normalization) * g
 
 
-def reduce(params: Params, *, residual: bool = False) -> Params:
-  """Full to reduced parameters: ``w = W_V^T h``, ``M = W_K^T W_Q`` (and ``r = h`` with a residual)."""
+def reduce(params: Params, spec: LsaSpec) -> Params:
+  """Full to reduced parameters: ``w = W_V^T h``, ``M = W_K^T W_Q`` (and ``r = h`` with a residual).
+
+  Args:
+    params: full parameters.
+    spec: the model.
+
+  Returns:
+    Reduced parameters computing the same function.
+
+  Reference: Mahankali et al. (2023), digest section 2.3.
+  """
   out = {"w": params["W_V"].T @ params["h"], "M": params["W_K"].T @ params["W_Q"]}
-  if residual:
+  if spec.residual:
     out["r"] = params["h"]
   return out
 
@@ -101,6 +189,12 @@ def lift(reduced: Params) -> Params:
 
   With a residual (``'r'`` present) ``h`` must equal ``r``; then ``W_V`` solves ``W_V^T r = w`` by the
   rank-one correction ``W_V = I + r (w - r)^T / |r|^2``.
+
+  Args:
+    reduced: reduced parameters.
+
+  Returns:
+    Full parameters computing the same function.
   """
   w, m = reduced["w"], reduced["M"]
   eye = jnp.eye(w.shape[0], dtype=w.dtype)
@@ -111,36 +205,25 @@ def lift(reduced: Params) -> Params:
   return {"W_K": eye, "W_Q": m, "W_V": w_v, "h": r}
 
 
-def reduced_apply(reduced: Params, prompts: dict[str, jax.Array], *, normalization: str = "mean",
-                  include_query: bool = False) -> jax.Array:
-  """Predictions ``w^T G_D M v_{n+1}`` (+ ``r^T v_{n+1}`` if ``'r'`` is present), shape (B,)."""
+def _reduced_apply(reduced: Params, prompts: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
   _, query = tokens(prompts)
-  g = second_moment(prompts, normalization=normalization, include_query=include_query)
-  out = jnp.einsum("i,bij,jk,bk->b", reduced["w"], g, reduced["M"], query)
+  out = jnp.einsum("i,bij,jk,bk->b", reduced["w"], second_moment(prompts, spec), reduced["M"], query)
   if "r" in reduced:
     out = out + query @ reduced["r"]
   return out
 
 
-def apply_statistics(params: Params, stats: dict[str, jax.Array], *, n: int, normalization: str = "mean",
-                     include_query: bool = False, residual: bool = False) -> jax.Array:
-  """Predictions from sufficient statistics (``tasks.regression.statistics``): equal to :func:`apply` (full
-  parameters) or :func:`reduced_apply` (reduced) on the prompts, at O((d+1)^2) per prompt whatever n is.
-
-  Linear attention is bilinear in the tokens: ``sum_i (W_V v_i)(v_i^T W_K^T W_Q q) = W_V G W_K^T W_Q q`` with
-  ``G = sum_i v_i v_i^T`` (+ ``q q^T`` when the query is a key), so ``y_hat = h^T W_V G' W_K^T W_Q q`` with the
-  normalised ``G'``; in reduced form ``w^T G' M q``.
-  """
+def _apply_statistics(params: Params, stats: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
   x_q = stats["x_query"]
   query = jnp.concatenate([x_q, jnp.zeros_like(x_q[..., :1])], axis=-1)
   g = stats["gram"]
-  if include_query:
+  if spec.include_query:
     g = g + query[:, :, None] * query[:, None, :]
-  g = norm_factor(n, normalization) * g
+  g = norm_factor(spec.n, spec.normalization) * g
   if "w" in params:
     out = jnp.einsum("i,bij,jk,bk->b", params["w"], g, params["M"], query)
     return out + query @ params["r"] if "r" in params else out
   hv = params["W_V"].T @ params["h"]
   kq = params["W_K"].T @ params["W_Q"]
   out = jnp.einsum("i,bij,jk,bk->b", hv, g, kq, query)
-  return out + query @ params["h"] if residual else out
+  return out + query @ params["h"] if spec.residual else out

@@ -55,8 +55,19 @@ def make_model(kind: str, attention: str, kappa: int, *, V: int, triggers, noisy
                      d=2 * V if d is None else d, triggers=tuple(triggers), noisy=noisy)
 
 
-def init(model: RecallModel) -> dict[str, jax.Array]:
-  """All trainable tensors at zero (the authors' initialisation)."""
+def init(key: jax.Array | None, model: RecallModel) -> dict[str, jax.Array]:
+  """All trainable tensors at zero (the authors' initialisation).
+
+  Args:
+    key: unused (the initialisation is deterministic); kept for the common ``init(key, spec)`` API.
+    model: the model.
+
+  Returns:
+    ``W, V, F`` (origin), ``W`` (reparam_w), ``Lam`` (noisy reparam) or ``lam`` (noiseless reparam).
+
+  Reference: Nguyen & Nguyen-Tang (2025), authors' code (digest section 2.3).
+  """
+  del key
   if model.kind == "origin":
     return {k: jnp.zeros((model.d, model.d)) for k in ("W", "V", "F")}
   if model.kind == "reparam_w":

@@ -14,6 +14,8 @@ Reference: Li et al. (2024), digest sections 2 and 4.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -28,26 +30,78 @@ def embed(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
   return context, query
 
 
-def init_paper(d: int, sigma: float) -> dict[str, jax.Array]:
-  """The paper's W_0 (Assumption 2): zero except ``-sigma`` in the (indicator, indicator) entry."""
-  return {"W": jnp.zeros((d + 2, d + 2), jnp.float32).at[d + 1, d + 1].set(-sigma)}
+INITS = ("paper", "random")
 
 
-def init_random(key: jax.Array, d: int, scale: float, sigma: float = 0.0) -> dict[str, jax.Array]:
-  """W_0 plus i.i.d. N(0, scale^2) noise on every entry (random initialisation, off the family)."""
-  return {"W": init_paper(d, sigma)["W"] + scale * jax.random.normal(key, (d + 2, d + 2))}
+@dataclasses.dataclass(frozen=True)
+class NNModelSpec:
+  """The softmax-attention model of Li et al.: input dimension and initialisation.
+
+  Attributes:
+    d: input dimension (W is (d+2) x (d+2)).
+    sigma: the indicator entry of W_0 is ``-sigma`` (Assumption 2).
+    init: ``'paper'`` (W_0 exactly) or ``'random'`` (W_0 plus i.i.d. N(0, init_scale^2) on every entry).
+    init_scale: standard deviation of the random perturbation.
+  """
+
+  d: int
+  sigma: float
+  init: str = "paper"
+  init_scale: float = 0.0
+
+
+def init(key: jax.Array, spec: NNModelSpec) -> dict[str, jax.Array]:
+  """The initial ``W``: the paper's W_0 (zero but ``-sigma`` in the (indicator, indicator) entry), perturbed by
+  i.i.d. N(0, init_scale^2) noise when ``spec.init == 'random'``.
+
+  Args:
+    key: PRNG key (used by the random initialisation only).
+    spec: the model.
+
+  Returns:
+    ``{'W': (d+2, d+2)}``.
+
+  Reference: Li et al. (2024), Assumption 2 (digest section 4).
+  """
+  d = spec.d
+  w0 = jnp.zeros((d + 2, d + 2), jnp.float32).at[d + 1, d + 1].set(-spec.sigma)
+  if spec.init == "random":
+    w0 = w0 + spec.init_scale * jax.random.normal(key, (d + 2, d + 2))
+  return {"W": w0}
 
 
 def attention(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Array:
-  """Attention weights ``q`` (B, N+1) over the N context tokens and the query itself (last)."""
+  """Attention weights over the N context tokens and the query itself (last).
+
+  Args:
+    params: ``{'W': (d+2, d+2)}``.
+    prompts: ``x (B, N, d)``, ``y (B, N)``, ``x_query (B, d)``.
+
+  Returns:
+    ``q`` of shape (B, N+1).
+
+  Reference: Li et al. (2024), Eq. (2.2) (digest section 2).
+  """
   context, query = embed(prompts)
   tokens = jnp.concatenate([context, query[:, None, :]], axis=1)
   scores = jnp.einsum("bjk,kl,bl->bj", tokens, params["W"], query)
   return jax.nn.softmax(scores, axis=-1)
 
 
-def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Array:
-  """Predictions ``sum_{j<=N} q_j y_j`` (B,)."""
+def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array], spec: NNModelSpec | None = None) -> jax.Array:
+  """Predictions ``sum_{j<=N} q_j y_j``.
+
+  Args:
+    params: ``{'W': (d+2, d+2)}``.
+    prompts: ``x (B, N, d)``, ``y (B, N)``, ``x_query (B, d)``.
+    spec: the model (the prediction reads everything it needs from ``params``; accepted for the common API).
+
+  Returns:
+    Predictions of shape (B,).
+
+  Reference: Li et al. (2024), Eq. (2.2) (digest section 2).
+  """
+  del spec
   q = attention(params, prompts)
   return jnp.einsum("bj,bj->b", q[:, :-1], prompts["y"])
 

@@ -13,6 +13,8 @@ Reference: Li et al. (2024), digest sections 3-5 and 7 (P1-P11).
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -34,8 +36,7 @@ def shift_mse_at_zero(N: int, sigma: float) -> float:  # noqa: N803
 
 def tau_density_constant(d: int) -> float:
   """``k_d = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2))``: tau has density ``k_d (1 - t^2)^{(d-3)/2}`` on [-1, 1]."""
-  from math import lgamma, pi, sqrt, exp  # pylint: disable=import-outside-toplevel
-  return exp(lgamma(d / 2) - lgamma((d - 1) / 2)) / sqrt(pi)
+  return math.exp(math.lgamma(d / 2) - math.lgamma((d - 1) / 2)) / math.sqrt(math.pi)
 
 
 def per_prompt(xi: jax.Array, tau: jax.Array) -> dict[str, jax.Array]:
@@ -104,6 +105,39 @@ def loss_and_grads_blocks(xi: jax.Array, tau_blocks: jax.Array) -> tuple[jax.Arr
   (value, grads), _ = jax.lax.scan(body, (jnp.zeros((), tau_blocks.dtype), jnp.zeros((2,), tau_blocks.dtype)),
                                    tau_blocks)
   return value / tau_blocks.shape[0], grads / tau_blocks.shape[0]
+
+
+@jax.custom_vjp
+def reduced_loss(xi: jax.Array, tau_blocks: jax.Array) -> jax.Array:
+  """Reduced population loss of ``xi = (xi1, xi2)`` on prepared inner products, with the closed-form gradient.
+
+  The gradient is :func:`loss_and_grads_blocks`'s closed form (a ``custom_vjp``, ~1.5x faster than autodiff and
+  equal to it to 1e-9 in float64, ``tests/test_nn.py``); the inner products get no cotangent. Both are explicit
+  arguments, so the function vmaps over stacks of runs with different samples.
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau_blocks: the output of :func:`prepare_tau`.
+
+  Returns:
+    The scalar loss (labels integrated, 1/2 MSE convention).
+
+  Reference: Li et al. (2024), digest sections 3-4.
+  """
+  return loss_and_grads_blocks(xi, tau_blocks)[0]
+
+
+def _reduced_fwd(xi, tau_blocks):
+  value, grads = loss_and_grads_blocks(xi, tau_blocks)
+  return value, (grads, tau_blocks)
+
+
+def _reduced_bwd(res, g):
+  grads, tau_blocks = res
+  return g * grads, jnp.zeros_like(tau_blocks)
+
+
+reduced_loss.defvjp(_reduced_fwd, _reduced_bwd)
 
 
 def loss_and_grads_sorted(xi: jax.Array, tau_t: jax.Array) -> tuple[jax.Array, jax.Array]:

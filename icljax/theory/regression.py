@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax import estimators, validation
+from icljax import stats, validation
 from icljax.tasks import regression as task
 
 
@@ -154,7 +154,7 @@ def ridge_predict(prompts: dict[str, jax.Array], lam: float,
 
 def _mc(key, spec, num_prompts, chunk, stat):
   sampler = lambda k, b: task.sample(k, spec, b)
-  return jax.jit(lambda k: estimators.monte_carlo(stat, sampler, k, num_prompts, chunk))(key)
+  return jax.jit(lambda k: stats.monte_carlo(stat, sampler, k, num_prompts, chunk))(key)
 
 
 def eta_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000,

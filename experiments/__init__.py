@@ -1,1 +1,0 @@
-"""Command-line entry points (absl) and ml_collections configs, one config per paper figure."""

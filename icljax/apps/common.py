@@ -1,0 +1,103 @@
+"""Plumbing shared by the absl entry points: configs by name, one-line errors with exit status 2, signals."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import jax
+from absl import app, flags
+
+from icljax import configs, runs, validation
+
+
+def fail(message: str) -> NoReturn:
+  """Prints one line on stderr and exits with status 2 (bad input; nothing was written)."""
+  print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+  sys.exit(2)
+
+
+def _resolve_config_args(argv: Sequence[str]) -> list[str]:
+  """``--config=NAME[:arg]`` of a packaged config becomes its file path, so configs are found from any directory."""
+  out = list(argv)
+  for i, arg in enumerate(out):
+    if arg.startswith("--config="):
+      out[i] = "--config=" + configs.resolve(arg.split("=", 1)[1])
+    elif arg == "--config" and i + 1 < len(out):
+      out[i + 1] = configs.resolve(out[i + 1])
+  return out
+
+
+def _config_fields(argv: Sequence[str]) -> list[str]:
+  for arg in argv:
+    if arg.startswith("--config="):
+      try:
+        return sorted(configs.load(arg.split("=", 1)[1]).keys())
+      except Exception:  # pylint: disable=broad-except  (only used to enrich an error message)
+        return []
+  return []
+
+
+def parse_flags(argv: Sequence[str]) -> list[str]:
+  """absl ``flags_parser`` that resolves config names and turns every parsing failure into one line, exit 2."""
+  argv = _resolve_config_args(argv)
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    fail(str(e).replace("flag --", "--"))
+  except (AttributeError, KeyError) as e:
+    # ml_collections raises these for an override of a field that does not exist.
+    missing = str(e).strip("'\"")
+    bad = [a for a in argv if a.startswith("--config.") and missing in a.split("=", 1)[0].split(".")]
+    fields = _config_fields(argv)
+    fail(f"{bad[0] if bad else '--config.' + missing} is invalid: no such config field"
+         + (f" (fields: {', '.join(fields)})" if fields else ""))
+  except validation.ConfigError as e:
+    fail(str(e))
+  except (OSError, SyntaxError, ValueError, TypeError) as e:
+    fail(f"could not load the config: {e}")
+
+
+class Terminated(Exception):
+  """Raised in the main thread when SIGTERM arrives."""
+
+
+def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+  """Runs ``fn`` and turns the toolkit's user-facing failures into one line on stderr and an exit status.
+
+  ConfigError / ArtefactError -> 2 (bad input or a corrupted artefact; nothing overwritten), NumericalFault -> 3
+  (NaN/Inf; the last good checkpoint is intact), SIGINT -> 130, SIGTERM -> 143 (rerun the same command to resume
+  from the last checkpoint).
+  """
+
+  def on_term(signum, frame):
+    del signum, frame
+    raise Terminated()
+
+  signal.signal(signal.SIGTERM, on_term)
+  try:
+    return fn(*args, **kwargs)
+  except (validation.ConfigError, runs.ArtefactError) as e:
+    fail(str(e))
+  except runs.NumericalFault as e:
+    print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+    sys.exit(3)
+  except KeyboardInterrupt:
+    print("interrupted (SIGINT): rerun the same command to resume from the last checkpoint", file=sys.stderr)
+    sys.exit(130)
+  except Terminated:
+    print("terminated (SIGTERM): rerun the same command to resume from the last checkpoint", file=sys.stderr)
+    sys.exit(143)
+
+
+def printer(quiet: bool) -> Callable[[str], None]:
+  """Progress lines on stdout (flushed), or nothing with ``quiet``."""
+  return (lambda s: None) if quiet else (lambda s: print(s, flush=True))
+
+
+def run_app(main: Callable[[list[str]], int]) -> None:
+  """Starts an absl app with JAX's flags (``--jax_enable_x64``, ``--jax_platforms``) and one-line flag errors."""
+  jax.config.parse_flags_with_absl()
+  app.run(main, flags_parser=parse_flags)

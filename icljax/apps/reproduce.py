@@ -1,0 +1,45 @@
+"""The main job: every result's runs, then REPORT.md with claims, figures and every trained-vs-theory check.
+
+    icljax-reproduce --workdir=icljax-reproduce            # full
+    icljax-reproduce --workdir=/tmp/repro --quick          # smoke: tiny runs, under a minute
+    icljax-reproduce --workdir=icljax-reproduce --only=lsa # one result (finished runs of the others stay listed)
+
+Exit status: 0 when every check passes (or in quick mode), 1 when a check fails, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import flags, logging
+
+from icljax.apps import common
+from icljax.experiment import main_job
+
+_WORKDIR = flags.DEFINE_string("workdir", "icljax-reproduce", "Directory for REPORT.md and the runs.")
+_QUICK = flags.DEFINE_bool("quick", False, "Tiny runs (under a minute in all) to check the machinery.")
+_ONLY = flags.DEFINE_list("only", [], "Run only these results (experiment names, e.g. lsa,nn,recall).")
+_QUIET = flags.DEFINE_bool("quiet", False, "Only the final line (and failures on stderr).")
+
+
+def main(argv: list[str]) -> int:
+  if len(argv) > 1:
+    common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
+  logging.set_verbosity(logging.WARNING)
+  path, failed = common.guarded(main_job.run, _WORKDIR.value, quick=_QUICK.value, only=_ONLY.value,
+                                printer=common.printer(_QUIET.value))
+  print(f"[main job] {'all checks pass' if not failed else f'{len(failed)} checks fail'}; report: {path.resolve()}")
+  if failed and not _QUICK.value:
+    for name, quantity in failed:
+      print(f"[main job] FAIL {name}: {quantity}", file=sys.stderr)
+    return 1
+  return 0
+
+
+def cli() -> None:
+  """Console-script entry point ``icljax-reproduce``."""
+  common.run_app(main)
+
+
+if __name__ == "__main__":
+  cli()

@@ -1,0 +1,224 @@
+"""The one run lifecycle: a single run is a sweep group of one.
+
+``validate -> plan -> workdir lock -> resume -> train in chunks (NaN guard, metrics, checkpoint per point) ->
+evaluate -> params.npz -> figures -> timing.json -> summary.json (last: its presence marks a finished run)``.
+
+* Bad input raises :class:`icljax.validation.ConfigError` before anything is written.
+* A finished run (same config, ``summary.json`` present) is not redone.
+* An interrupted run (same config, no summary) resumes from its last checkpoint and ends with the artefacts an
+  uninterrupted run writes; a truncated or corrupted checkpoint or metrics file raises
+  :class:`icljax.runs.ArtefactError` and is left untouched.
+* A workdir in use by another process is refused (``ConfigError`` on ``workdir``).
+* A NaN or Inf in the loss or the parameters raises :class:`icljax.runs.NumericalFault` naming the run and the
+  step; the last good checkpoints stay intact.
+* Points whose configs differ only in their experiment's ``stack_fields`` train as one compiled program
+  (``icljax.sweep.train_stack``). Only process 0 writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import ml_collections
+import numpy as np
+
+import icljax.results  # noqa: F401  (registers the built-in results)
+from icljax import runs, sweep, train, validation
+from icljax.experiment import registry
+from icljax.experiment.api import Experiment, FigureInput, Plan
+
+Printer = Callable[[str], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+  """A validated run: its config, resolved config dict, workdir, experiment, specs and workdir status."""
+
+  config: ml_collections.ConfigDict
+  cfg: dict[str, Any]
+  workdir: Path
+  experiment: Experiment
+  setup: Any
+  status: str
+
+  @property
+  def label(self) -> str:
+    return self.setup.run.name
+
+
+def prepare(config: ml_collections.ConfigDict, workdir: str | Path) -> Point:
+  """Validates a config fully and says what its workdir holds; writes nothing.
+
+  Args:
+    config: an experiment config (its ``experiment`` field names a registered experiment).
+    workdir: the run's directory.
+
+  Returns:
+    The validated point.
+  """
+  if "experiment" not in config:
+    raise validation.ConfigError("config.experiment", None, "one of " + ", ".join(map(repr, registry.names())))
+  experiment = registry.get(config.experiment)
+  setup = experiment.setup(config)
+  cfg = config.to_dict()
+  return Point(config, cfg, Path(workdir), experiment, setup, runs.check_workdir(workdir, cfg))
+
+
+def run(config: ml_collections.ConfigDict, workdir: str | Path, *, printer: Printer = print) -> dict[str, Any]:
+  """Runs one experiment config into ``workdir`` and returns its summary (a group of one).
+
+  Args:
+    config: the experiment config.
+    workdir: the run's directory.
+    printer: where progress lines go.
+
+  Returns:
+    The run's summary (the content of ``summary.json``).
+  """
+  return run_points([prepare(config, workdir)], printer=printer)[0]
+
+
+def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any = None, vmap_size: int | None = None,
+               on_done: Callable[[int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+  """Runs validated points; points that may share a compiled program are trained as one stack.
+
+  Args:
+    points: from :func:`prepare`.
+    printer: where progress lines go.
+    mesh: device mesh for stacks (default: as many local devices as runs, at most all).
+    vmap_size: runs per vmapped micro-batch of a stack (see ``icljax.sweep.train_stack``).
+    on_done: called with ``(index, summary)`` as each point finishes (e.g. to rewrite a report).
+
+  Returns:
+    The summary of every point, in order.
+  """
+  out: list[dict[str, Any] | None] = [None] * len(points)
+  groups: dict[str, list[int]] = {}
+  for i, p in enumerate(points):
+    if p.status == "finished":
+      printer(f"[{p.label}] finished run found in {p.workdir}; not redone")
+      out[i] = runs.read_json(p.workdir / runs.SUMMARY)
+      if on_done is not None:
+        on_done(i, out[i])
+    else:
+      key = sweep.group_key(p.cfg, p.experiment.stack_fields, p.experiment.static(p.cfg))
+      groups.setdefault(p.experiment.name + key, []).append(i)
+  for idx in groups.values():
+    for i, summary in zip(idx, _run_group([points[i] for i in idx], printer, mesh, vmap_size)):
+      out[i] = summary
+      if on_done is not None:
+        on_done(i, summary)
+  return out  # type: ignore[return-value]
+
+
+def _run_group(points: Sequence[Point], printer: Printer, mesh: Any, vmap_size: int | None) -> list[dict[str, Any]]:
+  writer = jax.process_index() == 0
+  with jax.enable_x64(points[0].setup.run.x64):
+    t0 = time.perf_counter()
+    plans = [p.experiment.plan(p.setup) for p in points]   # may still reject input: nothing written yet
+    with contextlib.ExitStack() as locks:
+      if writer:
+        for p in points:
+          locks.enter_context(runs.WorkdirLock(p.workdir))
+      resumed = [_resume(p, plan, printer) for p, plan in zip(points, plans)]
+      states = [s for s, _ in resumed]
+      rows = [r for _, r in resumed]
+      for p in points:
+        if writer and not (p.workdir / runs.CONFIG).exists():
+          runs.atomic_write_json(p.workdir / runs.CONFIG, p.cfg)
+      by_step: dict[int, list[int]] = {}
+      for i, s in enumerate(states):
+        by_step.setdefault(int(s.step), []).append(i)
+      for idx in by_step.values():
+        final = _train([points[i] for i in idx], [plans[i] for i in idx], [states[i] for i in idx],
+                       [rows[i] for i in idx], printer, mesh, vmap_size, writer)
+        for i, s in zip(idx, final):
+          states[i] = s
+      train_s = (time.perf_counter() - t0) / len(points)
+      return [_finish(p, plan, s, r, train_s, t0, printer, writer, len(points))
+              for p, plan, s, r in zip(points, plans, states, rows)]
+
+
+def _resume(point: Point, plan: Plan, printer: Printer) -> tuple[train.TrainState, list[dict[str, Any]]]:
+  """The state and metric rows to continue from (step 0 and [] for a fresh run)."""
+  fresh = train.init_state(plan.params, plan.optimizer)
+  ckpt = point.workdir / runs.CHECKPOINT
+  if not ckpt.exists():
+    return fresh, []
+  state = runs.load_checkpoint(ckpt, fresh)
+  step = int(state.step)
+  metrics = point.workdir / runs.METRICS
+  rows = [r for r in (runs.read_metrics_checked(metrics) if metrics.exists() else []) if r["step"] <= step]
+  if step and (not rows or rows[-1]["step"] != step):
+    raise runs.ArtefactError(f"{metrics} does not reach the checkpoint's step {step}; both were left as they are")
+  printer(f"[{point.label}] resuming from the checkpoint at step {step}")
+  return state, rows
+
+
+def _train(points: Sequence[Point], plans: Sequence[Plan], states: Sequence[train.TrainState],
+           rows: Sequence[list[dict[str, Any]]], printer: Printer, mesh: Any, vmap_size: int | None,
+           writer: bool) -> list[train.TrainState]:
+  run0 = points[0].setup.run
+  label = run0.name if len(points) == 1 else f"{points[0].experiment.name} stack of {len(points)}"
+  progress = train.Progress(label, run0.steps, printer=printer)
+  progress.update(int(states[0].step), float("nan"))
+  last_good = [int(s.step) for s in states]
+
+  def on_log(step: int, stacked: train.TrainState, losses: np.ndarray) -> None:
+    for i, p in enumerate(points):   # every point is checked before any is written
+      bad = np.flatnonzero(~np.isfinite(losses[i]))
+      params_ok = all(bool(np.all(np.isfinite(np.asarray(leaf[i])))) for leaf in jax.tree.leaves(stacked.params))
+      if bad.size or not params_ok:
+        first = step - losses.shape[1] + (int(bad[0]) if bad.size else losses.shape[1] - 1)
+        where = (f"{p.workdir / runs.CHECKPOINT} (step {last_good[i]})" if last_good[i] else
+                 "none (the run had not reached its first checkpoint)")
+        raise runs.NumericalFault(f"[{p.label}] non-finite {'loss' if bad.size else 'parameters'} at step {first}; "
+                                  f"stopped; last good checkpoint: {where}")
+    for i, (p, plan) in enumerate(zip(points, plans)):
+      state = sweep.unstack(stacked, i)
+      row = {"step": step, "loss": float(np.mean(losses[i])), "loss_last": float(losses[i][-1])}
+      if plan.track is not None:
+        row.update({k: float(v) for k, v in plan.track(state.params).items()})
+      rows[i].append(row)
+      if writer:   # metrics first: a kill in between is repaired by dropping lines past the checkpoint on resume
+        runs.write_metrics(p.workdir / runs.METRICS, rows[i])
+        runs.save_checkpoint(p.workdir / runs.CHECKPOINT, state)
+      last_good[i] = step
+    progress.update(step, float(np.mean(losses[:, -1])), force=step >= run0.steps)
+
+  if mesh is None:
+    mesh = sweep.make_mesh(min(len(points), jax.device_count()))
+  return sweep.train_stack(plans[0].objective, plans[0].optimizer, states, [p.data_key for p in plans],
+                           [p.hparams for p in plans], steps=run0.steps, log_every=run0.log_every, mesh=mesh,
+                           vmap_size=vmap_size, on_log=on_log)
+
+
+def _finish(point: Point, plan: Plan, state: train.TrainState, rows: list[dict[str, Any]], train_s: float, t0: float,
+            printer: Printer, writer: bool, group_size: int) -> dict[str, Any]:
+  exp = point.experiment
+  evaluation = exp.evaluate(point.setup, plan.context, state.params, rows)
+  checks = [c.to_dict() for c in evaluation.checks]
+  counts = {kind: [sum(c["passed"] for c in checks if c["kind"] == kind), sum(c["kind"] == kind for c in checks)]
+            for kind in ("theory", "identity", "claim")}
+  summary = {"experiment": exp.name, "name": point.label, "title": exp.title, "claim": exp.claim,
+             "comparisons": checks, "all_passed": all(c["passed"] for c in checks), "counts": counts,
+             "scalars": dict(evaluation.scalars), "notes": list(evaluation.notes), "figures": []}
+  if writer:
+    runs.atomic_savez(point.workdir / runs.PARAMS, dict(evaluation.arrays))
+    figures = exp.figures(FigureInput(point.workdir / runs.FIGURES, point.cfg, rows, summary, evaluation.arrays))
+    summary["figures"] = [str(Path(f).relative_to(point.workdir)) for f in figures]
+    # Wall-clock times live apart from summary.json: the same config and seed give identical summaries.
+    runs.atomic_write_json(point.workdir / runs.TIMING, {"train_seconds": train_s, "group_size": group_size,
+                                                         "total_seconds": time.perf_counter() - t0})
+    runs.atomic_write_json(point.workdir / runs.SUMMARY, summary)
+  passed = sum(c["passed"] for c in checks)
+  printer(f"[{point.label}] done in {time.perf_counter() - t0:.0f}s: {passed}/{len(checks)} trained-vs-theory "
+          f"checks pass (theory {counts['theory'][0]}/{counts['theory'][1]}); summary in "
+          f"{point.workdir / runs.SUMMARY}")
+  return runs.to_jsonable(summary)

@@ -1,0 +1,162 @@
+"""Sweeps: a grid over config fields, every point in its own content-addressed run directory, all through the one
+driver (points that share shapes train as one stacked program), then an index and the experiment's aggregate.
+
+``--sweep`` specs are ``field=v1,v2,...`` terms joined by ``;``; values are Python literals of the field's type.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import csv
+import io
+import itertools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import ml_collections
+
+from icljax import runs, sweep, validation
+from icljax.experiment import driver, registry
+
+Grid = list[tuple[str, list[Any]]]
+
+
+def parse(spec: str | None, config: ml_collections.ConfigDict) -> Grid:
+  """Parses ``field=v1,v2;...`` against a config: fields must exist, grids be non-empty, values fit the type.
+
+  Args:
+    spec: the sweep spec.
+    config: the base config.
+
+  Returns:
+    ``[(field, [values])]`` in the order given.
+  """
+  if not spec or not spec.strip():
+    raise validation.ConfigError("--sweep", spec, "'field=v1,v2;field2=...' with at least one value per field")
+  grid: Grid = []
+  for term in spec.split(";"):
+    if not term.strip():
+      continue
+    field, sep, values = term.partition("=")
+    field = field.strip()
+    if not sep or field not in config:
+      raise validation.ConfigError("--sweep", term, f"a config field before '=' (fields: {', '.join(sorted(config))})")
+    if field in (f for f, _ in grid):
+      raise validation.ConfigError("--sweep", term, f"each field once ('{field}' repeats)")
+    try:
+      parsed = [ast.literal_eval(v.strip()) for v in _split(values) if v.strip()]
+    except (ValueError, SyntaxError):
+      raise validation.ConfigError("--sweep", term, "Python literals after '=' (numbers, 'strings', tuples)") from None
+    if not parsed:
+      raise validation.ConfigError("--sweep", term, f"at least one value for '{field}'")
+    for value in parsed:
+      probe = config.copy_and_resolve_references()
+      try:
+        with probe.unlocked():
+          probe[field] = value
+      except TypeError:
+        raise validation.ConfigError("--sweep", f"{field}={value!r}", f"values of the type of config.{field} "
+                                     f"({type(config[field]).__name__})") from None
+    grid.append((field, parsed))
+  return grid
+
+
+def _split(values: str) -> list[str]:
+  """Splits on commas outside parentheses, so tuples such as (1.0,0.5) stay whole."""
+  out, depth, cur = [], 0, ""
+  for ch in values:
+    depth += 1 if ch in "([" else (-1 if ch in ")]" else 0)
+    if ch == "," and depth == 0:
+      out.append(cur)
+      cur = ""
+    else:
+      cur += ch
+  return out + [cur]
+
+
+def expand(config: ml_collections.ConfigDict, grid: Grid) -> list[ml_collections.ConfigDict]:
+  """Every grid point as a resolved config, named ``<name>-<content address>``.
+
+  Args:
+    config: the base config.
+    grid: from :func:`parse`.
+
+  Returns:
+    The product of the value lists, in order.
+  """
+  points = []
+  for values in itertools.product(*(v for _, v in grid)):
+    point = config.copy_and_resolve_references()
+    with point.unlocked():
+      for (field, _), value in zip(grid, values):
+        point[field] = value
+      point.name = f"{point.get('name', point.experiment)}-{sweep.point_id(point.to_dict())}"
+    points.append(point)
+  return points
+
+
+def run(config: ml_collections.ConfigDict, workdir: Path, grid: Grid, *, devices: int | None = None,
+        printer: Callable[[str], None] = print) -> list[dict[str, Any]]:
+  """Validates every point, trains the unfinished ones (stacks where shapes allow), writes the index and the
+  experiment's aggregate report.
+
+  Args:
+    config: the base config.
+    workdir: the sweep directory (index, aggregate, one folder per point).
+    grid: from :func:`parse`.
+    devices: devices to shard stacks over (default: all local).
+    printer: where progress lines go.
+
+  Returns:
+    The index rows (one per finished point).
+  """
+  points = [driver.prepare(c, workdir / c.name) for c in expand(config, grid)]
+  swept = [f for f, _ in grid]
+  todo = sum(p.status != "finished" for p in points)
+  mesh = sweep.make_mesh(devices)
+  printer(f"[sweep] {len(points)} points, {len(points) - todo} finished, {todo} to run on {mesh.devices.size} "
+          f"device(s)")
+  writer = jax.process_index() == 0
+  with runs.WorkdirLock(workdir) if writer else contextlib.nullcontext():
+    driver.run_points(points, printer=printer, mesh=mesh,
+                      on_done=lambda i, s: write_index(workdir, points, swept) if writer else None)
+    index = write_index(workdir, points, swept) if writer else []
+    experiment = registry.get(config.experiment)
+    if writer and experiment.aggregate is not None and index:
+      printer(f"[sweep] aggregated report: {experiment.aggregate(workdir, index, swept)}")
+  return index
+
+
+def write_index(workdir: Path, points: Sequence[driver.Point], swept: Sequence[str]) -> list[dict[str, Any]]:
+  """``runs.jsonl`` and ``runs.csv``: one row per finished point (swept fields, checks, numeric scalars).
+
+  Args:
+    workdir: the sweep directory.
+    points: every point of the sweep.
+    swept: the swept fields.
+
+  Returns:
+    The rows.
+  """
+  rows = []
+  for p in points:
+    path = p.workdir / runs.SUMMARY
+    if not path.exists():
+      continue
+    s = runs.read_json(path)
+    row = {"dir": p.workdir.name, **{f: p.cfg[f] for f in swept},
+           "checks_passed": sum(c["passed"] for c in s["comparisons"]), "checks": len(s["comparisons"]),
+           "all_passed": s["all_passed"]}
+    row.update({k: v for k, v in s["scalars"].items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    rows.append(row)
+  runs.write_metrics(workdir / "runs.jsonl", rows)
+  columns = list(dict.fromkeys(k for r in rows for k in r))
+  buf = io.StringIO()
+  w = csv.DictWriter(buf, fieldnames=columns)
+  w.writeheader()
+  w.writerows(rows)
+  runs.atomic_write_text(workdir / "runs.csv", buf.getvalue())
+  return rows

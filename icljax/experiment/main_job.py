@@ -1,0 +1,104 @@
+"""The main job: every registered experiment's ``main_job`` runs through the driver, then REPORT.md.
+
+Runs go to ``<workdir>/<config name>`` (``-quick`` appended for the tiny variants); finished runs are not redone,
+and REPORT.md is rewritten after every run, so an interrupted job still leaves a report. Runs of results not
+selected with ``only`` stay in the report when they are finished.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from icljax import configs, runs, validation
+from icljax.experiment import driver, registry, report
+from icljax.experiment.api import Experiment, MainJobRun
+
+
+def _config_spec(run: MainJobRun, quick: bool) -> str:
+  arg = ",".join(w for w in (run.arg, "quick" if quick else None) if w)
+  return run.config + (f":{arg}" if arg else "")
+
+
+def _entries(workdir: Path, quick: bool) -> list[tuple[Experiment, MainJobRun, Any, Path]]:
+  """Every run of the job; quick mode keeps the first (headline) run of each result."""
+  out = []
+  for name in registry.names():
+    experiment = registry.get(name)
+    for run in experiment.main_job[:1] if quick else experiment.main_job:
+      config = configs.load(_config_spec(run, quick))
+      out.append((experiment, run, config, workdir / (config.name + ("-quick" if quick else ""))))
+  return out
+
+
+def _group_figures(workdir: Path, experiment: Experiment, items: Sequence[tuple[MainJobRun, Path]]) -> list[str]:
+  if experiment.group_figures is None:
+    return []
+  groups: dict[str, list] = {}
+  for run, path in items:
+    if run.figure and (path / runs.SUMMARY).exists():
+      groups.setdefault(run.figure, []).append((runs.read_json(path / runs.CONFIG), runs.read_jsonl(path /
+                                                                                                     runs.METRICS)))
+  if not groups:
+    return []
+  return [str(Path(p).relative_to(workdir)) for p in experiment.group_figures(workdir / "figures" / experiment.name,
+                                                                              groups)]
+
+
+def write(workdir: Path, entries: Sequence[tuple[Experiment, MainJobRun, Any, Path]], quick: bool) -> Path:
+  """Rewrites REPORT.md from the finished runs among ``entries``.
+
+  Args:
+    workdir: the main job's directory.
+    entries: every run of the job.
+    quick: whether the runs are the quick variants.
+
+  Returns:
+    The report's path.
+  """
+  sections = []
+  for name in registry.names():
+    mine = [(run, path) for exp, run, _, path in entries if exp.name == name]
+    done = [(path.name, path, runs.read_json(path / runs.SUMMARY)) for _, path in mine
+            if (path / runs.SUMMARY).exists()]
+    sections.append((registry.get(name), done, _group_figures(workdir, registry.get(name), mine)))
+  pending = sum(not (path / runs.SUMMARY).exists() for *_, path in entries)
+  return report.write_report(workdir / "REPORT.md", sections, quick=quick, pending=pending)
+
+
+def run(workdir: str | Path, *, quick: bool = False, only: Sequence[str] = (),
+        printer: Callable[[str], None] = print) -> tuple[Path, list[tuple[str, str]]]:
+  """Runs the main job (or the selected results) and writes REPORT.md.
+
+  Args:
+    workdir: the main job's directory.
+    quick: the tiny variant of each result's headline run (the checks are not expected to pass).
+    only: experiment names to run (default: all); finished runs of the others stay in the report.
+    printer: where progress lines go.
+
+  Returns:
+    The report's path and the failed checks as ``(run name, quantity)``.
+  """
+  workdir = Path(workdir)
+  for name in only:
+    validation.choice("--only", name, registry.names())
+  entries = _entries(workdir, quick)
+  selected = [e for e in entries if not only or e[0].name in only]
+  points = [driver.prepare(config, path) for _, _, config, path in selected]   # bad input: nothing written
+  t0 = time.perf_counter()
+  done = []
+
+  def on_done(i: int, summary: dict[str, Any]) -> None:
+    done.append(i)
+    printer(f"[main job] {len(done)}/{len(points)} runs done ({time.perf_counter() - t0:.0f}s elapsed): "
+            f"{summary['name']}")
+    write(workdir, entries, quick)
+
+  finished = sum(p.status == "finished" for p in points)
+  printer(f"[main job] {len(points)} runs ({finished} finished, not redone) of {', '.join(only or registry.names())}")
+  summaries = driver.run_points(points, printer=printer, on_done=on_done)
+  path = write(workdir, entries, quick)
+  failed = [(s["name"], c["quantity"]) for s in summaries for c in s["comparisons"] if not c["passed"]]
+  return path, failed

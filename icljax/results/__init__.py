@@ -1,0 +1,16 @@
+"""One package per theorem: each builds an ``icljax.experiment.Experiment`` (setup, plan, checks with its
+tolerance table, figures) and needs nothing else of the infrastructure.
+
+* ``lsa``: one-layer linear self-attention = one step of (preconditioned) GD (Mahankali et al. 2023);
+* ``nn``: softmax attention learns one-nearest-neighbour (Li et al. 2024);
+* ``recall``: one-layer attention is Bayes-optimal for noisy in-context recall (Nguyen & Nguyen-Tang 2025).
+"""
+
+from icljax.experiment import registry
+from icljax.results import lsa, nn, recall
+
+BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, recall.EXPERIMENT)
+for _experiment in BUILTIN:
+  registry.register(_experiment)
+
+__all__ = ["BUILTIN", "lsa", "nn", "recall"]

@@ -1,0 +1,27 @@
+"""Result 1: a one-layer linear self-attention trained on in-context regression implements one step of
+(preconditioned) gradient descent (Mahankali, Hashimoto, Ma 2023).
+
+Reference: Mahankali, Hashimoto, Ma (2023), Theorems 1-3; digest ``mahankali_2307.03576.md``.
+"""
+
+from icljax.experiment.api import Experiment, MainJobRun
+from icljax.results.lsa import checks, figures, plan, setup, tolerances
+
+EXPERIMENT = Experiment(
+    name="lsa",
+    title="Result 1: linear self-attention = one step of gradient descent (Mahankali, Hashimoto, Ma 2023)",
+    claim=("A one-layer linear self-attention trained on in-context linear regression implements one step of GD "
+           "with step eta* = n/(n+d+1+sigma^2); with x ~ N(0, Sigma) and w* ~ N(0, Sigma^-1) one step of GD "
+           "preconditioned by Sigma^-1 (with w* ~ N(0, I): the preconditioner Gamma* of Ahn et al.); with "
+           "random-network targets still plain GD, with a smaller, target-dependent step."),
+    setup=setup.parse,
+    plan=plan.plan,
+    evaluate=checks.evaluate,
+    figures=figures.figures,
+    tolerances=tolerances.TOLERANCES,
+    stack_fields=("seed", "sigma"),
+    aggregate=figures.aggregate,
+    main_job=(MainJobRun("lsa_isotropic"), MainJobRun("lsa_preconditioned"),
+              MainJobRun("lsa_preconditioned", "identity_prior"), MainJobRun("lsa_nonlinear"),
+              MainJobRun("lsa_nonlinear", "tanh")),
+)

@@ -1,0 +1,125 @@
+"""Result 1's tolerance table and its evaluation: trained LSA against one step of (preconditioned) GD."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax import stats, structure
+from icljax.experiment.api import Evaluation
+from icljax.experiment.checks import Checker
+from icljax.models import lsa
+from icljax.results.lsa.plan import LsaContext, Theory
+from icljax.results.lsa.setup import LsaSetup
+from icljax.results.lsa.tolerances import TOLERANCES
+from icljax.tasks import regression
+from icljax.theory import regression as theory
+
+
+
+def _eval_stats(setup: LsaSetup, params: Any, th: Theory, key: jax.Array) -> tuple[np.ndarray, np.ndarray]:
+  """Means and standard errors over fresh raw prompts: model MSE, theory-predictor MSE, prediction gap, theory
+  power, and the Bayes (ridge) MSE for noisy linear targets."""
+  task = setup.task
+  b_theory = jnp.asarray(th.B, jnp.float32)
+  sigma = float(task.sigma)
+  precision = task.cov if task.prior == "inv_cov" else None
+  bayes = task.target == "linear" and sigma > 0
+
+  def stat(p, batch):
+    y, yhat = batch["y_query"], lsa.apply(p, batch, setup.model)
+    yth = jnp.einsum("bd,de,be->b", batch["x_query"], b_theory, theory.gd_statistic(batch))
+    cols = [(yhat - y) ** 2, (yth - y) ** 2, (yhat - yth) ** 2, yth**2]
+    if bayes:
+      cols.append((theory.ridge_predict(batch, sigma**2, precision) - y) ** 2)
+    return jnp.stack(cols, -1)
+
+  sampler = lambda k, b: regression.sample(k, task, b)
+  mean, se = jax.jit(lambda p, k: stats.monte_carlo(lambda b: stat(p, b), sampler, k, setup.eval_prompts))(params, key)
+  return np.asarray(mean, np.float64), np.asarray(se, np.float64)
+
+
+def _structure_checks(c: Checker, setup: LsaSetup, th: Theory, b: np.ndarray) -> None:
+  d = setup.task.d
+  gamma = th.target_name == "Gamma*"
+  c("B_rel_err_gamma" if gamma else "B_rel_err", f"B: relative Frobenius error vs {th.target_name}", 0.0,
+    structure.relative_error(b, th.B))
+  if th.eta is not None and (setup.task.isotropic or setup.task.target != "linear"):
+    c("step_size", "learned step size tr(B)/d", th.eta, float(np.trace(b) / d))
+  if setup.task.isotropic:
+    return
+  wb = structure.whiten(b, th.cov)
+  if th.eta is not None:
+    c("step_size", "step size tr(S^1/2 B S^1/2)/d", th.eta, float(np.trace(wb) / d))
+    c("dist_whitened", "Dist(S^1/2 B S^1/2, I)", 0.0, structure.dist_to_identity(wb))
+    c("dist_raw", "Dist(B, I) (not plain GD)", structure.dist_to_identity(th.B), structure.dist_to_identity(b))
+  else:
+    c("dist_whitened_gamma", "Dist(S^1/2 B S^1/2, I) (Gamma* is not Sigma^-1)",
+      structure.dist_to_identity(structure.whiten(th.B, th.cov)), structure.dist_to_identity(wb))
+
+
+def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mapping[str, float]]) -> Evaluation:
+  """Checks of a trained result-1 run (B, step size, Dist metrics, MSE, predictions, leakage).
+
+  Args:
+    setup: the run's specs.
+    ctx: the theory and the evaluation key.
+    params: trained parameters.
+    rows: metric rows (unused: result 1 is judged at the end of training).
+
+  Returns:
+    The evaluation.
+  """
+  del rows
+  th, task, d = ctx.theory, setup.task, setup.task.d
+  mean, se = _eval_stats(setup, params, th, ctx.eval_key)
+  mse, mse_se, theory_mse = mean[0], se[0], mean[1]
+  pred_rms = float(np.sqrt(mean[2] / mean[3]))
+  linear = task.target == "linear"
+  bayes = float(mean[4]) if len(mean) > 4 else (0.0 if linear and task.n >= d else None)
+  l_star = th.L_star if th.L_star is not None else float(theory_mse)
+  b_theory = jnp.asarray(th.B, jnp.float32)
+  theory_predict = lambda p: jnp.einsum("bd,de,be->b", p["x_query"], b_theory, theory.gd_statistic(p))
+  probe = regression.sample(jax.random.fold_in(ctx.eval_key, 1), task, 4096)
+  cosine = structure.sensitivity_cosine(lambda p: lsa.apply(params, p, setup.model), theory_predict, probe)
+  blocks = structure.lsa_blocks(params, setup.model)
+  b, leak = blocks["B"], structure.leakage(blocks)
+  c = Checker(TOLERANCES)
+  _structure_checks(c, setup, th, b)
+  c("mse_vs_L_star", f"eval MSE on {setup.eval_prompts} fresh prompts vs L*", l_star, mse,
+    note="" if th.L_star is not None else "L* = MSE of the theory predictor on the same prompts")
+  c("pred_rms", "prediction relative RMS vs theory one-step GD", 0.0, pred_rms)
+  c("sensitivity_cosine", "cosine of dy/dx_query, model vs one-step GD", 1.0, cosine)
+  notes = []
+  if d >= 2:
+    c("leakage", "leakage |u_x|/|u_y|", 0.0, leak["u_x"])
+    c("leakage", "leakage |m_21|/|M_11|_F", 0.0, leak["m_21"])
+  else:
+    notes.append("d = 1: leakage not checked, since u_y = 0, M_11 = 0, u_x m_21 = eta* is a second optimum branch "
+                 "with the same prediction function")
+  if th.eta_mc is not None and task.target == "relu":
+    c("eta_F_mc", "theory check: eta_F closed form vs Monte Carlo", th.eta, th.eta_mc, se=th.eta_mc_se)
+  notes.append(f"theory: {th.setting}; {th.source}.")
+  notes.append(f"training: {setup.batch_size} fresh prompts per step ({setup.sampler} statistics)"
+               if setup.estimator == "fresh" else
+               f"training: one fixed sample of {setup.sample_size} prompts ({setup.sampler} statistics), full-batch "
+               "steps; theory is the population optimum, so expect O(1/sqrt(sample_size)) deviations")
+  if bayes is not None:
+    notes.append(f"Bayes (ridge) risk {bayes:.4f}: a one-layer LSA cannot reach it (L* = {l_star:.4f}).")
+  scalars = {
+      "setting": th.setting, "theory_source": th.source, "eta_theory": th.eta, "L_star": l_star, "eval_mse": mse,
+      "eval_mse_se": mse_se, "theory_predictor_mse_same_prompts": theory_mse, "bayes_risk": bayes,
+      "B_rel_err": structure.relative_error(b, th.B), "B_diag_mean": float(np.trace(b) / d),
+      "B_max_abs_offdiag": float(np.max(np.abs(b - np.diag(np.diag(b))))) if d > 1 else 0.0,
+      "leak_u_x": leak["u_x"], "leak_m_21": leak["m_21"], "pred_rel_rms": pred_rms, "sensitivity_cosine": cosine,
+      "eta_mc": th.eta_mc, "eta_mc_se": th.eta_mc_se}
+  full = params if setup.model.parameterization == "full" else lsa.lift(params)
+  arrays = {k: np.asarray(v) for k, v in full.items()}
+  arrays.update(B=b, B_theory=np.asarray(th.B), Sigma=th.cov)
+  if setup.model.parameterization == "reduced":
+    arrays.update({k: np.asarray(v) for k, v in params.items()})
+  return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)

@@ -1,0 +1,77 @@
+"""Result 1's figures, drawn from artefacts: loss against L*, distance to the structure, heat maps of B; and the
+sweep aggregate (learned step size against eta* at every grid point)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from icljax import plots, runs, structure
+from icljax.experiment.api import FigureInput
+from icljax.experiment.checks import Checker
+from icljax.experiment.report import fmt, grouped
+from icljax.experiment.checks import markdown_table
+from icljax.results.lsa.tolerances import TOLERANCES
+
+
+def figures(inp: FigureInput) -> list[str]:
+  """Loss curve with L*, structure distances, B heat maps (whitened ones when Sigma != I).
+
+  Args:
+    inp: the run's artefacts.
+
+  Returns:
+    Figure paths.
+  """
+  scalars = inp.summary["scalars"]
+  out = [plots.curves(inp.fig_dir / "loss.png", inp.metrics, ["loss"], references={"L* (theory)": scalars["L_star"]},
+                      title=f"{inp.config['name']}: training loss", ylabel="MSE", logy=True),
+         plots.curves(inp.fig_dir / "B_error.png", inp.metrics, ["B_rel_err", "leak_u_x", "leak_m_21"],
+                      title="distance to the predicted structure", ylabel="relative size", logy=True)]
+  b, bt = inp.arrays["B"], inp.arrays["B_theory"]
+  out.append(plots.matrices(inp.fig_dir / "B.png", {"learned B": b, "theory B": bt, "difference": b - bt},
+                            title=scalars["setting"]))
+  cov = inp.arrays["Sigma"]
+  if not np.allclose(cov, np.eye(cov.shape[0])):
+    out.append(plots.matrices(inp.fig_dir / "B_whitened.png",
+                              {"S^1/2 B S^1/2 (learned)": structure.whiten(b, cov),
+                               "S^1/2 B S^1/2 (theory)": structure.whiten(bt, cov)},
+                              title="whitened: eta* I under the inv_cov prior"))
+  return out
+
+
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> Path:
+  """Sweep report: learned step size tr(B)/d against eta* at every grid point, every seed checked.
+
+  Args:
+    workdir: the sweep directory.
+    index: the sweep's index rows.
+    swept: the swept fields.
+
+  Returns:
+    The path of SWEEP.md.
+  """
+  by = [f for f in swept if f != "seed"]
+  rows = [r for r in index if r.get("eta_theory") is not None]
+  c = Checker(TOLERANCES)
+  table = []
+  for key, group in grouped(rows, by).items():
+    values = np.array([float(r["B_diag_mean"]) for r in group])
+    eta = float(group[0]["eta_theory"])
+    worst = float(values[np.argmax(np.abs(values - eta))])
+    check = c("step_size", "tr(B)/d at " + ", ".join(f"{f}={v}" for f, v in zip(by, key)), eta, worst,
+              note=f"worst of {len(values)} seeds")
+    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    table.append([*key, fmt(eta), f"{fmt(values.mean())} ± {std:.2g}", f"{abs(worst - eta) / abs(eta):.2%}",
+                  "pass" if check.passed else "**FAIL**"])
+  plots.scatter_vs_theory(Path(workdir) / "figures" / "step_size.png", rows, "eta_theory", "B_diag_mean",
+                          color_by=by[0] if by else None, title="learned step size vs eta* (each seed)")
+  passed = sum(ch.passed for ch in c.checks)
+  text = (f"# Sweep: learned step size vs eta* = n/(n+d+1+sigma^2)\n\n{passed}/{len(c.checks)} grid points within "
+          f"{TOLERANCES['step_size'].value:.0%} of eta* for every seed.\n\n![step size](figures/step_size.png)\n\n"
+          + markdown_table([*by, "eta*", "tr(B)/d mean ± std (seeds)", "max rel. error", "pass"], table) + "\n")
+  runs.atomic_write_text(Path(workdir) / "SWEEP.md", text)
+  return Path(workdir) / "SWEEP.md"

@@ -1,0 +1,24 @@
+"""Result 1's tolerance table: every check names one entry; each entry says where its number comes from."""
+
+from icljax.experiment.checks import Tolerance
+
+TOLERANCES = {
+    "B_rel_err": Tolerance(0.03, "max", "digest", "CI-sized runs of digest 7.3 reach 0.4-1.7% relative Frobenius "
+                           "error (MC gradient noise of 3000 steps of 4096 prompts)"),
+    "B_rel_err_gamma": Tolerance(0.05, "max", "measured", "the Gamma* loss has condition number ~1500 in B: Adam "
+                                 "stops 0.8% away at lr 1e-2 (BUILD_NOTES, disagreements)"),
+    "step_size": Tolerance(0.03, "rel", "digest", "as B_rel_err, on tr(B)/d"),
+    "dist_whitened": Tolerance(0.05, "max", "issue", "Dist(S^1/2 B S^1/2, I) is 0 at the optimum; 0.784 for plain "
+                               "GD"),
+    "dist_raw": Tolerance(0.3, "min", "issue", "theory value Dist(eta* Sigma^-1, I) = 0.784; plain GD would give 0",
+                          kind="claim"),
+    "dist_whitened_gamma": Tolerance(0.1, "abs", "issue", "theory value Dist(S^1/2 Gamma* S^1/2, I) = 0.311"),
+    "mse_vs_L_star": Tolerance(0.02, "rel", "issue", "MC standard error of 2e5 evaluation prompts is ~0.4% of L*"),
+    "pred_rms": Tolerance(0.03, "max", "digest", "digest 7.3: relative RMS of predictions against one-step GD"),
+    "sensitivity_cosine": Tolerance(0.99, "min", "issue", "implied by the B check (3% error in B gives cos >= "
+                                    "0.999): a correctness check of the model, not extra evidence",
+                                    kind="identity"),
+    "leakage": Tolerance(0.02, "max", "digest", "digest 7.3 measured <= 2.6e-2 absolute, ~1% scale-free"),
+    "eta_F_mc": Tolerance(4.0, "abs", "standard error", "closed-form eta_F against its Monte-Carlo estimate; "
+                          "false-alarm rate ~6e-5", per_se=True),
+}

@@ -1,0 +1,88 @@
+"""Result 2's extra computations on the reduced system: xi1/xi2 against Lemma 12's 7/15 for several sigma, and
+the loss landscape of the paper's Fig. 2 with the digest's P1/P10 values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax.experiment.checks import Checker
+from icljax.results.nn.plan import NNContext
+from icljax.results.nn.setup import NNSetup
+from icljax.theory import nearest_neighbor as theory
+
+P1_POINTS = (3.0, 0.0, -2.0)   # xi2 values of the digest's P1 row at xi1 = 0
+HESSIAN_AT_ORIGIN = -0.0053    # digest P10, d = N = 4
+
+
+def ratio_trajectories(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: float, steps: int,
+                       points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+  """xi1/xi2 along reduced GD from ``xi = (0, sigma)`` for several sigma, vmapped (one compiled program).
+
+  Args:
+    tau: the population sample of inner products.
+    sigmas: initial xi2 values.
+    d: input dimension (the xi1 step is eta/d).
+    eta: the GD step.
+    steps: number of steps.
+    points: logged points along the run.
+
+  Returns:
+    The logged steps (T,) and the ratios (S, T).
+
+  Reference: Li et al. (2024) Lemma 12 (digest section 5); the trajectory depends on eta * t only (P8).
+  """
+  tau_t = theory.prepare_tau(tau)
+  log_every = max(1, steps // points)
+  scale = jnp.array([eta / d, eta])
+
+  def run(xi0, tau_blocks):
+    def chunk(xi, _):
+      xi = jax.lax.fori_loop(0, log_every, lambda i, x: x - scale * theory.loss_and_grads_blocks(x, tau_blocks)[1], xi)
+      return xi, xi
+    return jax.lax.scan(chunk, xi0, None, length=steps // log_every)[1]
+
+  xi0 = jnp.stack([jnp.array([0.0, s], jnp.float32) for s in sigmas])
+  traj = np.asarray(jax.jit(jax.vmap(run, in_axes=(0, None)))(xi0, tau_t), np.float64)   # (S, T, 2)
+  return (np.arange(traj.shape[1]) + 1) * log_every, traj[..., 0] / traj[..., 1]
+
+
+def sigma_ratio(setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:
+  """Adds xi1/xi2 trajectories (arrays, scalars, a note) for ``setup.ratio_sigmas``."""
+  n_steps = int(round(setup.run.steps * setup.eta / setup.ratio_eta))
+  t, ratio = ratio_trajectories(ctx.tau_pop, setup.ratio_sigmas, setup.task.d, setup.ratio_eta, n_steps)
+  out["arrays"].update(ratio_t=t * setup.ratio_eta / setup.eta, ratio=ratio, ratio_sigmas=np.array(setup.ratio_sigmas))
+  for sigma, r in zip(setup.ratio_sigmas, ratio):
+    out["scalars"][f"max_xi1_over_xi2[sigma={sigma:g}]"] = float(np.max(r))
+    out["scalars"][f"final_xi1_over_xi2[sigma={sigma:g}]"] = float(r[-1])
+  worst = max(float(np.max(r)) for r in ratio)
+  out["notes"].append(f"Li et al. Lemma 12 claims xi1 <= (7/15) xi2 = 0.467 xi2 for large sigma; here max xi1/xi2 = "
+                      f"{worst:.3f} over sigma in {setup.ratio_sigmas} (see xi_ratio.png and BUILD_NOTES.md).")
+
+
+def _loss_point(xi: jax.Array, tau: jax.Array) -> tuple[float, float]:
+  per = np.asarray(theory.per_prompt(xi, tau)["loss"], np.float64)
+  return float(per.mean()), float(per.std() / np.sqrt(per.size))
+
+
+def landscape(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:
+  """The loss on a grid (arrays), the digest's P10 values and P1 at xi1 = 0 (checks), the Hessian at (0, 0)."""
+  xi1 = np.linspace(*setup.landscape_xi1, setup.landscape_points)
+  xi2 = np.linspace(*setup.landscape_xi2, setup.landscape_points)
+  grid = jnp.stack(jnp.meshgrid(jnp.asarray(xi1), jnp.asarray(xi2), indexing="ij"), -1).reshape(-1, 2)
+  loss = jax.jit(jax.vmap(theory.loss, in_axes=(0, None)))(grid.astype(jnp.float32), ctx.tau_pop)
+  out["arrays"].update(grid_xi1=xi1, grid_xi2=xi2, grid_loss=np.asarray(loss, np.float64).reshape(len(xi1), len(xi2)))
+  for (x1, x2), ref in setup.landscape_references:
+    value, se = _loss_point(jnp.array([x1, x2]), ctx.tau_pop)
+    c("landscape", f"P10 L({x1:g}, {x2:g})", ref, value, se=se, floor=1e-3, note="digest value")
+  for x2 in P1_POINTS:
+    value, _ = _loss_point(jnp.array([0.0, x2]), ctx.tau_pop)
+    c("p1_closed_form", f"P1 L(0, {x2:g}) vs closed form", theory.loss_at_zero(setup.task.N, x2), value)
+  hess = np.asarray(jax.hessian(theory.loss)(jnp.array([0.0, 0.0]), ctx.tau_pop))
+  out["scalars"]["hessian_min_eig_at_0_0"] = float(np.min(np.linalg.eigvalsh(hess)))
+  if setup.reference_match:
+    c("hessian", "P10 Hessian min eigenvalue at (0, 0) (nonconvex)", HESSIAN_AT_ORIGIN,
+      out["scalars"]["hessian_min_eig_at_0_0"], note="digest value")

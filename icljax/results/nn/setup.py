@@ -1,0 +1,153 @@
+"""Result 2's config, read once into frozen specs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import ml_collections
+
+from icljax import validation
+from icljax.experiment import specs
+from icljax.models import softmax_attention as model
+from icljax.tasks import nearest_neighbor as task
+
+SYSTEMS = ("both", "reduced", "full")
+ESTIMATORS = ("symmetrized", "sgd")
+EXTRAS = ("slopes", "sigma_ratio", "landscape")
+
+
+@dataclasses.dataclass(frozen=True)
+class NNSetup:
+  """Everything a result-2 run reads.
+
+  Attributes:
+    run: name, seed, steps, logging.
+    task: the training distribution of 1-NN prompts.
+    model: W_0 and its perturbation.
+    eta: the GD step on W (xi1 moves by eta/d).
+    systems: ``'both'`` (W, xi on the same prompts, population xi), ``'reduced'`` or ``'full'``.
+    estimator: full W: ``'symmetrized'`` fixed sample (a) or ``'sgd'`` fresh minibatches (c).
+    sample_size, batch_size, tau_samples, eval_tau_samples, test_prompts: sample sizes.
+    shifts: ``(name, spec)`` of each shifted test distribution; ``R`` their label bound.
+    references: digest P6 rows that apply to this run (setting and steps); ``skipped``: notes on the others.
+    shift_references: digest P9 rows that apply to this run.
+    extras: ``'slopes'``, ``'sigma_ratio'``, ``'landscape'``.
+    ratio_sigmas, ratio_eta: the sigma_ratio runs; landscape_*: the landscape grid and its reference values.
+  """
+
+  run: specs.RunSpec
+  task: task.NNSpec
+  model: model.NNModelSpec
+  eta: float
+  systems: str
+  estimator: str
+  sample_size: int
+  batch_size: int
+  tau_samples: int
+  eval_tau_samples: int
+  test_prompts: int
+  shifts: tuple[tuple[str, task.ShiftSpec], ...]
+  R: float
+  references: tuple
+  shift_references: tuple
+  skipped: tuple[str, ...]
+  extras: tuple[str, ...]
+  ratio_sigmas: tuple[float, ...]
+  ratio_eta: float
+  landscape_xi1: tuple[float, float]
+  landscape_xi2: tuple[float, float]
+  landscape_points: int
+  landscape_references: tuple
+  reference_match: bool
+
+
+def shift_spec(config: ml_collections.ConfigDict, shift: str) -> task.ShiftSpec:
+  """``'appendix_b:0.5'`` (margin delta after the colon) or a kind name, as a validated spec.
+
+  Args:
+    config: the config (d, N, R).
+    shift: the shift's name.
+
+  Returns:
+    The spec.
+  """
+  kind, _, arg = str(shift).partition(":")
+  validation.choice("config.shifts", kind, task.SHIFTS)
+  kwargs = {}
+  if arg:
+    try:
+      kwargs["delta"] = float(arg)
+    except ValueError:
+      raise validation.ConfigError("config.shifts", shift, "'appendix_b:<delta>' with delta in (0, 2)") from None
+  try:
+    return task.make_shift(kind, config.d, config.N, R=config.R, **kwargs)
+  except validation.ConfigError as e:
+    raise validation.ConfigError("config.shifts" if e.field == "delta" else f"config.{e.field}", e.value,
+                                 e.accepted) from None
+
+
+def _applicable(config: ml_collections.ConfigDict, rows, field: str, width: int,
+                timed: bool = True) -> tuple[tuple, list[str]]:
+  """Rows of a reference table that apply to this run; a note for each group of rows that does not."""
+  for row in rows:
+    if len(row) != width or (timed and (not isinstance(row[0], int) or row[0] < 1)):
+      raise validation.ConfigError(f"config.{field}", tuple(row), f"rows of {width} entries"
+                                   + (" starting with a step t >= 1" if timed else ""))
+  setting = (config.d, config.N, float(config.sigma), float(config.eta))
+  if rows and not _matches(config):
+    return (), [f"{field}: the digest's rows are for (d, N, sigma, eta) = {tuple(config.reference_setting)} from "
+                f"W_0; this run is {setting} (init {config.init}): skipped"]
+  if not timed:
+    return tuple(rows), []
+  keep = tuple(r for r in rows if r[0] <= config.steps and r[0] % config.log_every == 0)
+  skipped = [f"{field}: row at t = {r[0]} skipped (beyond the run's {config.steps} steps or not a logged step)"
+             for r in rows if r not in keep]
+  return keep, skipped
+
+
+def parse(config: ml_collections.ConfigDict) -> NNSetup:
+  """Validates a result-2 config and reads it into specs; raises ``ConfigError`` naming the first bad field.
+
+  Args:
+    config: the config (``icljax/configs/_nn.py`` lists every field and its range).
+
+  Returns:
+    The setup.
+  """
+  run = specs.run_spec(config)
+  d = validation.integer("config.d", config.d, low=2)
+  n = validation.integer("config.N", config.N, low=1)
+  sigma = validation.real("config.sigma", config.sigma, low=0.0, low_open=True)
+  eta = validation.real("config.eta", config.eta, low=0.0, low_open=True)
+  sizes = specs.positive_ints(config, "sample_size", "batch_size", "test_prompts")
+  labels = validation.choice("config.labels", config.labels, task.LABELS)
+  systems = validation.choice("config.model", config.model, SYSTEMS)
+  estimator = validation.choice("config.estimator", config.estimator, ESTIMATORS)
+  init = validation.choice("config.init", config.init, model.INITS)
+  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0)
+  tau_samples = validation.integer("config.tau_samples", config.tau_samples, low=100)
+  eval_tau = validation.integer("config.eval_tau_samples", config.eval_tau_samples, low=100)
+  validation.real("config.R", config.R, low=0.0, low_open=True)
+  shifts = tuple((str(s), shift_spec(config, s)) for s in config.shifts)
+  for extra in config.extras:
+    validation.choice("config.extras", extra, EXTRAS)
+  references, skipped = _applicable(config, config.references, "references", 5)
+  shift_refs, skipped2 = _applicable(config, config.shift_references, "shift_references", 3)
+  landscape_refs, skipped3 = _applicable(config, config.landscape_references, "landscape_references", 2, timed=False)
+  return NNSetup(
+      run=run, task=task.make_spec(d, n, labels), model=model.NNModelSpec(d, sigma, init, init_scale), eta=eta,
+      systems=systems, estimator=estimator, sample_size=sizes["sample_size"], batch_size=sizes["batch_size"],
+      tau_samples=tau_samples, eval_tau_samples=eval_tau, test_prompts=sizes["test_prompts"], shifts=shifts,
+      R=float(config.R), references=references, shift_references=shift_refs,
+      skipped=tuple(skipped + skipped2 + skipped3), extras=tuple(config.extras),
+      ratio_sigmas=tuple(float(s) for s in config.ratio_sigmas), ratio_eta=float(config.ratio_eta),
+      landscape_xi1=tuple(config.landscape_xi1), landscape_xi2=tuple(config.landscape_xi2),
+      landscape_points=int(config.landscape_points), landscape_references=landscape_refs,
+      reference_match=not skipped3 and _matches(config))
+
+
+def _matches(config: ml_collections.ConfigDict) -> bool:
+  ref = tuple(config.reference_setting)
+  return (len(ref) == 4 and config.init == "paper"
+          and (ref[0], ref[1], float(ref[2]), float(ref[3])) == (config.d, config.N, float(config.sigma),
+                                                                 float(config.eta)))

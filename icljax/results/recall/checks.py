@@ -1,0 +1,141 @@
+"""Result 3's evaluation: closed forms along NGD, the Bayes risk, the trajectory, plateaus and generalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from icljax.experiment.api import Evaluation
+from icljax.experiment.checks import Checker
+from icljax.results.recall.plan import RecallContext
+from icljax.results.recall.setup import RecallSetup
+from icljax.results.recall.tolerances import TOLERANCES
+from icljax.theory import recall as theory
+
+Rows = Sequence[Mapping[str, float]]
+
+
+def _p1(c: Checker, setup: RecallSetup, ctx: RecallContext, notes: list[str]) -> None:
+  """P1 at initialisation: ln V, or the noisy-reparam closed form (not for reparam-softmax: with V = I the uniform
+  attention at lam = 0 gives logits = token frequencies, not 0; BUILD_NOTES.md)."""
+  spec, alpha, init = setup.task, float(setup.task.alpha), ctx.init_stats
+  if setup.kind != "origin" and setup.attention == "softmax":
+    notes.append(f"P1 does not apply to softmax attention with V = I: the uniform attention at lam = 0 gives the "
+                 f"token frequencies as logits; initial population loss {init['pop_loss']:.6f} (ln V = "
+                 f"{np.log(spec.V):.6f}).")
+    return
+  if setup.kind == "reparam" and spec.noisy:
+    p1 = theory.loss_noisy(0.0, alpha, spec.V, setup.kappa, theory.gamma(ctx.alpha_hat))
+  elif setup.kind == "reparam_w" and spec.noisy:
+    return
+  else:
+    p1 = float(np.log(spec.V))
+  c("p1_initial", "P1 population loss at initialisation", p1, init["pop_loss"])
+
+
+def _closed_form(setup: RecallSetup, ctx: RecallContext, p: Mapping[str, Any]) -> float | None:
+  """Closed-form population loss of the reparam (lam / Lam) linear/ReLU models at the trained parameters."""
+  if setup.kind != "reparam" or setup.attention == "softmax":
+    return None
+  if setup.task.noisy:
+    return theory.loss_noisy(float(p["Lam"]), float(setup.task.alpha), setup.task.V, setup.kappa,
+                             theory.gamma(ctx.alpha_hat))
+  return theory.loss_noiseless(np.asarray(p["lam"], np.float64), setup.task.V)
+
+
+def _trajectory(c: Checker, setup: RecallSetup, rows: Rows, notes: list[str]) -> None:
+  spec, alpha, x64 = setup.task, float(setup.task.alpha), setup.run.x64
+  t = np.array([r["step"] for r in rows], np.float64)
+  traj = np.array([r["Lam" if spec.noisy else "lam_mean"] for r in rows], np.float64)
+  expected = theory.ngd_trajectory(t, setup.eta, len(spec.triggers), spec.noisy)
+  if spec.noisy and setup.kappa == 1 and setup.attention != "softmax":
+    # Lam_t = eta t exactly while the float gradient is nonzero. Saturation: p_y rounds to 1 once
+    # (V-2)(1-alpha) e^-Lam < 2^-mantissa (digest 6.3); stay 2 nats below it.
+    limit = float(np.log((spec.V - 2) * (1 - alpha)) + (52 if x64 else 23) * np.log(2.0) - 2.0)
+    ok = expected <= limit
+    eps = 2.0**-52 if x64 else 2.0**-23
+    top = float(expected[ok].max()) if ok.any() else 1.0
+    unit = top / setup.eta * eps * max(1.0, top)    # t ulp(eta t) at the last unsaturated step
+    c("lam_trajectory", "max |Lam_t - eta t| / (t ulp(eta t)) over unsaturated steps (P3)", 0.0,
+      float(np.max(np.abs(traj - expected)[ok])) / unit if ok.any() else 0.0)
+    if (~ok).any():
+      notes.append(f"{'float64' if x64 else 'float32'}: Lam_t = eta t checked up to eta t = {limit:.1f}; beyond it "
+                   f"the probabilities round to 0/1 and the normalised gradient is rounding noise (final Lam "
+                   f"{traj[-1]:.3f} vs eta t {expected[-1]:.3f}).")
+  elif not spec.noisy and setup.attention != "softmax":
+    early = expected <= 15.0
+    c("lam_noiseless", "lam_t vs eta t/sqrt|Q| (P4), relative, unsaturated steps", 0.0,
+      float(np.max(np.abs(traj[early] / expected[early] - 1))) if early.any() else 0.0,
+      note="minibatch gradients differ across triggers")
+
+
+def _reparam(c: Checker, setup: RecallSetup, rows: Rows, notes: list[str]) -> None:
+  spec, alpha, final = setup.task, float(setup.task.alpha), rows[-1]
+  _trajectory(c, setup, rows, notes)
+  if setup.attention == "softmax":
+    c("softmax_plateau", "softmax plateau (P5)", theory.softmax_plateau(alpha, spec.V), final["pop_loss"])
+  if spec.noisy and setup.kappa == 0 and setup.attention != "softmax":
+    lam_star, best = theory.kappa0_optimum(alpha, spec.V)
+    c("kappa0_plateau", "kappa = 0 plateau: best reachable loss (P9)", best, final["pop_loss"],
+      note=f"NGD oscillates around Lam* = {lam_star:.3f} with step eta")
+  c("test_follows", "unseen-output test loss - population loss", 0.0, abs(final["test_loss"] - final["pop_loss"]))
+  if spec.noisy and setup.attention != "softmax":
+    c("layer_logits", "xi_A,y = max_j xi_A,j at the end (P8)", 0.0, final["xi_A_max"] - final["xi_A_y"])
+    c("layer_logits", "xi_F,tau = max_j xi_F,j at the end (P8)", 0.0, final["xi_F_max"] - final["xi_F_tau"])
+
+
+def _unconstrained(c: Checker, setup: RecallSetup, ctx: RecallContext, rows: Rows, out: dict) -> None:
+  init, final = ctx.init_stats, rows[-1]
+  gap = final["test_loss"] - final["pop_loss"]
+  c("population_falls", "population loss falls (initial - final)", 0.0, init["pop_loss"] - final["pop_loss"])
+  c("test_does_not_follow", "unseen-output test loss - population loss at the end (does not follow)", 0.0, gap,
+    note="P11, qualitative; size in the notes")
+  max_test = max(r["test_loss"] for r in rows)
+  out["scalars"].update(test_minus_population_loss=gap, max_test_loss=max_test)
+  trend = ("rises above its initial value" if max_test > init["test_loss"] + 0.05 else
+           "falls too but lags" if final["test_loss"] < init["test_loss"] else "stays flat")
+  out["notes"].append(f"{setup.kind}: the population loss falls {init['pop_loss']:.3f} -> {final['pop_loss']:.3f} "
+                      f"while the unseen-output test loss goes {init['test_loss']:.3f} -> {final['test_loss']:.3f} "
+                      f"(max {max_test:.3f}; it {trend}), {gap:.3f} above the population loss at the end.")
+
+
+def evaluate(setup: RecallSetup, ctx: RecallContext, params: Any, rows: Rows) -> Evaluation:
+  """Checks of a trained result-3 run.
+
+  Args:
+    setup: the run's specs.
+    ctx: the model, the training noise fraction, evaluation data, statistics at initialisation.
+    params: trained parameters.
+    rows: the metric rows.
+
+  Returns:
+    The evaluation.
+  """
+  spec, alpha, final = setup.task, float(setup.task.alpha), rows[-1]
+  bayes = theory.entropy(alpha)
+  c = Checker(TOLERANCES)
+  out: dict[str, Any] = {"notes": [], "scalars": {
+      "setting": setup.variant, "bayes_risk": bayes, "alpha_hat": ctx.alpha_hat,
+      "initial_pop_loss": ctx.init_stats["pop_loss"], "final_pop_loss": final["pop_loss"],
+      "final_test_loss": final["test_loss"], "final_train_loss": final["loss_last"]}}
+  _p1(c, setup, ctx, out["notes"])
+  closed = _closed_form(setup, ctx, params)
+  if closed is not None:
+    entry = "closed_form_x64" if setup.run.x64 else "closed_form"
+    c(entry, "population loss vs closed form at the trained parameters", closed, final["pop_loss"],
+      note="P2/P4/P7/P9")
+    c(entry, "unseen-output test loss vs the same closed form (P6)", closed, final["test_loss"])
+  if setup.kind == "reparam" and setup.attention in ("linear", "relu") and setup.kappa == 1:
+    target = bayes + (theory.kl_bernoulli(alpha, ctx.alpha_hat) if spec.noisy and setup.M else 0.0)
+    c("bayes_excess", "final population loss - Bayes risk" + (" - KL(alpha||alpha_hat)" if setup.M else ""), 0.0,
+      final["pop_loss"] - target)
+  if setup.kind == "reparam":
+    _reparam(c, setup, rows, out["notes"])
+  else:
+    _unconstrained(c, setup, ctx, rows, out)
+  arrays = {k: np.asarray(v) for k, v in params.items()}
+  arrays.update(step=np.array([r["step"] for r in rows]), pop_loss=np.array([r["pop_loss"] for r in rows]),
+                test_loss=np.array([r["test_loss"] for r in rows]))
+  return Evaluation(checks=c.checks, scalars=out["scalars"], arrays=arrays, notes=out["notes"])
