@@ -48,16 +48,23 @@ def jax_compile(jitted: Callable, *args: Any) -> tuple[Callable, float, float]:
   return compiled, seconds, mib
 
 
+def plan_of(config: Any) -> Any:
+  """The experiment plan of a config (what ``icljax-run`` trains)."""
+  from icljax.experiment import registry  # pylint: disable=import-outside-toplevel
+  experiment = registry.get(config.experiment)
+  return experiment.plan(experiment.setup(config))
+
+
 def pipeline_steps(plan: Any, chunk: int, seconds: float) -> tuple[float, float, float]:
-  """``(steps/s, compile s, peak MiB)`` of a pipeline plan's own training chunk (``train.make_chunk``, ``chunk``
-  optimiser steps per call inside ``lax.scan``), the step ``icljax-run`` trains with."""
+  """``(steps/s, compile s, peak MiB)`` of an experiment plan's own training chunk (``train.make_chunk``,
+  ``chunk`` optimiser steps per call inside ``lax.scan``), the step ``icljax-run`` trains with."""
   from icljax import train  # pylint: disable=import-outside-toplevel
   fn = jax.jit(train.make_chunk(plan.objective, plan.optimizer, chunk))
   state = [train.init_state(plan.params, plan.optimizer)]
-  compiled, comp, mib = jax_compile(fn, state[0], plan.data_key)
+  compiled, comp, mib = jax_compile(fn, state[0], plan.data_key, plan.hparams)
 
   def call():
-    state[0], losses = compiled(state[0], plan.data_key)
+    state[0], losses = compiled(state[0], plan.data_key, plan.hparams)
     return losses
 
   return rate(call, seconds) * chunk, comp, mib

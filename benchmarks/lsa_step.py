@@ -6,7 +6,7 @@ Measured in one process, in prompts per second (batch x steps / wall time, compi
 
 * **toolkit**: the step ``icljax-run`` trains with: ``train.make_chunk`` (optax Adam inside ``lax.scan``, 50
   steps per call) on the sufficient statistics of fresh prompts (``tasks.regression.sample_statistics``, the
-  Bartlett/Wishart sampler where ``sampler='auto'`` picks it; ``models.lsa.apply_statistics``);
+  Bartlett/Wishart sampler where ``sampler='auto'`` picks it; ``models.lsa.apply on statistics``);
 * **JAX reference**: a straightforward jitted step, one call per step: draw the prompt tokens, run the attention
   form, ``jax.value_and_grad``, ``optax.adam``;
 * **PyTorch eager**: the same step as the JAX reference in torch (``pip install -e .[bench]``), with matched
@@ -28,8 +28,7 @@ import ml_collections
 import optax
 
 from benchmarks import _harness as h
-from experiments.configs import lsa_isotropic
-from icljax.pipelines import lsa as pipeline
+from icljax.configs import lsa_isotropic
 
 CHUNK = 50
 
@@ -41,8 +40,8 @@ def _config(d: int, n: int, batch: int, **over) -> ml_collections.ConfigDict:
 
 
 def toolkit(config: ml_collections.ConfigDict, seconds: float) -> tuple[float, float, float]:
-  """(prompts/s, compile s, peak MiB) of the pipeline's own training chunk."""
-  steps, comp, mib = h.pipeline_steps(pipeline.plan(config), CHUNK, seconds)
+  """(prompts/s, compile s, peak MiB) of the experiment's own training chunk."""
+  steps, comp, mib = h.pipeline_steps(h.plan_of(config), CHUNK, seconds)
   return steps * (config.batch_size if config.estimator == "fresh" else config.sample_size), comp, mib
 
 
@@ -170,7 +169,7 @@ def main():
       scan[(n, sampler)] = toolkit(_config(d, n, b, sampler=sampler), s / 2)
       rows.append((f"toolkit, n={n}, sampler {sampler}", *scan[(n, sampler)], "prompts/s"))
 
-  h.emit("result 1: LSA Adam step on fresh prompts (d=%d, batch %d)" % (d, b),
+  h.emit(f"result 1: LSA Adam step on fresh prompts (d={d}, batch {b})",
          [(name, v, unit, comp, mib) for name, v, comp, mib, unit in rows], {
              "result": "lsa", "toolkit_per_s": tk[0], "torch_per_s": max(th[0], th_std[0]),
              "jax_reference_per_s": ref[0], "ratio_vs_torch": tk[0] / max(th[0], th_std[0]),

@@ -110,7 +110,7 @@ def main():
   for dd in (2, 4, 8, 16):
     distinct = 64
     images = task.symmetrize(task.sample(jax.random.key(2), task.make_spec(dd, 16), distinct))
-    w0 = model.init_paper(dd, 3.0)["W"]
+    w0 = model.init(None, model.NNModelSpec(dd, 3.0))["W"]
     step = jax.jit(lambda w, b: w - ETA * jax.grad(_loss_w)(w, b))
     compiled, comp, mib = h.jax_compile(step, w0, images)
     rate = h.rate(lambda: compiled(w0, images), args.seconds / 2)

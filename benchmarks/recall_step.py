@@ -5,7 +5,7 @@
 Measured in one process, in sentences per second (compile time printed apart), for the Reparam-Linear-FA model
 (alpha = 0.5, V = 60, d = 120) and the Origin model (trainable W, V, F):
 
-* **toolkit**: the pipeline's own step (``train.make_chunk``, 10 steps per call): sentences generated inside
+* **toolkit**: the experiment's own step (``train.make_chunk``, 10 steps per call): sentences generated inside
   the compiled step (``tasks.recall.sample``), logits by index arithmetic (``models.recall.parts``: gathers and
   segment sums, never (B, H, d) one-hot tensors), NGD as an optax transformation;
 * **dense JAX**: the literal Eq. (1) step (``models.recall.dense_logits``: one-hot (B, H, d) inputs and d x d
@@ -26,29 +26,28 @@ import jax.numpy as jnp
 import optax
 
 from benchmarks import _harness as h
-from experiments.configs import recall as recall_config
 from icljax import optim
+from icljax.configs import recall as recall_config
 from icljax.models import recall as model
-from icljax.pipelines import recall as pipeline
 from icljax.tasks import recall as task
 
 CHUNK = 10
 
 
-def _config(kind: str, batch: int, H: int):  # noqa: N803
+def _config(kind: str, batch: int, H: int):
   c = recall_config.get_config()
   c.update(dict(model=kind, batch_size=batch, H=H, steps=10**6))
   return c
 
 
 def toolkit(config, seconds: float) -> tuple[float, float, float]:
-  """(sentences/s, compile s, peak MiB) of the pipeline's own training chunk."""
-  steps, comp, mib = h.pipeline_steps(pipeline.plan(config), CHUNK, seconds)
+  """(sentences/s, compile s, peak MiB) of the experiment's own training chunk."""
+  steps, comp, mib = h.pipeline_steps(h.plan_of(config), CHUNK, seconds)
   return steps * config.batch_size, comp, mib
 
 
 def dense_jax(config, seconds: float) -> tuple[float, float, float]:
-  plan = pipeline.plan(config)
+  plan = h.plan_of(config)
   spec, m = plan.hparams["spec"], plan.hparams["model"]
   opt = optim.normalized_gd(config.eta)
 
@@ -80,9 +79,10 @@ def torch_dense(config, seconds: float, form: str = "dense") -> tuple[float, flo
   index arithmetic transcribed to torch (scores from token comparisons, attention sums by ``scatter_add``).
   """
   import math  # pylint: disable=import-outside-toplevel
+
   import torch  # pylint: disable=import-outside-toplevel
   torch.manual_seed(0)
-  V, H, B, d, alpha = config.V, config.H, config.batch_size, 2 * config.V, float(config.alpha)  # noqa: N806
+  V, H, B, d, alpha = config.V, config.H, config.batch_size, 2 * config.V, float(config.alpha)
   q, tau = config.triggers[0], V - 1
   outputs = torch.tensor(config.outputs)
   filler = torch.tensor([t for t in range(V - 1) if t not in config.triggers])

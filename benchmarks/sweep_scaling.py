@@ -19,34 +19,42 @@ import time
 
 
 def _plans(seeds: int, steps: int, batch: int):
-  from experiments.configs import lsa_isotropic  # pylint: disable=import-outside-toplevel
-  from icljax.pipelines import lsa  # pylint: disable=import-outside-toplevel
+  from benchmarks import _harness as h  # pylint: disable=import-outside-toplevel
+  from icljax.configs import lsa_isotropic  # pylint: disable=import-outside-toplevel
   out = []
   for seed in range(seeds):
-    c = lsa_isotropic.get_config()
-    c.update(dict(seed=seed, steps=steps, batch_size=batch, log_every=steps, theory_prompts=1000))
-    out.append(lsa.plan(c))
+    c = lsa_isotropic.get_config(f"seed={seed},steps={steps},batch_size={batch},log_every={steps},"
+                                 "theory_prompts=1000")
+    out.append(h.plan_of(c))
   return out
+
+
+def _train(plans, steps: int, mesh) -> list:
+  from icljax import sweep, train  # pylint: disable=import-outside-toplevel
+  states = [train.init_state(p.params, p.optimizer) for p in plans]
+  return sweep.train_stack(plans[0].objective, plans[0].optimizer, states, [p.data_key for p in plans],
+                           [p.hparams for p in plans], steps=steps, log_every=steps, mesh=mesh)
 
 
 def stacked(seeds: int, steps: int, batch: int, devices: int | None = None) -> float:
   import jax  # pylint: disable=import-outside-toplevel
+
   from icljax import sweep  # pylint: disable=import-outside-toplevel
   plans = _plans(seeds, steps, batch)
   t0 = time.perf_counter()
-  states = sweep.train_stack(plans, mesh=sweep.make_mesh(devices))
+  states = _train(plans, steps, sweep.make_mesh(devices))
   jax.block_until_ready(states[-1].params)
   return time.perf_counter() - t0
 
 
 def sequential(seeds: int, steps: int, batch: int) -> float:
   import jax  # pylint: disable=import-outside-toplevel
-  from icljax import train  # pylint: disable=import-outside-toplevel
+
+  from icljax import sweep  # pylint: disable=import-outside-toplevel
   plans = _plans(seeds, steps, batch)
   t0 = time.perf_counter()
-  for p in plans:
-    state, _ = train.fit(p.objective, p.params, p.optimizer, steps=p.steps, data_key=p.data_key,
-                         log_every=p.log_every)
+  for p in plans:   # one program per run, as separate jobs would compile
+    state = _train([p], steps, sweep.make_mesh(1))[0]
     jax.block_until_ready(state.params)
   return time.perf_counter() - t0
 

@@ -1,4 +1,8 @@
-"""Matplotlib figures, always drawn from artefacts (metrics rows, saved arrays) and written atomically."""
+"""Matplotlib figures, always drawn from artefacts (metrics rows, saved arrays) and written atomically.
+
+Figures use matplotlib's object API (``matplotlib.figure.Figure``), never pyplot: nothing here selects a backend
+or touches a user's global matplotlib state.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from icljax import runs
 
 
-def _pyplot():
-  import matplotlib  # pylint: disable=import-outside-toplevel
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-  return plt
+def _figure(figsize: tuple[float, float], ncols: int | None = None):
+  """A figure and its axes: one axis, or a row of ``ncols`` axes as a (1, ncols) array."""
+  fig = Figure(figsize=figsize)
+  if ncols is None:
+    return fig, fig.subplots()
+  return fig, fig.subplots(1, ncols, squeeze=False)
 
 
 def _label(ax, xlabel: str, ylabel: str, title: str, legend_size: int = 8) -> None:
@@ -31,7 +37,6 @@ def _label(ax, xlabel: str, ylabel: str, title: str, legend_size: int = 8) -> No
 def _save(fig, path: str | os.PathLike) -> str:
   buf = io.BytesIO()
   fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-  _pyplot().close(fig)
   runs.atomic_write_bytes(path, buf.getvalue())
   return str(path)
 
@@ -40,8 +45,7 @@ def curves(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], keys: Seq
            x: str = "step", references: Mapping[str, float] | None = None, title: str = "",
            ylabel: str = "", logx: bool = False, logy: bool = False) -> str:
   """Line plot of ``rows[key]`` against ``rows[x]`` for each key, with horizontal reference lines."""
-  plt = _pyplot()
-  fig, ax = plt.subplots(figsize=(6, 4))
+  fig, ax = _figure((6, 4))
   xs = np.array([r[x] for r in rows], dtype=float)
   for key in keys:
     ys = np.array([r.get(key, np.nan) for r in rows], dtype=float)
@@ -58,10 +62,9 @@ def curves(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], keys: Seq
 
 def matrices(path: str | os.PathLike, panels: Mapping[str, np.ndarray], title: str = "") -> str:
   """Heat maps of matrices side by side, sharing one symmetric colour scale, values printed in small cells."""
-  plt = _pyplot()
   panels = {k: np.asarray(v, float) for k, v in panels.items()}
   vmax = max(float(np.max(np.abs(v))) for v in panels.values()) or 1.0
-  fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+  fig, axes = _figure((3.6 * len(panels), 3.4), len(panels))
   for ax, (name, mat) in zip(axes[0], panels.items()):
     im = ax.imshow(mat, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
     ax.set_title(name, fontsize=10)
@@ -79,8 +82,7 @@ def matrices(path: str | os.PathLike, panels: Mapping[str, np.ndarray], title: s
 def landscape(path: str | os.PathLike, xi1: np.ndarray, xi2: np.ndarray, loss: np.ndarray, traj_xi1: np.ndarray,
               traj_xi2: np.ndarray, title: str = "") -> str:
   """Heat map of a loss over an (xi1, xi2) grid with a trajectory drawn on it (Li et al. Fig. 2 analogue)."""
-  plt = _pyplot()
-  fig, ax = plt.subplots(figsize=(6, 4.5))
+  fig, ax = _figure((6, 4.5))
   im = ax.pcolormesh(xi1, xi2, np.asarray(loss).T, shading="auto", cmap="viridis")
   ax.contour(xi1, xi2, np.asarray(loss).T, levels=12, colors="w", linewidths=0.4)
   ax.plot(traj_xi1, traj_xi2, "r.-", ms=2, lw=1, label="GD trajectory")
@@ -98,8 +100,7 @@ def panels(path: str | os.PathLike, series: Mapping[str, Mapping[str, Sequence[M
            keys: Sequence[str], references: Sequence[Mapping[str, float]] = (), title: str = "",
            x: str = "step") -> str:
   """One panel per entry of ``series`` (panel title -> {curve label -> metrics rows}), plotting ``keys[i]``."""
-  plt = _pyplot()
-  fig, axes = plt.subplots(1, len(series), figsize=(4.6 * len(series), 3.6), squeeze=False)
+  fig, axes = _figure((4.6 * len(series), 3.6), len(series))
   for i, (ax, (panel, curves_)) in enumerate(zip(axes[0], series.items())):
     for label, rows in curves_.items():
       ax.plot([r[x] for r in rows], [r.get(keys[i], np.nan) for r in rows], label=label)
@@ -117,8 +118,7 @@ def panels(path: str | os.PathLike, series: Mapping[str, Mapping[str, Sequence[M
 def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], theory: str, measured: str,
                       color_by: str | None = None, title: str = "") -> str:
   """Measured against theory value per row (one point per seed), with the identity line."""
-  plt = _pyplot()
-  fig, ax = plt.subplots(figsize=(5, 4.5))
+  fig, ax = _figure((5, 4.5))
   groups: dict[Any, list] = {}
   for r in rows:
     groups.setdefault(r.get(color_by) if color_by else "", []).append(r)
@@ -135,8 +135,7 @@ def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]
 def points_and_curve(path: str | os.PathLike, xs: Sequence[float], ys: Sequence[float], curve_x: Sequence[float],
                      curve_y: Sequence[float], *, xlabel: str, ylabel: str, curve_label: str, title: str = "") -> str:
   """Measured points over a theory curve."""
-  plt = _pyplot()
-  fig, ax = plt.subplots(figsize=(5.5, 4))
+  fig, ax = _figure((5.5, 4))
   ax.plot(curve_x, curve_y, "k--", lw=1, label=curve_label)
   ax.plot(xs, ys, "o", ms=5, label="runs")
   _label(ax, xlabel, ylabel, title)

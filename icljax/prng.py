@@ -4,8 +4,8 @@ Keys are JAX's default ``threefry2x32`` (``jax.random.key``): on the 2-core CPU 
 ``rbg`` and 3.5x faster than ``unsafe_rbg``, and its streams are the same on every backend and device count, which
 the sweep's bitwise 1-vs-8-device guarantee needs. The samplers draw their bits with ``jax_threefry_partitionable``
 off (:func:`sampler`): with the partitionable layout, JAX's default, result 1's training steps ran 1.1x (Wishart
-statistics) to 1.6x (direct sampler) slower on this CPU (``benchmarks/prng.py``). Partitionability buys nothing here: a sampler's
-batch belongs to one run, and sweeps shard runs, never one run's batch.
+statistics) to 1.6x (direct sampler) slower on this CPU (``benchmarks/prng.py``). Partitionability buys nothing
+here: a sampler's batch belongs to one run, and sweeps shard runs, never one run's batch.
 
 The setting is local to the decorated samplers (a context manager around their tracing); a user's own
 ``jax.random`` calls keep the global setting.

@@ -8,6 +8,7 @@ Every file is written atomically: a temporary file in the same folder, fsync, th
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import math
@@ -17,6 +18,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 
 from icljax import validation
@@ -136,7 +138,6 @@ class NumericalFault(RuntimeError):
 
 def save_checkpoint(path: str | os.PathLike, state: Any) -> None:
   """Saves every leaf of a pytree (params, optimiser state, step) atomically, in flattening order."""
-  import jax  # pylint: disable=import-outside-toplevel
   leaves = jax.tree.leaves(state)
   atomic_savez(path, {f"leaf_{i:04d}": np.asarray(leaf) for i, leaf in enumerate(leaves)})
 
@@ -147,7 +148,6 @@ def load_checkpoint(path: str | os.PathLike, template: Any) -> Any:
   Raises:
     ArtefactError: naming the file, if it is unreadable, truncated or does not match the run.
   """
-  import jax  # pylint: disable=import-outside-toplevel
   leaves, treedef = jax.tree.flatten(template)
   try:
     arrays = load_npz(path)
@@ -189,8 +189,7 @@ class WorkdirLock:
     self.path = Path(workdir) / LOCK
     self._fd: int | None = None
 
-  def __enter__(self) -> "WorkdirLock":
-    import fcntl  # pylint: disable=import-outside-toplevel
+  def __enter__(self) -> WorkdirLock:
     self.path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -206,7 +205,6 @@ class WorkdirLock:
     return self
 
   def __exit__(self, *exc) -> None:
-    import fcntl  # pylint: disable=import-outside-toplevel
     if self._fd is not None:
       fcntl.flock(self._fd, fcntl.LOCK_UN)
       os.close(self._fd)

@@ -6,36 +6,41 @@ import os
 os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
 os.environ["JAX_PLATFORMS"] = "cpu"
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import numpy as np
 
-from experiments.configs import lsa_isotropic, nn_landscape, recall  # noqa: E402
-from icljax import sweep  # noqa: E402
-from icljax.pipelines import lsa, nn, recall as recall_pipeline  # noqa: E402
+from icljax import configs, sweep, train
+from icljax.experiment import registry
+
+SPECS = {
+    "lsa": "lsa_isotropic:steps=20,batch_size=64,log_every=10,theory_prompts=1000,sigma={h}",
+    "nn": "nn_landscape:steps=20,log_every=10,tau_samples=500,eval_tau_samples=500,extras=(),sigma={h}",
+    "recall": "recall:steps=6,log_every=3,H=16,batch_size=16,eval_size=16,test_size=16,alpha={h}",
+}
+HPARAMS = {"lsa": (0.0, 1.0), "nn": (3.0, 4.0), "recall": (0.3, 0.5)}
 
 
-def plans():
-  out = {"lsa": [], "nn": [], "recall": []}
+def plans(name):
+  out = []
   for seed in range(2):
-    for sigma in (0.0, 1.0):
-      c = lsa_isotropic.get_config()
-      c.update(dict(seed=seed, sigma=sigma, steps=20, batch_size=64, log_every=10, theory_prompts=1000))
-      out["lsa"].append(lsa.plan(c))
-      c = nn_landscape.get_config()
-      c.update(dict(seed=seed, sigma=3.0 + sigma, steps=20, log_every=10, tau_samples=500, eval_tau_samples=500,
-                    extras=()))
-      out["nn"].append(nn.plan(c))
-      c = recall.get_config()
-      c.update(dict(seed=seed, alpha=0.3 + 0.2 * sigma, steps=6, log_every=3, H=16, batch_size=16, eval_size=16,
-                    test_size=16))
-      out["recall"].append(recall_pipeline.plan(c))
+    for h in HPARAMS[name]:
+      config = configs.load(SPECS[name].format(h=h) + f",seed={seed}")
+      experiment = registry.get(config.experiment)
+      out.append(experiment.plan(experiment.setup(config)))
   return out
 
 
+def train_on(group, devices, steps, log_every):
+  states = [train.init_state(p.params, p.optimizer) for p in group]
+  return sweep.train_stack(group[0].objective, group[0].optimizer, states, [p.data_key for p in group],
+                           [p.hparams for p in group], steps=steps, log_every=log_every,
+                           mesh=sweep.make_mesh(devices), vmap_size=1)
+
+
 assert len(jax.devices()) == 8
-for name, group in plans().items():
-  one = sweep.train_stack(group, mesh=sweep.make_mesh(1), vmap_size=1)
-  eight = sweep.train_stack(group, mesh=sweep.make_mesh(8), vmap_size=1)
+for name, steps, log_every in (("lsa", 20, 10), ("nn", 20, 10), ("recall", 6, 3)):
+  group = plans(name)
+  one, eight = train_on(group, 1, steps, log_every), train_on(group, 8, steps, log_every)
   pairs = [(np.asarray(a, np.float64), np.asarray(b, np.float64)) for s1, s8 in zip(one, eight)
            for a, b in zip(jax.tree.leaves(s1), jax.tree.leaves(s8))]
   same = all(np.array_equal(a, b) for a, b in pairs)

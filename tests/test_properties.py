@@ -3,11 +3,17 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from icljax.models import lsa, recall as recall_model, softmax_attention as nn_model
-from icljax.tasks import nearest_neighbor as nn_task, recall as recall_task, regression
-from icljax.theory import nearest_neighbor as nn_theory, regression as reg_theory
+from icljax.models import lsa
+from icljax.models import recall as recall_model
+from icljax.models import softmax_attention as nn_model
+from icljax.tasks import nearest_neighbor as nn_task
+from icljax.tasks import recall as recall_task
+from icljax.tasks import regression
+from icljax.theory import nearest_neighbor as nn_theory
+from icljax.theory import regression as reg_theory
 
 SETTINGS = settings(max_examples=10, deadline=None)  # each new shape recompiles: keep CI short
 
@@ -17,12 +23,13 @@ SETTINGS = settings(max_examples=10, deadline=None)  # each new shape recompiles
 def test_lsa_shapes_and_context_permutation_invariance(d, n, batch, seed):
   prompts = regression.sample(jax.random.key(seed), regression.make_spec(d, n, 0.3), batch)
   assert prompts["x"].shape == (batch, n, d) and prompts["y_query"].shape == (batch,)
-  params = lsa.init(jax.random.key(seed + 1), d, 0.5)
+  params = lsa.init(jax.random.key(seed + 1), lsa.LsaSpec(d, n, init_scale=0.5))
   perm = jax.random.permutation(jax.random.key(seed + 2), n)
   permuted = dict(prompts, x=prompts["x"][:, perm], y=prompts["y"][:, perm])
   for normalization in lsa.NORMALIZATIONS:
-    a = lsa.apply(params, prompts, normalization=normalization)
-    b = lsa.apply(params, permuted, normalization=normalization)
+    spec = lsa.LsaSpec(d, n, normalization=normalization)
+    a = lsa.apply(params, prompts, spec)
+    b = lsa.apply(params, permuted, spec)
     assert a.shape == (batch,)
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
@@ -35,8 +42,10 @@ def test_flipping_all_labels_negates_the_gd_structured_lsa(d, n, eta, seed):
   m = jnp.zeros((d + 1, d + 1)).at[:d, :d].set(eta * jnp.eye(d)).at[:, d].set(0.7)
   params = lsa.lift({"w": jnp.zeros(d + 1).at[d].set(1.0), "M": m})
   flipped = dict(prompts, y=-prompts["y"])
-  np.testing.assert_allclose(lsa.apply(params, flipped), -lsa.apply(params, prompts), rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(lsa.apply(params, prompts), reg_theory.one_step_gd_predict(prompts, eta), rtol=1e-4,
+  spec = lsa.LsaSpec(d, n)
+  np.testing.assert_allclose(lsa.apply(params, flipped, spec), -lsa.apply(params, prompts, spec), rtol=1e-5,
+                             atol=1e-6)
+  np.testing.assert_allclose(lsa.apply(params, prompts, spec), reg_theory.one_step_gd_predict(prompts, eta), rtol=1e-4,
                              atol=1e-5)
 
 
@@ -62,7 +71,7 @@ def test_tiny_noise_and_long_contexts_give_finite_theory_and_predictions(sigma, 
   prompts = regression.sample(jax.random.key(seed), spec, 4)
   eta = reg_theory.eta_star(n, 3, sigma)
   for pred in (reg_theory.one_step_gd_predict(prompts, eta), reg_theory.ridge_predict(prompts, sigma**2 + 1e-6),
-               lsa.apply(lsa.init(jax.random.key(seed), 3), prompts)):
+               lsa.apply(lsa.init(jax.random.key(seed), lsa.LsaSpec(3, n)), prompts, lsa.LsaSpec(3, n))):
     assert np.all(np.isfinite(np.asarray(pred)))
   assert np.isfinite(reg_theory.optimal_loss(n, 3, sigma))
 

@@ -12,6 +12,6 @@ def test_readme_python_examples_run(capsys):
   assert len(blocks) >= 2
   namespace: dict = {}
   for block in blocks:
-    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 (the README's own code)
+    exec(compile(block, "README.md", "exec"), namespace)
   printed = capsys.readouterr().out.split()
   assert abs(float(printed[0]) - float(printed[1])) < 0.03 * float(printed[1])   # tr(B)/d vs eta*

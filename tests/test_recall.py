@@ -41,7 +41,7 @@ def test_index_arithmetic_equals_dense_equation_1(kind, attention, kappa, alpha)
   spec = task.make_spec(alpha, H=12)
   batch = task.sample(jax.random.key(2), spec, 16)
   m = model.make_model(kind, attention, kappa, V=spec.V, triggers=spec.triggers, noisy=spec.noisy, gamma=-0.7)
-  params = jax.tree.map(lambda a: 0.4 * jax.random.normal(jax.random.key(3), a.shape), model.init(m))
+  params = jax.tree.map(lambda a: 0.4 * jax.random.normal(jax.random.key(3), a.shape), model.init(None, m))
   np.testing.assert_allclose(model.apply(params, batch, m), model.dense_logits(params, batch, m), atol=1e-5)
 
 
@@ -114,7 +114,7 @@ def test_origin_linear_f_never_uses_attention():
   m = model.make_model("origin", "linear", 0, V=spec.V, triggers=spec.triggers, noisy=True)
   batch = task.sample(jax.random.key(5), spec, 32)
   loss = lambda p: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.apply(p, batch, m), batch["target"]))
-  g = jax.grad(loss)(model.init(m))
+  g = jax.grad(loss)(model.init(None, m))
   assert float(jnp.abs(g["W"]).max()) == 0.0 and float(jnp.abs(g["V"]).max()) == 0.0
   assert float(jnp.abs(g["F"]).max()) > 0.0
 
@@ -144,7 +144,7 @@ def test_noise_bigram_position_is_uniform_over_allowed_positions():
   p_noise = np.where(is_y, second, first)
   h = spec.H
   pairs = [(a, b) for a in range(h - 2) for b in range(h - 2) if abs(a - b) > 1]
-  counts = {pair: 0 for pair in pairs}
+  counts = dict.fromkeys(pairs, 0)
   for a, b in zip(p.tolist(), p_noise.tolist()):
     counts[(a, b)] += 1                                    # KeyError if a forbidden pair ever appears
   allowed = {a: sum(1 for x, _ in pairs if x == a) for a in range(h - 2)}

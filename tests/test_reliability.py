@@ -15,14 +15,14 @@ import pytest
 from icljax import runs
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--config=experiments/configs/lsa_isotropic.py", "--config.steps=1200", "--config.batch_size=256",
+ARGS = ["--config=lsa_isotropic", "--config.steps=1200", "--config.batch_size=256",
         "--config.log_every=20", "--config.eval_prompts=2000", "--config.theory_prompts=1000"]
 ARTEFACTS = ["config.json", "metrics.jsonl", "summary.json", "params.npz", "checkpoint.npz", "figures/loss.png",
              "figures/B.png"]
 
 
 def _cmd(workdir, extra=()):
-  return [sys.executable, "-m", "experiments.run", *ARGS, f"--workdir={workdir}", *extra]
+  return [sys.executable, "-m", "icljax.apps.run", *ARGS, f"--workdir={workdir}", *extra]
 
 
 def _env():

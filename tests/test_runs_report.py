@@ -1,4 +1,4 @@
-"""Artefact writing, workdir states and the comparison logic of the report."""
+"""Artefact writing, workdir states, the check logic and the report builder."""
 
 import json
 import math
@@ -6,7 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from icljax import report, runs, validation
+from icljax import runs, validation
+from icljax.experiment import report
+from icljax.experiment.checks import Check, Checker, Tolerance, markdown_table, table_markdown
 
 
 def test_atomic_writes_round_trip(tmp_path):
@@ -42,19 +44,41 @@ def test_workdir_states(tmp_path):
     runs.check_workdir(tmp_path / "file", cfg)
 
 
-@pytest.mark.parametrize("kind,theory,measured,tol,passed", [
+@pytest.mark.parametrize("relation,theory,measured,tol,passed", [
     ("rel", 1.0, 1.019, 0.02, True), ("rel", 1.0, 1.021, 0.02, False), ("abs", 0.5, 0.45, 0.06, True),
     ("max", 0.0, 0.031, 0.03, False), ("max", 0.0, 0.029, 0.03, True), ("min", 1.0, 0.995, 0.99, True),
     ("min", 1.0, float("nan"), 0.99, False), ("rel", 2.0, -2.0, 0.5, False)])
-def test_comparison_pass_logic(kind, theory, measured, tol, passed):
-  c = report.Comparison("q", theory, measured, tol, kind)
+def test_check_pass_logic(relation, theory, measured, tol, passed):
+  c = Check("q", theory, measured, tol, relation)
   assert c.passed is passed
   if math.isfinite(measured):
-    assert report.Comparison.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+    assert Check.from_dict(json.loads(json.dumps(c.to_dict()))) == c
 
 
-def test_section_lists_every_comparison():
-  cs = [report.Comparison("alpha", 1.0, 1.0, 0.1), report.Comparison("beta", 0.0, 1.0, 0.1, "max")]
-  text = report.section("T", "claim.", cs, ["f/a.png"])
-  assert "1/2 trained-vs-theory checks pass" in text
-  assert "| alpha |" in text and "**FAIL**" in text and "![f/a.png](f/a.png)" in text
+def test_checker_reads_its_table_and_scales_standard_errors():
+  table = {"fixed": Tolerance(0.1, "abs", "issue", "why"),
+           "se": Tolerance(4.0, "abs", "standard error", "why", per_se=True)}
+  c = Checker(table)
+  assert c("fixed", "a", 1.0, 1.05).passed and not c("fixed", "b", 1.0, 1.2).passed
+  check = c("se", "c", 1.0, 1.03, se=0.01, floor=0.001)
+  assert check.tolerance == pytest.approx(0.041) and check.passed and check.entry == "se"
+  assert not c("se", "d", 1.0, 1.05, se=0.01).passed
+  with pytest.raises(ValueError, match="per standard error"):
+    c("se", "e", 1.0, 1.0)
+  with pytest.raises(KeyError):
+    c("undeclared", "f", 1.0, 1.0)
+  with pytest.raises(ValueError, match="source"):
+    Tolerance(1.0, "abs", "what passed", "no")
+
+
+def test_run_section_and_tables_list_every_check():
+  checks = [Check("alpha", 1.0, 1.0, 0.1), Check("beta", 0.0, 1.0, 0.1, "max", "claim")]
+  summary = {"name": "run", "comparisons": [c.to_dict() for c in checks], "figures": ["figures/a.png"],
+             "scalars": {"setting": "s"}, "notes": ["n1"]}
+  text = report.run_section(summary, "run")
+  assert "1/2 checks pass (theory 1/1, claim 0/1)" in text
+  assert "| alpha |" in text and "**FAIL**" in text and "![run/figures/a.png](run/figures/a.png)" in text
+  assert "- n1" in text
+  assert markdown_table(["a|b"], [["x|y"]]).splitlines()[2] == "| x\\|y |"
+  assert "| fixed | ±0.1 | theory | issue | why |" in table_markdown("T", {"fixed": Tolerance(0.1, "abs", "issue",
+                                                                                            "why")})

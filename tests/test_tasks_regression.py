@@ -94,7 +94,8 @@ def _stat_columns(stats, params):
   y = stats["y_query"]
   cols = [upper, upper**2, upper * y[:, None], (stats["x_query"] * y[:, None]), y[:, None] ** 2]
   for p in params:
-    cols.append(((lsa.apply_statistics(p, stats, n=1, normalization="sum") - y) ** 2)[:, None])
+    spec = lsa.LsaSpec(g.shape[1] - 1, 1, normalization="sum")
+    cols.append(((lsa.apply(p, stats, spec) - y) ** 2)[:, None])
   return jnp.concatenate([c.reshape(b, -1) for c in cols], axis=1)
 
 

@@ -122,7 +122,8 @@ def test_ridge_predictor_and_bayes_risk():
   n, d, sigma = 8, 3, 0.7
   x, y, xq, yq = _numpy_prompts(rng, 100_000, n, d, sigma)
   prompts = {"x": x.astype(np.float32), "y": y.astype(np.float32), "x_query": xq.astype(np.float32)}
-  w = np.linalg.solve(np.einsum("bnd,bne->bde", x, x) + sigma**2 * np.eye(d), np.einsum("bnd,bn->bd", x, y)[..., None])[..., 0]
+  gram = np.einsum("bnd,bne->bde", x, x) + sigma**2 * np.eye(d)
+  w = np.linalg.solve(gram, np.einsum("bnd,bn->bd", x, y)[..., None])[..., 0]
   pred = np.einsum("bd,bd->b", w, xq)
   np.testing.assert_allclose(theory.ridge_predict(prompts, sigma**2), pred, rtol=2e-3, atol=2e-3)
   err = (pred - yq) ** 2

@@ -35,13 +35,13 @@ def test_chunking_and_resume_do_not_change_the_result():
 
 def test_vmapped_chunk_equals_single_runs():
   opt = optax.adam(0.05)
-  chunk = train.make_chunk(_objective, opt, 30)
+  chunk = train.make_chunk(lambda p, k, h: _objective(p, k), opt, 30)
   inits = [{"w": jnp.array([float(i), 0.0])} for i in range(3)]
   keys = jax.random.split(jax.random.key(2), 3)
   states = jax.tree.map(lambda *a: jnp.stack(a), *[train.init_state(p, opt) for p in inits])
-  stacked, losses = jax.jit(jax.vmap(chunk))(states, keys)
+  stacked, losses = jax.jit(jax.vmap(chunk, in_axes=(0, 0, None)))(states, keys, None)
   for i in range(3):
-    single, single_losses = jax.jit(chunk)(train.init_state(inits[i], opt), keys[i])
+    single, single_losses = jax.jit(chunk)(train.init_state(inits[i], opt), keys[i], None)
     np.testing.assert_allclose(stacked.params["w"][i], single.params["w"], rtol=1e-6)
     np.testing.assert_allclose(losses[i], single_losses, rtol=1e-6)
 

@@ -42,8 +42,8 @@ def _config_fields(argv: Sequence[str]) -> list[str]:
 
 def parse_flags(argv: Sequence[str]) -> list[str]:
   """absl ``flags_parser`` that resolves config names and turns every parsing failure into one line, exit 2."""
-  argv = _resolve_config_args(argv)
   try:
+    argv = _resolve_config_args(argv)
     return flags.FLAGS(argv)
   except flags.Error as e:
     fail(str(e).replace("flag --", "--"))

@@ -43,11 +43,14 @@ def resolve(spec: str) -> str:
     spec: the ``--config`` value.
 
   Returns:
-    A spec ``ml_collections.config_flags`` can load.
+    A spec ``ml_collections.config_flags`` can load; an unknown name raises ``ConfigError`` on ``--config``.
   """
   name, sep, arg = spec.partition(":")
   if name in NAMES and not Path(name).exists():
     return str(path(name)) + sep + arg
+  if not Path(name).is_file():
+    raise validation.ConfigError("--config", spec, f"a packaged config name ({', '.join(NAMES)}) or a path to a "
+                                 "config file, optionally followed by ':arg'")
   return spec
 
 
@@ -61,9 +64,6 @@ def load(spec: str) -> ml_collections.ConfigDict:
     The config.
   """
   file, _, arg = resolve(spec).partition(":")
-  if not Path(file).is_file():
-    raise validation.ConfigError("--config", spec, f"a packaged config name ({', '.join(NAMES)}) or a path to a "
-                                 "config file, optionally followed by ':arg'")
   module_spec = importlib.util.spec_from_file_location(f"icljax_config_{Path(file).stem}", file)
   module = importlib.util.module_from_spec(module_spec)
   module_spec.loader.exec_module(module)
@@ -84,7 +84,7 @@ def apply_arg(config: ml_collections.ConfigDict, arg: str | None, *, quick: Mapp
     The same config, changed.
   """
   variants = dict(variants)
-  for word in [w.strip() for w in (arg or "").split(",") if w.strip()]:
+  for word in [w.strip() for w in split_top_level(arg or "") if w.strip()]:
     if word == "quick":
       overrides = dict(quick)
     elif word in variants:
@@ -104,3 +104,23 @@ def apply_arg(config: ml_collections.ConfigDict, arg: str | None, *, quick: Mapp
                                      f"({', '.join(sorted(config))})")
       config[field] = value
   return config
+
+
+def split_top_level(text: str) -> list[str]:
+  """Splits on commas outside parentheses and brackets, so tuples such as ``(1.0,0.5)`` stay whole.
+
+  Args:
+    text: comma-separated words.
+
+  Returns:
+    The words (not stripped).
+  """
+  out, depth, cur = [], 0, ""
+  for ch in text:
+    depth += 1 if ch in "([" else (-1 if ch in ")]" else 0)
+    if ch == "," and depth == 0:
+      out.append(cur)
+      cur = ""
+    else:
+      cur += ch
+  return out + [cur]

@@ -106,7 +106,7 @@ class Check:
             "passed": bool(self.passed), "note": self.note}
 
   @classmethod
-  def from_dict(cls, d: Mapping[str, Any]) -> "Check":
+  def from_dict(cls, d: Mapping[str, Any]) -> Check:
     """Inverse of :meth:`to_dict`."""
     return cls(d["quantity"], d["theory"], d["measured"], d["tolerance"], d.get("relation", "rel"),
                d.get("kind", "theory"), d.get("entry", ""), d.get("note", ""))

@@ -18,7 +18,7 @@ from typing import Any
 import jax
 import ml_collections
 
-from icljax import runs, sweep, validation
+from icljax import configs, runs, sweep, validation
 from icljax.experiment import driver, registry
 
 Grid = list[tuple[str, list[Any]]]
@@ -47,7 +47,7 @@ def parse(spec: str | None, config: ml_collections.ConfigDict) -> Grid:
     if field in (f for f, _ in grid):
       raise validation.ConfigError("--sweep", term, f"each field once ('{field}' repeats)")
     try:
-      parsed = [ast.literal_eval(v.strip()) for v in _split(values) if v.strip()]
+      parsed = [ast.literal_eval(v.strip()) for v in configs.split_top_level(values) if v.strip()]
     except (ValueError, SyntaxError):
       raise validation.ConfigError("--sweep", term, "Python literals after '=' (numbers, 'strings', tuples)") from None
     if not parsed:
@@ -62,19 +62,6 @@ def parse(spec: str | None, config: ml_collections.ConfigDict) -> Grid:
                                      f"({type(config[field]).__name__})") from None
     grid.append((field, parsed))
   return grid
-
-
-def _split(values: str) -> list[str]:
-  """Splits on commas outside parentheses, so tuples such as (1.0,0.5) stay whole."""
-  out, depth, cur = [], 0, ""
-  for ch in values:
-    depth += 1 if ch in "([" else (-1 if ch in ")]" else 0)
-    if ch == "," and depth == 0:
-      out.append(cur)
-      cur = ""
-    else:
-      cur += ch
-  return out + [cur]
 
 
 def expand(config: ml_collections.ConfigDict, grid: Grid) -> list[ml_collections.ConfigDict]:

@@ -44,3 +44,12 @@ def names() -> tuple[str, ...]:
     The names in registration order.
   """
   return tuple(_REGISTRY)
+
+
+def unregister(name: str) -> None:
+  """Removes a registered experiment (for plug-ins in tests; the built-in results stay registered).
+
+  Args:
+    name: the experiment's name.
+  """
+  _REGISTRY.pop(name, None)

@@ -49,7 +49,7 @@ class RecallModel:
     return self.V - 1
 
 
-def make_model(kind: str, attention: str, kappa: int, *, V: int, triggers, noisy: bool,  # noqa: N803
+def make_model(kind: str, attention: str, kappa: int, *, V: int, triggers, noisy: bool,
                gamma: float = 0.0, d: int | None = None) -> RecallModel:
   return RecallModel(gamma=jnp.asarray(gamma, dtype=float), kind=kind, attention=attention, kappa=int(kappa), V=V,
                      d=2 * V if d is None else d, triggers=tuple(triggers), noisy=noisy)
@@ -88,7 +88,7 @@ def _prev(z: jax.Array) -> jax.Array:
   return jnp.concatenate([jnp.full_like(z[:, :1], -1), z[:, :-1]], axis=1)
 
 
-def _attention_sum(weights: jax.Array, z: jax.Array, prev: jax.Array, d: int, V: int) -> jax.Array:  # noqa: N803
+def _attention_sum(weights: jax.Array, z: jax.Array, prev: jax.Array, d: int, V: int) -> jax.Array:
   """``a = sum_h w_h x_h`` (B, d) by segment sums over token indices."""
   valid = prev >= 0
   idx = jnp.concatenate([z, jnp.where(valid, V + prev, 0)], axis=1)

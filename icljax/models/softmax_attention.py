@@ -106,13 +106,13 @@ def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array], spec: NNM
   return jnp.einsum("bj,bj->b", q[:, :-1], prompts["y"])
 
 
-def to_W(xi1: float, xi2: float, d: int) -> jax.Array:  # noqa: N802 (the paper's W)
+def to_W(xi1: float, xi2: float, d: int) -> jax.Array:
   """``diag(xi1 I_d, 0, -xi2)``."""
   diag = jnp.concatenate([jnp.full((d,), xi1, jnp.float32), jnp.zeros((1,)), -jnp.full((1,), xi2, jnp.float32)])
   return jnp.diag(diag)
 
 
-def from_W(w: jax.Array) -> tuple[float, float]:  # noqa: N802
+def from_W(w: jax.Array) -> tuple[float, float]:
   """Projection onto the family: ``xi1 = tr(W_xx)/d``, ``xi2 = -W_{ind,ind}``."""
   w = np.asarray(w, np.float64)
   d = w.shape[0] - 2

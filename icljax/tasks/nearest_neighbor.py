@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from icljax import prng, validation
 from icljax._pytree import pytree_dataclass, static_field
@@ -56,13 +57,13 @@ class ShiftSpec:
   k: int = static_field(default=2)
 
 
-def make_spec(d: int, N: int, labels: str = "rademacher") -> NNSpec:  # noqa: N803 (the paper's N)
+def make_spec(d: int, N: int, labels: str = "rademacher") -> NNSpec:
   """Validated training spec: ``d >= 2``, ``N >= 1``, labels Rademacher or Gaussian."""
   return NNSpec(d=validation.integer("d", d, low=2), N=validation.integer("N", N, low=1),
                 labels=validation.choice("labels", labels, LABELS))
 
 
-def make_shift(kind: str, d: int, N: int, *, delta: float = 0.5, kappa: float = 20.0,  # noqa: N803
+def make_shift(kind: str, d: int, N: int, *, delta: float = 0.5, kappa: float = 20.0,
                clusters: int = 3, k: int = 2, eps: float = 0.05, scale: float = 2.0, R: float = 3.0) -> ShiftSpec:
   """Validated shifted-test spec; see the module docstring for the meaning of each kind."""
   validation.choice("shift", kind, SHIFTS)
@@ -110,7 +111,7 @@ def sample(key: jax.Array, spec: NNSpec, batch_size: int) -> dict[str, jax.Array
 
 
 @prng.sampler
-def sample_tau(key: jax.Array, d: int, N: int, batch_size: int) -> jax.Array:  # noqa: N803
+def sample_tau(key: jax.Array, d: int, N: int, batch_size: int) -> jax.Array:
   """Inner products ``tau_j = <x_j, x_query>`` directly: ``2 Beta((d-1)/2, (d-1)/2) - 1``, shape (B, N).
 
   For d = 2 the law is arcsine (Beta(1/2, 1/2)); the reduced estimators need nothing else of the inputs.
@@ -224,9 +225,8 @@ def symmetrize(prompts: dict[str, jax.Array]) -> dict[str, jax.Array]:
   return with_target(x_all.reshape(total, n, d), y_all.reshape(total, n), xq_all.reshape(total, d))
 
 
-def check_assumption3(prompts: dict[str, jax.Array], R: float, atol: float = 1e-4) -> None:  # noqa: N803
+def check_assumption3(prompts: dict[str, jax.Array], R: float, atol: float = 1e-4) -> None:
   """Raises ``ConfigError`` unless every input is on the unit sphere (to ``atol``) and every label has |y| <= R."""
-  import numpy as np  # pylint: disable=import-outside-toplevel
   for name in ("x", "x_query"):
     dev = float(np.max(np.abs(np.linalg.norm(np.asarray(prompts[name]), axis=-1) - 1.0)))
     if not dev <= atol:

@@ -45,9 +45,9 @@ class RecallSpec:
     return tuple(t for t in range(self.V - 1) if t not in self.triggers)
 
 
-def make_spec(alpha: float = 0.0, *, V: int = 60, triggers: Sequence[int] = (0, 1, 2, 3, 4),  # noqa: N803
+def make_spec(alpha: float = 0.0, *, V: int = 60, triggers: Sequence[int] = (0, 1, 2, 3, 4),
               outputs: Sequence[int] = (5, 6, 7, 8), unseen: Sequence[int] | None = None,
-              H: int = 256) -> RecallSpec:  # noqa: N803
+              H: int = 256) -> RecallSpec:
   """Validated spec; ``unseen`` defaults to every regular token that is neither a trigger nor an output.
 
   Raises ``ConfigError`` for alpha outside [0, 1), token ids outside ``0..V-2``, overlapping trigger/output/unseen

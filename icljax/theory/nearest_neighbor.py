@@ -22,13 +22,13 @@ import numpy as np
 from icljax.models import softmax_attention as model
 
 
-def loss_at_zero(N: int, sigma: float) -> float:  # noqa: N803
+def loss_at_zero(N: int, sigma: float) -> float:
   """P1: ``L(0, sigma) = 1/2 [N/c^2 - 2/c + 1]`` with ``c = N + e^{-sigma}``."""
   c = N + np.exp(-sigma)
   return 0.5 * (N / c**2 - 2 / c + 1)
 
 
-def shift_mse_at_zero(N: int, sigma: float) -> float:  # noqa: N803
+def shift_mse_at_zero(N: int, sigma: float) -> float:
   """P9: MSE on the Appendix-B test set at ``xi1 = 0``: ``(N-1)/c^2 + (1 - 1/c)^2`` (N(0,1) labels)."""
   c = N + np.exp(-sigma)
   return (N - 1) / c**2 + (1 - 1 / c) ** 2
@@ -185,7 +185,7 @@ def one_nn_predict(prompts: dict[str, jax.Array]) -> jax.Array:
   return jnp.take_along_axis(prompts["y"], jnp.argmax(tau, -1)[:, None], axis=-1)[:, 0]
 
 
-def recovery_bound(xi: jax.Array, tau: jax.Array, R: float) -> jax.Array:  # noqa: N803
+def recovery_bound(xi: jax.Array, tau: jax.Array, R: float) -> jax.Array:
   """P11 pointwise bound ``|y_hat - y_{i*}| <= 2R(N-1) e^{-xi1 Delta} + R e^{xi1 (1 - tau_{i*}) - xi2}`` (B,),
   with ``Delta`` the gap between the two largest inner products (requires N >= 2)."""
   top2 = jax.lax.top_k(tau, 2)[0]

@@ -23,13 +23,13 @@ def gamma(alpha: float) -> float:
   return float(np.log(alpha / (1 - alpha)))
 
 
-def loss_noiseless(lam: np.ndarray, V: int = 60) -> float:  # noqa: N803
+def loss_noiseless(lam: np.ndarray, V: int = 60) -> float:
   """P4: ``mean_q ln(1 + (V-1) e^{-lam_q})`` (reparam linear/ReLU, population or unseen outputs)."""
   lam = np.atleast_1d(np.asarray(lam, np.float64))
   return float(np.mean(np.log1p((V - 1) * np.exp(-lam))))
 
 
-def loss_noisy(lam: float, alpha: float, V: int = 60, kappa: int = 1, gamma_hat: float | None = None) -> float:  # noqa: N803
+def loss_noisy(lam: float, alpha: float, V: int = 60, kappa: int = 1, gamma_hat: float | None = None) -> float:
   """Population loss of the noisy reparam model with attention logit ``lam`` on y and FF logit
   ``gamma_hat + kappa lam`` on tau (all others 0)::
 
@@ -45,14 +45,14 @@ def loss_noisy(lam: float, alpha: float, V: int = 60, kappa: int = 1, gamma_hat:
   return float(log_z - (1 - alpha) * lam - alpha * lt)
 
 
-def kappa0_optimum(alpha: float, V: int = 60) -> tuple[float, float]:  # noqa: N803
+def kappa0_optimum(alpha: float, V: int = 60) -> tuple[float, float]:
   """P9: without the attention input to the FF, the best ``Lam* = ln(1 + (V-2)(1-alpha)/alpha)`` and its loss
   ``H(alpha) + alpha ln(1 + (V-2)(1-alpha)/alpha)`` (not Bayes-optimal)."""
   r = (V - 2) * (1 - alpha) / alpha
   return float(np.log1p(r)), entropy(alpha) + alpha * float(np.log1p(r))
 
 
-def softmax_plateau(alpha: float, V: int = 60) -> float:  # noqa: N803
+def softmax_plateau(alpha: float, V: int = 60) -> float:
   """P5: softmax attention logits lie in [0, 1], so reparam-softmax plateaus at the linear loss at lam = 1."""
   return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else loss_noisy(1.0, alpha, V)
 

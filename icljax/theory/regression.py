@@ -18,7 +18,6 @@ import numpy as np
 from icljax import stats, validation
 from icljax.tasks import regression as task
 
-
 # ---------------------------------------------------------------------------------------------------------------
 # Closed forms
 # ---------------------------------------------------------------------------------------------------------------
@@ -204,7 +203,9 @@ def bayes_risk_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 
   """Bayes risk of linear Gaussian targets (the ridge / posterior-mean predictor), with its standard error.
 
   Rao-Blackwellised over w* and the noise: ``C = sigma^2 + sigma^2 E tr(Sigma (X^T X + sigma^2 P)^{-1})`` with P
-  the prior precision (I for w* ~ N(0, I), Sigma for w* ~ N(0, Sigma^{-1})). Reference: Mahankali et al. Lemma 1 (the constant C); digest 3.2.
+  the prior precision (I for w* ~ N(0, I), Sigma for w* ~ N(0, Sigma^{-1})).
+
+  Reference: Mahankali et al. (2023) Lemma 1 (the constant C); digest 3.2.
   """
   if spec.target != "linear":
     raise validation.ConfigError("target", spec.target, "'linear' (the ridge Bayes risk needs linear targets)")

@@ -20,7 +20,6 @@ from icljax.tasks import regression
 from icljax.theory import regression as theory
 
 
-
 def _eval_stats(setup: LsaSetup, params: Any, th: Theory, key: jax.Array) -> tuple[np.ndarray, np.ndarray]:
   """Means and standard errors over fresh raw prompts: model MSE, theory-predictor MSE, prediction gap, theory
   power, and the Bayes (ridge) MSE for noisy linear targets."""

@@ -11,9 +11,8 @@ import numpy as np
 
 from icljax import plots, runs, structure
 from icljax.experiment.api import FigureInput
-from icljax.experiment.checks import Checker
+from icljax.experiment.checks import Checker, markdown_table
 from icljax.experiment.report import fmt, grouped
-from icljax.experiment.checks import markdown_table
 from icljax.results.lsa.tolerances import TOLERANCES
 
 

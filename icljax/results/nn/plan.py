@@ -71,7 +71,7 @@ def pop_stats(xi: jax.Array, tau_eval: jax.Array, tau_pop: jax.Array) -> tuple[j
 
 
 @jax.jit
-def shift_stats(xi: jax.Array, batch: Mapping[str, jax.Array], R: jax.Array) -> tuple[jax.Array, ...]:  # noqa: N803
+def shift_stats(xi: jax.Array, batch: Mapping[str, jax.Array], R: jax.Array) -> tuple[jax.Array, ...]:
   """MSE against the 1-NN label, agreement with it, and the largest excess over the P11 bound on a test set."""
   q = model.reduced_attention(xi, batch["tau"])[:, :-1]
   yhat = jnp.sum(q * batch["y"], -1)
