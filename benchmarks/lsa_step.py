@@ -5,7 +5,7 @@
 Measured in one process, in prompts per second (batch x steps / wall time, compile time printed apart):
 
 * **toolkit**: the step ``icljax-run`` trains with: ``train.make_chunk`` (optax Adam inside ``lax.scan``, 50
-  steps per call) on the sufficient statistics of fresh prompts (``tasks.regression.sample_statistics``, the
+  steps per call) on the sufficient statistics of fresh prompts (``tasks.regression_statistics.sample_statistics``, the
   Bartlett/Wishart sampler where ``sampler='auto'`` picks it; ``models.lsa.apply on statistics``);
 * **JAX reference**: a straightforward jitted step, one call per step: draw the prompt tokens, run the attention
   form, ``jax.value_and_grad``, ``optax.adam``;
@@ -122,8 +122,8 @@ def torch_reference(d: int, n: int, batch: int, sigma: float, seconds: float,
 
 
 def tk_sampler(d: int, n: int) -> str:
-  from icljax.tasks import regression  # pylint: disable=import-outside-toplevel
-  return regression.resolve_sampler(regression.make_spec(d, n), "auto")
+  from icljax.tasks import regression, regression_statistics  # pylint: disable=import-outside-toplevel
+  return regression_statistics.resolve_sampler(regression.make_spec(d, n), "auto")
 
 
 def main():

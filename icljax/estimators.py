@@ -21,7 +21,15 @@ Sampler = Callable[[jax.Array, int], Batch]
 
 
 def squared_error(predict: Callable[[Any, Batch], jax.Array], target_key: str = "y_query") -> LossFn:
-  """Mean squared error (no factor 1/2) of ``predict(params, batch)`` against ``batch[target_key]``."""
+  """Mean squared error (no factor 1/2) of ``predict(params, batch)`` against ``batch[target_key]``.
+
+  Args:
+    predict: ``(params, batch) -> predictions``.
+    target_key: the batch field holding the targets.
+
+  Returns:
+    ``loss(params, batch) -> scalar``.
+  """
 
   def loss(params, batch):
     return jnp.mean((predict(params, batch) - batch[target_key]) ** 2)
@@ -30,7 +38,16 @@ def squared_error(predict: Callable[[Any, Batch], jax.Array], target_key: str = 
 
 
 def fresh(loss_fn: LossFn, sampler: Sampler, batch_size: int) -> Callable[[Any, jax.Array], jax.Array]:
-  """Unbiased estimate of the population loss on ``batch_size`` fresh prompts drawn from ``key``."""
+  """Unbiased estimate of the population loss on ``batch_size`` fresh prompts drawn from ``key``.
+
+  Args:
+    loss_fn: ``(params, batch) -> scalar``.
+    sampler: ``(key, batch_size) -> batch``.
+    batch_size: prompts per evaluation.
+
+  Returns:
+    ``objective(params, key) -> scalar``.
+  """
 
   def objective(params, key):
     return loss_fn(params, sampler(key, batch_size))
@@ -39,7 +56,15 @@ def fresh(loss_fn: LossFn, sampler: Sampler, batch_size: int) -> Callable[[Any, 
 
 
 def fixed(loss_fn: LossFn, batch: Batch) -> Callable[[Any, jax.Array], jax.Array]:
-  """Empirical loss on one fixed sample of prompts (the key is ignored)."""
+  """Empirical loss on one fixed sample of prompts (the key is ignored).
+
+  Args:
+    loss_fn: ``(params, batch) -> scalar``.
+    batch: the sample.
+
+  Returns:
+    ``objective(params, key) -> scalar``.
+  """
 
   def objective(params, key):
     del key
@@ -52,6 +77,12 @@ def nn_reduced(tau: jax.Array) -> Callable[[jax.Array, jax.Array], jax.Array]:
   """``(xi, key) -> loss`` of the reduced 1-NN system on a fixed sample of inner products (B, N), prepared once.
 
   Reference: Li et al. (2024), the two-parameter reduction (digest section 4).
+
+  Args:
+    tau: inner products (B, N).
+
+  Returns:
+    ``objective(xi, key) -> scalar``.
   """
   tau_blocks = nn_theory.prepare_tau(tau)
   return lambda xi, key: nn_theory.reduced_loss(xi, tau_blocks)
@@ -62,6 +93,14 @@ def fixed_minibatch(loss_fn: LossFn, data: Batch, batch_size: int) -> Callable[[
 
   Each step sees a uniformly random subset (without replacement within the batch, independent across steps);
   over ``M / batch_size`` steps that is one epoch in expectation.
+
+  Args:
+    loss_fn: ``(params, batch) -> scalar``.
+    data: the finite set (leading axis M).
+    batch_size: examples per step (<= M).
+
+  Returns:
+    ``objective(params, key) -> scalar``.
   """
   size = jax.tree.leaves(data)[0].shape[0]
 

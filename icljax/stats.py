@@ -41,6 +41,14 @@ def monte_carlo(stat_fn: Callable[[Batch], jax.Array], sampler: Callable[[jax.Ar
 
 
 def prompts_used(num_prompts: int, chunk: int = 10_000) -> int:
-  """The number of prompts :func:`monte_carlo` actually draws for ``num_prompts`` (a multiple of the chunk)."""
+  """The number of prompts :func:`monte_carlo` actually draws for ``num_prompts`` (a multiple of the chunk).
+
+  Args:
+    num_prompts: the requested number.
+    chunk: prompts per chunk.
+
+  Returns:
+    The number drawn.
+  """
   chunk = min(chunk, num_prompts)
   return -(-num_prompts // chunk) * chunk

@@ -49,33 +49,72 @@ def leakage(blocks: dict[str, np.ndarray]) -> dict[str, float]:
   """Scale-free sizes of the label-even terms: ``|u_x|/|u_y|`` and ``|m_21|/|M_11|_F``.
 
   Both are invariant under the gauge ``(u, M) -> (c u, M / c)``; both are 0 at the optimum when d >= 2.
+
+  Args:
+    blocks: from :func:`lsa_blocks`.
+
+  Returns:
+    ``{'u_x', 'm_21'}``.
   """
   return {"u_x": float(np.linalg.norm(blocks["u_x"]) / max(abs(blocks["u_y"]), 1e-30)),
           "m_21": float(np.linalg.norm(blocks["m_21"]) / max(np.linalg.norm(blocks["M_11"]), 1e-30))}
 
 
 def relative_error(a: np.ndarray, target: np.ndarray) -> float:
-  """Relative Frobenius error ``|a - target|_F / |target|_F``."""
+  """Relative Frobenius error ``|a - target|_F / |target|_F``.
+
+  Args:
+    a: the measured matrix.
+    target: the reference (nonzero).
+
+  Returns:
+    The relative error.
+  """
   a, target = np.asarray(a, np.float64), np.asarray(target, np.float64)
   return float(np.linalg.norm(a - target) / np.linalg.norm(target))
 
 
 def dist_to_identity(a: np.ndarray) -> float:
-  """Ahn et al.'s ``Dist(A, I) = min_c |A - c I|_F / |A|_F``; the minimiser is ``c = tr(A)/d``."""
+  """Ahn et al.'s ``Dist(A, I) = min_c |A - c I|_F / |A|_F``; the minimiser is ``c = tr(A)/d``.
+
+  Args:
+    a: a square matrix.
+
+  Returns:
+    The distance in [0, 1].
+
+  Reference: Ahn et al. (2023), the Dist metric (Mahankali digest section 6.2).
+  """
   a = np.asarray(a, np.float64)
   d = a.shape[0]
   return float(np.linalg.norm(a - np.trace(a) / d * np.eye(d)) / np.linalg.norm(a))
 
 
 def whiten(b: np.ndarray, cov: np.ndarray) -> np.ndarray:
-  """``Sigma^{1/2} B Sigma^{1/2}``: equals ``eta* I`` at the optimum for the N(0, Sigma^{-1}) prior."""
+  """``Sigma^{1/2} B Sigma^{1/2}``: equals ``eta* I`` at the optimum for the N(0, Sigma^{-1}) prior.
+
+  Args:
+    b: a (d, d) matrix.
+    cov: the covariance Sigma.
+
+  Returns:
+    The whitened matrix (float64).
+  """
   evals, evecs = np.linalg.eigh(np.asarray(cov, np.float64))
   root = (evecs * np.sqrt(evals)) @ evecs.T
   return root @ np.asarray(b, np.float64) @ root
 
 
 def prediction_rel_rms(pred: jax.Array, reference: jax.Array) -> float:
-  """``sqrt(mean((pred - ref)^2) / mean(ref^2))``."""
+  """``sqrt(mean((pred - ref)^2) / mean(ref^2))``.
+
+  Args:
+    pred: predictions.
+    reference: reference predictions.
+
+  Returns:
+    The relative RMS.
+  """
   pred, reference = np.asarray(pred, np.float64), np.asarray(reference, np.float64)
   return float(np.sqrt(np.mean((pred - reference) ** 2) / np.mean(reference**2)))
 
@@ -87,6 +126,14 @@ def sensitivity_cosine(predict_a: Callable[[dict[str, jax.Array]], jax.Array],
 
   Each prediction depends only on its own prompt's query, so the gradient of the batch sum with respect to
   ``x_query`` holds every prompt's own sensitivity.
+
+  Args:
+    predict_a: prompts -> predictions.
+    predict_b: prompts -> predictions.
+    prompts: raw prompts.
+
+  Returns:
+    The mean cosine over prompts.
   """
   def grads(predict):
     fn = lambda xq: jnp.sum(predict({**prompts, "x_query": xq}))
@@ -136,7 +183,14 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, spe
 
 
 def nn_family_residual(w: jax.Array) -> dict[str, float]:
-  """Distance of a softmax-attention ``W`` from ``diag(xi1 I, 0, -xi2)``: label column and the rest (Frobenius)."""
+  """Distance of a softmax-attention ``W`` from ``diag(xi1 I, 0, -xi2)``: label column and the rest (Frobenius).
+
+  Args:
+    w: a (d+2, d+2) matrix.
+
+  Returns:
+    ``{'label_column', 'other'}``.
+  """
   return softmax_attention.off_family(w)
 
 
@@ -145,6 +199,13 @@ def assert_in_nn_family(w: jax.Array, atol: float) -> None:
   entry at most ``atol`` in Frobenius norm (float rounding under the symmetrised estimator).
 
   Reference: Li et al. (2024) Lemma 2 (the two-parameter reduction), digest section 4.
+
+  Args:
+    w: a (d+2, d+2) matrix.
+    atol: tolerance on the off-family norm.
+
+  Raises:
+    AssertionError: naming the norm that is too large.
   """
   chex.assert_rank(w, 2)
   chex.assert_tree_all_finite(w)

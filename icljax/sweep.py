@@ -142,18 +142,28 @@ def train_stack(objective: train.Objective, optimizer: optax.GradientTransformat
     The final train state of every run, in order.
   """
   mesh = make_mesh() if mesh is None else mesh
+  if len(states) == 1 and mesh.devices.size == 1:
+    return _train_one(objective, optimizer, states[0], data_keys[0], hparams[0], steps, log_every, on_log)
+  return _train_sharded(objective, optimizer, states, data_keys, hparams, steps, log_every, mesh, vmap_size,
+                        on_log)
+
+
+def _train_one(objective, optimizer, state, data_key, hparams, steps, log_every, on_log) -> list[train.TrainState]:
+  """One run on one device: the plain jitted chunk."""
+  compiled: dict[int, Callable] = {}
+  for k in train.chunk_lengths(int(state.step), steps, log_every):
+    if k not in compiled:
+      compiled[k] = jax.jit(train.make_chunk(objective, optimizer, k))
+    state, losses = compiled[k](state, data_key, hparams)
+    if on_log is not None:
+      on_log(int(state.step), _stack([state]), np.asarray(losses)[None])
+  return [state]
+
+
+def _train_sharded(objective, optimizer, states, data_keys, hparams, steps, log_every, mesh, vmap_size,
+                   on_log) -> list[train.TrainState]:
+  """Runs padded to micro-batches of ``vmap_size`` per device, one shard_map program per chunk length."""
   n_dev, count = mesh.devices.size, len(states)
-  start = int(states[0].step)
-  if count == 1 and n_dev == 1:
-    compiled: dict[int, Callable] = {}
-    state = states[0]
-    for k in train.chunk_lengths(start, steps, log_every):
-      if k not in compiled:
-        compiled[k] = jax.jit(train.make_chunk(objective, optimizer, k))
-      state, losses = compiled[k](state, data_keys[0], hparams[0])
-      if on_log is not None:
-        on_log(int(state.step), _stack([state]), np.asarray(losses)[None])
-    return [state]
   m = vmap_size or -(-count // n_dev)
   total = -(-count // (n_dev * m)) * n_dev * m
   order = list(range(count)) + [count - 1] * (total - count)
@@ -166,8 +176,8 @@ def train_stack(objective: train.Objective, optimizer: optax.GradientTransformat
   trips = jax.device_put(jnp.full((n_dev,), total // m // n_dev, jnp.int32), sharding)
   flat = lambda tree: jax.tree.map(lambda a: a.reshape((total,) + a.shape[2:])[:count], tree)
   programs: dict[int, Callable] = {}
-  done = start
-  for k in train.chunk_lengths(start, steps, log_every):
+  done = int(states[0].step)
+  for k in train.chunk_lengths(done, steps, log_every):
     if k not in programs:
       programs[k] = _sharded_chunk(objective, optimizer, k, mesh)
     stacked, losses = programs[k](stacked, keys, hps, trips)

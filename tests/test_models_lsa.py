@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from icljax.models import lsa
-from icljax.tasks import regression
+from icljax.tasks import regression, regression_statistics
 
 
 def _numpy_lsa(params, prompts, normalization="mean", include_query=False, residual=False):
@@ -51,7 +51,7 @@ def test_full_reduced_numpy_agree(prompts, normalization, include_query, residua
   np.testing.assert_allclose(full, reference, atol=2e-6 * scale)
   np.testing.assert_allclose(reduced, reference, atol=2e-6 * scale)
   np.testing.assert_allclose(lifted, reference, atol=2e-6 * scale)
-  stats = regression.statistics(prompts)
+  stats = regression_statistics.statistics(prompts)
   from_stats = np.asarray(lsa.apply(params, stats, spec))
   from_stats_reduced = np.asarray(lsa.apply(lsa.reduce(params, spec), stats, spec))
   np.testing.assert_allclose(from_stats, reference, atol=2e-6 * scale)

@@ -13,7 +13,9 @@ from scipy import integrate, special
 from icljax import estimators, validation
 from icljax.models import softmax_attention as model
 from icljax.tasks import nearest_neighbor as task
+from icljax.tasks import nearest_neighbor_shift as shift
 from icljax.theory import nearest_neighbor as theory
+from icljax.theory import nearest_neighbor_shift as shift_theory
 
 
 def test_p1_loss_at_zero_closed_form():
@@ -150,42 +152,42 @@ def test_symmetrised_gradient_lies_in_the_family_and_matches_the_reduced_system(
 
 
 def test_appendix_b_shift_and_assumption3_checks():
-  spec = task.make_shift("appendix_b", 6, 10, delta=0.5, R=2.0)
-  batch = task.sample_shift(jax.random.key(8), spec, 500)
+  spec = shift.make_shift("appendix_b", 6, 10, delta=0.5, R=2.0)
+  batch = shift.sample_shift(jax.random.key(8), spec, 500)
   tau = np.sort(np.asarray(batch["tau"]), -1)
   np.testing.assert_allclose(tau[:, -1], 1.0, atol=1e-6)
   assert np.all(tau[:, -2] <= 1 - 0.25 + 1e-6)
-  task.check_assumption3(batch, 2.0)
+  shift.check_assumption3(batch, 2.0)
   with pytest.raises(validation.ConfigError, match="unit sphere"):
-    task.check_assumption3(dict(batch, x=2 * batch["x"]), 2.0)
+    shift.check_assumption3(dict(batch, x=2 * batch["x"]), 2.0)
   with pytest.raises(validation.ConfigError, match=r"\|y\| <= R"):
-    task.check_assumption3(dict(batch, y=3 * batch["y"]), 2.0)
+    shift.check_assumption3(dict(batch, y=3 * batch["y"]), 2.0)
 
 
 def test_von_mises_fisher_mean_resultant_length():
   d, kappa = 5, 8.0
   mu = jnp.tile(jnp.eye(d)[:1], (40_000, 1))
-  pts = np.asarray(task._vmf(jax.random.key(9), mu, jnp.float32(kappa)))  # pylint: disable=protected-access
+  pts = np.asarray(shift._vmf(jax.random.key(9), mu, jnp.float32(kappa)))  # pylint: disable=protected-access
   np.testing.assert_allclose(np.linalg.norm(pts, axis=-1), 1.0, atol=1e-5)
   expected = special.iv(d / 2, kappa) / special.iv(d / 2 - 1, kappa)
   assert pts[:, 0].mean() == pytest.approx(expected, abs=4 * pts[:, 0].std() / np.sqrt(len(pts)))
 
 
-@pytest.mark.parametrize("kind", task.SHIFTS)
+@pytest.mark.parametrize("kind", shift.SHIFTS)
 def test_p11_bound_holds_pointwise_on_every_shift(kind):
-  spec = task.make_shift(kind, 4, 6, R=3.0)
-  batch = task.sample_shift(jax.random.key(10), spec, 2000)
-  task.check_assumption3(batch, 3.0)
+  spec = shift.make_shift(kind, 4, 6, R=3.0)
+  batch = shift.sample_shift(jax.random.key(10), spec, 2000)
+  shift.check_assumption3(batch, 3.0)
   for xi in ([0.0, 3.0], [5.0, 6.0], [20.0, 35.0]):
     xi = jnp.array(xi)
     q = model.reduced_attention(xi, batch["tau"])[:, :-1]
     err = np.abs(np.asarray(jnp.sum(q * batch["y"], -1) - batch["target"]))
-    assert np.all(err <= np.asarray(theory.recovery_bound(xi, batch["tau"], 3.0)) + 1e-5)
+    assert np.all(err <= np.asarray(shift_theory.recovery_bound(xi, batch["tau"], 3.0)) + 1e-5)
 
 
 @pytest.mark.parametrize("call,field", [
     (lambda: task.make_spec(1, 4), "d"), (lambda: task.make_spec(3, 0), "N"),
-    (lambda: task.make_shift("rotated", 3, 4), "shift"), (lambda: task.make_shift("appendix_b", 3, 4, delta=2.5),
+    (lambda: shift.make_shift("rotated", 3, 4), "shift"), (lambda: shift.make_shift("appendix_b", 3, 4, delta=2.5),
                                                            "delta")])
 def test_bad_arguments(call, field):
   with pytest.raises(validation.ConfigError) as e:

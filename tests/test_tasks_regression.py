@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from icljax import validation
-from icljax.tasks import regression
+from icljax.tasks import regression, regression_statistics
 
 
 def test_shapes_and_purity():
@@ -114,7 +114,7 @@ def test_wishart_statistics_have_the_direct_samplers_law(kwargs):
              "M": jnp.asarray(rng.normal(size=(p, p)) / (3 * spec.n), jnp.float32)} for _ in range(3)]
   cols = {}
   for method in ("direct", "wishart"):
-    stats = jax.jit(lambda k, m=method: regression.sample_statistics(k, spec, size, m))(jax.random.key(7))
+    stats = jax.jit(lambda k, m=method: regression_statistics.sample_statistics(k, spec, size, m))(jax.random.key(7))
     c = np.asarray(_stat_columns(stats, params), np.float64)
     cols[method] = (c.mean(0), c.std(0) / np.sqrt(size))
     gram_mean = np.asarray(stats["gram"], np.float64).mean(0)
@@ -131,20 +131,20 @@ def test_wishart_statistics_have_the_direct_samplers_law(kwargs):
 
 
 def test_sampler_choice_and_its_errors():
-  assert regression.resolve_sampler(regression.make_spec(5, 200), "auto") == "wishart"
-  assert regression.resolve_sampler(regression.make_spec(5, 5), "auto") == "direct"
-  assert regression.resolve_sampler(regression.make_spec(5, 20, target="relu"), "auto") == "direct"
+  assert regression_statistics.resolve_sampler(regression.make_spec(5, 200), "auto") == "wishart"
+  assert regression_statistics.resolve_sampler(regression.make_spec(5, 5), "auto") == "direct"
+  assert regression_statistics.resolve_sampler(regression.make_spec(5, 20, target="relu"), "auto") == "direct"
   with pytest.raises(validation.ConfigError, match="sampler"):
-    regression.resolve_sampler(regression.make_spec(5, 3), "wishart")
+    regression_statistics.resolve_sampler(regression.make_spec(5, 3), "wishart")
   with pytest.raises(validation.ConfigError, match="sampler"):
-    regression.resolve_sampler(regression.make_spec(5, 20), "bartlett")
+    regression_statistics.resolve_sampler(regression.make_spec(5, 20), "bartlett")
 
 
 @pytest.mark.parametrize("dof", [1.0, 1.5, 2.0, 5.0, 20.0, 199.0])
 def test_chi_square_sampler_matches_scipy(dof):
   """Kolmogorov-Smirnov against scipy's chi^2 CDF on 2e5 draws, and the mean and variance within 5 s.e."""
   from scipy import stats  # pylint: disable=import-outside-toplevel
-  x = np.asarray(jax.jit(regression.chi_square)(jax.random.key(3), jnp.full((200_000,), dof)), np.float64)
+  x = np.asarray(jax.jit(regression_statistics.chi_square)(jax.random.key(3), jnp.full((200_000,), dof)), np.float64)
   assert np.all(x > 0)
   assert stats.kstest(x, stats.chi2(dof).cdf).pvalue > 1e-3
   assert abs(x.mean() - dof) < 5 * np.sqrt(2 * dof / x.size)

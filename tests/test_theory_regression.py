@@ -7,6 +7,7 @@ import pytest
 from icljax import structure
 from icljax.tasks import regression
 from icljax.theory import regression as theory
+from icljax.theory import regression_mc as theory_mc
 
 # Digest section 7.1: (n, d, sigma, eta*, sum-loss eta, L*).
 TABLE = [(20, 5, 0, 0.769231, 0.038462, 1.153846), (20, 5, 0.5, 0.761905, 0.038095, 1.440476),
@@ -72,7 +73,7 @@ def test_optimal_B_matches_normal_equations(prior):
   cov = np.asarray(spec.cov, np.float64)
   closed = (theory.eta_star(10, 3, 0.3) * theory.preconditioner_inv_cov(cov) if prior == "inv_cov"
             else theory.gamma_star(cov, 10, 0.3))
-  mc = theory.optimal_B_mc(jax.random.key(0), spec, 400_000, chunk=20_000)
+  mc = theory_mc.optimal_B_mc(jax.random.key(0), spec, 400_000, chunk=20_000)
   # MC error of the 9 regression coefficients at 4e5 prompts is about 1% of |B|.
   assert structure.relative_error(mc, closed) < 0.03
 
@@ -101,7 +102,7 @@ def test_ahn_metrics_of_the_digest_covariance():
 
 def test_relu_eta_closed_form_against_monte_carlo():
   spec = regression.make_spec(5, 20, 0.5, target="relu", width=4)
-  eta, se = theory.eta_mc(jax.random.key(3), spec, 200_000, chunk=20_000)
+  eta, se = theory_mc.eta_mc(jax.random.key(3), spec, 200_000, chunk=20_000)
   assert abs(eta - theory.eta_relu_net(20, 5, 0.5)) < 4 * se
 
 
@@ -127,8 +128,8 @@ def test_ridge_predictor_and_bayes_risk():
   pred = np.einsum("bd,bd->b", w, xq)
   np.testing.assert_allclose(theory.ridge_predict(prompts, sigma**2), pred, rtol=2e-3, atol=2e-3)
   err = (pred - yq) ** 2
-  risk, risk_se = theory.bayes_risk_mc(jax.random.key(6), regression.make_spec(d, n, sigma), 100_000)
+  risk, risk_se = theory_mc.bayes_risk_mc(jax.random.key(6), regression.make_spec(d, n, sigma), 100_000)
   assert abs(err.mean() - risk) < 4 * np.hypot(err.std() / np.sqrt(len(err)), risk_se)
   # Digest 6.4: Bayes ridge MSE 0.3370 at d=5, n=20, sigma=0.5; the one-layer LSA optimum is 1.4405.
-  risk, risk_se = theory.bayes_risk_mc(jax.random.key(7), regression.make_spec(5, 20, 0.5), 200_000)
+  risk, risk_se = theory_mc.bayes_risk_mc(jax.random.key(7), regression.make_spec(5, 20, 0.5), 200_000)
   assert abs(risk - 0.3370) < 0.003

@@ -118,7 +118,7 @@ def apply(params: Params, batch: dict[str, jax.Array], spec: LsaSpec) -> jax.Arr
 
   Raw prompts (``x``, ``y``, ``x_query``) with full parameters go through attention (keys, queries, values);
   reduced parameters compute ``w^T G_D M v_{n+1}`` (+ ``r^T v_{n+1}`` with a residual). Statistics
-  (``gram``, ``x_query``; ``tasks.regression.statistics``) use the bilinearity of linear attention:
+  (``gram``, ``x_query``; ``tasks.regression_statistics``) use the bilinearity of linear attention:
   ``y_hat = h^T W_V G' W_K^T W_Q q`` with the normalised Gram matrix ``G'`` (+ ``q q^T`` when the query is a
   key), O((d+1)^2) per prompt whatever n is. All forms compute the same function (tested against a NumPy loop).
 

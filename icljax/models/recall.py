@@ -51,6 +51,23 @@ class RecallModel:
 
 def make_model(kind: str, attention: str, kappa: int, *, V: int, triggers, noisy: bool,
                gamma: float = 0.0, d: int | None = None) -> RecallModel:
+  """A model spec of one variant.
+
+  Args:
+    kind: ``'origin'``, ``'reparam'`` or ``'reparam_w'``.
+    attention: ``'linear'``, ``'relu'`` or ``'softmax'``.
+    kappa: 1: the feed-forward layer sees x_H + attention; 0: x_H only.
+    V: classes.
+    triggers: trigger token ids (the noisy task uses the first).
+    noisy: whether the task is noisy (fixes the reparam kinds' F).
+    gamma: ``ln(alpha/(1-alpha))`` of the fixed F.
+    d: embedding dimension (default 2V).
+
+  Returns:
+    The model spec (``gamma`` is an array leaf, so stacks of runs may differ in it).
+
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) and the authors' model classes (digest section 2.3).
+  """
   return RecallModel(gamma=jnp.asarray(gamma, dtype=float), kind=kind, attention=attention, kappa=int(kappa), V=V,
                      d=2 * V if d is None else d, triggers=tuple(triggers), noisy=noisy)
 
@@ -97,7 +114,18 @@ def _attention_sum(weights: jax.Array, z: jax.Array, prev: jax.Array, d: int, V:
 
 
 def parts(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: RecallModel) -> dict[str, jax.Array]:
-  """Attention logits ``xi_A`` (B, V), feed-forward logits ``xi_F`` (B, V) and attention weights (B, H)."""
+  """Attention logits ``xi_A`` (B, V), feed-forward logits ``xi_F`` (B, V) and attention weights (B, H).
+
+  Args:
+    params: trainable tensors of the model kind.
+    batch: sentences ``z`` (B, H).
+    model: the model spec.
+
+  Returns:
+    ``{'xi_A', 'xi_F', 'weights'}``.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) (digest section 2.2).
+  """
   z = batch["z"]
   prev = _prev(z)
   z_last, z_before = z[:, -1], z[:, -2]
@@ -133,13 +161,32 @@ def parts(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: Reca
 
 
 def apply(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: RecallModel) -> jax.Array:
-  """Next-token logits (B, V)."""
+  """Next-token logits (B, V).
+
+  Args:
+    params: trainable tensors of the model kind.
+    batch: sentences ``z`` (B, H).
+    model: the model spec.
+
+  Returns:
+    Logits ``xi_A + xi_F`` of shape (B, V).
+
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) (digest section 2.2).
+  """
   p = parts(params, batch, model)
   return p["xi_A"] + p["xi_F"]
 
 
 def dense_matrices(params: dict[str, jax.Array], model: RecallModel) -> dict[str, jax.Array]:
-  """The d x d matrices W, V, F that a parameterisation stands for (V = I and the fixed F for reparam kinds)."""
+  """The d x d matrices W, V, F that a parameterisation stands for (V = I and the fixed F for reparam kinds).
+
+  Args:
+    params: trainable tensors of the model kind.
+    model: the model spec.
+
+  Returns:
+    ``{'W', 'V', 'F'}``, each (d, d).
+  """
   d, V = model.d, model.V
   eye = jnp.eye(d)
   if model.kind == "origin":
@@ -159,7 +206,18 @@ def dense_matrices(params: dict[str, jax.Array], model: RecallModel) -> dict[str
 
 
 def dense_logits(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: RecallModel) -> jax.Array:
-  """Literal Eq. (1) with one-hot (B, H, d) inputs and d x d matrices (test reference; memory O(B H d))."""
+  """Literal Eq. (1) with one-hot (B, H, d) inputs and d x d matrices (test reference; memory O(B H d)).
+
+  Args:
+    params: trainable tensors of the model kind.
+    batch: sentences ``z`` (B, H).
+    model: the model spec.
+
+  Returns:
+    Logits (B, V).
+
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) (digest section 2.2).
+  """
   z = batch["z"]
   V, d = model.V, model.d
   mats = dense_matrices(params, model)

@@ -22,7 +22,16 @@ import numpy as np
 
 
 def embed(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
-  """Context tokens (B, N, d+2) and query token (B, d+2)."""
+  """Context tokens (B, N, d+2) and query token (B, d+2).
+
+  Args:
+    prompts: ``x (B, N, d)``, ``y (B, N)``, ``x_query (B, d)``.
+
+  Returns:
+    ``h_j = [x_j; y_j; 0]`` and ``h_{N+1} = [x_{N+1}; 0; 1]``.
+
+  Reference: Li et al. (2024), Eq. (2.1) (digest section 2).
+  """
   x, y, xq = prompts["x"], prompts["y"], prompts["x_query"]
   zeros = jnp.zeros_like(y)[..., None]
   context = jnp.concatenate([x, y[..., None], zeros], axis=-1)
@@ -107,20 +116,45 @@ def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array], spec: NNM
 
 
 def to_W(xi1: float, xi2: float, d: int) -> jax.Array:
-  """``diag(xi1 I_d, 0, -xi2)``."""
+  """``diag(xi1 I_d, 0, -xi2)``.
+
+  Args:
+    xi1: the x-block diagonal.
+    xi2: minus the indicator entry.
+    d: input dimension.
+
+  Returns:
+    The (d+2, d+2) matrix.
+
+  Reference: Li et al. (2024), the two-parameter family (digest section 4).
+  """
   diag = jnp.concatenate([jnp.full((d,), xi1, jnp.float32), jnp.zeros((1,)), -jnp.full((1,), xi2, jnp.float32)])
   return jnp.diag(diag)
 
 
 def from_W(w: jax.Array) -> tuple[float, float]:
-  """Projection onto the family: ``xi1 = tr(W_xx)/d``, ``xi2 = -W_{ind,ind}``."""
+  """Projection onto the family: ``xi1 = tr(W_xx)/d``, ``xi2 = -W_{ind,ind}``.
+
+  Args:
+    w: a (d+2, d+2) matrix.
+
+  Returns:
+    ``(xi1, xi2)`` as floats.
+  """
   w = np.asarray(w, np.float64)
   d = w.shape[0] - 2
   return float(np.trace(w[:d, :d]) / d), float(-w[d + 1, d + 1])
 
 
 def off_family(w: jax.Array) -> dict[str, float]:
-  """Frobenius norms of the parts of ``W`` off ``diag(xi1 I, 0, -xi2)``: the label column, and everything else."""
+  """Frobenius norms of the parts of ``W`` off ``diag(xi1 I, 0, -xi2)``: the label column, and everything else.
+
+  Args:
+    w: a (d+2, d+2) matrix.
+
+  Returns:
+    ``{'label_column', 'other'}`` Frobenius norms (float64).
+  """
   w = np.asarray(w, np.float64)
   d = w.shape[0] - 2
   xi1, xi2 = from_W(w)
@@ -131,7 +165,17 @@ def off_family(w: jax.Array) -> dict[str, float]:
 
 
 def reduced_attention(xi: jax.Array, tau: jax.Array) -> jax.Array:
-  """Weights ``q`` (B, N+1) on the family from inner products alone: scores ``xi1 tau_j`` and ``xi1 - xi2``."""
+  """Weights ``q`` (B, N+1) on the family from inner products alone: scores ``xi1 tau_j`` and ``xi1 - xi2``.
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau: inner products ``<x_j, x_query>`` (B, N).
+
+  Returns:
+    Weights over the N context tokens and the query (last).
+
+  Reference: Li et al. (2024), Eq. (C.9) as restated (digest section 4).
+  """
   xi1, xi2 = xi[0], xi[1]
   scores = jnp.concatenate([xi1 * tau, jnp.broadcast_to(xi1 - xi2, tau[:, :1].shape)], axis=-1)
   return jax.nn.softmax(scores, axis=-1)

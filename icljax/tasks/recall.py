@@ -52,6 +52,19 @@ def make_spec(alpha: float = 0.0, *, V: int = 60, triggers: Sequence[int] = (0, 
 
   Raises ``ConfigError`` for alpha outside [0, 1), token ids outside ``0..V-2``, overlapping trigger/output/unseen
   sets, or ``H < 4`` (too short for the last trigger plus two non-overlapping bigrams).
+
+  Args:
+    alpha: noise level in [0, 1); alpha > 0 is the noisy task (one trigger).
+    V: classes, the noise token tau = V - 1 included, >= 4.
+    triggers: trigger token ids in 0..V-2.
+    outputs: training output token ids, disjoint from the triggers.
+    unseen: unseen-output token ids (default: every other regular token).
+    H: context length, >= 4 (>= 6 when noisy).
+
+  Returns:
+    The spec.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1; the authors' generator (digest section 1.2).
   """
   alpha = validation.real("alpha", alpha, low=0.0, high=1.0, high_open=True)
   V = validation.integer("V", V, low=4)
@@ -90,6 +103,11 @@ def sample(key: jax.Array, spec: RecallSpec, batch_size: int, unseen: bool = Fal
     spec: the task.
     batch_size: number of sentences B.
     unseen: draw outputs from ``spec.unseen`` (the unseen-output test set) instead of ``spec.outputs``.
+
+  Returns:
+    ``{'z', 'target', 'y', 'noise'}``.
+
+  Reference: Nguyen & Nguyen-Tang (2025), the authors' generator (digest section 1.2).
   """
   b, h = batch_size, spec.H
   k_q, k_y, k_f, k_p, k_pn, k_n = jax.random.split(key, 6)

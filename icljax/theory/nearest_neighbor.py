@@ -23,19 +23,32 @@ from icljax.models import softmax_attention as model
 
 
 def loss_at_zero(N: int, sigma: float) -> float:
-  """P1: ``L(0, sigma) = 1/2 [N/c^2 - 2/c + 1]`` with ``c = N + e^{-sigma}``."""
+  """P1: ``L(0, sigma) = 1/2 [N/c^2 - 2/c + 1]`` with ``c = N + e^{-sigma}``.
+
+  Args:
+    N: context examples.
+    sigma: xi2 (the indicator entry is -sigma).
+
+  Returns:
+    The loss at ``(0, sigma)``.
+
+  Reference: Li et al. (2024), digest P1 (derived).
+  """
   c = N + np.exp(-sigma)
   return 0.5 * (N / c**2 - 2 / c + 1)
 
 
-def shift_mse_at_zero(N: int, sigma: float) -> float:
-  """P9: MSE on the Appendix-B test set at ``xi1 = 0``: ``(N-1)/c^2 + (1 - 1/c)^2`` (N(0,1) labels)."""
-  c = N + np.exp(-sigma)
-  return (N - 1) / c**2 + (1 - 1 / c) ** 2
-
-
 def tau_density_constant(d: int) -> float:
-  """``k_d = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2))``: tau has density ``k_d (1 - t^2)^{(d-3)/2}`` on [-1, 1]."""
+  """``k_d = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2))``: tau has density ``k_d (1 - t^2)^{(d-3)/2}`` on [-1, 1].
+
+  Args:
+    d: input dimension, >= 2.
+
+  Returns:
+    ``k_d``.
+
+  Reference: Li et al. (2024) Lemma 17-20 (the digest corrects the follow-up's factor 2).
+  """
   return math.exp(math.lgamma(d / 2) - math.lgamma((d - 1) / 2)) / math.sqrt(math.pi)
 
 
@@ -48,6 +61,8 @@ def per_prompt(xi: jax.Array, tau: jax.Array) -> dict[str, jax.Array]:
 
   Returns:
     ``loss`` (B,), ``q_star`` (B,) = q_{i*}, ``q_self`` (B,) = q_{N+1}, ``sum_q2`` (B,).
+
+  Reference: Li et al. (2024), labels integrated (digest section 3).
   """
   q = model.reduced_attention(xi, tau)
   i_star = jnp.argmax(tau, axis=-1)
@@ -58,7 +73,17 @@ def per_prompt(xi: jax.Array, tau: jax.Array) -> dict[str, jax.Array]:
 
 
 def loss(xi: jax.Array, tau: jax.Array) -> jax.Array:
-  """Monte-Carlo reduced loss over the rows of ``tau`` (autodiff-able reference for :func:`grads`)."""
+  """Monte-Carlo reduced loss over the rows of ``tau`` (autodiff-able reference for :func:`grads`).
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau: inner products (B, N).
+
+  Returns:
+    The mean label-integrated loss.
+
+  Reference: Li et al. (2024), digest sections 3-4.
+  """
   return jnp.mean(per_prompt(xi, tau)["loss"])
 
 
@@ -67,6 +92,15 @@ def grads(xi: jax.Array, tau: jax.Array) -> jax.Array:
 
       dL/dxi1 = E[ sum_j q_j^2 (tau_j - tau_bar) - q_{i*} (tau_{i*} - tau_bar) ],
       dL/dxi2 = E[ q_{N+1} (sum_j q_j^2 - q_{i*}) ],   tau_bar = sum_j q_j tau_j + q_{N+1}.
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau: inner products (B, N).
+
+  Returns:
+    The gradient, shape (2,).
+
+  Reference: Li et al. (2024), digest sections 3-4.
   """
   q = model.reduced_attention(xi, tau)
   i_star = jnp.argmax(tau, axis=-1)
@@ -87,6 +121,15 @@ def prepare_tau(tau: jax.Array, block: int = 1024) -> jax.Array:
   Layout matters on CPU: reductions over the short N axis are ~3x faster than over (B, N) rows, and blocks of
   ~2000 prompts stay in cache (an unblocked B = 20000 step is 8x slower per prompt; BUILD_NOTES.md). ``b`` is the
   largest divisor of B not above ``block`` (B itself when B <= block).
+
+  Args:
+    tau: inner products (B, N).
+    block: the largest block size.
+
+  Returns:
+    The blocks (B/b, N, b).
+
+  Reference: Li et al. (2024), the reduced loss depends on tau only through its sorted rows (digest section 4).
   """
   b_total = tau.shape[0]
   b = next(k for k in range(min(block, b_total), 0, -1) if b_total % k == 0)
@@ -97,7 +140,17 @@ def prepare_tau(tau: jax.Array, block: int = 1024) -> jax.Array:
 
 
 def loss_and_grads_blocks(xi: jax.Array, tau_blocks: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """Mean loss and closed-form gradient over the blocks of :func:`prepare_tau` (a scan over blocks)."""
+  """Mean loss and closed-form gradient over the blocks of :func:`prepare_tau` (a scan over blocks).
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau_blocks: the output of :func:`prepare_tau`.
+
+  Returns:
+    ``(loss, grads)``.
+
+  Reference: Li et al. (2024), digest sections 3-4.
+  """
   def body(acc, t):
     value, grads = loss_and_grads_sorted(xi, t)
     return (acc[0] + value, acc[1] + grads), None
@@ -145,6 +198,15 @@ def loss_and_grads_sorted(xi: jax.Array, tau_t: jax.Array) -> tuple[jax.Array, j
   no argmax and no gathers.
 
   The softmax is stabilised with ``max(max_j xi1 tau_j, xi1 - xi2)``, so large ``xi`` (P7 runs reach 30) is safe.
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau_t: one block (N, b), rows sorted in decreasing order.
+
+  Returns:
+    ``(mean loss, mean gradient)`` over the block.
+
+  Reference: Li et al. (2024), digest sections 3-4.
   """
   xi1, xi2 = xi[0], xi[1]
   s = xi1 * tau_t
@@ -168,6 +230,16 @@ def loss_with_labels(xi: jax.Array, tau: jax.Array, y: jax.Array) -> jax.Array:
 
   On a sample closed under the symmetries of ``tasks.nearest_neighbor.symmetrize`` this equals the full-W loss at
   ``W = diag(xi1 I, 0, -xi2)`` exactly, so full-W GD and reduced GD on the same prompts coincide.
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau: inner products (B, N).
+    y: labels (B, N).
+
+  Returns:
+    The loss.
+
+  Reference: Li et al. (2024), digest sections 3-4.
   """
   q = model.reduced_attention(xi, tau)[:, :-1]
   target = jnp.take_along_axis(y, jnp.argmax(tau, -1)[:, None], axis=-1)[:, 0]
@@ -175,20 +247,17 @@ def loss_with_labels(xi: jax.Array, tau: jax.Array, y: jax.Array) -> jax.Array:
 
 
 def gd_step(xi: jax.Array, tau: jax.Array, eta: float, d: int) -> jax.Array:
-  """One step of full-matrix GD restricted to the family: the xi1 step is ``eta/d``."""
+  """One step of full-matrix GD restricted to the family: the xi1 step is ``eta/d``.
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau: inner products (B, N).
+    eta: the GD step on W.
+    d: input dimension.
+
+  Returns:
+    The next ``xi``.
+
+  Reference: Li et al. (2024), the GD recursion (digest section 4).
+  """
   return xi - jnp.array([eta / d, eta]) * grads(xi, tau)
-
-
-def one_nn_predict(prompts: dict[str, jax.Array]) -> jax.Array:
-  """The 1-NN rule: the label of the context point with the largest inner product with the query."""
-  tau = jnp.einsum("bnd,bd->bn", prompts["x"], prompts["x_query"])
-  return jnp.take_along_axis(prompts["y"], jnp.argmax(tau, -1)[:, None], axis=-1)[:, 0]
-
-
-def recovery_bound(xi: jax.Array, tau: jax.Array, R: float) -> jax.Array:
-  """P11 pointwise bound ``|y_hat - y_{i*}| <= 2R(N-1) e^{-xi1 Delta} + R e^{xi1 (1 - tau_{i*}) - xi2}`` (B,),
-  with ``Delta`` the gap between the two largest inner products (requires N >= 2)."""
-  top2 = jax.lax.top_k(tau, 2)[0]
-  gap = top2[:, 0] - top2[:, 1]
-  n = tau.shape[-1]
-  return 2 * R * (n - 1) * jnp.exp(-xi[0] * gap) + R * jnp.exp(xi[0] * (1 - top2[:, 0]) - xi[1])

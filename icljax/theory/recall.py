@@ -12,19 +12,47 @@ import numpy as np
 
 
 def entropy(alpha: float) -> float:
-  """Bayes risk of the noisy task, ``H(alpha) = -alpha ln alpha - (1-alpha) ln(1-alpha)`` (0 when noiseless)."""
+  """Bayes risk of the noisy task, ``H(alpha) = -alpha ln alpha - (1-alpha) ln(1-alpha)`` (0 when noiseless).
+
+  Args:
+    alpha: noise level.
+
+  Returns:
+    H(alpha) in nats.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Bayes risk (digest section 1.3).
+  """
   if alpha <= 0.0:
     return 0.0
   return float(-alpha * np.log(alpha) - (1 - alpha) * np.log(1 - alpha))
 
 
 def gamma(alpha: float) -> float:
-  """FF weight of the noisy construction, ``ln(alpha/(1-alpha))``."""
+  """FF weight of the noisy construction, ``ln(alpha/(1-alpha))``.
+
+  Args:
+    alpha: noise level in (0, 1).
+
+  Returns:
+    gamma.
+
+  Reference: Nguyen & Nguyen-Tang (2025), the reparameterised F (digest section 2.3).
+  """
   return float(np.log(alpha / (1 - alpha)))
 
 
 def loss_noiseless(lam: np.ndarray, V: int = 60) -> float:
-  """P4: ``mean_q ln(1 + (V-1) e^{-lam_q})`` (reparam linear/ReLU, population or unseen outputs)."""
+  """P4: ``mean_q ln(1 + (V-1) e^{-lam_q})`` (reparam linear/ReLU, population or unseen outputs).
+
+  Args:
+    lam: the trained lam (one per trigger).
+    V: classes.
+
+  Returns:
+    The population loss.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Lemma 3.1 (digest P4).
+  """
   lam = np.atleast_1d(np.asarray(lam, np.float64))
   return float(np.mean(np.log1p((V - 1) * np.exp(-lam))))
 
@@ -37,6 +65,18 @@ def loss_noisy(lam: float, alpha: float, V: int = 60, kappa: int = 1, gamma_hat:
 
   With ``kappa = 1`` and ``gamma_hat = ln(alpha/(1-alpha))`` this is ``H(alpha) + ln(1 + (V-2)(1-alpha) e^{-lam})``
   (P2); with a finite-sample ``gamma_hat`` it is P7; with ``kappa = 0`` it is P9.
+
+  Args:
+    lam: attention logit on y.
+    alpha: noise level.
+    V: classes.
+    kappa: 1 (FA) or 0 (F).
+    gamma_hat: FF weight (default ``gamma(alpha)``).
+
+  Returns:
+    The population loss.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Lemma 3.1, Thm 5.4 (digest P2, P7, P9).
   """
   g = gamma(alpha) if gamma_hat is None else gamma_hat
   lt = g + kappa * lam
@@ -47,23 +87,65 @@ def loss_noisy(lam: float, alpha: float, V: int = 60, kappa: int = 1, gamma_hat:
 
 def kappa0_optimum(alpha: float, V: int = 60) -> tuple[float, float]:
   """P9: without the attention input to the FF, the best ``Lam* = ln(1 + (V-2)(1-alpha)/alpha)`` and its loss
-  ``H(alpha) + alpha ln(1 + (V-2)(1-alpha)/alpha)`` (not Bayes-optimal)."""
+  ``H(alpha) + alpha ln(1 + (V-2)(1-alpha)/alpha)`` (not Bayes-optimal).
+
+  Args:
+    alpha: noise level in (0, 1).
+    V: classes.
+
+  Returns:
+    ``(Lam*, loss at Lam*)``.
+
+  Reference: Nguyen & Nguyen-Tang (2025) (digest P9, derived).
+  """
   r = (V - 2) * (1 - alpha) / alpha
   return float(np.log1p(r)), entropy(alpha) + alpha * float(np.log1p(r))
 
 
 def softmax_plateau(alpha: float, V: int = 60) -> float:
-  """P5: softmax attention logits lie in [0, 1], so reparam-softmax plateaus at the linear loss at lam = 1."""
+  """P5: softmax attention logits lie in [0, 1], so reparam-softmax plateaus at the linear loss at lam = 1.
+
+  Args:
+    alpha: noise level.
+    V: classes.
+
+  Returns:
+    The plateau loss.
+
+  Reference: Nguyen & Nguyen-Tang (2025) (digest P5, derived).
+  """
   return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else loss_noisy(1.0, alpha, V)
 
 
 def ngd_trajectory(t: np.ndarray, eta: float, num_triggers: int, noisy: bool) -> np.ndarray:
   """P3/P4: per-tensor NGD moves ``Lam`` by exactly eta per step (every gradient is negative) and each of the
-  |Q| entries of ``lam`` by ``eta / sqrt(|Q|)`` (equal gradients by symmetry)."""
+  |Q| entries of ``lam`` by ``eta / sqrt(|Q|)`` (equal gradients by symmetry).
+
+  Args:
+    t: steps.
+    eta: NGD step.
+    num_triggers: |Q|.
+    noisy: the noisy task (scalar Lam) or not (vector lam).
+
+  Returns:
+    The expected parameter value at each step.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Thm 3.2 (digest P3/P4).
+  """
   t = np.asarray(t, np.float64)
   return eta * t if noisy else eta * t / np.sqrt(num_triggers)
 
 
 def kl_bernoulli(alpha: float, alpha_hat: float) -> float:
-  """``KL(Ber(alpha) || Ber(alpha_hat))``: the finite-sample excess of the limit loss (T4/P7)."""
+  """``KL(Ber(alpha) || Ber(alpha_hat))``: the finite-sample excess of the limit loss (T4/P7).
+
+  Args:
+    alpha: the true noise level.
+    alpha_hat: the training set's noise fraction.
+
+  Returns:
+    The KL divergence in nats.
+
+  Reference: Nguyen & Nguyen-Tang (2025), finite-sample analysis (digest T4/P7).
+  """
   return float(alpha * np.log(alpha / alpha_hat) + (1 - alpha) * np.log((1 - alpha) / (1 - alpha_hat)))

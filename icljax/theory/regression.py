@@ -15,8 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax import stats, validation
-from icljax.tasks import regression as task
+from icljax import validation
 
 # ---------------------------------------------------------------------------------------------------------------
 # Closed forms
@@ -26,6 +25,15 @@ def eta_star(n: int, d: int, sigma: float, convention: str = "mean") -> float:
   """Optimal one-step GD step size ``n/(n+d+1+sigma^2)`` (``1/(n+d+1+sigma^2)`` for the sum loss).
 
   Reference: Mahankali et al. Thm 1 (and Thm 2, where the same scalar multiplies Sigma^{-1}); digest 4.1.
+
+  Args:
+    n: context length.
+    d: dimension.
+    sigma: label-noise std.
+    convention: ``'mean'`` (1/n-normalised GD) or ``'sum'``.
+
+  Returns:
+    eta*.
   """
   validation.choice("convention", convention, ("mean", "sum"))
   denom = n + d + 1 + sigma**2
@@ -36,6 +44,14 @@ def optimal_loss(n: int, d: int, sigma: float) -> float:
   """Minimum population MSE ``L* = d + sigma^2 - d n/(n+d+1+sigma^2)`` (isotropic, or Sigma with inv_cov prior).
 
   Reference: Mahankali et al. Thm 1/Thm 2; digest 4.1, 4.2.
+
+  Args:
+    n: context length.
+    d: dimension.
+    sigma: label-noise std.
+
+  Returns:
+    L*.
   """
   return d + sigma**2 - d * eta_star(n, d, sigma)
 
@@ -46,6 +62,15 @@ def loss_at_B(b: np.ndarray, n: int, sigma: float, cov: np.ndarray | None = None
   ``L(B) = L* + ((n+d+1+sigma^2)/n) |Sigma^{1/2} B Sigma^{1/2} - eta* I|_F^2``.
 
   Reference: Mahankali et al. Lemma 2 / Eq. (13) as reconstructed in the digest, section 3.3.
+
+  Args:
+    b: the (d, d) odd-part matrix.
+    n: context length.
+    sigma: label-noise std.
+    cov: Sigma (default I).
+
+  Returns:
+    The population MSE.
   """
   b = np.asarray(b, dtype=np.float64)
   d = b.shape[0]
@@ -60,6 +85,12 @@ def preconditioner_inv_cov(cov: np.ndarray) -> np.ndarray:
   ``B = eta* Sigma^{-1}``.
 
   Reference: Mahankali et al. Thm 2; digest 4.2.
+
+  Args:
+    cov: Sigma.
+
+  Returns:
+    Sigma^{-1} (float64).
   """
   return np.linalg.inv(np.asarray(cov, np.float64))
 
@@ -73,6 +104,14 @@ def gamma_star(cov: np.ndarray, n: int, sigma: float) -> np.ndarray:
   moments); the stationarity condition ``Sigma B K = Sigma^2`` gives ``B = Sigma K^{-1} = Gamma*``.
 
   Reference: Ahn et al. (2023) Thm 1, Zhang-Frei-Bartlett (2023); digest 4.4 (sigma > 0 is our extension).
+
+  Args:
+    cov: Sigma.
+    n: context length.
+    sigma: label-noise std.
+
+  Returns:
+    Gamma* (float64).
   """
   cov = np.asarray(cov, np.float64)
   d = cov.shape[0]
@@ -84,6 +123,14 @@ def optimal_loss_identity_prior(cov: np.ndarray, n: int, sigma: float) -> float:
   ``sum_k l_k + sigma^2 - sum_k l_k^2 / (((n+1)/n) l_k + (sum_j l_j + sigma^2)/n)``.
 
   Reference: digest 4.4.
+
+  Args:
+    cov: Sigma.
+    n: context length.
+    sigma: label-noise std.
+
+  Returns:
+    The minimum MSE.
   """
   lam = np.linalg.eigvalsh(np.asarray(cov, np.float64))
   denom = (n + 1) / n * lam + (lam.sum() + sigma**2) / n
@@ -95,6 +142,14 @@ def eta_relu_net(n: int, d: int, sigma: float) -> float:
 
   Uses ``E|m_f|^2 = d/4`` (Stein) and ``E[f^2 |x|^2] = d(d+2)/2``, x ~ N(0, I).
   Reference: Mahankali et al. Thm 3; digest 4.3 (worked example).
+
+  Args:
+    n: context length.
+    d: dimension.
+    sigma: label-noise std.
+
+  Returns:
+    eta_F.
   """
   return n / (n + 2 * d + 3 + 4 * sigma**2)
 
@@ -103,6 +158,14 @@ def optimal_loss_relu_net(n: int, d: int, sigma: float) -> float:
   """Minimum MSE ``E[y^2] - (E|m_f|^2)^2 / E|g|^2`` for the random ReLU-network family (x ~ N(0, I)).
 
   Reference: digest 4.3.
+
+  Args:
+    n: context length.
+    d: dimension.
+    sigma: label-noise std.
+
+  Returns:
+    L*_F.
   """
   m_sq = d / 4.0
   g_sq = (d * (d + 2) / 2.0 + d * sigma**2) / n + (n - 1) / n * m_sq
@@ -119,14 +182,34 @@ def _sym_sqrt(a: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------------
 
 def gd_statistic(prompts: dict[str, jax.Array]) -> jax.Array:
-  """``g = (1/n) X^T y`` per prompt, shape (B, d)."""
+  """``g = (1/n) X^T y`` per prompt, shape (B, d).
+
+  Args:
+    prompts: raw prompts.
+
+  Returns:
+    g.
+
+  Reference: Mahankali et al. (2023), one-step GD (digest section 2.5).
+  """
   n = prompts["x"].shape[-2]
   return jnp.einsum("bnd,bn->bd", prompts["x"], prompts["y"]) / n
 
 
 def one_step_gd_predict(prompts: dict[str, jax.Array], eta: float,
                         preconditioner: jax.Array | None = None) -> jax.Array:
-  """One (preconditioned) GD step from 0 on the 1/n empirical risk: ``x_{n+1}^T (eta Gamma) g``, shape (B,)."""
+  """One (preconditioned) GD step from 0 on the 1/n empirical risk: ``x_{n+1}^T (eta Gamma) g``, shape (B,).
+
+  Args:
+    prompts: raw prompts.
+    eta: step size (1/n convention).
+    preconditioner: Gamma (default I).
+
+  Returns:
+    Predictions (B,).
+
+  Reference: Mahankali et al. (2023), digest section 2.5.
+  """
   g = gd_statistic(prompts)
   if preconditioner is not None:
     g = g @ jnp.asarray(preconditioner, g.dtype).T
@@ -138,6 +221,16 @@ def ridge_predict(prompts: dict[str, jax.Array], lam: float,
   """Ridge / posterior-mean predictor ``x_{n+1}^T (X^T X + lam P)^{-1} X^T y`` (P = I by default), shape (B,).
 
   With ``lam = sigma^2`` and ``P`` the prior precision this is the Bayes predictor for linear Gaussian targets.
+
+  Args:
+    prompts: raw prompts.
+    lam: ridge parameter.
+    prior_precision: P (default I).
+
+  Returns:
+    Predictions (B,).
+
+  Reference: Mahankali et al. (2023), Lemma 1 (the posterior mean; digest section 3.2).
   """
   x, y = prompts["x"], prompts["y"]
   d = x.shape[-1]
@@ -145,82 +238,3 @@ def ridge_predict(prompts: dict[str, jax.Array], lam: float,
   a = jnp.einsum("bnd,bne->bde", x, x) + lam * p[None]
   w = jnp.linalg.solve(a, jnp.einsum("bnd,bn->bd", x, y)[..., None])[..., 0]
   return jnp.einsum("bd,bd->b", prompts["x_query"], w)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Monte-Carlo theory (any target family)
-# ---------------------------------------------------------------------------------------------------------------
-
-def _mc(key, spec, num_prompts, chunk, stat):
-  sampler = lambda k, b: task.sample(k, spec, b)
-  return jax.jit(lambda k: stats.monte_carlo(stat, sampler, k, num_prompts, chunk))(key)
-
-
-def eta_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000,
-           chunk: int = 10_000) -> tuple[float, float]:
-  """Monte-Carlo step size ``eta_F = E[y_{n+1} x_{n+1}^T g] / E|g|^2`` for any isotropic target family.
-
-  Returns the estimate and its delta-method standard error.
-  Reference: Mahankali et al. Thm 3 (eta is defined through expectations over the data); digest 4.3.
-  """
-  def stat(p):
-    g = gd_statistic(p)
-    a = p["y_query"] * jnp.einsum("bd,bd->b", p["x_query"], g)
-    b = jnp.sum(g**2, -1)
-    return jnp.stack([a, b, a * a, b * b, a * b], -1)
-
-  mean, _ = _mc(key, spec, num_prompts, chunk, stat)
-  ea, eb, eaa, ebb, eab = (float(v) for v in mean)
-  ratio = ea / eb
-  # Delta method for a ratio of means: Var(a - ratio * b) / (N E[b]^2).
-  var = max(eaa - 2 * ratio * eab + ratio**2 * ebb, 0.0)
-  count = -(-num_prompts // min(chunk, num_prompts)) * min(chunk, num_prompts)
-  return ratio, float(np.sqrt(var / count) / eb)
-
-
-def optimal_B_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000,
-                 chunk: int = 10_000) -> np.ndarray:
-  """The MSE-optimal ``B`` of the predictor class ``x^T B g`` by Monte-Carlo normal equations.
-
-  ``y_hat = vec(B) . vec(x g^T)``, so ``vec(B*) = E[phi phi^T]^{-1} E[phi y]`` with ``phi = vec(x g^T)``. This is a
-  numerical theory for any target family and covariance, independent of the closed forms.
-  """
-  d = spec.d
-
-  def stat(p):
-    phi = (p["x_query"][:, :, None] * gd_statistic(p)[:, None, :]).reshape(p["x_query"].shape[0], d * d)
-    outer = phi[:, :, None] * phi[:, None, :]
-    return jnp.concatenate([outer.reshape(-1, d**4), phi * p["y_query"][:, None]], -1)
-
-  mean, _ = _mc(key, spec, num_prompts, chunk, stat)
-  mean = np.asarray(mean, np.float64)
-  a, b = mean[: d**4].reshape(d * d, d * d), mean[d**4:]
-  return np.linalg.solve(a, b).reshape(d, d)
-
-
-def bayes_risk_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000,
-                  chunk: int = 10_000) -> tuple[float, float]:
-  """Bayes risk of linear Gaussian targets (the ridge / posterior-mean predictor), with its standard error.
-
-  Rao-Blackwellised over w* and the noise: ``C = sigma^2 + sigma^2 E tr(Sigma (X^T X + sigma^2 P)^{-1})`` with P
-  the prior precision (I for w* ~ N(0, I), Sigma for w* ~ N(0, Sigma^{-1})).
-
-  Reference: Mahankali et al. (2023) Lemma 1 (the constant C); digest 3.2.
-  """
-  if spec.target != "linear":
-    raise validation.ConfigError("target", spec.target, "'linear' (the ridge Bayes risk needs linear targets)")
-  sigma = float(spec.sigma)
-  if sigma == 0.0:
-    if spec.n >= spec.d:
-      return 0.0, 0.0
-    raise validation.ConfigError("sigma", sigma, "> 0 when n < d (the noiseless posterior is degenerate)")
-  cov = spec.cov
-  # Prior precision: Sigma for w* ~ N(0, Sigma^{-1}), I for w* ~ N(0, I).
-  precision = cov if spec.prior == "inv_cov" else jnp.eye(spec.d)
-
-  def stat(p):
-    a = jnp.einsum("bnd,bne->bde", p["x"], p["x"]) + sigma**2 * precision[None]
-    return sigma**2 + sigma**2 * jnp.trace(jnp.linalg.solve(a, jnp.broadcast_to(cov, a.shape)), axis1=-2, axis2=-1)
-
-  mean, se = _mc(key, spec, num_prompts, chunk, stat)
-  return float(mean), float(se)

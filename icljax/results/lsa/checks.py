@@ -102,13 +102,7 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
                  "with the same prediction function")
   if th.eta_mc is not None and task.target == "relu":
     c("eta_F_mc", "theory check: eta_F closed form vs Monte Carlo", th.eta, th.eta_mc, se=th.eta_mc_se)
-  notes.append(f"theory: {th.setting}; {th.source}.")
-  notes.append(f"training: {setup.batch_size} fresh prompts per step ({setup.sampler} statistics)"
-               if setup.estimator == "fresh" else
-               f"training: one fixed sample of {setup.sample_size} prompts ({setup.sampler} statistics), full-batch "
-               "steps; theory is the population optimum, so expect O(1/sqrt(sample_size)) deviations")
-  if bayes is not None:
-    notes.append(f"Bayes (ridge) risk {bayes:.4f}: a one-layer LSA cannot reach it (L* = {l_star:.4f}).")
+  notes += _notes(setup, th, bayes, l_star)
   scalars = {
       "setting": th.setting, "theory_source": th.source, "eta_theory": th.eta, "L_star": l_star, "eval_mse": mse,
       "eval_mse_se": mse_se, "theory_predictor_mse_same_prompts": theory_mse, "bayes_risk": bayes,
@@ -116,9 +110,25 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
       "B_max_abs_offdiag": float(np.max(np.abs(b - np.diag(np.diag(b))))) if d > 1 else 0.0,
       "leak_u_x": leak["u_x"], "leak_m_21": leak["m_21"], "pred_rel_rms": pred_rms, "sensitivity_cosine": cosine,
       "eta_mc": th.eta_mc, "eta_mc_se": th.eta_mc_se}
+  return Evaluation(checks=c.checks, scalars=scalars, arrays=_arrays(setup, params, b, th), notes=notes)
+
+
+def _notes(setup: LsaSetup, th: Theory, bayes: float | None, l_star: float) -> list[str]:
+  notes = [f"theory: {th.setting}; {th.source}."]
+  notes.append(f"training: {setup.batch_size} fresh prompts per step ({setup.sampler} statistics)"
+               if setup.estimator == "fresh" else
+               f"training: one fixed sample of {setup.sample_size} prompts ({setup.sampler} statistics), full-batch "
+               "steps; theory is the population optimum, so expect O(1/sqrt(sample_size)) deviations")
+  if bayes is not None:
+    notes.append(f"Bayes (ridge) risk {bayes:.4f}: a one-layer LSA cannot reach it (L* = {l_star:.4f}).")
+  return notes
+
+
+def _arrays(setup: LsaSetup, params: Any, b: np.ndarray, th: Theory) -> dict[str, np.ndarray]:
+  """The paper's parameters (full form; the reduced ones too when trained reduced), B and its theory, Sigma."""
   full = params if setup.model.parameterization == "full" else lsa.lift(params)
   arrays = {k: np.asarray(v) for k, v in full.items()}
   arrays.update(B=b, B_theory=np.asarray(th.B), Sigma=th.cov)
   if setup.model.parameterization == "reduced":
     arrays.update({k: np.asarray(v) for k, v in params.items()})
-  return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)
+  return arrays

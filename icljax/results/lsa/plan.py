@@ -25,8 +25,9 @@ from icljax import estimators, prng, structure
 from icljax.experiment.api import Plan
 from icljax.models import lsa
 from icljax.results.lsa.setup import LsaSetup
-from icljax.tasks import regression
+from icljax.tasks import regression_statistics
 from icljax.theory import regression as theory
+from icljax.theory import regression_mc as theory_mc
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,11 +77,11 @@ def theory_for(setup: LsaSetup, key: jax.Array) -> Theory:
                   L_star=theory.optimal_loss_identity_prior(cov, n, sigma), setting="preconditioned (w* ~ N(0, I))",
                   source="closed form Gamma* (Ahn et al. Thm 1)", target_name="Gamma*", cov=cov)
   if not task.isotropic:
-    return Theory(B=theory.optimal_B_mc(key, task, setup.theory_prompts), eta=None, L_star=None,
+    return Theory(B=theory_mc.optimal_B_mc(key, task, setup.theory_prompts), eta=None, L_star=None,
                   setting=f"nonlinear ({task.target}) with Sigma != I",
                   source=f"Monte-Carlo normal equations on {setup.theory_prompts} prompts", target_name="B_MC",
                   cov=cov)
-  eta_hat, eta_se = theory.eta_mc(key, task, setup.theory_prompts)
+  eta_hat, eta_se = theory_mc.eta_mc(key, task, setup.theory_prompts)
   if task.target == "relu":
     eta = theory.eta_relu_net(n, d, sigma)
     return Theory(B=eta * np.eye(d), eta=eta, L_star=theory.optimal_loss_relu_net(n, d, sigma),
@@ -103,7 +104,7 @@ def objective(setup: LsaSetup):
     task, sample = hparams
     if sample is not None:
       return loss(params, sample)
-    return loss(params, regression.sample_statistics(key, task, setup.batch_size, setup.sampler))
+    return loss(params, regression_statistics.sample_statistics(key, task, setup.batch_size, setup.sampler))
 
   return fn
 
@@ -119,8 +120,10 @@ def plan(setup: LsaSetup) -> Plan[LsaContext]:
   """
   seed = setup.run.seed
   data_key = prng.stream(seed, "data")
-  fixed = (regression.sample_statistics(jax.random.fold_in(data_key, 1), setup.task, setup.sample_size, setup.sampler)
-           if setup.estimator == "fixed" else None)
+  fixed = None
+  if setup.estimator == "fixed":
+    fixed = regression_statistics.sample_statistics(jax.random.fold_in(data_key, 1), setup.task, setup.sample_size,
+                                                    setup.sampler)
   th = theory_for(setup, prng.stream(seed, "theory"))
 
   def track(p):

@@ -9,7 +9,7 @@ import ml_collections
 from icljax import validation
 from icljax.experiment import specs
 from icljax.models import lsa
-from icljax.tasks import regression
+from icljax.tasks import regression, regression_statistics
 
 ESTIMATORS = ("fresh", "fixed")
 
@@ -65,7 +65,7 @@ def parse(config: ml_collections.ConfigDict) -> LsaSetup:
       residual=residual, parameterization=config.parameterization, init_scale=config.init_scale)
   sizes = specs.positive_ints(config, "batch_size", "sample_size")
   estimator = validation.choice("config.estimator", config.estimator, ESTIMATORS)
-  sampler = validation.as_config_field(regression.resolve_sampler, task, config.sampler)
+  sampler = validation.as_config_field(regression_statistics.resolve_sampler, task, config.sampler)
   return LsaSetup(run=run, task=task, model=model, optimizer=specs.optimizer_spec(config), estimator=estimator,
                   batch_size=sizes["batch_size"], sample_size=sizes["sample_size"], sampler=sampler,
                   eval_prompts=validation.integer("config.eval_prompts", config.eval_prompts, low=1000),

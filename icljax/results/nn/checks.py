@@ -16,6 +16,7 @@ from icljax.results.nn.plan import NNContext, shift_stats
 from icljax.results.nn.setup import NNSetup
 from icljax.results.nn.tolerances import TOLERANCES
 from icljax.theory import nearest_neighbor as theory
+from icljax.theory import nearest_neighbor_shift as shift_theory
 
 LATE_STEP = 1_000_000  # P6 rows from here on compare xi with the 'reference_late' entry
 
@@ -116,7 +117,7 @@ def _shifts(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, out: dict) -
     if name.startswith("appendix_b") and setup.model.init == "paper":
       se = float(np.std(np.asarray(batch["y"])[:, 0] ** 2) / np.sqrt(setup.test_prompts))
       c("p9_at_zero", f"P9 shift {name}: MSE at xi1 = 0 (closed form)",
-        theory.shift_mse_at_zero(setup.task.N, setup.model.sigma), init[0], se=se, floor=1e-3)
+        shift_theory.shift_mse_at_zero(setup.task.N, setup.model.sigma), init[0], se=se, floor=1e-3)
   by_step = {int(row["step"]): row for row in rows}
   for t, shift, ref in setup.shift_references:
     c("shift_reference", f"P9 shift {shift}: MSE at t={t}", ref, by_step[int(t)][f"shift_mse[{shift}]"],

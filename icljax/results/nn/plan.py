@@ -24,7 +24,9 @@ from icljax.experiment.api import Plan
 from icljax.models import softmax_attention as model
 from icljax.results.nn.setup import NNSetup
 from icljax.tasks import nearest_neighbor as task
+from icljax.tasks import nearest_neighbor_shift as shift
 from icljax.theory import nearest_neighbor as theory
+from icljax.theory import nearest_neighbor_shift as shift_theory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +83,7 @@ def shift_stats(xi: jax.Array, batch: Mapping[str, jax.Array], R: jax.Array) -> 
                      jnp.abs(yhat[:, None] - batch["y"]))
   agree = err <= jnp.min(others, -1)
   if batch["tau"].shape[1] >= 2:
-    bound = theory.recovery_bound(xi, batch["tau"], R)
+    bound = shift_theory.recovery_bound(xi, batch["tau"], R)
   else:
     bound = jnp.full_like(err, jnp.inf)
   return jnp.mean(err**2), jnp.mean(agree), jnp.max(err - bound)
@@ -151,10 +153,10 @@ def plan(setup: NNSetup) -> Plan[NNContext]:
     params["xi_pop"] = xi0
     hparams["tau_blocks"] = theory.prepare_tau(tau_pop)
   eval_key = prng.stream(seed, "eval")
-  tests = {name: task.sample_shift(jax.random.fold_in(eval_key, i), spec, setup.test_prompts)
+  tests = {name: shift.sample_shift(jax.random.fold_in(eval_key, i), spec, setup.test_prompts)
            for i, (name, spec) in enumerate(setup.shifts)}
   for batch in tests.values():
-    task.check_assumption3(batch, setup.R)
+    shift.check_assumption3(batch, setup.R)
   # Population quantities are measured on fresh inner products (not the training sample): the late-time loss
   # comes from rare near-ties, whose in-sample estimate at 4000 prompts is ~5% off (BUILD_NOTES.md).
   tau_eval = task.sample_tau(jax.random.fold_in(eval_key, 10_000), d, setup.task.N, setup.eval_tau_samples)

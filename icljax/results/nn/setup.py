@@ -10,6 +10,7 @@ from icljax import validation
 from icljax.experiment import specs
 from icljax.models import softmax_attention as model
 from icljax.tasks import nearest_neighbor as task
+from icljax.tasks import nearest_neighbor_shift as shift
 
 SYSTEMS = ("both", "reduced", "full")
 ESTIMATORS = ("symmetrized", "sgd")
@@ -46,7 +47,7 @@ class NNSetup:
   tau_samples: int
   eval_tau_samples: int
   test_prompts: int
-  shifts: tuple[tuple[str, task.ShiftSpec], ...]
+  shifts: tuple[tuple[str, shift.ShiftSpec], ...]
   R: float
   references: tuple
   shift_references: tuple
@@ -61,7 +62,7 @@ class NNSetup:
   reference_match: bool
 
 
-def shift_spec(config: ml_collections.ConfigDict, shift: str) -> task.ShiftSpec:
+def shift_spec(config: ml_collections.ConfigDict, shift: str) -> shift.ShiftSpec:
   """``'appendix_b:0.5'`` (margin delta after the colon) or a kind name, as a validated spec.
 
   Args:
@@ -72,7 +73,7 @@ def shift_spec(config: ml_collections.ConfigDict, shift: str) -> task.ShiftSpec:
     The spec.
   """
   kind, _, arg = str(shift).partition(":")
-  validation.choice("config.shifts", kind, task.SHIFTS)
+  validation.choice("config.shifts", kind, shift.SHIFTS)
   kwargs = {}
   if arg:
     try:
@@ -80,7 +81,7 @@ def shift_spec(config: ml_collections.ConfigDict, shift: str) -> task.ShiftSpec:
     except ValueError:
       raise validation.ConfigError("config.shifts", shift, "'appendix_b:<delta>' with delta in (0, 2)") from None
   try:
-    return task.make_shift(kind, config.d, config.N, R=config.R, **kwargs)
+    return shift.make_shift(kind, config.d, config.N, R=config.R, **kwargs)
   except validation.ConfigError as e:
     raise validation.ConfigError("config.shifts" if e.field == "delta" else f"config.{e.field}", e.value,
                                  e.accepted) from None

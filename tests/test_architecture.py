@@ -1,0 +1,119 @@
+"""The layout's rules, checked on the source: small modules and functions, one-way imports, no function-local
+imports, docstrings with Args/Returns (and a Reference for theory), a sweep engine that knows no experiment, the
+tolerance tables of BUILD_NOTES.md generated from the results' own tables, and a wheel with one top-level name."""
+
+import ast
+import pathlib
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from icljax.experiment import checks, registry
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "icljax"
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+OPTIONAL = {"flax", "torch"}    # the only modules a function may import locally (optional extras)
+
+
+def _tree(path):
+  return ast.parse(path.read_text())
+
+
+def _functions(tree):
+  return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_modules_and_functions_are_small(path):
+  assert len(path.read_text().splitlines()) <= 300, f"{path} has more than 300 lines"
+  for fn in _functions(_tree(path)):
+    assert fn.end_lineno - fn.lineno + 1 <= 60, f"{path}:{fn.lineno} {fn.name} has more than 60 lines"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_function_local_imports_but_optional_dependencies(path):
+  for fn in _functions(_tree(path)):
+    for node in ast.walk(fn):
+      if isinstance(node, ast.Import | ast.ImportFrom):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        assert all(n.split(".")[0] in OPTIONAL for n in names), f"{path}:{node.lineno} imports {names} locally"
+
+
+def _imports(path):
+  out = set()
+  for node in ast.walk(_tree(path)):
+    if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("icljax"):
+      out.add(node.module)
+      out.update(f"{node.module}.{a.name}" for a in node.names)
+    elif isinstance(node, ast.Import):
+      out.update(a.name for a in node.names if a.name.startswith("icljax"))
+  return out
+
+
+def test_imports_flow_one_way():
+  """theory never imports estimators (or anything above it); the library floors never import the experiment
+  layer, the results or the apps."""
+  floors = ["tasks", "models", "theory", "estimators", "structure", "train", "sweep", "runs", "plots", "stats",
+            "optim", "prng", "validation"]
+  above = ("icljax.experiment", "icljax.results", "icljax.apps", "icljax.configs")
+  for path in SOURCES:
+    rel = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+    imports = _imports(path)
+    if rel == "theory":
+      assert not any(i.startswith("icljax.estimators") for i in imports), path
+    if rel in floors:
+      assert not any(i.startswith(above) for i in imports), f"{path} imports {sorted(imports)}"
+
+
+def test_the_sweep_engine_and_driver_know_no_experiment():
+  names = registry.names()
+  for module in ("sweep.py", "experiment/driver.py", "experiment/grid.py", "experiment/main_job.py",
+                 "experiment/report.py"):
+    text = (PACKAGE / module).read_text()
+    for name in names:
+      assert not re.search(rf"['\"]{name}['\"]", text), f"{module} names the experiment {name!r}"
+
+
+DOCUMENTED = ["tasks", "models", "theory", "structure.py", "estimators.py", "train.py", "stats.py"]
+
+
+def _public_functions():
+  for entry in DOCUMENTED:
+    for path in sorted((PACKAGE / entry).rglob("*.py")) if (PACKAGE / entry).is_dir() else [PACKAGE / entry]:
+      for node in _tree(path).body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+          yield pytest.param(path, node, id=f"{path.relative_to(PACKAGE)}:{node.name}")
+
+
+@pytest.mark.parametrize("path,node", list(_public_functions()))
+def test_public_functions_have_google_docstrings(path, node):
+  doc = ast.get_docstring(node) or ""
+  has_args = bool([a for a in node.args.args + node.args.kwonlyargs if a.arg not in ("self", "cls")])
+  assert not has_args or "Args:" in doc, f"{path}:{node.name} has no Args: section"
+  assert "Returns:" in doc or "Raises:" in doc, f"{path}:{node.name} has no Returns: section"
+  if path.parent.name in ("theory",):
+    assert "Reference:" in doc, f"{path}:{node.name} implements a paper's formula but names no Reference:"
+
+
+def test_build_notes_tolerance_tables_are_generated_from_the_results():
+  text = (ROOT / "BUILD_NOTES.md").read_text()
+  for name in registry.names():
+    experiment = registry.get(name)
+    block = checks.table_markdown(f"{name}: {experiment.title}", experiment.tolerances)
+    assert block in text, (f"BUILD_NOTES.md's tolerance table of {name} is out of date; regenerate it with "
+                           "`python -m icljax.experiment.tolerances`")
+
+
+def test_the_wheel_installs_one_top_level_package(tmp_path):
+  proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                        capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  wheel = next(tmp_path.glob("icljax-*.whl"))
+  with zipfile.ZipFile(wheel) as zf:
+    top = {n.split("/")[0] for n in zf.namelist() if not n.split("/")[0].endswith((".dist-info", ".data"))}
+    assert top == {"icljax"}, top
+    assert any(n.startswith("icljax/configs/lsa_isotropic.py") for n in zf.namelist())
