@@ -1,5 +1,5 @@
 """Prompt samplers: pure functions of (key, spec, batch_size), one module per task family."""
 
-from icljax.tasks import regression
+from icljax.tasks import nearest_neighbor, nearest_neighbor_shift, recall, regression, regression_statistics
 
-__all__ = ["regression"]
+__all__ = ["nearest_neighbor", "nearest_neighbor_shift", "recall", "regression", "regression_statistics"]
