@@ -14,8 +14,21 @@ Public modules (importing ``icljax`` runs no computation):
 * ``icljax.configs``     the packaged configs, found by name.
 """
 
-from icljax import (estimators, models, optim, plots, prng, runs, stats, structure, sweep, tasks, theory, train,
-                    validation)
+from icljax import (
+                    estimators,
+                    models,
+                    optim,
+                    plots,
+                    prng,
+                    runs,
+                    stats,
+                    structure,
+                    sweep,
+                    tasks,
+                    theory,
+                    train,
+                    validation,
+)
 
 __version__ = "0.2.0"
 

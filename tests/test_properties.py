@@ -16,9 +16,10 @@ from icljax.theory import nearest_neighbor as nn_theory
 from icljax.theory import regression as reg_theory
 
 SETTINGS = settings(max_examples=10, deadline=None)  # each new shape recompiles: keep CI short
+FEW = settings(max_examples=6, deadline=None)      # the compile-bound model properties
 
 
-@SETTINGS
+@FEW
 @given(d=st.integers(1, 6), n=st.integers(1, 12), batch=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_lsa_shapes_and_context_permutation_invariance(d, n, batch, seed):
   prompts = regression.sample(jax.random.key(seed), regression.make_spec(d, n, 0.3), batch)
@@ -49,7 +50,7 @@ def test_flipping_all_labels_negates_the_gd_structured_lsa(d, n, eta, seed):
                              atol=1e-5)
 
 
-@SETTINGS
+@FEW
 @given(d=st.integers(2, 6), n=st.integers(1, 10), xi1=st.floats(0, 60), xi2=st.floats(-10, 80),
        seed=st.integers(0, 2**16))
 def test_softmax_attention_permutation_invariance_and_no_nan(d, n, xi1, xi2, seed):

@@ -63,8 +63,8 @@ def test_bad_sweep_specs_are_rejected(spec, fragment):
 
 def test_stacked_points_match_single_runs(tmp_path):
   config = configs.load("lsa_isotropic:steps=40,batch_size=64,log_every=20,eval_prompts=1000,theory_prompts=1000")
-  index = grid.run(config, tmp_path / "sw", grid.parse("sigma=0.0,1.0;seed=0,1", config), printer=lambda s: None)
-  assert len(index) == 4 and (tmp_path / "sw" / "SWEEP.md").exists()
+  index = grid.run(config, tmp_path / "sw", grid.parse("sigma=0.0,1.0;seed=1", config), printer=lambda s: None)
+  assert len(index) == 2 and (tmp_path / "sw" / "SWEEP.md").exists()
   row = next(r for r in index if r["sigma"] == 1.0 and r["seed"] == 1)
   single_cfg = configs.load("lsa_isotropic:steps=40,batch_size=64,log_every=20,eval_prompts=1000,"
                             "theory_prompts=1000,sigma=1.0,seed=1")
@@ -92,7 +92,7 @@ def test_bad_sweep_spec_on_the_cli_is_one_line_exit_2(tmp_path):
 def test_killed_sweep_neither_redoes_nor_loses_a_point(tmp_path):
   workdir = tmp_path / "sw"
   cmd = [sys.executable, "-m", "icljax.apps.sweep", "--config=lsa_isotropic", f"--workdir={workdir}",
-         "--sweep=n=3,4,5;seed=0,1", *TINY]
+         "--sweep=n=3,4;seed=0,1", *TINY]
   proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
   deadline = time.time() + 300
   while time.time() < deadline and not (workdir / "runs.jsonl").exists():  # first group finished
@@ -100,14 +100,14 @@ def test_killed_sweep_neither_redoes_nor_loses_a_point(tmp_path):
   proc.send_signal(signal.SIGKILL)
   proc.communicate(timeout=60)
   first = [json.loads(line) for line in (workdir / "runs.jsonl").read_text().splitlines()]
-  assert 2 <= len(first) < 6
+  assert 2 <= len(first) < 4
   stamps = {r["dir"]: (workdir / r["dir"] / "summary.json").stat().st_mtime_ns for r in first}
   again = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
   assert again.returncode == 0, again.stderr[-2000:]
   assert f"{len(first)} finished" in again.stdout
   final = [json.loads(line) for line in (workdir / "runs.jsonl").read_text().splitlines()]
-  assert len(final) == 6 and sorted((r["n"], r["seed"]) for r in final) == sorted(
-      (n, s) for n in (3, 4, 5) for s in (0, 1))
+  assert len(final) == 4 and sorted((r["n"], r["seed"]) for r in final) == sorted(
+      (n, s) for n in (3, 4) for s in (0, 1))
   for d, stamp in stamps.items():   # finished points were not redone
     assert (workdir / d / "summary.json").stat().st_mtime_ns == stamp
-  assert (workdir / "runs.csv").read_text().count("\n") == 7
+  assert (workdir / "runs.csv").read_text().count("\n") == 5

@@ -10,7 +10,11 @@ from typing import Any, NoReturn
 import jax
 from absl import app, flags
 
-from icljax import configs, runs, validation
+from icljax import compilation_cache, configs, runs, validation
+
+_CACHE = flags.DEFINE_bool("compilation_cache", True, "Reuse compiled programs across runs through JAX's persistent "
+                           "compilation cache ($ICLJAX_COMPILATION_CACHE, else ~/.cache/icljax/jax); "
+                           "--nocompilation_cache turns it off.")
 
 
 def fail(message: str) -> NoReturn:
@@ -98,6 +102,13 @@ def printer(quiet: bool) -> Callable[[str], None]:
 
 
 def run_app(main: Callable[[list[str]], int]) -> None:
-  """Starts an absl app with JAX's flags (``--jax_enable_x64``, ``--jax_platforms``) and one-line flag errors."""
+  """Starts an absl app with JAX's flags (``--jax_enable_x64``, ``--jax_platforms``), one-line flag errors and the
+  persistent compilation cache (unless ``--nocompilation_cache``)."""
   jax.config.parse_flags_with_absl()
-  app.run(main, flags_parser=parse_flags)
+
+  def with_cache(argv: list[str]) -> int:
+    if _CACHE.value:
+      compilation_cache.enable()
+    return main(argv)
+
+  app.run(with_cache, flags_parser=parse_flags)

@@ -62,24 +62,24 @@ class NNSetup:
   reference_match: bool
 
 
-def shift_spec(config: ml_collections.ConfigDict, shift: str) -> shift.ShiftSpec:
+def shift_spec(config: ml_collections.ConfigDict, name: str) -> shift.ShiftSpec:
   """``'appendix_b:0.5'`` (margin delta after the colon) or a kind name, as a validated spec.
 
   Args:
     config: the config (d, N, R).
-    shift: the shift's name.
+    name: the shift's name.
 
   Returns:
     The spec.
   """
-  kind, _, arg = str(shift).partition(":")
+  kind, _, arg = str(name).partition(":")
   validation.choice("config.shifts", kind, shift.SHIFTS)
   kwargs = {}
   if arg:
     try:
       kwargs["delta"] = float(arg)
     except ValueError:
-      raise validation.ConfigError("config.shifts", shift, "'appendix_b:<delta>' with delta in (0, 2)") from None
+      raise validation.ConfigError("config.shifts", name, "'appendix_b:<delta>' with delta in (0, 2)") from None
   try:
     return shift.make_shift(kind, config.d, config.N, R=config.R, **kwargs)
   except validation.ConfigError as e:
