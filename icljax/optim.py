@@ -15,16 +15,7 @@ def scale_by_tree(scales: Any) -> optax.GradientTransformation:
   Used for full-matrix GD restricted to the 1-NN family, where the xi1 step is eta/d and the xi2 step is eta
   (Li et al., digest section 4): ``optax.chain(optax.sgd(eta), scale_by_tree({'xi': [1/d, 1]}))``.
   """
-
-  def init_fn(params):
-    del params
-    return optax.EmptyState()
-
-  def update_fn(updates, state, params=None):
-    del params
-    return jax.tree.map(lambda u, s: u * s, updates, scales), state
-
-  return optax.GradientTransformation(init_fn, update_fn)
+  return optax.stateless(lambda updates, params: jax.tree.map(lambda u, s: u * s, updates, scales))
 
 
 def normalize_per_tensor() -> optax.GradientTransformation:
@@ -34,23 +25,13 @@ def normalize_per_tensor() -> optax.GradientTransformation:
   Reference: Nguyen & Nguyen-Tang (2025) NGD, as in the authors' code (digest sections 3.1 and 6.2).
   """
 
-  def init_fn(params):
-    del params
-    return optax.EmptyState()
+  def one(g):
+    # Scale by max|g| first so that tiny nonzero gradients (whose squares underflow) still take a full step.
+    top = jnp.max(jnp.abs(g))
+    unit = g / jnp.where(top > 0, top, 1.0)
+    return jnp.where(top > 0, unit / jnp.sqrt(jnp.sum(unit * unit)), jnp.zeros_like(g))
 
-  def update_fn(updates, state, params=None):
-    del params
-
-    def one(g):
-      # Scale by max|g| first so that tiny nonzero gradients (whose squares underflow) still take a full step.
-      top = jnp.max(jnp.abs(g))
-      safe = jnp.where(top > 0, top, 1.0)
-      unit = g / safe
-      return jnp.where(top > 0, unit / jnp.sqrt(jnp.sum(unit * unit)), jnp.zeros_like(g))
-
-    return jax.tree.map(one, updates), state
-
-  return optax.GradientTransformation(init_fn, update_fn)
+  return optax.stateless(lambda updates, params: jax.tree.map(one, updates))
 
 
 def normalized_gd(learning_rate: float) -> optax.GradientTransformation:

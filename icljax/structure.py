@@ -182,18 +182,6 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, spe
   return ""
 
 
-def nn_family_residual(w: jax.Array) -> dict[str, float]:
-  """Distance of a softmax-attention ``W`` from ``diag(xi1 I, 0, -xi2)``: label column and the rest (Frobenius).
-
-  Args:
-    w: a (d+2, d+2) matrix.
-
-  Returns:
-    ``{'label_column', 'other'}``.
-  """
-  return softmax_attention.off_family(w)
-
-
 def assert_in_nn_family(w: jax.Array, atol: float) -> None:
   """chex-style assertion that ``W`` is on the 1-NN family: the label column exactly 0 and every other off-family
   entry at most ``atol`` in Frobenius norm (float rounding under the symmetrised estimator).
@@ -209,7 +197,7 @@ def assert_in_nn_family(w: jax.Array, atol: float) -> None:
   """
   chex.assert_rank(w, 2)
   chex.assert_tree_all_finite(w)
-  res = nn_family_residual(w)
+  res = softmax_attention.off_family(w)
   if res["label_column"] != 0.0:
     raise AssertionError(f"W left the 1-NN family: label column norm {res['label_column']:.3g} != 0")
   if not res["other"] <= atol:

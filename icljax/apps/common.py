@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import jax
-from absl import app, flags
+from absl import app, flags, logging
 
 from icljax import compilation_cache, configs, runs, validation
 
@@ -94,6 +94,13 @@ def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
   except Terminated:
     print("terminated (SIGTERM): rerun the same command to resume from the last checkpoint", file=sys.stderr)
     sys.exit(143)
+
+
+def start(argv: Sequence[str]) -> None:
+  """The prologue of every entry point: no positional arguments, absl logging at warnings only."""
+  if len(argv) > 1:
+    fail(f"unexpected arguments: {' '.join(argv[1:])}")
+  logging.set_verbosity(logging.WARNING)
 
 
 def printer(quiet: bool) -> Callable[[str], None]:

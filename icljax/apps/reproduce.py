@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from absl import flags, logging
+from absl import flags
 
 from icljax.apps import common
 from icljax.experiment import main_job
@@ -23,9 +23,7 @@ _QUIET = flags.DEFINE_bool("quiet", False, "Only the final line (and failures on
 
 
 def main(argv: list[str]) -> int:
-  if len(argv) > 1:
-    common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
-  logging.set_verbosity(logging.WARNING)
+  common.start(argv)
   path, failed = common.guarded(main_job.run, _WORKDIR.value, quick=_QUICK.value, only=_ONLY.value,
                                 printer=common.printer(_QUIET.value))
   print(f"[main job] {'all checks pass' if not failed else f'{len(failed)} checks fail'}; report: {path.resolve()}")

@@ -13,7 +13,7 @@ kept), 130/143 interrupted by SIGINT/SIGTERM.
 
 from __future__ import annotations
 
-from absl import flags, logging
+from absl import flags
 from ml_collections import config_flags
 
 from icljax.apps import common
@@ -26,13 +26,11 @@ _QUIET = flags.DEFINE_bool("quiet", False, "No progress lines (the exit status s
 
 
 def main(argv: list[str]) -> int:
-  if len(argv) > 1:
-    common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
+  common.start(argv)
   if _CONFIG.value is None:
     common.fail("--config is required (e.g. --config=lsa_isotropic)")
   if not _WORKDIR.value:
     common.fail("--workdir is required (a directory for the run's artefacts)")
-  logging.set_verbosity(logging.WARNING)
   summary = common.guarded(driver.run, _CONFIG.value, _WORKDIR.value, printer=common.printer(_QUIET.value))
   return 0 if summary["all_passed"] else 1
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jax
-from absl import flags, logging
+from absl import flags
 from ml_collections import config_flags
 
 from icljax.apps import common
@@ -32,11 +32,9 @@ _QUIET = flags.DEFINE_bool("quiet", False, "No progress lines.")
 
 
 def main(argv: list[str]) -> int:
-  if len(argv) > 1:
-    common.fail(f"unexpected arguments: {' '.join(argv[1:])}")
+  common.start(argv)
   if _CONFIG.value is None or not _WORKDIR.value:
     common.fail("--config and --workdir are required")
-  logging.set_verbosity(logging.WARNING)
   if _MULTIHOST.value:
     jax.distributed.initialize()
   printer = common.printer(_QUIET.value)

@@ -96,7 +96,8 @@ class Experiment(Generic[S, C]):
     tolerances: the result's tolerance table (every check names one entry).
     stack_fields: config fields that may differ within one compiled stack (seed and physical scalars).
     static: ``config -> mapping`` of extra static structure implied by stack-field values.
-    aggregate: ``(workdir, index rows, swept fields) -> report path`` for sweeps (optional).
+    aggregate: ``(workdir, index rows, swept fields) -> markdown`` of a sweep (figures go to ``workdir/figures``;
+      the grid writes the text to SWEEP.md), optional.
     group_figures: ``(out_dir, {figure: [(config, metrics)]}) -> paths``, figures across runs (optional).
     main_job: the runs of this result in the main job, in report order.
   """
@@ -111,7 +112,7 @@ class Experiment(Generic[S, C]):
   tolerances: Mapping[str, Tolerance]
   stack_fields: tuple[str, ...] = ("seed",)
   static: Callable[[Mapping[str, Any]], Mapping[str, Any]] = lambda cfg: {}
-  aggregate: Callable[[Path, Sequence[Mapping[str, Any]], Sequence[str]], Path] | None = None
+  aggregate: Callable[[Path, Sequence[Mapping[str, Any]], Sequence[str]], str] | None = None
   group_figures: Callable[[Path, Mapping[str, Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]]],
                           Sequence[str]] | None = None
   main_job: tuple[MainJobRun, ...] = ()

@@ -113,7 +113,8 @@ def run(config: ml_collections.ConfigDict, workdir: Path, grid: Grid, *, devices
     index = write_index(workdir, points, swept) if writer else []
     experiment = registry.get(config.experiment)
     if writer and experiment.aggregate is not None and index:
-      printer(f"[sweep] aggregated report: {experiment.aggregate(workdir, index, swept)}")
+      runs.atomic_write_text(workdir / "SWEEP.md", experiment.aggregate(workdir, index, swept))
+      printer(f"[sweep] aggregated report: {workdir / 'SWEEP.md'}")
   return index
 
 

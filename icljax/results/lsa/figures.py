@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from icljax import plots, runs, structure
+from icljax import plots, structure
 from icljax.experiment.api import FigureInput
 from icljax.experiment.checks import Checker, markdown_table
 from icljax.experiment.report import fmt, grouped
@@ -42,7 +42,7 @@ def figures(inp: FigureInput) -> list[str]:
   return out
 
 
-def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> Path:
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> str:
   """Sweep report: learned step size tr(B)/d against eta* at every grid point, every seed checked.
 
   Args:
@@ -51,7 +51,7 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
     swept: the swept fields.
 
   Returns:
-    The path of SWEEP.md.
+    The markdown of SWEEP.md.
   """
   by = [f for f in swept if f != "seed"]
   rows = [r for r in index if r.get("eta_theory") is not None]
@@ -72,5 +72,4 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
   text = (f"# Sweep: learned step size vs eta* = n/(n+d+1+sigma^2)\n\n{passed}/{len(c.checks)} grid points within "
           f"{TOLERANCES['step_size'].value:.0%} of eta* for every seed.\n\n![step size](figures/step_size.png)\n\n"
           + markdown_table([*by, "eta*", "tr(B)/d mean ± std (seeds)", "max rel. error", "pass"], table) + "\n")
-  runs.atomic_write_text(Path(workdir) / "SWEEP.md", text)
-  return Path(workdir) / "SWEEP.md"
+  return text

@@ -60,7 +60,7 @@ def figures(inp: FigureInput) -> list[str]:
   return out
 
 
-def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> Path:
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> str:
   """Sweep report: population-loss curves for every grid point (mean over seeds) and final losses.
 
   Args:
@@ -69,7 +69,7 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
     swept: the swept fields.
 
   Returns:
-    The path of SWEEP.md.
+    The markdown of SWEEP.md.
   """
   by = [f for f in swept if f != "seed"]
   merged: dict[float, dict[str, float]] = {}
@@ -88,5 +88,4 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
                logy=True)
   text = ("# Sweep: 1-NN loss curves\n\n![loss curves](figures/loss_curves.png)\n\n"
           + markdown_table([*by, "final population loss (mean ± std over seeds)", "seeds"], table) + "\n")
-  runs.atomic_write_text(Path(workdir) / "SWEEP.md", text)
-  return Path(workdir) / "SWEEP.md"
+  return text

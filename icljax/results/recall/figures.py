@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from icljax import plots, runs
+from icljax import plots
 from icljax.experiment.api import FigureInput
 from icljax.experiment.checks import markdown_table
 from icljax.experiment.report import grouped
@@ -69,7 +69,7 @@ def group_figures(out_dir: Path, groups: Mapping[str, Sequence[tuple[Mapping[str
   return out
 
 
-def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> Path:
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> str:
   """Sweep report: final population loss against alpha with the Bayes risk H(alpha), seeds' spread shown.
 
   Args:
@@ -78,7 +78,7 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
     swept: the swept fields.
 
   Returns:
-    The path of SWEEP.md.
+    The markdown of SWEEP.md.
   """
   by = [f for f in swept if f != "seed"]
   table = []
@@ -96,5 +96,4 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
   text = ("# Sweep: final loss against the Bayes risk H(alpha)\n\n![final loss](figures/final_loss_vs_alpha.png)\n\n"
           + markdown_table([*by, "H(alpha)", "final population loss (mean ± std)", "max excess", "seeds"], table)
           + "\n")
-  runs.atomic_write_text(Path(workdir) / "SWEEP.md", text)
-  return Path(workdir) / "SWEEP.md"
+  return text
