@@ -59,10 +59,18 @@ def make_chunk(objective: Objective, optimizer: optax.GradientTransformation, nu
     ``jax.vmap`` it over a leading run axis of all three arguments to train many runs in one program.
   """
   grad_fn = jax.value_and_grad(objective)
+  # Optimisers with line searches (optax.lbfgs) need the loss and the objective itself; optax drops these extra
+  # arguments for every transformation that does not use them.
+  extra = isinstance(optimizer, optax.GradientTransformationExtraArgs)
 
   def step_fn(state: TrainState, data_key: jax.Array, hparams: Any):
-    loss, grads = grad_fn(state.params, jax.random.fold_in(data_key, state.step), hparams)
-    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    key = jax.random.fold_in(data_key, state.step)
+    loss, grads = grad_fn(state.params, key, hparams)
+    if extra:
+      updates, opt_state = optimizer.update(grads, state.opt_state, state.params, value=loss, grad=grads,
+                                            value_fn=lambda p: objective(p, key, hparams))
+    else:
+      updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     return TrainState(params=params, opt_state=opt_state, step=state.step + 1), loss
 

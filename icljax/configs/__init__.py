@@ -78,7 +78,7 @@ def apply_arg(config: ml_collections.ConfigDict, arg: str | None, *, quick: Mapp
     config: the default config.
     arg: the argument (None or empty: the default).
     quick: the overrides of the word ``quick``.
-    variants: named variants -> overrides (a variant may set ``name``).
+    variants: named variants -> overrides (a value may be a function of the config, e.g. of its name).
 
   Returns:
     The same config, changed.
@@ -99,6 +99,7 @@ def apply_arg(config: ml_collections.ConfigDict, arg: str | None, *, quick: Mapp
       raise validation.ConfigError("--config argument", word, "'quick', 'field=value' or a variant of this config"
                                    + (f" ({', '.join(variants)})" if variants else ""))
     for field, value in overrides.items():
+      value = value(config) if callable(value) else value   # e.g. a name derived from the current one
       if field not in config:
         raise validation.ConfigError("--config argument", f"{field}=...", f"a field of the config "
                                      f"({', '.join(sorted(config))})")

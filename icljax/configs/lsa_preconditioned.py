@@ -1,7 +1,7 @@
 """icljax-run --config=lsa_preconditioned --workdir=runs/lsa_preconditioned
 
-Expected runtime: about 25 seconds on a 2-core CPU. Variant 'identity_prior' (--config=lsa_preconditioned:
-identity_prior) for the Ahn et al. prior w* ~ N(0, I).
+Expected runtime: about 25 seconds on a 2-core CPU. Variants: 'identity_prior' (w* ~ N(0, I), Ahn et al.), 'other'
+(d = 3, n = 8, sigma = 1, spectrum (2, 0.5, 0.25)) and 'exact' (L-BFGS on the exact population loss, float64).
 
 Result 1, Theorem 2 of Mahankali et al. (2023): x ~ N(0, Sigma) with Sigma = U diag(1, 1, .25, .0625, 1) U^T (Haar
 U), n = 20, d = 5, sigma = 0. With w* ~ N(0, Sigma^-1) (``prior='inv_cov'``) the trained LSA implements one step of
@@ -11,7 +11,9 @@ large. With w* ~ N(0, I) (``prior='identity'``) it converges to Gamma* = [((n+1)
 
 from icljax.configs import _lsa, apply_arg
 
-VARIANTS = {"identity_prior": {"prior": "identity", "name": "lsa_preconditioned_identity_prior"}}
+VARIANTS = {"identity_prior": {"prior": "identity", "name": "lsa_preconditioned_identity_prior"}, "exact": _lsa.EXACT,
+            # another (d, n, sigma, Sigma): d = 3, n = 8, sigma = 1, a rotated spectrum (2, 0.5, 0.25)
+            "other": {"d": 3, "n": 8, "sigma": 1.0, "spectrum": (2.0, 0.5, 0.25), "name": "lsa_preconditioned_other"}}
 
 
 def get_config(arg=None):

@@ -12,7 +12,7 @@ import optax
 
 from icljax import optim, validation
 
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "sgd", "lbfgs")
 SCHEDULES = ("constant", "cosine")
 
 
@@ -60,7 +60,7 @@ def positive_ints(config: ml_collections.ConfigDict, *names: str) -> dict[str, i
 
 @dataclasses.dataclass(frozen=True)
 class OptimizerSpec:
-  """Adam or SGD with a constant or warmup + cosine learning-rate schedule."""
+  """Adam or SGD with a constant or warmup + cosine learning-rate schedule, or L-BFGS (deterministic losses)."""
 
   optimizer: str
   learning_rate: float
@@ -70,12 +70,15 @@ class OptimizerSpec:
   steps: int
 
   def build(self) -> optax.GradientTransformation:
-    """The optax transformation (``icljax.optim.adam``: device-count-independent arithmetic).
+    """The optax transformation (``icljax.optim.adam``: device-count-independent arithmetic; ``lbfgs``:
+    ``optax.lbfgs`` with its zoom line search, for deterministic objectives; it ignores the learning rate).
 
     Returns:
       The optimiser.
     """
     lr, steps = self.learning_rate, self.steps
+    if self.optimizer == "lbfgs":
+      return optax.lbfgs(memory_size=30)
     if self.schedule == "constant":
       schedule = optax.constant_schedule(lr)
     else:

@@ -119,8 +119,11 @@ def make_spec(d: int, n: int, sigma: float = 0.0, *, spectrum: Any = None, rotat
   evals, evecs = np.linalg.eigh(cov)
   sqrt_cov = (evecs * np.sqrt(evals)) @ evecs.T
   inv_sqrt_cov = (evecs / np.sqrt(evals)) @ evecs.T
-  f32 = lambda a: jnp.asarray(a, dtype=jnp.float32)
-  return RegressionSpec(sigma=f32(sigma), cov=f32(cov), sqrt_cov=f32(sqrt_cov), inv_sqrt_cov=f32(inv_sqrt_cov),
+  # The default float dtype: float32, or float64 under jax.enable_x64 (exact runs need Sigma and its roots
+  # consistent to float64 rounding).
+  as_float = lambda a: jnp.asarray(a, dtype=float)
+  return RegressionSpec(sigma=as_float(sigma), cov=as_float(cov), sqrt_cov=as_float(sqrt_cov),
+                        inv_sqrt_cov=as_float(inv_sqrt_cov),
                         d=d, n=n, prior=prior, target=target, width=width)
 
 

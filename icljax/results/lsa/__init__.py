@@ -23,5 +23,9 @@ EXPERIMENT = Experiment(
     aggregate=figures.aggregate,
     main_job=(MainJobRun("lsa_isotropic"), MainJobRun("lsa_preconditioned"),
               MainJobRun("lsa_preconditioned", "identity_prior"), MainJobRun("lsa_nonlinear"),
-              MainJobRun("lsa_nonlinear", "tanh")),
+              MainJobRun("lsa_nonlinear", "tanh"),
+              # the same theorems on the exact population loss (float64, L-BFGS): checks at float precision
+              MainJobRun("lsa_isotropic", "exact"), MainJobRun("lsa_preconditioned", "exact"),
+              MainJobRun("lsa_preconditioned", "identity_prior,exact"), MainJobRun("lsa_preconditioned", "other,exact"),
+              MainJobRun("lsa_isotropic", "d1,exact")),
 )

@@ -13,6 +13,7 @@ from icljax import stats, structure
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import lsa
+from icljax.results.lsa import exact
 from icljax.results.lsa.plan import LsaContext, Theory
 from icljax.results.lsa.setup import LsaSetup
 from icljax.results.lsa.tolerances import TOLERANCES
@@ -42,11 +43,15 @@ def _eval_stats(setup: LsaSetup, params: Any, th: Theory, key: jax.Array) -> tup
   return np.asarray(mean, np.float64), np.asarray(se, np.float64)
 
 
+def _b_entry(setup: LsaSetup, th: Theory) -> str:
+  if setup.estimator == "exact":
+    return "B_exact" if setup.run.x64 else "B_exact_f32"
+  return "B_rel_err_gamma" if th.target_name == "Gamma*" else "B_rel_err"
+
+
 def _structure_checks(c: Checker, setup: LsaSetup, th: Theory, b: np.ndarray) -> None:
   d = setup.task.d
-  gamma = th.target_name == "Gamma*"
-  c("B_rel_err_gamma" if gamma else "B_rel_err", f"B: relative Frobenius error vs {th.target_name}", 0.0,
-    structure.relative_error(b, th.B))
+  c(_b_entry(setup, th), f"B: relative Frobenius error vs {th.target_name}", 0.0, structure.relative_error(b, th.B))
   if th.eta is not None and (setup.task.isotropic or setup.task.target != "linear"):
     c("step_size", "learned step size tr(B)/d", th.eta, float(np.trace(b) / d))
   if setup.task.isotropic:
@@ -94,12 +99,19 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
   c("pred_rms", "prediction relative RMS vs theory one-step GD", 0.0, pred_rms)
   c("sensitivity_cosine", "cosine of dy/dx_query, model vs one-step GD", 1.0, cosine)
   notes = []
+  leak_entry = "leakage" if setup.estimator != "exact" else ("leakage_exact" if setup.run.x64 else
+                                                               "leakage_exact_f32")
   if d >= 2:
-    c("leakage", "leakage |u_x|/|u_y|", 0.0, leak["u_x"])
-    c("leakage", "leakage |m_21|/|M_11|_F", 0.0, leak["m_21"])
+    c(leak_entry, "leakage |u_x|/|u_y|", 0.0, leak["u_x"])
+    c(leak_entry, "leakage |m_21|/|M_11|_F", 0.0, leak["m_21"])
   else:
+    odd = float(blocks["u_y"] * blocks["M_11"][0, 0])
+    even = float(blocks["u_x"][0] * blocks["m_21"][0])
     notes.append("d = 1: leakage not checked, since u_y = 0, M_11 = 0, u_x m_21 = eta* is a second optimum branch "
-                 "with the same prediction function")
+                 f"with the same prediction function; this run: u_y M_11 = {odd:.6g}, u_x m_21 = {even:.6g} (their "
+                 "sum is B).")
+  if setup.estimator == "exact":
+    notes += exact.checks(c, setup, th, params)
   if th.eta_mc is not None and task.target == "relu":
     c("eta_F_mc", "theory check: eta_F closed form vs Monte Carlo", th.eta, th.eta_mc, se=th.eta_mc_se)
   notes += _notes(setup, th, bayes, l_star)
@@ -115,10 +127,12 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
 
 def _notes(setup: LsaSetup, th: Theory, bayes: float | None, l_star: float) -> list[str]:
   notes = [f"theory: {th.setting}; {th.source}."]
-  notes.append(f"training: {setup.batch_size} fresh prompts per step ({setup.sampler} statistics)"
-               if setup.estimator == "fresh" else
-               f"training: one fixed sample of {setup.sample_size} prompts ({setup.sampler} statistics), full-batch "
-               "steps; theory is the population optimum, so expect O(1/sqrt(sample_size)) deviations")
+  notes.append({"fresh": f"training: {setup.batch_size} fresh prompts per step ({setup.sampler} statistics)",
+                "fixed": f"training: one fixed sample of {setup.sample_size} prompts ({setup.sampler} statistics), "
+                         "full-batch steps; theory is the population optimum, so expect O(1/sqrt(sample_size)) "
+                         "deviations",
+                "exact": f"training: the exact population loss (no sampling), {setup.optimizer.optimizer}, "
+                         f"{'float64' if setup.run.x64 else 'float32'}"}[setup.estimator])
   if bayes is not None:
     notes.append(f"Bayes (ridge) risk {bayes:.4f}: a one-layer LSA cannot reach it (L* = {l_star:.4f}).")
   return notes

@@ -27,6 +27,7 @@ from icljax.models import lsa
 from icljax.results.lsa.setup import LsaSetup
 from icljax.tasks import regression_statistics
 from icljax.theory import regression as theory
+from icljax.theory import regression_exact
 from icljax.theory import regression_mc as theory_mc
 
 
@@ -93,15 +94,18 @@ def theory_for(setup: LsaSetup, key: jax.Array) -> Theory:
 
 
 def objective(setup: LsaSetup):
-  """``(params, key, (task spec, fixed sample or None)) -> loss`` on sufficient statistics.
+  """``(params, key, (task spec, fixed sample or None)) -> loss``.
 
-  Training runs on the prompts' sufficient statistics (the same function of the prompt as the attention form):
-  ``'fresh'`` draws ``batch_size`` prompts' statistics per step; ``'fixed'`` uses one sample (full-batch steps).
+  ``'fresh'`` draws ``batch_size`` prompts' sufficient statistics per step (the same function of the prompt as the
+  attention form); ``'fixed'`` uses one sample (full-batch steps); ``'exact'`` is the population loss itself, with
+  no sampling (``theory.regression_exact``).
   """
   loss = estimators.squared_error(lambda p, b: lsa.apply(p, b, setup.model))
 
   def fn(params, key, hparams):
     task, sample = hparams
+    if setup.estimator == "exact":
+      return regression_exact.population_loss(params, setup.model, task)
     if sample is not None:
       return loss(params, sample)
     return loss(params, regression_statistics.sample_statistics(key, task, setup.batch_size, setup.sampler))

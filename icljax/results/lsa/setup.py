@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax
 import ml_collections
 
 from icljax import validation
@@ -11,7 +12,7 @@ from icljax.experiment import specs
 from icljax.models import lsa
 from icljax.tasks import regression, regression_statistics
 
-ESTIMATORS = ("fresh", "fixed")
+ESTIMATORS = ("fresh", "fixed", "exact")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +24,8 @@ class LsaSetup:
     task: the prompt distribution (arrays: sigma, Sigma and its roots).
     model: the LSA and its convention.
     optimizer: Adam/SGD and the learning-rate schedule.
-    estimator: ``'fresh'`` statistics every step or one ``'fixed'`` sample.
+    estimator: ``'fresh'`` statistics every step, one ``'fixed'`` sample, or the ``'exact'`` population loss
+      (``theory.regression_exact``; linear targets).
     batch_size: fresh prompts per step.
     sample_size: prompts of the fixed sample.
     sampler: the resolved statistics sampler, ``'direct'`` or ``'wishart'``.
@@ -56,15 +58,19 @@ def parse(config: ml_collections.ConfigDict) -> LsaSetup:
   validation.choice("config.activation", config.activation, regression.TARGETS)
   validation.integer("config.rotation_seed", config.rotation_seed, low=0)
   spectrum = None if config.spectrum is None else tuple(config.spectrum)
-  task = validation.as_config_field(
-      regression.make_spec, config.d, config.n, config.sigma, spectrum=spectrum, rotation=config.rotation,
-      rotation_seed=config.rotation_seed, prior=config.prior, target=config.activation, width=config.width)
+  with jax.enable_x64(run.x64):   # the task's arrays in the run's precision
+    task = validation.as_config_field(
+        regression.make_spec, config.d, config.n, config.sigma, spectrum=spectrum, rotation=config.rotation,
+        rotation_seed=config.rotation_seed, prior=config.prior, target=config.activation, width=config.width)
   include_query, residual = specs.boolean(config, "include_query"), specs.boolean(config, "residual")
   model = validation.as_config_field(
       lsa.LsaSpec, d=config.d, n=config.n, normalization=config.normalization, include_query=include_query,
       residual=residual, parameterization=config.parameterization, init_scale=config.init_scale)
   sizes = specs.positive_ints(config, "batch_size", "sample_size")
   estimator = validation.choice("config.estimator", config.estimator, ESTIMATORS)
+  if estimator == "exact" and task.target != "linear":
+    raise validation.ConfigError("config.estimator", estimator, "'fresh' or 'fixed' for nonlinear targets (the "
+                                 "exact population loss needs Gaussian labels)")
   sampler = validation.as_config_field(regression_statistics.resolve_sampler, task, config.sampler)
   return LsaSetup(run=run, task=task, model=model, optimizer=specs.optimizer_spec(config), estimator=estimator,
                   batch_size=sizes["batch_size"], sample_size=sizes["sample_size"], sampler=sampler,
