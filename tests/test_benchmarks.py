@@ -25,3 +25,12 @@ def test_benchmark_script_ends_with_its_json_line(module, args):
   assert KEYS <= set(summary)
   assert summary["toolkit_per_s"] > 0 and summary["jax_reference_per_s"] > 0
   assert math.isnan(summary["torch_per_s"]) or summary["torch_per_s"] > 0   # NaN where torch is not installed
+
+
+def test_time_to_theory_prints_its_table_and_json_line():
+  proc = subprocess.run([sys.executable, "-m", "benchmarks.time_to_theory", "--budget=3", "--eps=1e-1"], cwd=ROOT,
+                        capture_output=True, text=True, timeout=600)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  summary = json.loads(proc.stdout.strip().splitlines()[-1])
+  assert summary["result"] == "time_to_theory" and "exact (L-BFGS, float64)" in summary
+  assert summary["exact (L-BFGS, float64)"]["best_error"] < 0.1     # the exact method gets there within 3 s

@@ -122,7 +122,12 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
       "B_max_abs_offdiag": float(np.max(np.abs(b - np.diag(np.diag(b))))) if d > 1 else 0.0,
       "leak_u_x": leak["u_x"], "leak_m_21": leak["m_21"], "pred_rel_rms": pred_rms, "sensitivity_cosine": cosine,
       "eta_mc": th.eta_mc, "eta_mc_se": th.eta_mc_se}
-  return Evaluation(checks=c.checks, scalars=scalars, arrays=_arrays(setup, params, b, th), notes=notes)
+  arrays = _arrays(setup, params, b, th)
+  if task.target == "linear":   # the exact landscape between the trained and the theory B
+    arrays["path_t"], arrays["path_loss"] = exact.path_losses(setup, b, th.B)
+    scalars["exact_excess_loss_of_B"] = float(arrays["path_loss"][np.argmin(np.abs(arrays["path_t"]))]
+                                              - np.min(arrays["path_loss"]))
+  return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)
 
 
 def _notes(setup: LsaSetup, th: Theory, bayes: float | None, l_star: float) -> list[str]:

@@ -41,6 +41,30 @@ def b_hessian(setup: LsaSetup, b: np.ndarray) -> np.ndarray:
   return np.asarray(jax.hessian(loss)(jnp.asarray(b, dtype).reshape(-1)))
 
 
+def path_losses(setup: LsaSetup, b_trained: np.ndarray, b_theory: np.ndarray, points: int = 41
+                ) -> tuple[np.ndarray, np.ndarray]:
+  """The exact loss of ``x^T B_t g`` along ``B_t = (1 - t) B_trained + t B_theory``, t in [-0.5, 1.5].
+
+  Args:
+    setup: the run's specs (linear targets).
+    b_trained: the trained odd-part matrix.
+    b_theory: the theory matrix.
+    points: points along the path.
+
+  Returns:
+    ``(t, loss)``.
+  """
+  d = setup.task.d
+  model = lsa.LsaSpec(d, setup.task.n, parameterization="reduced")
+  dtype = jnp.float64 if setup.run.x64 else jnp.float32
+  u = jnp.zeros(d + 1, dtype).at[d].set(1.0)
+  t = np.linspace(-0.5, 1.5, points)
+  bs = jnp.asarray((1 - t)[:, None, None] * b_trained[None] + t[:, None, None] * b_theory[None], dtype)
+  loss = jax.vmap(lambda b: regression_exact.population_loss(
+      {"w": u, "M": jnp.zeros((d + 1, d + 1), dtype).at[:d, :d].set(b.T)}, model, setup.task))(bs)
+  return t, np.asarray(loss, np.float64)
+
+
 def checks(c: Checker, setup: LsaSetup, th: Theory, params: Any) -> list[str]:
   """Adds the exact-loss check; returns notes on the landscape at the optimum.
 

@@ -33,6 +33,12 @@ def figures(inp: FigureInput) -> list[str]:
   b, bt = inp.arrays["B"], inp.arrays["B_theory"]
   out.append(plots.matrices(inp.fig_dir / "B.png", {"learned B": b, "theory B": bt, "difference": b - bt},
                             title=scalars["setting"]))
+  if "path_loss" in inp.arrays:
+    rows = [{"t": float(t), "exact population loss": float(v)} for t, v in zip(inp.arrays["path_t"],
+                                                                                inp.arrays["path_loss"])]
+    out.append(plots.curves(inp.fig_dir / "landscape_path.png", rows, ["exact population loss"], x="t",
+                            references={"L* (theory)": scalars["L_star"]},
+                            title="exact loss on B_t = (1-t) B_trained + t B_theory", ylabel="MSE"))
   cov = inp.arrays["Sigma"]
   if not np.allclose(cov, np.eye(cov.shape[0])):
     out.append(plots.matrices(inp.fig_dir / "B_whitened.png",
