@@ -16,7 +16,7 @@ BAD_VALUES = {
         ("init_scale", 0.0), ("optimizer", "lion"), ("learning_rate", -1.0), ("schedule", "linear"),
         ("warmup_steps", -1), ("final_lr_fraction", 1.5), ("steps", 0), ("batch_size", 0), ("seed", -1),
         ("log_every", 0), ("eval_prompts", 10), ("theory_prompts", 10), ("experiment", "gpt"), ("estimator", "adam"),
-        ("sample_size", 0), ("sampler", "bartlett")],
+        ("sample_size", 0), ("sampler", "bartlett"), ("x64", "yes")],
     "nn_shift": [
         ("d", 1), ("N", 0), ("sigma", 0.0), ("eta", 0.0), ("steps", 0), ("seed", -1), ("log_every", 0),
         ("labels", "uniform"), ("model", "mlp"), ("estimator", "adam"), ("init", "xavier"), ("init_scale", -1.0),

@@ -115,19 +115,23 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
   if th.eta_mc is not None and task.target == "relu":
     c("eta_F_mc", "theory check: eta_F closed form vs Monte Carlo", th.eta, th.eta_mc, se=th.eta_mc_se)
   notes += _notes(setup, th, bayes, l_star)
-  scalars = {
-      "setting": th.setting, "theory_source": th.source, "eta_theory": th.eta, "L_star": l_star, "eval_mse": mse,
-      "eval_mse_se": mse_se, "theory_predictor_mse_same_prompts": theory_mse, "bayes_risk": bayes,
-      "B_rel_err": structure.relative_error(b, th.B), "B_diag_mean": float(np.trace(b) / d),
-      "B_max_abs_offdiag": float(np.max(np.abs(b - np.diag(np.diag(b))))) if d > 1 else 0.0,
-      "leak_u_x": leak["u_x"], "leak_m_21": leak["m_21"], "pred_rel_rms": pred_rms, "sensitivity_cosine": cosine,
-      "eta_mc": th.eta_mc, "eta_mc_se": th.eta_mc_se}
+  scalars = {"setting": th.setting, "theory_source": th.source, "eta_theory": th.eta, "L_star": l_star,
+             "eval_mse": mse, "eval_mse_se": mse_se, "theory_predictor_mse_same_prompts": theory_mse,
+             "bayes_risk": bayes, "pred_rel_rms": pred_rms, "sensitivity_cosine": cosine, "eta_mc": th.eta_mc,
+             "eta_mc_se": th.eta_mc_se, **_b_scalars(b, th, leak)}
   arrays = _arrays(setup, params, b, th)
   if task.target == "linear":   # the exact landscape between the trained and the theory B
     arrays["path_t"], arrays["path_loss"] = exact.path_losses(setup, b, th.B)
     scalars["exact_excess_loss_of_B"] = float(arrays["path_loss"][np.argmin(np.abs(arrays["path_t"]))]
                                               - np.min(arrays["path_loss"]))
   return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)
+
+
+def _b_scalars(b: np.ndarray, th: Theory, leak: dict[str, float]) -> dict[str, float]:
+  d = b.shape[0]
+  return {"B_rel_err": structure.relative_error(b, th.B), "B_diag_mean": float(np.trace(b) / d),
+          "B_max_abs_offdiag": float(np.max(np.abs(b - np.diag(np.diag(b))))) if d > 1 else 0.0,
+          "leak_u_x": leak["u_x"], "leak_m_21": leak["m_21"]}
 
 
 def _notes(setup: LsaSetup, th: Theory, bayes: float | None, l_star: float) -> list[str]:
