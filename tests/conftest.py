@@ -10,6 +10,9 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 if "ICLJAX_COMPILATION_CACHE" not in os.environ:   # set once, by the first pytest process of the session
   os.environ["ICLJAX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="icljax-test-cache-")
   os.environ["ICLJAX_TEST_CACHE_OWNER"] = str(os.getpid())
+  # JAX's own variables, for subprocesses that are not icljax entry points (benchmark scripts, fake-device helpers).
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ["ICLJAX_COMPILATION_CACHE"]
+  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
 
 import jax
 

@@ -14,7 +14,7 @@ KEYS = {"result", "toolkit_per_s", "torch_per_s", "jax_reference_per_s", "ratio_
 
 
 @pytest.mark.parametrize("module,args", [
-    ("benchmarks.lsa_step", ["--seconds=0.05", "--batch=64", "--scan=12", "--big-n=30"]),
+    ("benchmarks.lsa_step", ["--seconds=0.05", "--batch=64", "--scan=20", "--big-n=30"]),
     ("benchmarks.nn_step", ["--seconds=0.05", "--steps=200", "--reference-steps=20", "--prompts=256"]),
     ("benchmarks.recall_step", ["--seconds=0.05", "--batch=16", "--H=16"]),
 ])
