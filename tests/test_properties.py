@@ -16,7 +16,7 @@ from icljax.theory import nearest_neighbor as nn_theory
 from icljax.theory import regression as reg_theory
 
 SETTINGS = settings(max_examples=10, deadline=None)  # each new shape recompiles: keep CI short
-FEW = settings(max_examples=4, deadline=None)      # the compile-bound model properties
+FEW = settings(max_examples=3, deadline=None)      # the compile-bound model properties
 
 
 @FEW

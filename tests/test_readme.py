@@ -1,5 +1,5 @@
 """The Python examples in README.md run as written (in order, in one namespace); the first one trains result 1
-for 2000 steps and ends with ``structure.assert_lsa_structure``, so it fails if the step size is not eta*."""
+for 1000 steps and ends with ``structure.assert_lsa_structure``, so it fails if the step size is not eta*."""
 
 import pathlib
 import re
