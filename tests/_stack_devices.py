@@ -13,9 +13,9 @@ from icljax import configs, sweep, train
 from icljax.experiment import registry
 
 SPECS = {
-    "lsa": "lsa_isotropic:steps=20,batch_size=64,log_every=10,theory_prompts=1000,sigma={h}",
-    "nn": "nn_landscape:steps=20,log_every=10,tau_samples=500,eval_tau_samples=500,extras=(),sigma={h}",
-    "recall": "recall:steps=6,log_every=3,H=16,batch_size=16,eval_size=16,test_size=16,alpha={h}",
+    "lsa": "lsa_isotropic:steps=10,batch_size=64,log_every=5,theory_prompts=1000,sigma={h}",
+    "nn": "nn_landscape:steps=10,log_every=5,tau_samples=500,eval_tau_samples=500,extras=(),sigma={h}",
+    "recall": "recall:steps=4,log_every=2,H=16,batch_size=16,eval_size=16,test_size=16,alpha={h}",
 }
 HPARAMS = {"lsa": (0.0, 1.0), "nn": (3.0, 4.0), "recall": (0.3, 0.5)}
 
@@ -38,7 +38,7 @@ def train_on(group, devices, steps, log_every):
 
 
 assert len(jax.devices()) == 8
-for name, steps, log_every in (("lsa", 20, 10), ("nn", 20, 10), ("recall", 6, 3)):
+for name, steps, log_every in (("lsa", 10, 5), ("nn", 10, 5), ("recall", 4, 2)):
   group = plans(name)
   one, eight = train_on(group, 1, steps, log_every), train_on(group, 8, steps, log_every)
   pairs = [(np.asarray(a, np.float64), np.asarray(b, np.float64)) for s1, s8 in zip(one, eight)
