@@ -21,7 +21,11 @@ TINY = ["--config.steps=40", "--config.batch_size=64", "--config.log_every=20", 
 
 
 def _env():
-  return dict(os.environ, JAX_PLATFORMS="cpu")
+  """Processes these tests kill must not share the session's compilation cache: JAX writes a cache entry with a
+  plain write, so a process interrupted mid-write can leave a truncated entry for the next reader."""
+  env = dict(os.environ, JAX_PLATFORMS="cpu", ICLJAX_COMPILATION_CACHE="0")
+  env.pop("JAX_COMPILATION_CACHE_DIR", None)
+  return env
 
 
 @pytest.fixture(scope="module")
