@@ -81,6 +81,9 @@ def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     raise Terminated()
 
   signal.signal(signal.SIGTERM, on_term)
+  # Explicitly: a process started in the background by a non-interactive shell inherits SIGINT ignored, and Python
+  # then installs no KeyboardInterrupt handler; the exit-130 contract must not depend on the parent.
+  signal.signal(signal.SIGINT, signal.default_int_handler)
   try:
     return fn(*args, **kwargs)
   except (validation.ConfigError, runs.ArtefactError) as e:
