@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -116,7 +117,8 @@ def _sharded_chunk(objective, optimizer, k: int, mesh: Mesh) -> Callable:
 def train_stack(objective: train.Objective, optimizer: optax.GradientTransformation,
                 states: Sequence[train.TrainState], data_keys: Sequence[jax.Array], hparams: Sequence[Any], *,
                 steps: int, log_every: int, mesh: Mesh | None = None, vmap_size: int | None = None,
-                on_log: Callable[[int, train.TrainState, np.ndarray], None] | None = None) -> list[train.TrainState]:
+                on_log: Callable[[int, train.TrainState, np.ndarray], None] | None = None,
+                clock: dict[str, float] | None = None) -> list[train.TrainState]:
   """Trains runs that share shapes, objective and optimiser as one compiled, sharded program.
 
   The run axis is cut into micro-batches of ``vmap_size`` runs: each micro-batch is one ``jax.vmap`` of the
@@ -137,23 +139,36 @@ def train_stack(objective: train.Objective, optimizer: optax.GradientTransformat
     mesh: device mesh with axis ``'runs'`` (default: all local devices).
     vmap_size: runs per vmapped micro-batch (default: ceil(runs / devices)).
     on_log: called after every chunk with ``(step, stacked train state, losses (runs, chunk))``, padding removed.
+    clock: if given, ``clock['compile_seconds']`` is increased by the time spent compiling (ahead of time, so the
+      training time is the rest).
 
   Returns:
     The final train state of every run, in order.
   """
   mesh = make_mesh() if mesh is None else mesh
+  clock = {} if clock is None else clock
+  clock.setdefault("compile_seconds", 0.0)
   if len(states) == 1 and mesh.devices.size == 1:
-    return _train_one(objective, optimizer, states[0], data_keys[0], hparams[0], steps, log_every, on_log)
+    return _train_one(objective, optimizer, states[0], data_keys[0], hparams[0], steps, log_every, on_log, clock)
   return _train_sharded(objective, optimizer, states, data_keys, hparams, steps, log_every, mesh, vmap_size,
-                        on_log)
+                        on_log, clock)
 
 
-def _train_one(objective, optimizer, state, data_key, hparams, steps, log_every, on_log) -> list[train.TrainState]:
+def _compile(fn: Callable, args: Sequence[Any], clock: dict[str, float]) -> Callable:
+  """``fn`` (jitted) compiled ahead of time for ``args``; the seconds it took are added to the clock."""
+  t0 = time.perf_counter()
+  compiled = fn.lower(*args).compile()
+  clock["compile_seconds"] += time.perf_counter() - t0
+  return compiled
+
+
+def _train_one(objective, optimizer, state, data_key, hparams, steps, log_every, on_log,
+               clock) -> list[train.TrainState]:
   """One run on one device: the plain jitted chunk."""
   compiled: dict[int, Callable] = {}
   for k in train.chunk_lengths(int(state.step), steps, log_every):
     if k not in compiled:
-      compiled[k] = jax.jit(train.make_chunk(objective, optimizer, k))
+      compiled[k] = _compile(jax.jit(train.make_chunk(objective, optimizer, k)), (state, data_key, hparams), clock)
     state, losses = compiled[k](state, data_key, hparams)
     if on_log is not None:
       on_log(int(state.step), _stack([state]), np.asarray(losses)[None])
@@ -161,7 +176,7 @@ def _train_one(objective, optimizer, state, data_key, hparams, steps, log_every,
 
 
 def _train_sharded(objective, optimizer, states, data_keys, hparams, steps, log_every, mesh, vmap_size,
-                   on_log) -> list[train.TrainState]:
+                   on_log, clock) -> list[train.TrainState]:
   """Runs padded to micro-batches of ``vmap_size`` per device, one shard_map program per chunk length."""
   n_dev, count = mesh.devices.size, len(states)
   m = vmap_size or -(-count // n_dev)
@@ -179,7 +194,7 @@ def _train_sharded(objective, optimizer, states, data_keys, hparams, steps, log_
   done = int(states[0].step)
   for k in train.chunk_lengths(done, steps, log_every):
     if k not in programs:
-      programs[k] = _sharded_chunk(objective, optimizer, k, mesh)
+      programs[k] = _compile(_sharded_chunk(objective, optimizer, k, mesh), (stacked, keys, hps, trips), clock)
     stacked, losses = programs[k](stacked, keys, hps, trips)
     done += k
     if on_log is not None:

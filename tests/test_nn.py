@@ -193,3 +193,9 @@ def test_bad_arguments(call, field):
   with pytest.raises(validation.ConfigError) as e:
     call()
   assert e.value.field == field
+
+
+@pytest.mark.parametrize("d,N,expected", [(4, 4, 39.5), (8, 16, 47.00), (16, 16, 45.91), (8, 64, 65.29)])
+def test_lemma12_threshold_matches_the_digests(d, N, expected):
+  # li digest section 9 (39.5 at d = N = 4), athreya digest P14 (the other three, two decimals).
+  assert abs(theory.lemma12_sigma_threshold(d, N) - expected) <= 0.05

@@ -31,7 +31,10 @@ from icljax.experiment import (
 )
 
 TOLERANCES = {"w_star": Tolerance(0.02, "rel", "measured", "SGD on 256 fresh prompts for 300 steps with a decaying "
-                                  "step: the stationary noise of w is < 0.5%")}
+                                  "step: the stationary noise of w is < 0.5%"),
+              "unbiased": Tolerance(0.99, "min", "paper", "a (made-up) paper's claim: the learned estimate is "
+                                    "unbiased, w = 1", kind="claim",
+                                    disputed="the posterior mean shrinks: w* = n/(n+1) < 1 at every n")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +76,7 @@ def plan(s: Setup) -> Plan:
 def evaluate(s, w_star, params, rows):
   c = Checker(TOLERANCES)
   c("w_star", "w vs n/(n+1)", w_star, float(params["w"]))
+  c("unbiased", "w (claimed unbiased)", 1.0, float(params["w"]))
   return Evaluation(checks=c.checks, scalars={"setting": f"n={s.n}", "w": float(params["w"]), "w_star": w_star},
                     arrays={"w": params["w"]}, notes=[f"{len(rows)} logged steps"])
 
@@ -104,17 +108,21 @@ def plugin(tmp_path):
 
 def test_plugin_runs_alone_in_a_sweep_and_in_the_report(plugin, tmp_path):
   summary = driver.run(get_config(), tmp_path / "run", printer=lambda s: None)
-  assert summary["all_passed"] and summary["title"] == plugin.title
+  assert summary["status"] == "disagrees" and not summary["all_passed"] and summary["title"] == plugin.title
+  assert [c["status"] for c in summary["comparisons"]] == ["pass", "disagrees"]
   assert summary["comparisons"][0]["entry"] == "w_star" and (tmp_path / "run" / "figures" / "w.png").exists()
 
   index = grid.run(get_config(), tmp_path / "sweep", grid.parse("n=2,8;seed=0,1", get_config()),
                    printer=lambda s: None)
-  assert len(index) == 4 and all(r["all_passed"] for r in index)
+  assert len(index) == 4 and all(r["status"] == "disagrees" for r in index)
   assert {round(r["w_star"], 6) for r in index} == {round(2 / 3, 6), round(8 / 9, 6)}
 
-  report, failed = main_job.run(tmp_path / "job", only=["mean_shrinkage"], printer=lambda s: None)
+  report, failed, table = main_job.run(tmp_path / "job", only=["mean_shrinkage"], printer=lambda s: None)
+  assert table.startswith("| result |") and "mean_shrinkage" in table
   text = report.read_text()
   assert not failed and "## Plug-in: in-context mean estimation" in text and "w vs n/(n+1)" in text
+  disagreements = text.split("## Where the papers and the numbers disagree")[1].split("\n## ")[0]
+  assert "w (claimed unbiased)" in disagreements and "w* = n/(n+1) < 1" in disagreements
 
 
 def test_plugin_check_can_fail(plugin, tmp_path):
@@ -122,4 +130,4 @@ def test_plugin_check_can_fail(plugin, tmp_path):
   config = get_config()
   config.steps, config.log_every = 3, 3
   summary = driver.run(config, tmp_path / "short", printer=lambda s: None)
-  assert not summary["all_passed"]
+  assert summary["status"] == "fail" and summary["comparisons"][0]["status"] == "fail"

@@ -1,5 +1,6 @@
 """The science gate: a CI-sized profile of the main job whose theory checks must all pass (a scientific regression
-fails the suite, not only the main job), and the proof that it can fail: a deliberately broken estimator does.
+fails the suite, not only the main job), and the proof that its checks can fail: a deliberately broken estimator
+does, and so do trained parameters perturbed after training (mutation tests, one per result).
 
 Profile (~30 s on 2 cores): result 1 on the exact population loss (float precision), result 2's reduced
 population system to 1e4 steps against the digest's P6 rows at d = N = 4, result 3's Reparam-Linear-FA at
@@ -8,24 +9,66 @@ alpha = 0.5 to 200 NGD steps (closed forms, Lam_t = eta t, the Bayes risk).
 
 import dataclasses
 
+import jax
 import pytest
 
-from icljax import configs
-from icljax.experiment import driver
+from icljax import configs, runs, train
+from icljax.experiment import driver, registry
 from icljax.theory import regression_exact
 
-GATE = ["lsa_isotropic:exact", "nn_long:steps=10000,log_every=100,eval_tau_samples=20000,extras=()",
-        "recall:steps=200,H=64,eval_size=1024,test_size=256"]
+GATE = {"lsa": "lsa_isotropic:exact",
+        "nn": "nn_long:steps=10000,log_every=100,eval_tau_samples=20000,extras=()",
+        "recall": "recall:steps=200,H=64,eval_size=1024,test_size=256"}
 
 
-@pytest.mark.parametrize("spec", GATE)
-def test_every_theory_check_of_the_gate_passes(spec, tmp_path):
-  summary = driver.run(configs.load(spec), tmp_path / "run", printer=lambda s: None)
+@pytest.fixture(scope="module", params=sorted(GATE))
+def gate(request, tmp_path_factory):
+  """One gate run per result, shared by the pass test and the mutation test."""
+  workdir = tmp_path_factory.mktemp(request.param) / "run"
+  return request.param, workdir, driver.run(configs.load(GATE[request.param]), workdir, printer=lambda s: None)
+
+
+def test_every_theory_check_of_the_gate_passes(gate):
+  _, workdir, summary = gate
   theory = [c for c in summary["comparisons"] if c["kind"] == "theory"]
   assert len(theory) >= 5
   failed = [(c["quantity"], c["theory"], c["measured"], c["tolerance"]) for c in theory if not c["passed"]]
   assert not failed, failed
-  assert (tmp_path / "run" / "params.npz").exists() and summary["figures"]
+  assert summary["status"] == "pass" and (workdir / "params.npz").exists() and summary["figures"]
+
+
+def _scale_xi(params, rows):
+  """Result 2: the trained (xi1, xi2) and their logged trajectory scaled by 1.05."""
+  keys = ("pop_xi1", "pop_xi2")
+  return (dict(params, xi_pop=params["xi_pop"] * 1.05),
+          [{**r, **{k: r[k] * 1.05 for k in keys if k in r}} for r in rows])
+
+
+def _shift_lam(params, rows):
+  """Result 3: Lam one NGD step (eta = 0.1) ahead, in the parameters and along the logged trajectory."""
+  return dict(params, Lam=params["Lam"] + 0.1), [{**r, "Lam": r["Lam"] + 0.1} for r in rows]
+
+
+MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact", "exact_loss"}),
+             "nn": (_scale_xi, {"reference"}),
+             "recall": (_shift_lam, {"lam_trajectory"})}
+
+
+def test_perturbed_trained_parameters_fail_a_theory_check(gate):
+  """Mutation: the run's own final state (from its checkpoint) and metric rows, perturbed, evaluated again."""
+  name, workdir, _ = gate
+  experiment, (mutate, expected) = registry.get(name), MUTATIONS[name]
+  config = configs.load(GATE[name])
+  setup = experiment.setup(config)
+  with jax.enable_x64(setup.run.x64):
+    plan = experiment.plan(setup)
+    state = runs.load_checkpoint(workdir / runs.CHECKPOINT, train.init_state(plan.params, plan.optimizer))
+    rows = runs.read_jsonl(workdir / runs.METRICS)
+    unchanged = experiment.evaluate(setup, plan.context, state.params, rows)
+    evaluation = experiment.evaluate(setup, plan.context, *mutate(state.params, rows))
+  assert all(c.passed for c in unchanged.checks if c.kind == "theory")
+  failed = {c.entry for c in evaluation.checks if c.kind == "theory" and not c.passed}
+  assert expected <= failed, [(c.quantity, c.theory, c.measured) for c in evaluation.checks]
 
 
 def test_the_gate_fails_on_a_broken_estimator(monkeypatch, tmp_path):
@@ -38,3 +81,4 @@ def test_the_gate_fails_on_a_broken_estimator(monkeypatch, tmp_path):
                        printer=lambda s: None)
   failed = {c["entry"] for c in summary["comparisons"] if c["kind"] == "theory" and not c["passed"]}
   assert {"B_exact", "dist_whitened"} <= failed, summary["comparisons"]
+  assert summary["status"] == "fail"

@@ -15,6 +15,10 @@ from icljax import compilation_cache, configs, runs, validation
 _CACHE = flags.DEFINE_bool("compilation_cache", True, "Reuse compiled programs across runs through JAX's persistent "
                            "compilation cache ($ICLJAX_COMPILATION_CACHE, else ~/.cache/icljax/jax); "
                            "--nocompilation_cache turns it off.")
+_QUIET = flags.DEFINE_bool("quiet", False, "No progress lines: only the final line, failures on stderr and the exit "
+                           "status.")
+_VERBOSE = flags.DEFINE_bool("verbose", False, "Also every chunk's losses, every check with its tolerance, the "
+                             "time split (plan/compile/train/evaluate/figures) and JAX's own info logs (stderr).")
 
 
 def fail(message: str) -> NoReturn:
@@ -100,15 +104,22 @@ def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def start(argv: Sequence[str]) -> None:
-  """The prologue of every entry point: no positional arguments, absl logging at warnings only."""
+  """The prologue of every entry point: no positional arguments; absl logging at warnings (info with --verbose)."""
   if len(argv) > 1:
     fail(f"unexpected arguments: {' '.join(argv[1:])}")
-  logging.set_verbosity(logging.WARNING)
+  if _QUIET.value and _VERBOSE.value:
+    fail("--quiet and --verbose exclude each other")
+  logging.set_verbosity(logging.INFO if _VERBOSE.value else logging.WARNING)
 
 
-def printer(quiet: bool) -> Callable[[str], None]:
-  """Progress lines on stdout (flushed), or nothing with ``quiet``."""
-  return (lambda s: None) if quiet else (lambda s: print(s, flush=True))
+def printer() -> Callable[[str], None]:
+  """Progress lines on stdout (flushed), or nothing with ``--quiet``."""
+  return (lambda s: None) if _QUIET.value else (lambda s: print(s, flush=True))
+
+
+def quiet() -> bool:
+  """Whether ``--quiet`` was given."""
+  return _QUIET.value
 
 
 def run_app(main: Callable[[list[str]], int]) -> None:

@@ -19,13 +19,14 @@ from icljax.experiment import main_job
 _WORKDIR = flags.DEFINE_string("workdir", "icljax-reproduce", "Directory for REPORT.md and the runs.")
 _QUICK = flags.DEFINE_bool("quick", False, "Tiny runs (under a minute in all) to check the machinery.")
 _ONLY = flags.DEFINE_list("only", [], "Run only these results (experiment names, e.g. lsa,nn,recall).")
-_QUIET = flags.DEFINE_bool("quiet", False, "Only the final line (and failures on stderr).")
 
 
 def main(argv: list[str]) -> int:
   common.start(argv)
-  path, failed = common.guarded(main_job.run, _WORKDIR.value, quick=_QUICK.value, only=_ONLY.value,
-                                printer=common.printer(_QUIET.value))
+  path, failed, table = common.guarded(main_job.run, _WORKDIR.value, quick=_QUICK.value, only=_ONLY.value,
+                                       printer=common.printer())
+  if not common.quiet():
+    print(table)
   print(f"[main job] {'all checks pass' if not failed else f'{len(failed)} checks fail'}; report: {path.resolve()}")
   if failed and not _QUICK.value:
     for name, quantity in failed:

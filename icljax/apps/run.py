@@ -22,7 +22,6 @@ from icljax.experiment import driver
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A packaged config name (lsa_isotropic, nn_dynamics, "
                                           "recall, ...) or a config file, optionally ':arg'.", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for the run's artefacts.")
-_QUIET = flags.DEFINE_bool("quiet", False, "No progress lines (the exit status still says pass/fail).")
 
 
 def main(argv: list[str]) -> int:
@@ -31,8 +30,8 @@ def main(argv: list[str]) -> int:
     common.fail("--config is required (e.g. --config=lsa_isotropic)")
   if not _WORKDIR.value:
     common.fail("--workdir is required (a directory for the run's artefacts)")
-  summary = common.guarded(driver.run, _CONFIG.value, _WORKDIR.value, printer=common.printer(_QUIET.value))
-  return 0 if summary["all_passed"] else 1
+  summary = common.guarded(driver.run, _CONFIG.value, _WORKDIR.value, printer=common.printer())
+  return 1 if summary["status"] == "fail" else 0
 
 
 def cli() -> None:

@@ -28,7 +28,6 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Sweep directory (index, aggrega
 _SWEEP = flags.DEFINE_string("sweep", None, "Grid: 'field=v1,v2;field2=...'.")
 _DEVICES = flags.DEFINE_integer("devices", None, "Devices to shard the run axis over (default: all local).")
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() (multi-host runs).")
-_QUIET = flags.DEFINE_bool("quiet", False, "No progress lines.")
 
 
 def main(argv: list[str]) -> int:
@@ -37,7 +36,7 @@ def main(argv: list[str]) -> int:
     common.fail("--config and --workdir are required")
   if _MULTIHOST.value:
     jax.distributed.initialize()
-  printer = common.printer(_QUIET.value)
+  printer = common.printer()
 
   def go():
     return grid.run(_CONFIG.value, Path(_WORKDIR.value), grid.parse(_SWEEP.value, _CONFIG.value),

@@ -11,6 +11,10 @@ Kinds of comparison:
 * ``identity``: true by construction (a correctness check of the code, not evidence for the theorem);
 * ``claim``: a qualitative statement encoded as the paper states it, with a margin.
 
+Statuses: ``pass``; ``fail`` (a theory or identity check out of its tolerance, or a claim the toolkit expects to
+hold: a regression); ``disagrees`` (a claim whose table entry is ``disputed``: the paper states it, the numbers
+contradict it; reported with its figure in REPORT.md's disagreement section, never as a pass and never hidden).
+
 Relations: ``rel`` (``|m - r| <= tol |r|``), ``abs`` (``|m - r| <= tol``), ``max`` (``m <= tol``), ``min``
 (``m >= tol``).
 """
@@ -38,6 +42,8 @@ class Tolerance:
     why: one line: the computation or measurement behind the number.
     kind: ``theory``, ``identity`` or ``claim``.
     per_se: the tolerance is ``value`` times a standard error computed in the run (plus any stated floor).
+    disputed: for a ``claim`` the numbers are known to contradict: what was found and what would settle it. A
+      failing check of this entry has the status ``disagrees`` instead of ``fail``.
   """
 
   value: float
@@ -46,12 +52,15 @@ class Tolerance:
   why: str
   kind: str = "theory"
   per_se: bool = False
+  disputed: str = ""
 
   def __post_init__(self):
     for name, value, options in (("relation", self.relation, RELATIONS), ("source", self.source, SOURCES),
                                  ("kind", self.kind, KINDS)):
       if value not in options:
         raise ValueError(f"Tolerance.{name}={value!r} is invalid: expected one of {options}")
+    if self.disputed and self.kind != "claim":
+      raise ValueError("Tolerance.disputed is for claims only: a theory or identity check that fails is a fault")
 
   @property
   def text(self) -> str:
@@ -72,6 +81,7 @@ class Check:
   kind: str = "theory"
   entry: str = ""
   note: str = ""
+  disputed: str = ""
 
   def __post_init__(self):
     if self.relation not in RELATIONS:
@@ -94,6 +104,13 @@ class Check:
     return m >= tol
 
   @property
+  def status(self) -> str:
+    """``pass``, ``fail`` or ``disagrees`` (a disputed claim that the numbers contradict)."""
+    if self.passed:
+      return "pass"
+    return "disagrees" if self.disputed else "fail"
+
+  @property
   def tolerance_text(self) -> str:
     """The applied tolerance as a table cell."""
     return {"rel": f"±{self.tolerance:.3g} rel.", "abs": f"±{self.tolerance:.3g}", "max": f"≤ {self.tolerance:.3g}",
@@ -103,13 +120,13 @@ class Check:
     """The JSON form (``summary.json``)."""
     return {"quantity": self.quantity, "theory": float(self.theory), "measured": float(self.measured),
             "tolerance": float(self.tolerance), "relation": self.relation, "kind": self.kind, "entry": self.entry,
-            "passed": bool(self.passed), "note": self.note}
+            "passed": bool(self.passed), "status": self.status, "note": self.note, "disputed": self.disputed}
 
   @classmethod
   def from_dict(cls, d: Mapping[str, Any]) -> Check:
     """Inverse of :meth:`to_dict`."""
     return cls(d["quantity"], d["theory"], d["measured"], d["tolerance"], d.get("relation", "rel"),
-               d.get("kind", "theory"), d.get("entry", ""), d.get("note", ""))
+               d.get("kind", "theory"), d.get("entry", ""), d.get("note", ""), d.get("disputed", ""))
 
 
 class Checker:
@@ -150,7 +167,8 @@ class Checker:
       value = tol.value * float(se) + floor
     else:
       value = tol.value
-    check = Check(quantity, float(theory), float(measured), float(value), tol.relation, tol.kind, entry, note)
+    check = Check(quantity, float(theory), float(measured), float(value), tol.relation, tol.kind, entry, note,
+                  tol.disputed)
     self.checks.append(check)
     return check
 
@@ -165,7 +183,8 @@ def table_markdown(title: str, table: Mapping[str, Tolerance]) -> str:
   Returns:
     Markdown text.
   """
-  rows = [[name, tol.text, tol.kind, tol.source, tol.why] for name, tol in table.items()]
+  rows = [[name, tol.text, tol.kind + (" (disputed)" if tol.disputed else ""), tol.source,
+           tol.why + (f" Disputed: {tol.disputed}" if tol.disputed else "")] for name, tol in table.items()]
   return f"#### {title}\n\n" + markdown_table(["entry", "tolerance", "kind", "source", "why"], rows)
 
 

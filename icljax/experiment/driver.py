@@ -27,11 +27,13 @@ from typing import Any
 import jax
 import ml_collections
 import numpy as np
+from absl import logging
 
 import icljax.results  # noqa: F401  (registers the built-in results)
 from icljax import runs, sweep, train, validation
 from icljax.experiment import registry
 from icljax.experiment.api import Experiment, FigureInput, Plan
+from icljax.experiment.checks import Check
 
 Printer = Callable[[str], None]
 
@@ -122,6 +124,7 @@ def _run_group(points: Sequence[Point], printer: Printer, mesh: Any, vmap_size: 
   with jax.enable_x64(points[0].setup.run.x64):
     t0 = time.perf_counter()
     plans = [p.experiment.plan(p.setup) for p in points]   # may still reject input: nothing written yet
+    clock = {"plan_seconds": time.perf_counter() - t0, "compile_seconds": 0.0}
     with contextlib.ExitStack() as locks:
       if writer:
         for p in points:
@@ -135,13 +138,15 @@ def _run_group(points: Sequence[Point], printer: Printer, mesh: Any, vmap_size: 
       by_step: dict[int, list[int]] = {}
       for i, s in enumerate(states):
         by_step.setdefault(int(s.step), []).append(i)
+      t_train = time.perf_counter()
       for idx in by_step.values():
         final = _train([points[i] for i in idx], [plans[i] for i in idx], [states[i] for i in idx],
-                       [rows[i] for i in idx], printer, mesh, vmap_size, writer)
+                       [rows[i] for i in idx], printer, mesh, vmap_size, writer, clock)
         for i, s in zip(idx, final):
           states[i] = s
-      train_s = (time.perf_counter() - t0) / len(points)
-      return [_finish(p, plan, s, r, train_s, t0, printer, writer, len(points))
+      clock["train_seconds"] = time.perf_counter() - t_train - clock["compile_seconds"]
+      shared = {k: v / len(points) for k, v in clock.items()}   # a stack's shared costs, split evenly
+      return [_finish(p, plan, s, r, shared, t0, printer, writer, len(points))
               for p, plan, s, r in zip(points, plans, states, rows)]
 
 
@@ -163,7 +168,7 @@ def _resume(point: Point, plan: Plan, printer: Printer) -> tuple[train.TrainStat
 
 def _train(points: Sequence[Point], plans: Sequence[Plan], states: Sequence[train.TrainState],
            rows: Sequence[list[dict[str, Any]]], printer: Printer, mesh: Any, vmap_size: int | None,
-           writer: bool) -> list[train.TrainState]:
+           writer: bool, clock: dict[str, float]) -> list[train.TrainState]:
   run0 = points[0].setup.run
   label = run0.name if len(points) == 1 else f"{points[0].experiment.name} stack of {len(points)}"
   progress = train.Progress(label, run0.steps, printer=printer)
@@ -191,34 +196,46 @@ def _train(points: Sequence[Point], plans: Sequence[Plan], states: Sequence[trai
         runs.save_checkpoint(p.workdir / runs.CHECKPOINT, state)
       last_good[i] = step
     progress.update(step, float(np.mean(losses[:, -1])), force=step >= run0.steps)
+    logging.info("[%s] step %d: mean loss over the chunk %s", label, step, np.array2string(np.mean(losses, axis=1)))
 
   if mesh is None:
     mesh = sweep.make_mesh(min(len(points), jax.device_count()))
   return sweep.train_stack(plans[0].objective, plans[0].optimizer, states, [p.data_key for p in plans],
                            [p.hparams for p in plans], steps=run0.steps, log_every=run0.log_every, mesh=mesh,
-                           vmap_size=vmap_size, on_log=on_log)
+                           vmap_size=vmap_size, on_log=on_log, clock=clock)
 
 
-def _finish(point: Point, plan: Plan, state: train.TrainState, rows: list[dict[str, Any]], train_s: float, t0: float,
-            printer: Printer, writer: bool, group_size: int) -> dict[str, Any]:
+def _finish(point: Point, plan: Plan, state: train.TrainState, rows: list[dict[str, Any]], shared: dict[str, float],
+            t0: float, printer: Printer, writer: bool, group_size: int) -> dict[str, Any]:
   exp = point.experiment
+  t_eval = time.perf_counter()
   evaluation = exp.evaluate(point.setup, plan.context, state.params, rows)
+  timing = dict(shared, evaluate_seconds=time.perf_counter() - t_eval, group_size=group_size)
   checks = [c.to_dict() for c in evaluation.checks]
   counts = {kind: [sum(c["passed"] for c in checks if c["kind"] == kind), sum(c["kind"] == kind for c in checks)]
             for kind in ("theory", "identity", "claim")}
+  statuses = {c["status"] for c in checks}
+  status = "fail" if "fail" in statuses else "disagrees" if "disagrees" in statuses else "pass"
   summary = {"experiment": exp.name, "name": point.label, "title": exp.title, "claim": exp.claim,
-             "comparisons": checks, "all_passed": all(c["passed"] for c in checks), "counts": counts,
+             "comparisons": checks, "all_passed": status == "pass", "status": status, "counts": counts,
              "scalars": dict(evaluation.scalars), "notes": list(evaluation.notes), "figures": []}
   if writer:
     runs.atomic_savez(point.workdir / runs.PARAMS, dict(evaluation.arrays))
+    t_fig = time.perf_counter()
     figures = exp.figures(FigureInput(point.workdir / runs.FIGURES, point.cfg, rows, summary, evaluation.arrays))
     summary["figures"] = [str(Path(f).relative_to(point.workdir)) for f in figures]
+    timing.update(figures_seconds=time.perf_counter() - t_fig, total_seconds=time.perf_counter() - t0)
     # Wall-clock times live apart from summary.json: the same config and seed give identical summaries.
-    runs.atomic_write_json(point.workdir / runs.TIMING, {"train_seconds": train_s, "group_size": group_size,
-                                                         "total_seconds": time.perf_counter() - t0})
+    runs.atomic_write_json(point.workdir / runs.TIMING, timing)
     runs.atomic_write_json(point.workdir / runs.SUMMARY, summary)
   passed = sum(c["passed"] for c in checks)
+  disagree = sum(c["status"] == "disagrees" for c in checks)
   printer(f"[{point.label}] done in {time.perf_counter() - t0:.0f}s: {passed}/{len(checks)} trained-vs-theory "
-          f"checks pass (theory {counts['theory'][0]}/{counts['theory'][1]}); summary in "
-          f"{point.workdir / runs.SUMMARY}")
+          f"checks pass (theory {counts['theory'][0]}/{counts['theory'][1]})"
+          + (f", {disagree} where the paper's claim disagrees with the numbers" if disagree else "")
+          + f"; summary in {point.workdir / runs.SUMMARY}")
+  logging.info("[%s] time: %s", point.label, ", ".join(f"{k} {v:.2f}" for k, v in timing.items()))
+  for c in checks:
+    logging.info("[%s] %s %s %s: theory %.6g, measured %.6g, tolerance %s", point.label, c["status"], c["kind"],
+                 c["quantity"], c["theory"], c["measured"], Check.from_dict(c).tolerance_text)
   return runs.to_jsonable(summary)

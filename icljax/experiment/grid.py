@@ -137,7 +137,7 @@ def write_index(workdir: Path, points: Sequence[driver.Point], swept: Sequence[s
     s = runs.read_json(path)
     row = {"dir": p.workdir.name, **{f: p.cfg[f] for f in swept},
            "checks_passed": sum(c["passed"] for c in s["comparisons"]), "checks": len(s["comparisons"]),
-           "all_passed": s["all_passed"]}
+           "all_passed": s["all_passed"], "status": s.get("status", "pass" if s["all_passed"] else "fail")}
     row.update({k: v for k, v in s["scalars"].items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
     rows.append(row)
   runs.write_metrics(workdir / "runs.jsonl", rows)

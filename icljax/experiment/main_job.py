@@ -47,6 +47,17 @@ def _group_figures(workdir: Path, experiment: Experiment, items: Sequence[tuple[
                                                                               groups)]
 
 
+def _sections(workdir: Path, entries: Sequence[tuple[Experiment, MainJobRun, Any, Path]]) -> list[tuple]:
+  """Per result: the experiment, its finished runs ``(name, dir, summary)`` and its result-level figures."""
+  sections = []
+  for name in registry.names():
+    mine = [(run, path) for exp, run, _, path in entries if exp.name == name]
+    done = [(path.name, path, runs.read_json(path / runs.SUMMARY)) for _, path in mine
+            if (path / runs.SUMMARY).exists()]
+    sections.append((registry.get(name), done, _group_figures(workdir, registry.get(name), mine)))
+  return sections
+
+
 def write(workdir: Path, entries: Sequence[tuple[Experiment, MainJobRun, Any, Path]], quick: bool) -> Path:
   """Rewrites REPORT.md from the finished runs among ``entries``.
 
@@ -58,12 +69,7 @@ def write(workdir: Path, entries: Sequence[tuple[Experiment, MainJobRun, Any, Pa
   Returns:
     The report's path.
   """
-  sections = []
-  for name in registry.names():
-    mine = [(run, path) for exp, run, _, path in entries if exp.name == name]
-    done = [(path.name, path, runs.read_json(path / runs.SUMMARY)) for _, path in mine
-            if (path / runs.SUMMARY).exists()]
-    sections.append((registry.get(name), done, _group_figures(workdir, registry.get(name), mine)))
+  sections = _sections(workdir, entries)
   pending = sum(not (path / runs.SUMMARY).exists() for *_, path in entries)
   return report.write_report(workdir / "REPORT.md", sections, quick=quick, pending=pending)
 
@@ -79,7 +85,7 @@ def run(workdir: str | Path, *, quick: bool = False, only: Sequence[str] = (),
     printer: where progress lines go.
 
   Returns:
-    The report's path and the failed checks as ``(run name, quantity)``.
+    The report's path, the failed checks as ``(run name, quantity)`` and the table of checks and times per result.
   """
   workdir = Path(workdir)
   for name in only:
@@ -100,5 +106,5 @@ def run(workdir: str | Path, *, quick: bool = False, only: Sequence[str] = (),
   printer(f"[main job] {len(points)} runs ({finished} finished, not redone) of {', '.join(only or registry.names())}")
   summaries = driver.run_points(points, printer=printer, on_done=on_done)
   path = write(workdir, entries, quick)
-  failed = [(s["name"], c["quantity"]) for s in summaries for c in s["comparisons"] if not c["passed"]]
-  return path, failed
+  failed = [(s["name"], c["quantity"]) for s in summaries for c in s["comparisons"] if c["status"] == "fail"]
+  return path, failed, report.results_table(_sections(workdir, entries))

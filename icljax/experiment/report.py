@@ -32,18 +32,74 @@ def checks_table(checks: Sequence[Check]) -> str:
     A markdown table.
   """
   rows = [[c.quantity + (f" ({c.note})" if c.note else ""), c.kind, fmt(c.theory), fmt(c.measured), c.tolerance_text,
-           "pass" if c.passed else "**FAIL**"] for c in checks]
-  return markdown_table(["quantity", "kind", "theory", "measured", "tolerance", "pass"], rows)
+           STATUS_CELL[c.status]] for c in checks]
+  return markdown_table(["quantity", "kind", "theory", "measured", "tolerance", "status"], rows)
+
+
+STATUS_CELL = {"pass": "pass", "fail": "**FAIL**", "disagrees": "**disagrees** (see below)"}
 
 
 def count_line(checks: Sequence[Check]) -> str:
-  """``"a/b checks pass (theory x/y, identity ..., claim ...)"``."""
+  """``"a/b checks pass (theory x/y, identity ..., claim ...); k claims disagree"``."""
   parts = []
   for kind in ("theory", "identity", "claim"):
     mine = [c for c in checks if c.kind == kind]
     if mine:
       parts.append(f"{kind} {sum(c.passed for c in mine)}/{len(mine)}")
-  return f"{sum(c.passed for c in checks)}/{len(checks)} checks pass ({', '.join(parts)})"
+  disagree = sum(c.status == "disagrees" for c in checks)
+  return (f"{sum(c.passed for c in checks)}/{len(checks)} checks pass ({', '.join(parts)})"
+          + (f"; {disagree} of the papers' claims disagree with the numbers" if disagree else ""))
+
+
+def disagreement_section(runs_: Sequence[tuple[str, Path, Mapping[str, Any]]], root: Path) -> list[str]:
+  """REPORT.md's "Where the papers and the numbers disagree": every disputed claim the numbers contradict.
+
+  Args:
+    runs_: ``(run name, run dir, summary)`` of every finished run.
+    root: the report's folder (figure links are relative to it).
+
+  Returns:
+    Markdown lines (empty when no claim disagrees).
+  """
+  lines = []
+  for name, d, s in runs_:
+    for c in map(Check.from_dict, s["comparisons"]):
+      if c.status != "disagrees":
+        continue
+      setting = s.get("scalars", {}).get("setting", "")
+      figures = ", ".join(f"[{Path(f).name}]({d.relative_to(root)}/{f})" for f in s.get("figures", []))
+      lines += [f"- **{c.quantity}** (run `{name}`{'; ' + setting if setting else ''}): the paper's statement "
+                f"needs {c.tolerance_text} against {fmt(c.theory)}; measured **{fmt(c.measured)}**. {c.disputed}"
+                + (f" Figures: {figures}." if figures else "")]
+  if not lines:
+    return []
+  return ["## Where the papers and the numbers disagree", "",
+          "Each item is a claim as the paper states it, checked in the run at the setting shown; the numbers "
+          "contradict it. What was found and what would settle it is stated with it.", "", *lines, ""]
+
+
+def results_table(sections: Sequence[tuple[Any, Sequence[tuple[str, Path, Mapping[str, Any]]], Any]]) -> str:
+  """Per result: runs, checks by kind and status, and where the time went (from each run's timing.json).
+
+  Args:
+    sections: per result ``(experiment, [(run name, run dir, summary)], ...)``.
+
+  Returns:
+    A markdown table.
+  """
+  rows = []
+  for experiment, items, *_ in sections:
+    if not items:
+      continue
+    checks = [Check.from_dict(c) for *_, s in items for c in s["comparisons"]]
+    times = [runs.read_json(d / runs.TIMING) if (d / runs.TIMING).exists() else {} for _, d, _ in items]
+    split = [sum(t.get(f"{k}_seconds", 0.0) for t in times) for k in ("compile", "train", "evaluate", "figures")]
+    kinds = [f"{sum(c.passed for c in checks if c.kind == k)}/{sum(c.kind == k for c in checks)}"
+             for k in ("theory", "identity", "claim")]
+    rows.append([experiment.name, len(items), *kinds, sum(c.status == "disagrees" for c in checks),
+                 sum(c.status == "fail" for c in checks), *(f"{v:.0f}" for v in split)])
+  return markdown_table(["result", "runs", "theory", "identity", "claim", "disagree", "FAIL", "compile s", "train s",
+                         "evaluate s", "figures s"], rows)
 
 
 def run_section(summary: Mapping[str, Any], rel_dir: str = ".", level: int = 3) -> str:
@@ -89,13 +145,15 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
            + "."]
   if quick:
     lines += ["", "**Quick mode**: tiny runs that exercise the machinery; the checks are not expected to pass."]
+  lines += ["", results_table(sections), ""] + disagreement_section(done, root)
   index = []
   for name, d, s in done:
     timing = d / runs.TIMING
     seconds = runs.read_json(timing)["total_seconds"] if timing.exists() else 0.0
     n_pass = sum(c["passed"] for c in s["comparisons"])
-    index.append([name, f"{n_pass}/{len(s['comparisons'])}", f"{seconds:.0f}", str(d.relative_to(root))])
-  lines += ["", markdown_table(["run", "checks passed", "seconds", "workdir"], index), ""]
+    index.append([name, f"{n_pass}/{len(s['comparisons'])}", s.get("status", ""), f"{seconds:.0f}",
+                  str(d.relative_to(root))])
+  lines += ["## Runs", "", markdown_table(["run", "checks passed", "status", "seconds", "workdir"], index), ""]
   for experiment, items, figures in sections:
     if not items:
       continue

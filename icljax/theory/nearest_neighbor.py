@@ -38,6 +38,24 @@ def loss_at_zero(N: int, sigma: float) -> float:
   return 0.5 * (N / c**2 - 2 / c + 1)
 
 
+def lemma12_sigma_threshold(d: int, N: int) -> float:
+  """The initial xi2 above which Lemma 12 claims ``xi1 <= (7/15) xi2`` along GD: ``3 log(2 N^4 d / a_{N,d})``.
+
+  Args:
+    d: input dimension (> 3).
+    N: context examples.
+
+  Returns:
+    The threshold, with ``a_{N,d} = (2 N sqrt(d))^{-2/(d-3)}``; 39.5 at d = N = 4, 47.0 at d = 8, N = 16.
+
+  Reference: Li et al. (2024) Lemma 12 as restated by Athreya & Wang (2026); li digest section 5, athreya digest P14.
+  """
+  if d <= 3:
+    raise ValueError(f"Lemma 12 needs d > 3, got d={d}")
+  log_a = -2.0 / (d - 3) * math.log(2 * N * math.sqrt(d))
+  return 3.0 * (math.log(2 * N**4 * d) - log_a)
+
+
 def tau_density_constant(d: int) -> float:
   """``k_d = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2))``: tau has density ``k_d (1 - t^2)^{(d-3)/2}`` on [-1, 1].
 

@@ -94,7 +94,7 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
   b, leak = blocks["B"], structure.leakage(blocks)
   c = Checker(TOLERANCES)
   _structure_checks(c, setup, th, b)
-  c("mse_vs_L_star", f"eval MSE on {setup.eval_prompts} fresh prompts vs L*", l_star, mse,
+  c("mse_vs_L_star", f"eval MSE on {setup.eval_prompts} fresh prompts vs L*", l_star, mse, se=mse_se,
     note="" if th.L_star is not None else "L* = MSE of the theory predictor on the same prompts")
   c("pred_rms", "prediction relative RMS vs theory one-step GD", 0.0, pred_rms)
   c("sensitivity_cosine", "cosine of dy/dx_query, model vs one-step GD", 1.0, cosine)

@@ -13,7 +13,9 @@ TOLERANCES = {
     "dist_raw": Tolerance(0.3, "min", "issue", "theory value Dist(eta* Sigma^-1, I) = 0.784; plain GD would give 0",
                           kind="claim"),
     "dist_whitened_gamma": Tolerance(0.1, "abs", "issue", "theory value Dist(S^1/2 Gamma* S^1/2, I) = 0.311"),
-    "mse_vs_L_star": Tolerance(0.02, "rel", "issue", "MC standard error of 2e5 evaluation prompts is ~0.4% of L*"),
+    "mse_vs_L_star": Tolerance(4.0, "abs", "standard error", "eval MSE on fresh prompts against L*: 4 s.e. of the "
+                               "MSE computed in the run (the trained B's own excess loss, O(|B - B*|^2), is < 1e-4 "
+                               "of L* at the B tolerance)", per_se=True),
     "pred_rms": Tolerance(0.03, "max", "digest", "digest 7.3: relative RMS of predictions against one-step GD"),
     "sensitivity_cosine": Tolerance(0.99, "min", "issue", "implied by the B check (3% error in B gives cos >= "
                                     "0.999): a correctness check of the model, not extra evidence",

@@ -3,6 +3,7 @@ the loss landscape of the paper's Fig. 2 with the digest's P1/P10 values."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -50,14 +51,20 @@ def ratio_trajectories(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: f
   return (np.arange(traj.shape[1]) + 1) * log_every, traj[..., 0] / traj[..., 1]
 
 
-def sigma_ratio(setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:
-  """Adds xi1/xi2 trajectories (arrays, scalars, a note) for ``setup.ratio_sigmas``."""
+def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:
+  """Adds xi1/xi2 trajectories (arrays, scalars, a note) for ``setup.ratio_sigmas``, and Lemma 12's 7/15 bound
+  as a claim for those at or above its sigma threshold."""
   n_steps = int(round(setup.run.steps * setup.eta / setup.ratio_eta))
   t, ratio = ratio_trajectories(ctx.tau_pop, setup.ratio_sigmas, setup.task.d, setup.ratio_eta, n_steps)
   out["arrays"].update(ratio_t=t * setup.ratio_eta / setup.eta, ratio=ratio, ratio_sigmas=np.array(setup.ratio_sigmas))
   for sigma, r in zip(setup.ratio_sigmas, ratio):
     out["scalars"][f"max_xi1_over_xi2[sigma={sigma:g}]"] = float(np.max(r))
     out["scalars"][f"final_xi1_over_xi2[sigma={sigma:g}]"] = float(r[-1])
+  threshold = theory.lemma12_sigma_threshold(setup.task.d, setup.task.N) if setup.task.d > 3 else math.inf
+  for sigma, r in zip(setup.ratio_sigmas, ratio):
+    if sigma >= threshold:
+      c("lemma12", f"Lemma 12: max xi1/xi2 over {n_steps} steps of eta={setup.ratio_eta:g} from sigma={sigma:g} "
+        f"(threshold {threshold:.1f})", 7 / 15, float(np.max(r)), note="paper's bound")
   worst = max(float(np.max(r)) for r in ratio)
   out["notes"].append(f"Li et al. Lemma 12 claims xi1 <= (7/15) xi2 = 0.467 xi2 for large sigma; here max xi1/xi2 = "
                       f"{worst:.3f} over sigma in {setup.ratio_sigmas} (see xi_ratio.png and BUILD_NOTES.md).")

@@ -74,7 +74,8 @@ def pop_stats(xi: jax.Array, tau_eval: jax.Array, tau_pop: jax.Array) -> tuple[j
 
 @jax.jit
 def shift_stats(xi: jax.Array, batch: Mapping[str, jax.Array], R: jax.Array) -> tuple[jax.Array, ...]:
-  """MSE against the 1-NN label, agreement with it, and the largest excess over the P11 bound on a test set."""
+  """MSE against the 1-NN label, agreement with it, the largest excess over the P11 bound on a test set, and the
+  MSE's standard error over the test prompts."""
   q = model.reduced_attention(xi, batch["tau"])[:, :-1]
   yhat = jnp.sum(q * batch["y"], -1)
   err = jnp.abs(yhat - batch["target"])
@@ -86,7 +87,8 @@ def shift_stats(xi: jax.Array, batch: Mapping[str, jax.Array], R: jax.Array) -> 
     bound = shift_theory.recovery_bound(xi, batch["tau"], R)
   else:
     bound = jnp.full_like(err, jnp.inf)
-  return jnp.mean(err**2), jnp.mean(agree), jnp.max(err - bound)
+  n = err.shape[0]
+  return jnp.mean(err**2), jnp.mean(agree), jnp.max(err - bound), jnp.std(err**2) / jnp.sqrt(n)
 
 
 def _params_and_data(setup: NNSetup, xi0: jax.Array, w0: jax.Array) -> tuple[dict, dict, Any]:
@@ -128,8 +130,9 @@ def _track(setup: NNSetup, ctx: NNContext, hparams: Mapping[str, Any]):
                  q_self=q_self, pop_loss_train=loss_train)
     xi_eval = p["xi_pop"] if "xi_pop" in p else jnp.array(model.from_W(p["W"]))
     for name, batch in ctx.tests.items():
-      mse, agree, violation = (float(v) for v in shift_stats(xi_eval, batch, r))
-      row.update({f"shift_mse[{name}]": mse, f"shift_agree[{name}]": agree, f"bound_violation[{name}]": violation})
+      mse, agree, violation, se = (float(v) for v in shift_stats(xi_eval, batch, r))
+      row.update({f"shift_mse[{name}]": mse, f"shift_agree[{name}]": agree, f"bound_violation[{name}]": violation,
+                  f"shift_mse_se[{name}]": se})
     return row
 
   return track

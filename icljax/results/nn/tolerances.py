@@ -20,16 +20,26 @@ TOLERANCES = {
     "reference_late": Tolerance(0.05, "rel", "measured", "xi at t = 1e6: 8 tau samples of 4000 give sd 1.3% / 1.5% "
                                 "and means -1.2% / +2.6% from the digest (BUILD_NOTES)"),
     "slope": Tolerance(0.05, "abs", "issue", "P7 late-time slopes fitted over the last decade of t"),
-    "shift_ratio": Tolerance(0.5, "max", "issue", "final / initial MSE against the 1-NN label", kind="claim"),
+    "shift_falls": Tolerance(-4.0, "max", "standard error", "Fig. 3 right: GD lowers the shifted-test MSE against "
+                             "the 1-NN label; final - initial <= -4 s.e. of the difference", kind="claim",
+                             per_se=True),
     "p11_bound": Tolerance(1e-5, "max", "float rounding", "P11 is a pointwise inequality; float32 rounding of "
                            "O(R) predictions"),
     "p9_at_zero": Tolerance(4.0, "abs", "standard error", "P9 closed form at xi1 = 0 against the test set's mean; "
                             "floor 1e-3", per_se=True),
-    "shift_reference": Tolerance(0.01, "abs", "issue", "digest P9 rows; MC error of 2000 test prompts at MSE <= "
-                                 "0.04"),
+    "shift_reference": Tolerance(4.0, "abs", "standard error", "digest P9 rows: 4 s.e. of the difference (ours "
+                                 "computed in the run; the digest's own, its test sets taken as 2000 prompts) plus "
+                                 "its rounding (5e-4 from 0.01 up, 5e-5 below)", per_se=True),
     "landscape": Tolerance(4.0, "abs", "standard error", "P10 values against MC of the reduced loss; floor 1e-3 "
                            "(digest rounding)", per_se=True),
     "p1_closed_form": Tolerance(1e-5, "abs", "float rounding", "at xi1 = 0 every context weight is 1/c: the MC "
                                 "estimate equals the closed form on any sample", kind="identity"),
+    "lemma12": Tolerance(7 / 15, "max", "paper", "Li et al. Lemma 12: xi1 <= (7/15) xi2 for all t once sigma >= "
+                         "3 log(2N^4 d/a_{N,d})", kind="claim",
+                         disputed="Population GD passes 7/15 with sigma at the threshold: 0.67 at d = N = 4, sigma "
+                         "= 40 (li digest); 0.53 at t = 1e6 and 1.09 at 1e7 at d = 8, N = 16, sigma = 47 (athreya "
+                         "digest P14). As restated, Lemma 9's condition cannot hold on the ray xi1 = (7/15) xi2. The "
+                         "loss still falls in every run. Settled by the paper's full proof of Lemmas 9 and 12, or a "
+                         "larger (d, N) with the hidden constants stated."),
     "hessian": Tolerance(0.001, "abs", "digest", "P10 Hessian min eigenvalue at (0, 0), 3 digits"),
 }

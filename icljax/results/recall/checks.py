@@ -71,6 +71,31 @@ def _trajectory(c: Checker, setup: RecallSetup, rows: Rows, notes: list[str]) ->
       note="minibatch gradients differ across triggers")
 
 
+def theorem_loss_at(setup: RecallSetup, ctx: RecallContext, step: int) -> float:
+  """The population loss the theorem's NGD trajectory reaches at ``step`` (Lam = eta t, lam = eta t / sqrt|Q|)."""
+  spec = setup.task
+  lam = float(theory.ngd_trajectory(np.array(step), setup.eta, len(spec.triggers), spec.noisy))
+  if spec.noisy:
+    return theory.loss_noisy(lam, float(spec.alpha), spec.V, setup.kappa, theory.gamma(ctx.alpha_hat))
+  return theory.loss_noiseless(np.full(len(spec.triggers), lam), spec.V)
+
+
+def _bayes(c: Checker, setup: RecallSetup, ctx: RecallContext, final: Mapping[str, float], notes: list[str]) -> None:
+  """The end point (Bayes risk, + KL for finite samples) where the theorem's own trajectory has reached it by the
+  run's last step; otherwise a note (the trajectory checks carry the theorem at the run's length)."""
+  spec, alpha = setup.task, float(setup.task.alpha)
+  target = theory.entropy(alpha) + (theory.kl_bernoulli(alpha, ctx.alpha_hat) if spec.noisy and setup.M else 0.0)
+  tol = TOLERANCES["bayes_excess"].value
+  predicted = theorem_loss_at(setup, ctx, int(final["step"])) - target
+  if predicted <= tol / 10:
+    c("bayes_excess", "final population loss - Bayes risk" + (" - KL(alpha||alpha_hat)" if setup.M else ""), 0.0,
+      final["pop_loss"] - target)
+  else:
+    notes.append(f"Bayes risk not checked as an end point: at step {int(final['step'])} the theorem's own trajectory "
+                 f"is still {predicted:.3g} above it (measured {final['pop_loss'] - target:.3g}); a run reaches "
+                 f"within {tol / 10:g} once eta t is large enough (P3/P4).")
+
+
 def _reparam(c: Checker, setup: RecallSetup, rows: Rows, notes: list[str]) -> None:
   spec, alpha, final = setup.task, float(setup.task.alpha), rows[-1]
   _trajectory(c, setup, rows, notes)
@@ -89,9 +114,8 @@ def _reparam(c: Checker, setup: RecallSetup, rows: Rows, notes: list[str]) -> No
 def _unconstrained(c: Checker, setup: RecallSetup, ctx: RecallContext, rows: Rows, out: dict) -> None:
   init, final = ctx.init_stats, rows[-1]
   gap = final["test_loss"] - final["pop_loss"]
-  c("population_falls", "population loss falls (initial - final)", 0.0, init["pop_loss"] - final["pop_loss"])
-  c("test_does_not_follow", "unseen-output test loss - population loss at the end (does not follow)", 0.0, gap,
-    note="P11, qualitative; size in the notes")
+  c("test_grows", "unseen-output test loss, final - initial (P11: grows)", 0.0,
+    final["test_loss"] - init["test_loss"], note=f"initial {init['test_loss']:.3f}")
   max_test = max(r["test_loss"] for r in rows)
   out["scalars"].update(test_minus_population_loss=gap, max_test_loss=max_test)
   trend = ("rises above its initial value" if max_test > init["test_loss"] + 0.05 else
@@ -113,7 +137,7 @@ def evaluate(setup: RecallSetup, ctx: RecallContext, params: Any, rows: Rows) ->
   Returns:
     The evaluation.
   """
-  spec, alpha, final = setup.task, float(setup.task.alpha), rows[-1]
+  alpha, final = float(setup.task.alpha), rows[-1]
   bayes = theory.entropy(alpha)
   c = Checker(TOLERANCES)
   out: dict[str, Any] = {"notes": [], "scalars": {
@@ -128,9 +152,7 @@ def evaluate(setup: RecallSetup, ctx: RecallContext, params: Any, rows: Rows) ->
       note="P2/P4/P7/P9")
     c(entry, "unseen-output test loss vs the same closed form (P6)", closed, final["test_loss"])
   if setup.kind == "reparam" and setup.attention in ("linear", "relu") and setup.kappa == 1:
-    target = bayes + (theory.kl_bernoulli(alpha, ctx.alpha_hat) if spec.noisy and setup.M else 0.0)
-    c("bayes_excess", "final population loss - Bayes risk" + (" - KL(alpha||alpha_hat)" if setup.M else ""), 0.0,
-      final["pop_loss"] - target)
+    _bayes(c, setup, ctx, final, out["notes"])
   if setup.kind == "reparam":
     _reparam(c, setup, rows, out["notes"])
   else:

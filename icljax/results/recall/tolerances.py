@@ -9,7 +9,8 @@ TOLERANCES = {
                              "log-softmax (P2/P4/P7/P9)"),
     "closed_form_x64": Tolerance(1e-4, "abs", "float rounding", "as closed_form, in float64 (ReLU terms remain)"),
     "bayes_excess": Tolerance(1e-3, "max", "issue", "final population loss over the Bayes risk (+ KL(alpha||"
-                              "alpha_hat) for finite samples); measured 0 to 1e-7 after saturation"),
+                              "alpha_hat) for finite samples); measured 0 to 1e-7 after saturation; checked only "
+                              "where the theorem's own trajectory is within 1e-4 of it by the run's last step"),
     "lam_trajectory": Tolerance(1.0, "max", "float rounding", "P3: |Lam_t - eta t| in units of t ulp(eta t), the "
                                 "accumulated rounding of t additions of eta"),
     "lam_noiseless": Tolerance(0.02, "max", "measured", "P4: lam_t = eta t/sqrt|Q| up to the minibatch imbalance "
@@ -21,8 +22,12 @@ TOLERANCES = {
                               "same closed form as the population loss"),
     "layer_logits": Tolerance(1e-4, "max", "float rounding", "P8: the attention logit peaks at y and the "
                               "feed-forward logit at tau once Lam >= ln((1-alpha)/alpha)"),
-    "population_falls": Tolerance(0.1, "min", "issue", "unconstrained models still fit the training distribution",
-                                  kind="claim"),
-    "test_does_not_follow": Tolerance(0.0, "min", "issue", "P11, qualitative: the unseen-output test loss stays "
-                                      "above the population loss (sizes in the notes)", kind="claim"),
+    "test_grows": Tolerance(0.0, "min", "paper", "P11: Origin and Reparam-W models lower their population loss but "
+                            "their unseen-output test loss grows or diverges (final minus initial, no margin: the "
+                            "measured changes are O(1), the test set's noise O(0.01))", kind="claim",
+                            disputed="Reparam-W's unseen-output test loss rises at first and then falls below its "
+                            "initial ln V = 4.094: to 0.012 (noiseless), 1.94 (alpha = 0.5; 2000 NGD steps, eta = "
+                            "0.1) and 1.02 (finite M = 2048, 400 steps), so partial reparameterisation does "
+                            "generalise here; Origin models' test loss does grow. Settled by the paper's own "
+                            "Reparam-W curves (step count, eta), which the digest could not read."),
 }
