@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from icljax import train
@@ -175,6 +176,22 @@ def _train_one(objective, optimizer, state, data_key, hparams, steps, log_every,
   return [state]
 
 
+def _place(value: jax.Array, sharding: NamedSharding) -> jax.Array:
+  """A global array with ``sharding`` from a value every process holds in full (single- or multi-process)."""
+  if jax.dtypes.issubdtype(value.dtype, jax.dtypes.prng_key):   # typed keys: place their raw data, then wrap
+    impl = jax.random.key_impl(value)
+    return jax.random.wrap_key_data(_place(jax.random.key_data(value), sharding), impl=impl)
+  host = np.asarray(value)
+  return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
+def _to_host(tree: Any) -> Any:
+  """Every leaf in full on this host: as is when this process addresses all of it, else gathered from all."""
+  if all(getattr(a, "is_fully_addressable", True) for a in jax.tree.leaves(tree)):
+    return tree
+  return multihost_utils.process_allgather(tree, tiled=True)
+
+
 def _train_sharded(objective, optimizer, states, data_keys, hparams, steps, log_every, mesh, vmap_size,
                    on_log, clock) -> list[train.TrainState]:
   """Runs padded to micro-batches of ``vmap_size`` per device, one shard_map program per chunk length."""
@@ -183,13 +200,12 @@ def _train_sharded(objective, optimizer, states, data_keys, hparams, steps, log_
   total = -(-count // (n_dev * m)) * n_dev * m
   order = list(range(count)) + [count - 1] * (total - count)
   sharding = NamedSharding(mesh, PartitionSpec("runs"))
-  put = lambda tree: jax.tree.map(lambda a: jax.device_put(a.reshape((total // m, m) + a.shape[1:]), sharding),
-                                  tree)
+  put = lambda tree: jax.tree.map(lambda a: _place(a.reshape((total // m, m) + a.shape[1:]), sharding), tree)
   stacked = put(_stack([states[i] for i in order]))
   hps = put(_stack([hparams[i] for i in order]))
   keys = put(jnp.stack([data_keys[i] for i in order]))
-  trips = jax.device_put(jnp.full((n_dev,), total // m // n_dev, jnp.int32), sharding)
-  flat = lambda tree: jax.tree.map(lambda a: a.reshape((total,) + a.shape[2:])[:count], tree)
+  trips = _place(jnp.full((n_dev,), total // m // n_dev, jnp.int32), sharding)
+  flat = lambda tree: jax.tree.map(lambda a: a.reshape((total,) + a.shape[2:])[:count], _to_host(tree))
   programs: dict[int, Callable] = {}
   done = int(states[0].step)
   for k in train.chunk_lengths(done, steps, log_every):

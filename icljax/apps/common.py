@@ -113,8 +113,8 @@ def start(argv: Sequence[str]) -> None:
 
 
 def printer() -> Callable[[str], None]:
-  """Progress lines on stdout (flushed), or nothing with ``--quiet``."""
-  return (lambda s: None) if _QUIET.value else (lambda s: print(s, flush=True))
+  """Progress lines on stdout (flushed); nothing with ``--quiet`` or on any process but 0 of a multi-process run."""
+  return (lambda s: None) if _QUIET.value or jax.process_index() else (lambda s: print(s, flush=True))
 
 
 def quiet() -> bool:

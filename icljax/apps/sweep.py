@@ -27,7 +27,13 @@ _CONFIG = config_flags.DEFINE_config_file("config", None, "A packaged config nam
 _WORKDIR = flags.DEFINE_string("workdir", None, "Sweep directory (index, aggregate, one folder per point).")
 _SWEEP = flags.DEFINE_string("sweep", None, "Grid: 'field=v1,v2;field2=...'.")
 _DEVICES = flags.DEFINE_integer("devices", None, "Devices to shard the run axis over (default: all local).")
-_MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() (multi-host runs).")
+_MULTIHOST = flags.DEFINE_bool("multihost", False, "Start JAX's multi-process runtime (jax.distributed.initialize): "
+                                "every process runs the same command, stacks are sharded over all processes' "
+                                "devices, only process 0 writes. On SLURM or a TPU pod the cluster is detected; "
+                                "elsewhere give the three flags below.")
+_COORDINATOR = flags.DEFINE_string("coordinator_address", None, "With --multihost: host:port of process 0.")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "With --multihost: how many processes.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "With --multihost: this process's index (0 writes).")
 
 
 def main(argv: list[str]) -> int:
@@ -35,7 +41,10 @@ def main(argv: list[str]) -> int:
   if _CONFIG.value is None or not _WORKDIR.value:
     common.fail("--config and --workdir are required")
   if _MULTIHOST.value:
-    jax.distributed.initialize()
+    jax.distributed.initialize(coordinator_address=_COORDINATOR.value, num_processes=_NUM_PROCESSES.value,
+                               process_id=_PROCESS_ID.value)
+  elif any(f.value is not None for f in (_COORDINATOR, _NUM_PROCESSES, _PROCESS_ID)):
+    common.fail("--coordinator_address, --num_processes and --process_id need --multihost")
   printer = common.printer()
 
   def go():
