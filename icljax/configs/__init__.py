@@ -19,8 +19,8 @@ import ml_collections
 from icljax import validation
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("lsa_isotropic", "lsa_preconditioned", "lsa_nonlinear", "nn_dynamics", "nn_long", "nn_shift",
-         "nn_landscape", "recall")
+# Every module of this folder not starting with '_' is a config: adding a file adds a name.
+NAMES = tuple(sorted(p.stem for p in HERE.glob("*.py") if not p.name.startswith("_")))
 
 
 def path(name: str) -> Path:

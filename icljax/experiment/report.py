@@ -79,7 +79,8 @@ def disagreement_section(runs_: Sequence[tuple[str, Path, Mapping[str, Any]]], r
 
 
 def results_table(sections: Sequence[tuple[Any, Sequence[tuple[str, Path, Mapping[str, Any]]], Any]]) -> str:
-  """Per result: runs, checks by kind and status, and where the time went (from each run's timing.json).
+  """Per result: runs, checks by kind and status, and where the time went (from each run's timing.json): compiling,
+  the compiled training chunks, logging (metrics along the run, checkpoints), evaluation and figures.
 
   Args:
     sections: per result ``(experiment, [(run name, run dir, summary)], ...)``.
@@ -93,13 +94,14 @@ def results_table(sections: Sequence[tuple[Any, Sequence[tuple[str, Path, Mappin
       continue
     checks = [Check.from_dict(c) for *_, s in items for c in s["comparisons"]]
     times = [runs.read_json(d / runs.TIMING) if (d / runs.TIMING).exists() else {} for _, d, _ in items]
-    split = [sum(t.get(f"{k}_seconds", 0.0) for t in times) for k in ("compile", "train", "evaluate", "figures")]
+    split = [sum(t.get(f"{k}_seconds", 0.0) for t in times) for k in ("compile", "train", "log", "evaluate",
+                                                                        "figures")]
     kinds = [f"{sum(c.passed for c in checks if c.kind == k)}/{sum(c.kind == k for c in checks)}"
              for k in ("theory", "identity", "claim")]
     rows.append([experiment.name, len(items), *kinds, sum(c.status == "disagrees" for c in checks),
                  sum(c.status == "fail" for c in checks), *(f"{v:.0f}" for v in split)])
   return markdown_table(["result", "runs", "theory", "identity", "claim", "disagree", "FAIL", "compile s", "train s",
-                         "evaluate s", "figures s"], rows)
+                         "log s", "evaluate s", "figures s"], rows)
 
 
 def run_section(summary: Mapping[str, Any], rel_dir: str = ".", level: int = 3) -> str:

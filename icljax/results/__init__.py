@@ -3,14 +3,16 @@ tolerance table, figures) and needs nothing else of the infrastructure.
 
 * ``lsa``: one-layer linear self-attention = one step of (preconditioned) GD (Mahankali et al. 2023);
 * ``nn``: softmax attention learns one-nearest-neighbour (Li et al. 2024);
-* ``recall``: one-layer attention is Bayes-optimal for noisy in-context recall (Nguyen & Nguyen-Tang 2025).
+* ``recall``: one-layer attention is Bayes-optimal for noisy in-context recall (Nguyen & Nguyen-Tang 2025);
+* ``nn_multiclass``: K-class softmax attention learns 1-NN, binary dynamics at step (K-1)/K eta (Athreya & Wang
+  2026).
 """
 
 from icljax.experiment import registry
-from icljax.results import lsa, nn, recall
+from icljax.results import lsa, nn, nn_multiclass, recall
 
-BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, recall.EXPERIMENT)
+BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, recall.EXPERIMENT, nn_multiclass.EXPERIMENT)
 for _experiment in BUILTIN:
   registry.register(_experiment)
 
-__all__ = ["BUILTIN", "lsa", "nn", "recall"]
+__all__ = ["BUILTIN", "lsa", "nn", "nn_multiclass", "recall"]

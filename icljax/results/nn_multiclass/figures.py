@@ -1,0 +1,59 @@
+"""The multiclass figures, drawn from artefacts, and the sweep aggregate (a row per grid point)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from icljax import plots
+from icljax.experiment.api import FigureInput
+from icljax.experiment.checks import markdown_table
+from icljax.experiment.report import fmt
+
+
+def figures(inp: FigureInput) -> list[str]:
+  """Trajectories (SGD chains, K-class and binary reduced systems), loss, accuracy, off-family norm, xi1/xi2.
+
+  Args:
+    inp: the run's artefacts.
+
+  Returns:
+    Figure paths.
+  """
+  fig, rows = inp.fig_dir, inp.metrics
+  ratio = [{"step": r["step"], "K-class reduced GD": r["pop_xi1"] / r["pop_xi2"]} for r in rows]
+  return [
+      plots.curves(fig / "trajectory.png", rows, ["sgd_xi1", "sgd_xi2", "pop_xi1", "pop_xi2", "bin_xi1", "bin_xi2"],
+                   title="(xi1, xi2): SGD chains (mean), K-class GD at eta, binary GD at f eta", ylabel="value",
+                   logx=True),
+      plots.curves(fig / "loss.png", rows, ["pop_loss"], title="K-class population loss along GD", ylabel="L_MC",
+                   logx=True, logy=True),
+      plots.curves(fig / "accuracy.png", rows, ["accuracy"],
+                   references={f"1/K = {1 / inp.config['K']:.3f} (paper's baseline)": 1 / inp.config["K"]},
+                   title="argmax agreement with the 1-NN class (uniform data)", ylabel="fraction", logx=True),
+      plots.curves(fig / "off_family.png", rows, ["off_family", "label_columns_moved"],
+                   title="SGD chains: norm off the family; label columns moved", ylabel="norm", logx=True),
+      plots.curves(fig / "xi_ratio.png", ratio, ["K-class reduced GD"], references={"7/15 (Lemma 12)": 7 / 15},
+                   title="xi1 / xi2 (Lemma 12 claims <= 7/15 for sigma above its threshold)", ylabel="xi1 / xi2",
+                   logx=True),
+  ]
+
+
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> str:
+  """SWEEP.md: per grid point the swept values, f, the final population loss, xi and the argmax agreement.
+
+  Args:
+    workdir: the sweep directory.
+    index: the index rows.
+    swept: the swept fields.
+
+  Returns:
+    Markdown text.
+  """
+  del workdir
+  rows = [[*(r[f] for f in swept), fmt(r["f"]), fmt(r["final_pop_loss"]), fmt(r["xi1"]), fmt(r["xi2"]),
+           fmt(r["final_accuracy"]), r["status"]] for r in index]
+  return ("# Sweep: multiclass 1-NN\n\nAt equal (xi1, xi2) the K-class loss is f = (K-1)/K times the binary one "
+          "(Lemma 2); at equal steps the clock runs f times slower (P7).\n\n"
+          + markdown_table([*swept, "f", "L_MC", "xi1", "xi2", "accuracy", "status"], rows) + "\n")
