@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -52,3 +53,28 @@ def prompts_used(num_prompts: int, chunk: int = 10_000) -> int:
   """
   chunk = min(chunk, num_prompts)
   return -(-num_prompts // chunk) * chunk
+
+
+def t_factor(dof: int, k: float = 4.0) -> float:
+  """The Student-t critical value with the two-sided tail of ``k`` normal standard errors, for a standard error
+  estimated from ``dof`` degrees of freedom (e.g. R - 1 for the spread of R replicas).
+
+  Args:
+    dof: degrees of freedom, >= 1.
+    k: the normal multiple whose tail probability is kept (4: 6.3e-5).
+
+  Returns:
+    The factor (32.6 at dof = 3, 8.47 at 7, 4.18 at 100; k as dof -> infinity).
+  """
+  if dof < 1:
+    raise ValueError(f"dof={dof}: a standard error needs at least 2 samples")
+  tail = math.erfc(k / math.sqrt(2.0)) / 2
+  with jax.enable_x64(True):
+    upper = lambda t: float(0.5 * jax.scipy.special.betainc(dof / 2, 0.5, dof / (dof + t * t)))
+    lo, hi = k, k
+    while upper(hi) > tail:
+      hi *= 2
+    for _ in range(100):   # bisection on the decreasing upper tail
+      mid = (lo + hi) / 2
+      lo, hi = (mid, hi) if upper(mid) > tail else (lo, mid)
+  return hi

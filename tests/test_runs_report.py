@@ -5,8 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
-from icljax import runs, validation
+from icljax import runs, stats, validation
 from icljax.experiment import report
 from icljax.experiment.checks import Check, Checker, Tolerance, markdown_table, table_markdown
 
@@ -82,3 +83,16 @@ def test_run_section_and_tables_list_every_check():
   assert markdown_table(["a|b"], [["x|y"]]).splitlines()[2] == "| x\\|y |"
   assert "| fixed | ±0.1 | theory | issue | why |" in table_markdown("T", {"fixed": Tolerance(0.1, "abs", "issue",
                                                                                             "why")})
+
+
+@pytest.mark.parametrize("dof", [1, 3, 7, 30, 1000])
+def test_t_factor_is_the_student_t_value_with_the_normal_tail(dof):
+  tail = 2 * scipy_stats.norm.sf(4.0)
+  assert stats.t_factor(dof) == pytest.approx(scipy_stats.t.isf(tail / 2, dof), rel=1e-6)
+
+
+def test_a_spread_from_few_replicas_widens_the_tolerance():
+  c = Checker({"se": Tolerance(4.0, "abs", "standard error", "test", per_se=True)})
+  normal, few = c("se", "a", 1.0, 1.2, se=0.01), c("se", "b", 1.0, 1.2, se=0.01, dof=3)
+  assert not normal.passed and few.passed and few.tolerance == pytest.approx(0.01 * stats.t_factor(3))
+  assert "3 dof" in few.note

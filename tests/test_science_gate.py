@@ -2,7 +2,8 @@
 fails the suite, not only the main job), and the proof that its checks can fail: a deliberately broken estimator
 does, and so do trained parameters perturbed after training (mutation tests, one per result).
 
-Profile (~30 s on 2 cores): result 1 on the exact population loss (float precision), result 2's reduced
+Profile (~40 s on 2 cores): result 1 on the exact population loss (float precision, Theorem 2 with a prior that is
+neither isotropic nor the inverse covariance), result 2's reduced
 population system to 1e4 steps against the digest's P6 rows at d = N = 4, result 3's Reparam-Linear-FA at
 alpha = 0.5 to 200 NGD steps (closed forms, Lam_t = eta t, the Bayes risk), multiclass 1-NN at K = 3 to 10^3 SGD
 steps (Lemma 2 by enumeration, P2, P6, P7, P9, P10).
@@ -17,10 +18,10 @@ from icljax import configs, runs, train
 from icljax.experiment import driver, registry
 from icljax.theory import regression_exact
 
-GATE = {"lsa": "lsa_isotropic:exact",
+GATE = {"lsa": "lsa_preconditioned:other,exact",
         "nn": "nn_long:steps=10000,log_every=100,eval_tau_samples=20000,extras=()",
         "recall": "recall:steps=200,H=64,eval_size=1024,test_size=256",
-        "nn_multiclass": "nn_multiclass:steps=1000,eval_prompts=5000"}
+        "nn_multiclass": "nn_multiclass:steps=1000,tau_samples=2000,eval_prompts=5000,enum_prompts=200"}
 
 
 @pytest.fixture(scope="module", params=sorted(GATE))

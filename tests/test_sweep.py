@@ -28,17 +28,17 @@ def _env():
   return env
 
 
-@pytest.fixture(scope="module")
-def device_report():
-  proc = subprocess.run([sys.executable, "tests/_stack_devices.py"], cwd=ROOT, env=_env(), capture_output=True,
-                        text=True, timeout=400)
+def _device_report(result):
+  proc = subprocess.run([sys.executable, "tests/_stack_devices.py", result], cwd=ROOT, env=_env(),
+                        capture_output=True, text=True, timeout=400)
   assert proc.returncode == 0, proc.stderr[-3000:]
   return {line.split()[0]: line for line in proc.stdout.splitlines() if "bitwise_identical" in line}
 
 
 @pytest.mark.parametrize("result", ["lsa", "nn", "recall"])
-def test_stacks_are_bitwise_identical_on_1_and_8_devices(device_report, result):
-  assert device_report[result].endswith("bitwise_identical=True"), device_report[result]
+def test_stacks_are_bitwise_identical_on_1_and_8_devices(result):
+  line = _device_report(result)[result]
+  assert line.endswith("bitwise_identical=True"), line
 
 
 def test_sweep_spec_parsing_and_grouping():

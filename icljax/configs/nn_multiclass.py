@@ -3,7 +3,7 @@
 Expected runtime: about 1 minute on a 2-core CPU.
 
 Multiclass 1-NN (Athreya & Wang 2026) at the paper's setting (d=8, N=16, K=3, sigma=3, eta=0.05, minibatch SGD of
-128 prompts): 4 full-W SGD chains, the K-class reduced population system on 4 samples, and the binary one at step
+128 prompts): 8 full-W SGD chains, the K-class reduced population system on 8 samples, and the binary one at step
 f eta, to 10^4 steps; Lemma 2 by exact enumeration (d = N = 4), the one-hot failure (P4), P2, P6, P7, P9-P11.
 Fields as ``nn_dynamics`` plus ``K``.
 """
@@ -30,7 +30,7 @@ def get_config(arg=None):
   c.init = "paper"                # 'paper' (W_0) or 'random' (W_0 + N(0, init_scale^2) on every entry)
   c.init_scale = 0.0              # >= 0
   c.coding = "centred"            # labels of the SGD chains: 'centred' (e_c - 1/K, the paper's) or 'onehot'
-  c.replicas = 4                  # independent SGD chains and population samples (for standard errors), >= 1
+  c.replicas = 8                  # independent SGD chains and population samples (standard errors, t-factors), >= 2
   c.batch_size = 128              # fresh prompts per SGD step and chain, >= 1
   c.tau_samples = 8000            # prompts per population sample of the reduced systems, >= 100
   c.eval_prompts = 20_000         # fresh prompts for the loss, accuracy and P2/P10 checks, >= 1

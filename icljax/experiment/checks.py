@@ -26,6 +26,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from icljax import stats
+
 KINDS = ("theory", "identity", "claim")
 RELATIONS = ("rel", "abs", "max", "min")
 SOURCES = ("standard error", "float rounding", "digest", "paper", "issue", "measured")
@@ -145,7 +147,7 @@ class Checker:
     self.checks: list[Check] = []
 
   def __call__(self, entry: str, quantity: str, theory: float, measured: float, *, se: float | None = None,
-               floor: float = 0.0, note: str = "") -> Check:
+               floor: float = 0.0, note: str = "", dof: int | None = None) -> Check:
     """Adds and returns one check.
 
     Args:
@@ -156,6 +158,8 @@ class Checker:
       se: the standard error computed in the run (required by ``per_se`` entries).
       floor: an absolute term added to a ``per_se`` tolerance (e.g. the reference's rounding).
       note: shown beside the quantity.
+      dof: degrees of freedom of ``se`` when it comes from a few replicas: k becomes the Student-t value with the
+        same tail (``icljax.stats.t_factor``), so a spread estimated from 4 chains is not read as a normal error.
 
     Returns:
       The check.
@@ -164,7 +168,10 @@ class Checker:
     if tol.per_se:
       if se is None:
         raise ValueError(f"tolerance entry {entry!r} is per standard error: pass se=")
-      value = tol.value * float(se) + floor
+      k = tol.value if dof is None else stats.t_factor(dof, tol.value)
+      value = k * float(se) + floor
+      if dof is not None:
+        note = (note + "; " if note else "") + f"{k:.3g} s.e. ({dof} dof)"
     else:
       value = tol.value
     check = Check(quantity, float(theory), float(measured), float(value), tol.relation, tol.kind, entry, note,

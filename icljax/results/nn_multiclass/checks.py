@@ -101,13 +101,13 @@ def _trajectory(c: Checker, setup: MulticlassSetup, rows: Rows, out: dict) -> No
     for i in (1, 2):
       se = float(np.hypot(r[f"sgd_xi{i}_se"], r[f"pop_xi{i}_se"]))
       c("sgd_tracks", f"P9 xi{i} at t={step}: mean of {setup.replicas} SGD chains vs population GD",
-        r[f"pop_xi{i}"], r[f"sgd_xi{i}"], se=se)
+        r[f"pop_xi{i}"], r[f"sgd_xi{i}"], se=se, dof=setup.replicas - 1)
   for t_ref, xi1, xi2, loss, acc in setup.references:
     r = by_step[int(t_ref)]
     for name, ref, key in (("xi1", xi1, "pop_xi1"), ("xi2", xi2, "pop_xi2")):
       if ref is not None:
         c("reference", f"P7 {name} at t={t_ref}", ref, r[key], se=r[key + "_se"], floor=4e-3 * abs(ref),
-          note="digest value")
+          note="digest value", dof=setup.replicas - 1)
     if loss is not None:
       c("reference", f"P7 L_MC at t={t_ref}", loss, r["pop_loss"], se=r["pop_loss_se"], floor=1e-4,
         note="digest value")

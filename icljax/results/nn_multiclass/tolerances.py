@@ -21,11 +21,12 @@ TOLERANCES = {
                        "(Lemma 2 makes the gradients f times the binary ones); max relative gap in units of t 2^-23",
                        kind="identity"),
     "reference": Tolerance(4.0, "abs", "standard error", "digest P7 rows: 4 s.e. over the run's independent tau "
-                           "samples, plus the digest's stated error: 1e-3 relative MC and 3e-3 flow vs GD at eta = "
-                           "0.05 on xi; 1e-4 absolute on L_MC", per_se=True),
+                           "samples (Student-t for replicas - 1 dof), plus the digest's stated error: 1e-3 "
+                           "relative MC and 3e-3 flow vs GD at eta = 0.05 on xi; 1e-4 absolute on L_MC",
+                           per_se=True),
     "sgd_tracks": Tolerance(4.0, "abs", "standard error", "P9: the mean of the full-W SGD chains (mean diag W11, "
                             "-W33) against the reduced population system; 4 s.e. of the difference (chains and tau "
-                            "samples)", per_se=True),
+                            "samples), as the Student-t value for replicas - 1 dof", per_se=True),
     "accuracy": Tolerance(4.0, "abs", "standard error", "P11: argmax agreement with the 1-NN class on fresh "
                           "prompts against the digest; our s.e. plus the digest's stated +-0.002", per_se=True),
     "plurality": Tolerance(4.0, "abs", "standard error", "P10: P(context plurality = c_{i*}, ties wrong) on fresh "
