@@ -12,7 +12,8 @@ import ml_collections
 
 from icljax.configs import apply_arg
 
-QUICK = {"steps": 200, "log_every": 50, "replicas": 2, "tau_samples": 500, "eval_prompts": 1000, "enum_prompts": 50}
+QUICK = {"steps": 200, "log_every": 50, "replicas": 2, "tau_samples": 500, "eval_prompts": 1000, "enum_prompts": 50,
+         "lemma12_steps": 0}
 
 
 def get_config(arg=None):
@@ -35,6 +36,10 @@ def get_config(arg=None):
   c.tau_samples = 8000            # prompts per population sample of the reduced systems, >= 100
   c.eval_prompts = 20_000         # fresh prompts for the loss, accuracy and P2/P10 checks, >= 1
   c.enum_prompts = 500            # prompts of the exact label enumeration (d = N = 4), >= 1
+  # Lemma 12 (xi1 <= 7/15 xi2 for sigma >= 3 log(2N^4 d/a_{N,d})): reduced K-class GD from sigma at that threshold
+  # for lemma12_steps steps of the run's eta (run as binary GD with eta t held, P7/P8); 0 turns it off.
+  c.lemma12_steps = 1_000_000     # >= 0
+  c.lemma12_prompts = 2000        # inner-product sample of that run, >= 100
   # Digest rows apply only to the setting they were computed for and up to the run's last step.
   c.reference_setting = (8, 16, 3, 3.0, 0.05)   # (d, N, K, sigma, eta) of the rows below
   c.references = ((1000, 0.1586, 3.0004, 0.3085, None), (5000, 0.8536, 3.0143, 0.2891, None),

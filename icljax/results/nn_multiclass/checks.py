@@ -13,6 +13,7 @@ from icljax import prng
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention_multiclass as model
+from icljax.results.nn import extras as nn_extras
 from icljax.results.nn_multiclass.plan import MulticlassContext
 from icljax.results.nn_multiclass.setup import MulticlassSetup
 from icljax.results.nn_multiclass.tolerances import TOLERANCES
@@ -116,6 +117,24 @@ def _trajectory(c: Checker, setup: MulticlassSetup, rows: Rows, out: dict) -> No
         note="digest value")
 
 
+LEMMA12_ETA = 1.0   # binary step of the Lemma-12 run: the trajectory depends on eta t only (P8)
+
+
+def _lemma12(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: dict) -> None:
+  """Lemma 12 from sigma at its threshold: K-class GD for ``lemma12_steps`` steps of eta is binary GD with f eta t
+  held fixed (P7), run at step LEMMA12_ETA."""
+  d, N, K = setup.task.d, setup.task.N, setup.task.K
+  if not setup.lemma12_steps or d <= 3:
+    return
+  sigma = binary.lemma12_sigma_threshold(d, N)
+  steps = max(1, round(theory.factor(K) * setup.eta * setup.lemma12_steps / LEMMA12_ETA))
+  t, ratio = nn_extras.ratio_trajectories(ctx.tau_lemma12, (sigma,), d, LEMMA12_ETA, steps)
+  k_steps = t * LEMMA12_ETA / (theory.factor(K) * setup.eta)   # the K-class step count of each point
+  out["arrays"].update(lemma12_t=k_steps, lemma12_ratio=ratio[0])
+  c("lemma12", f"Lemma 12: max xi1/xi2 over {setup.lemma12_steps:g} K-class steps of eta={setup.eta:g} from "
+    f"sigma={sigma:.2f} (its threshold)", 7 / 15, float(np.max(ratio[0])), note="paper's bound")
+
+
 def evaluate(setup: MulticlassSetup, ctx: MulticlassContext, params: Any, rows: Rows) -> Evaluation:
   """Checks of a trained multiclass run.
 
@@ -139,7 +158,9 @@ def evaluate(setup: MulticlassSetup, ctx: MulticlassContext, params: Any, rows: 
   _enumeration(c, setup, out)
   _initial(c, setup, ctx, out)
   _trajectory(c, setup, rows, out)
-  arrays = {"xi1": np.float64(final["pop_xi1"]), "xi2": np.float64(final["pop_xi2"]),
+  out["arrays"] = {}
+  _lemma12(c, setup, ctx, out)
+  arrays = {**out["arrays"], "xi1": np.float64(final["pop_xi1"]), "xi2": np.float64(final["pop_xi2"]),
             "W": np.asarray(params["W"]), "xi_pop": np.asarray(params["xi_pop"]),
             "xi_bin": np.asarray(params["xi_bin"]), "step": column(rows, "step"),
             "xi1_t": column(rows, "pop_xi1"), "xi2_t": column(rows, "pop_xi2")}

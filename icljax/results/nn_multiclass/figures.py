@@ -21,8 +21,16 @@ def figures(inp: FigureInput) -> list[str]:
   Returns:
     Figure paths.
   """
-  fig, rows = inp.fig_dir, inp.metrics
-  ratio = [{"step": r["step"], "K-class reduced GD": r["pop_xi1"] / r["pop_xi2"]} for r in rows]
+  fig, rows, arrays = inp.fig_dir, inp.metrics, inp.arrays
+  ratio = [{"step": r["step"], f"sigma={inp.config['sigma']:g} (this run)": r["pop_xi1"] / r["pop_xi2"]}
+           for r in rows]
+  extra = []
+  if "lemma12_ratio" in arrays:
+    threshold = [{"K-class step": float(t), "xi1 / xi2": float(v)}
+                 for t, v in zip(arrays["lemma12_t"], arrays["lemma12_ratio"])]
+    extra.append(plots.curves(fig / "lemma12.png", threshold, ["xi1 / xi2"], x="K-class step",
+                              references={"7/15 (Lemma 12)": 7 / 15}, logx=True, ylabel="xi1 / xi2",
+                              title="reduced K-class GD from sigma at Lemma 12's threshold"))
   return [
       plots.curves(fig / "trajectory.png", rows, ["sgd_xi1", "sgd_xi2", "pop_xi1", "pop_xi2", "bin_xi1", "bin_xi2"],
                    title="(xi1, xi2): SGD chains (mean), K-class GD at eta, binary GD at f eta", ylabel="value",
@@ -34,10 +42,10 @@ def figures(inp: FigureInput) -> list[str]:
                    title="argmax agreement with the 1-NN class (uniform data)", ylabel="fraction", logx=True),
       plots.curves(fig / "off_family.png", rows, ["off_family", "label_columns_moved"],
                    title="SGD chains: norm off the family; label columns moved", ylabel="norm", logx=True),
-      plots.curves(fig / "xi_ratio.png", ratio, ["K-class reduced GD"], references={"7/15 (Lemma 12)": 7 / 15},
+      plots.curves(fig / "xi_ratio.png", ratio, list(ratio[0])[1:], references={"7/15 (Lemma 12)": 7 / 15},
                    title="xi1 / xi2 (Lemma 12 claims <= 7/15 for sigma above its threshold)", ylabel="xi1 / xi2",
                    logx=True),
-  ]
+  ] + extra
 
 
 def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> str:

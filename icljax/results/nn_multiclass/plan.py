@@ -29,11 +29,13 @@ from icljax.theory import nearest_neighbor_multiclass as theory
 
 @dataclasses.dataclass(frozen=True)
 class MulticlassContext:
-  """What evaluation needs: W_0, the initial xi, fresh evaluation prompts (inner products and classes)."""
+  """What evaluation needs: W_0, the initial xi, fresh evaluation prompts (inner products and classes), the inner
+  products of the Lemma-12 run."""
 
   w0: jax.Array
   xi0: jax.Array
   eval_prompts: dict[str, jax.Array]
+  tau_lemma12: jax.Array
 
 
 def chain_loss(w: jax.Array, key: jax.Array, setup: MulticlassSetup) -> jax.Array:
@@ -109,7 +111,9 @@ def plan(setup: MulticlassSetup) -> Plan[MulticlassContext]:
   tau_blocks = jnp.stack([binary.prepare_tau(binary_task.sample_tau(jax.random.fold_in(theory_key, r), d, N,
                                                                     setup.tau_samples)) for r in range(R)])
   eval_batch = task.sample(prng.stream(seed, "eval"), setup.task, setup.eval_prompts)
-  ctx = MulticlassContext(w0=w0, xi0=xi0, eval_prompts={"tau": eval_batch["tau"], "c": eval_batch["c"]})
+  ctx = MulticlassContext(w0=w0, xi0=xi0, eval_prompts={"tau": eval_batch["tau"], "c": eval_batch["c"]},
+                          tau_lemma12=binary_task.sample_tau(jax.random.fold_in(theory_key, 10_000), d, N,
+                                                             setup.lemma12_prompts))
   f = theory.factor(setup.task.K)
   params = {"W": jnp.stack([w0] * R), "xi_pop": jnp.stack([xi0] * R), "xi_bin": jnp.stack([xi0] * R)}
   scales = {"W": 1.0, "xi_pop": jnp.tile(jnp.array([1.0 / d, 1.0]), (R, 1)),

@@ -26,6 +26,7 @@ class MulticlassSetup:
     coding: ``'centred'`` (the paper's) or ``'onehot'`` (breaks Lemma 2) for the full-W chains.
     replicas: independent full-W SGD chains and reduced population samples (mean +- standard error across them).
     batch_size, tau_samples, eval_prompts, enum_prompts: sample sizes.
+    lemma12_steps, lemma12_prompts: the Lemma-12 run from sigma at its threshold (0 steps: none).
     references: digest P7/P11 rows ``(t, xi1, xi2, L_MC, accuracy)`` that apply (setting and steps).
     skipped: notes on the rows that do not.
   """
@@ -40,6 +41,8 @@ class MulticlassSetup:
   tau_samples: int
   eval_prompts: int
   enum_prompts: int
+  lemma12_steps: int
+  lemma12_prompts: int
   references: tuple
   skipped: tuple[str, ...]
 
@@ -80,4 +83,7 @@ def parse(config: ml_collections.ConfigDict) -> MulticlassSetup:
   return MulticlassSetup(run=run, task=spec, model=model.MulticlassModelSpec(spec.d, spec.K, sigma, init, init_scale),
                          eta=eta, coding=coding, replicas=sizes["replicas"], batch_size=sizes["batch_size"],
                          tau_samples=tau_samples, eval_prompts=sizes["eval_prompts"],
-                         enum_prompts=sizes["enum_prompts"], references=rows, skipped=tuple(skipped))
+                         enum_prompts=sizes["enum_prompts"],
+                         lemma12_steps=validation.integer("config.lemma12_steps", config.lemma12_steps, low=0),
+                         lemma12_prompts=validation.integer("config.lemma12_prompts", config.lemma12_prompts, low=100),
+                         references=rows, skipped=tuple(skipped))

@@ -33,6 +33,12 @@ TOLERANCES = {
                            "prompts against the exact multinomial sum", per_se=True),
     "init_is_plurality": Tolerance(0.0, "max", "float rounding", "at xi1 = 0 every weight is equal: the model's "
                                    "argmax is the plurality class on every untied prompt", kind="identity"),
+    "lemma12": Tolerance(7 / 15, "max", "paper", "Lemma 12 (inherited from Li et al.): xi1 <= (7/15) xi2 for all t "
+                         "once sigma >= 3 log(2N^4 d/a_{N,d})", kind="claim",
+                         disputed="Reduced K-class GD from sigma at the threshold passes 7/15: the athreya digest "
+                         "(P14, K = 3, d = 8, N = 16, sigma = 47, eta = 0.05) finds 0.53 at t = 1e6 and 1.09 at "
+                         "1e7; as restated, Lemma 9's condition cannot hold on the ray xi1 = (7/15) xi2. The loss "
+                         "still falls. Settled by a correct proof of Lemmas 9 and 12 or the hidden constants."),
     "random_guess": Tolerance(4.0, "abs", "paper", "Fig. 1: separated-test accuracy rises 'from the random-guess "
                               "baseline 1/K'", kind="claim", per_se=True,
                               disputed="At W_0 all weights are equal and the argmax is the context's plurality "
