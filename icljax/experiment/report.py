@@ -51,6 +51,15 @@ def count_line(checks: Sequence[Check]) -> str:
           + (f"; {disagree} of the papers' claims disagree with the numbers" if disagree else ""))
 
 
+def requirement(c: Check) -> str:
+  """What a check requires of its measured value, in words (``<= 0.467``, ``0.333 +- 0.014``)."""
+  if c.relation == "max":
+    return f"<= {fmt(c.tolerance)}"
+  if c.relation == "min":
+    return f">= {fmt(c.tolerance)}"
+  return f"{fmt(c.theory)} +- {c.tolerance:.3g}" + (" relative" if c.relation == "rel" else "")
+
+
 def disagreement_section(runs_: Sequence[tuple[str, Path, Mapping[str, Any]]], root: Path) -> list[str]:
   """REPORT.md's "Where the papers and the numbers disagree": every disputed claim the numbers contradict.
 
@@ -68,8 +77,8 @@ def disagreement_section(runs_: Sequence[tuple[str, Path, Mapping[str, Any]]], r
         continue
       setting = s.get("scalars", {}).get("setting", "")
       figures = ", ".join(f"[{Path(f).name}]({d.relative_to(root)}/{f})" for f in s.get("figures", []))
-      lines += [f"- **{c.quantity}** (run `{name}`{'; ' + setting if setting else ''}): the paper's statement "
-                f"needs {c.tolerance_text} against {fmt(c.theory)}; measured **{fmt(c.measured)}**. {c.disputed}"
+      lines += [f"- **{c.quantity}** (run `{name}`{'; ' + setting if setting else ''}): the paper's statement is "
+                f"{requirement(c)}; measured **{fmt(c.measured)}**. {c.disputed}"
                 + (f" Figures: {figures}." if figures else "")]
   if not lines:
     return []

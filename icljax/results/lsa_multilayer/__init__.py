@@ -1,0 +1,24 @@
+"""Several layers: an L-layer linear transformer (sparse class, B_l = 0) trained on in-context regression with the
+inverse-covariance prior implements L steps of GD preconditioned by a_l Sigma^-1, with the best step sizes.
+
+Reference: Ahn, Cheng, Daneshmand, Sra (2023), arXiv 2306.00297; digest ``ahn_huang_multistep_gd.md`` (A, P2-P5).
+"""
+
+from icljax.experiment.api import Experiment, MainJobRun
+from icljax.results.lsa_multilayer import checks, figures, plan, setup, tolerances
+
+EXPERIMENT = Experiment(
+    name="lsa_multilayer",
+    title="Several layers: L-layer linear attention = L steps of preconditioned GD (Ahn et al. 2023)",
+    claim=("Trained on x ~ N(0, Sigma), w* ~ N(0, Sigma^-1), the L-layer linear transformer with B_l = 0 reaches the "
+           "loss of the best L-step GD preconditioned by a_l Sigma^-1 (Theorem 3), with Sigma^1/2 A_l Sigma^1/2 = "
+           "a_l I and the step sizes {a_l} of that optimum (in some order); its forward pass is that GD (Lemma 1)."),
+    setup=setup.parse,
+    plan=plan.plan,
+    evaluate=checks.evaluate,
+    figures=figures.figures,
+    tolerances=tolerances.TOLERANCES,
+    stack_fields=("seed",),
+    aggregate=figures.aggregate,
+    main_job=(MainJobRun("lsa_multilayer"),),
+)

@@ -1,0 +1,55 @@
+"""The multi-layer figures, drawn from artefacts, and the sweep aggregate (loss against L)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from icljax import plots
+from icljax.experiment.api import FigureInput
+from icljax.experiment.checks import markdown_table
+from icljax.experiment.report import fmt
+
+
+def figures(inp: FigureInput) -> list[str]:
+  """Training loss against the best L-step PGD, the learned whitened steps against theirs, whitened A_l.
+
+  Args:
+    inp: the run's artefacts.
+
+  Returns:
+    Figure paths.
+  """
+  fig, rows, s, arrays = inp.fig_dir, inp.metrics, inp.summary["scalars"], inp.arrays
+  L = len(arrays["a_star"])
+  return [
+      plots.curves(fig / "loss.png", rows, ["loss"], references={
+          f"best {L}-step PGD {s['loss_star']:.4f}": s["loss_star"],
+          f"best constant step {s['loss_constant']:.4f}": s["loss_constant"]},
+          title="training MSE (fresh batches)", ylabel="MSE", logx=True, logy=True),
+      plots.curves(fig / "steps.png", rows, [f"a_{layer}" for layer in range(L)],
+                   references={f"a* = {a:.3f}": float(a) for a in arrays["a_star"]},
+                   title="learned whitened steps tr(S^1/2 A_l S^1/2)/d", ylabel="step", logx=True),
+      plots.matrices(fig / "whitened_A.png",
+                     {f"S^1/2 A_{layer} S^1/2": w for layer, w in enumerate(arrays["whitened_A"])},
+                     title="whitened preconditioners (theory: a_l I)"),
+  ]
+
+
+def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> str:
+  """SWEEP.md: per grid point the eval MSE against the best L-step PGD and the best constant step.
+
+  Args:
+    workdir: the sweep directory.
+    index: the index rows.
+    swept: the swept fields.
+
+  Returns:
+    Markdown text.
+  """
+  del workdir
+  rows = [[*(r[f] for f in swept), fmt(r["eval_mse"]), fmt(r["loss_star"]), fmt(r["loss_constant"]), r["status"]]
+          for r in index]
+  return ("# Sweep: L-layer linear transformers vs L steps of preconditioned GD\n\n"
+          + markdown_table([*swept, "eval MSE", "best L-step PGD", "best constant step", "status"], rows) + "\n")

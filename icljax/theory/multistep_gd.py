@@ -1,0 +1,158 @@
+"""Theory of L-layer linear transformers as L steps of preconditioned GD (Ahn et al. 2023, Theorem 3; digest A3, P2-P5).
+
+With the inverse-covariance prior (x ~ N(0, Sigma), w* ~ N(0, Sigma^-1)) whitening maps the problem to Sigma = I,
+and on the sparse class ``A_l = a_l Sigma^-1`` the loss of L steps ``w <- w - a_l Sigma^-1 grad R(w)`` from w = 0 is
+
+    f(a) = E tr prod_l (I - a_l S)^2,    S = Z^T Z / n,  Z (n x d) i.i.d. N(0, 1)      (noiseless; MSE, no 1/2)
+
+a polynomial in ``a`` whose coefficients are the Wishart trace moments ``E tr S^k``, k <= 2L. Those are computed
+exactly by Wick's theorem: ``E tr W^k`` (W = Z^T Z) is the sum over the perfect matchings of the 2k Gaussian
+factors of ``d^{row classes} n^{column classes}`` (10395 matchings at k = 6). The best L-step PGD minimises f.
+
+Reference: Ahn, Cheng, Daneshmand, Sra (2023), Lemma 1 and Theorem 3 (ahn_huang digest A3, P2-P5).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def _matchings(items: tuple[int, ...]):
+  if not items:
+    yield []
+    return
+  first, rest = items[0], items[1:]
+  for i, other in enumerate(rest):
+    for m in _matchings(rest[:i] + rest[i + 1:]):
+      yield [(first, other), *m]
+
+
+def _classes(pairs, k: int) -> int:
+  parent = list(range(k))
+
+  def find(a):
+    while parent[a] != a:
+      parent[a] = parent[parent[a]]
+      a = parent[a]
+    return a
+
+  for a, b in pairs:
+    parent[find(a)] = find(b)
+  return len({find(a) for a in range(k)})
+
+
+@functools.cache
+def wishart_trace_counts(k: int) -> tuple[tuple[int, int, int], ...]:
+  """``E tr W^k = sum c d^r n^s`` as ``(c, r, s)`` terms, by Wick's theorem over the 2k factors of tr W^k.
+
+  Args:
+    k: the power, 1..7 (k = 7 enumerates 135135 matchings).
+
+  Returns:
+    The terms ``(count, row classes, column classes)``.
+
+  Reference: Wick's theorem for Gaussian products (standard; derivation in this module's docstring).
+  """
+  if not 1 <= k <= 7:
+    raise ValueError(f"k={k}: exact Wishart trace moments are enumerated for 1 <= k <= 7")
+  # Factor 2t = Z_{m_t, i_t}, factor 2t+1 = Z_{m_t, i_{t+1}}: tr (Z^T Z)^k = sum prod_t Z_{m_t i_t} Z_{m_t i_{t+1}}.
+  rows = [t if f % 2 == 0 else (t + 1) % k for t in range(k) for f in (0, 1)]
+  cols = [t for t in range(k) for _ in (0, 1)]
+  counts: dict[tuple[int, int], int] = {}
+  for m in _matchings(tuple(range(2 * k))):
+    key = (_classes([(rows[a], rows[b]) for a, b in m], k), _classes([(cols[a], cols[b]) for a, b in m], k))
+    counts[key] = counts.get(key, 0) + 1
+  return tuple((c, r, s) for (r, s), c in sorted(counts.items()))
+
+
+def trace_moments(d: int, n: int, k_max: int) -> np.ndarray:
+  """``E tr S^k`` for k = 0..k_max, ``S = Z^T Z / n`` with Z (n x d) i.i.d. N(0, 1), exact (float64).
+
+  Args:
+    d: dimension.
+    n: examples.
+    k_max: the highest power (<= 7).
+
+  Returns:
+    (k_max + 1,) moments; ``[d, d, d(n+d+1)/n, ...]`` (5, 13/2, 201/20, 349/20 at d = 5, n = 20).
+
+  Reference: ahn_huang digest P3 (the values at d = 5, n = 20).
+  """
+  out = [float(d)]
+  for k in range(1, k_max + 1):
+    out.append(sum(c * float(d) ** r * float(n) ** s for c, r, s in wishart_trace_counts(k)) / float(n) ** k)
+  return np.array(out)
+
+
+def pgd_loss(a: jax.Array, moments: jax.Array) -> jax.Array:
+  """``f(a) = E tr prod_l (I - a_l S)^2``: the loss of L whitened PGD steps of sizes ``a`` (order-free).
+
+  Args:
+    a: (L,) step sizes.
+    moments: ``trace_moments(d, n, 2L)``.
+
+  Returns:
+    The loss (MSE of the prediction, no 1/2; the label variance is d at a = 0).
+
+  Reference: Ahn et al. (2023) Theorem 3, reduced (ahn_huang digest A3).
+  """
+  poly = jnp.ones((1,), moments.dtype)
+  for step in a:
+    poly = jnp.convolve(poly, jnp.stack([jnp.ones_like(step), -2 * step, step**2]))
+  return jnp.dot(poly, moments[: poly.shape[0]])
+
+
+def optimal_steps(L: int, d: int, n: int) -> tuple[np.ndarray, float, float, float]:
+  """The best L-step PGD: step sizes (sorted), its loss, and the best constant step with its loss.
+
+  Newton's method in float64 from a grid of starting points; f is a polynomial of degree 2L in L variables.
+
+  Args:
+    L: layers (1..3).
+    d: dimension.
+    n: examples.
+
+  Returns:
+    ``(a_star sorted, f(a_star), a_constant, f(a_constant))``; at d = 5, n = 20: L = 2 gives (0.515371,
+    1.249572), 0.361240; L = 3 (0.423, 0.690, 1.716), 0.1339 (digest P3/P4).
+
+  Reference: Ahn et al. (2023) Theorem 3 (ahn_huang digest P3, P4).
+  """
+  with jax.enable_x64(True):
+    m = jnp.asarray(trace_moments(d, n, 2 * L))
+    f = lambda a: pgd_loss(a, m)
+    newton = lambda a: jax.lax.fori_loop(
+        0, 100, lambda _, x: x - jnp.linalg.solve(jax.hessian(f)(x) + 1e-12 * jnp.eye(L), jax.grad(f)(x)), a)
+    starts = jnp.asarray(list(itertools.combinations_with_replacement((0.3, 0.6, 1.0, 1.6, 2.5), L)))
+    ends = jax.jit(jax.vmap(newton))(starts + 1e-3 * jnp.arange(L)[None, :])
+    values = jax.vmap(f)(ends)
+    stationary = jnp.all(jnp.isfinite(ends), 1) & (jnp.max(jnp.abs(jax.vmap(jax.grad(f))(ends)), 1) < 1e-10)
+    best = ends[int(jnp.argmin(jnp.where(stationary, values, jnp.inf)))]
+    g = jax.grad(lambda c: f(jnp.full((L,), c)))
+    const = jax.jit(lambda c: jax.lax.fori_loop(0, 100, lambda _, x: x - g(x) / jax.grad(g)(x), c))(jnp.asarray(0.7))
+    return (np.sort(np.asarray(best)), float(f(best)), float(const), float(f(jnp.full((L,), const))))
+
+
+def pgd_predict(a: jax.Array, prompts: dict[str, jax.Array]) -> jax.Array:
+  """Lemma 1's GD side: ``<w_L, x_q>`` after ``w <- w - A_l^T grad R(w)`` from w = 0, ``R = |X w - y|^2 / (2n)``.
+
+  Args:
+    a: (L, d, d) preconditioners in the model's layout (the model's layer l preconditions with ``A_l^T``).
+    prompts: ``x (B, n, d)``, ``y (B, n)``, ``x_query (B, d)``.
+
+  Returns:
+    (B,) predictions.
+
+  Reference: Ahn et al. (2023) Lemma 1 (ahn_huang digest A3).
+  """
+  x, y = prompts["x"], prompts["y"]
+  w = jnp.zeros(x.shape[::2])
+  for a_l in a:
+    grad = jnp.einsum("bnd,bn->bd", x, jnp.einsum("bnd,bd->bn", x, w) - y) / x.shape[1]
+    w = w - jnp.einsum("ed,be->bd", a_l, grad)
+  return jnp.einsum("bd,bd->b", w, prompts["x_query"])
