@@ -28,7 +28,7 @@ def test_benchmark_script_ends_with_its_json_line(module, args):
 
 
 def test_time_to_theory_prints_its_table_and_json_line():
-  proc = subprocess.run([sys.executable, "-m", "benchmarks.time_to_theory", "--budget=3", "--eps=1e-1"], cwd=ROOT,
+  proc = subprocess.run([sys.executable, "-m", "benchmarks.time_to_theory", "--budget=1", "--eps=1e-1"], cwd=ROOT,
                         capture_output=True, text=True, timeout=600)
   assert proc.returncode == 0, proc.stderr[-3000:]
   summary = json.loads(proc.stdout.strip().splitlines()[-1])

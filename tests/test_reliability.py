@@ -1,6 +1,7 @@
 """Reliability: runs killed by SIGTERM, SIGINT or SIGKILL resume to bitwise-identical artefacts; corrupted
 artefacts are reported and left untouched; a workdir in use is refused; NaN stops a run with its last good
-checkpoint intact; the same config and seed give identical artefacts."""
+checkpoint intact. The same config and seed give identical artefacts: each resumed run (its second process)
+must equal the uninterrupted reference byte for byte."""
 
 import os
 import signal
@@ -48,12 +49,6 @@ def reference(tmp_path_factory):
 def _same_artefacts(a, b):
   for name in ARTEFACTS:
     assert (a / name).read_bytes() == (b / name).read_bytes(), name
-
-
-def test_same_config_and_seed_give_identical_artefacts(reference, tmp_path):
-  proc = _complete(tmp_path / "again")
-  assert proc.returncode in (0, 1), proc.stderr[-2000:]
-  _same_artefacts(reference, tmp_path / "again")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])

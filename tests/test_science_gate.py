@@ -94,7 +94,7 @@ def test_the_gate_fails_on_a_broken_estimator(monkeypatch, tmp_path):
   correct = regression_exact.population_loss
   monkeypatch.setattr(regression_exact, "population_loss",
                       lambda p, m, s: correct(p, m, dataclasses.replace(s, prior="identity")))
-  summary = driver.run(configs.load("lsa_preconditioned:exact,eval_prompts=20000"), tmp_path / "run",
+  summary = driver.run(configs.load("lsa_preconditioned:exact,eval_prompts=20000,steps=150"), tmp_path / "run",
                        printer=lambda s: None)
   failed = {c["entry"] for c in summary["comparisons"] if c["kind"] == "theory" and not c["passed"]}
   assert {"B_exact", "dist_whitened"} <= failed, summary["comparisons"]
