@@ -69,7 +69,8 @@ def test_pgd_loss_matches_monte_carlo_of_whitened_steps():
   batch = regression.sample(jax.random.key(2), spec, 200_000)
   steps = jnp.array([0.5, 1.2])
   inv_cov = jnp.linalg.inv(spec.cov)
-  per = np.asarray((theory.pgd_predict(steps[:, None, None] * inv_cov[None], batch) - batch["y_query"]) ** 2, np.float64)
+  pred = theory.pgd_predict(steps[:, None, None] * inv_cov[None], batch)
+  per = np.asarray((pred - batch["y_query"]) ** 2, np.float64)
   with jax.enable_x64(True):
     exact = float(theory.pgd_loss(jnp.asarray(steps, jnp.float64), jnp.asarray(theory.trace_moments(5, 20, 4))))
   assert abs(per.mean() - exact) <= 4 * per.std() / np.sqrt(per.size)

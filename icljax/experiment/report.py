@@ -176,6 +176,25 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
   return path
 
 
+def sweep_table(title: str, intro: str, index: Sequence[Mapping[str, Any]], swept: Sequence[str],
+                columns: Mapping[str, str]) -> str:
+  """SWEEP.md as one table: per grid point its swept values, the named numeric columns and the status.
+
+  Args:
+    title: the heading.
+    intro: a paragraph under it (may be empty).
+    index: the sweep's index rows.
+    swept: the swept fields.
+    columns: header -> index key of each numeric column.
+
+  Returns:
+    Markdown text.
+  """
+  rows = [[*(r[f] for f in swept), *(fmt(r[k]) for k in columns.values()), r.get("status", "")] for r in index]
+  return (f"# {title}\n\n" + (f"{intro}\n\n" if intro else "")
+          + markdown_table([*swept, *columns, "status"], rows) + "\n")
+
+
 def grouped(rows: Sequence[Mapping[str, Any]], by: Sequence[str]) -> dict[tuple, list[Mapping[str, Any]]]:
   """Sweep index rows grouped by the values of ``by`` (e.g. every swept field but the seed), first-seen order.
 

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from icljax import plots
+from icljax.experiment import report
 from icljax.experiment.api import FigureInput
-from icljax.experiment.checks import markdown_table
-from icljax.experiment.report import fmt
 
 
 def figures(inp: FigureInput) -> list[str]:
@@ -49,7 +48,6 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
     Markdown text.
   """
   del workdir
-  rows = [[*(r[f] for f in swept), fmt(r["eval_mse"]), fmt(r["loss_star"]), fmt(r["loss_constant"]), r["status"]]
-          for r in index]
-  return ("# Sweep: L-layer linear transformers vs L steps of preconditioned GD\n\n"
-          + markdown_table([*swept, "eval MSE", "best L-step PGD", "best constant step", "status"], rows) + "\n")
+  return report.sweep_table("Sweep: L-layer linear transformers vs L steps of preconditioned GD", "", index, swept,
+                            {"eval MSE": "eval_mse", "best L-step PGD": "loss_star",
+                             "best constant step": "loss_constant"})

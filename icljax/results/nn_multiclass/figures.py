@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from icljax import plots
+from icljax.experiment import report
 from icljax.experiment.api import FigureInput
-from icljax.experiment.checks import markdown_table
-from icljax.experiment.report import fmt
 
 
 def figures(inp: FigureInput) -> list[str]:
@@ -60,8 +59,7 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
     Markdown text.
   """
   del workdir
-  rows = [[*(r[f] for f in swept), fmt(r["f"]), fmt(r["final_pop_loss"]), fmt(r["xi1"]), fmt(r["xi2"]),
-           fmt(r["final_accuracy"]), r["status"]] for r in index]
-  return ("# Sweep: multiclass 1-NN\n\nAt equal (xi1, xi2) the K-class loss is f = (K-1)/K times the binary one "
-          "(Lemma 2); at equal steps the clock runs f times slower (P7).\n\n"
-          + markdown_table([*swept, "f", "L_MC", "xi1", "xi2", "accuracy", "status"], rows) + "\n")
+  return report.sweep_table("Sweep: multiclass 1-NN", "At equal (xi1, xi2) the K-class loss is f = (K-1)/K times the "
+                            "binary one (Lemma 2); at equal steps the clock runs f times slower (P7).", index, swept,
+                            {"f": "f", "L_MC": "final_pop_loss", "xi1": "xi1", "xi2": "xi2",
+                             "accuracy": "final_accuracy"})
