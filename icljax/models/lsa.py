@@ -45,7 +45,10 @@ class LsaSpec:
     include_query: the query token is among the keys and values.
     residual: ``y_hat = h^T (v_{n+1} + attention)``.
     parameterization: ``'full'`` (W_K, W_Q, W_V, h) or ``'reduced'`` (w, M).
-    init_scale: standard deviation of the N(0, s^2) initialisation (> 0: all-zero is a saddle).
+    init_scale: standard deviation of the N(0, s^2) initialisation (> 0: all-zero is a saddle), for the 1/n
+      convention; otherwise it is multiplied by (n x factor)^(-1/4) (0.47 for 'sum' at n = 20), so the initial
+      predictions have the same scale in every convention (with 'sum' at the 1/n scale the exact estimator's
+      L-BFGS started 20x too large and stalled at loss 4.49; BUILD_NOTES).
     key_dim: rows of W_K and W_Q (default d + 1; ``key_dim >= d`` is needed to reach ``M_11 ∝ I``).
   """
 
@@ -80,7 +83,9 @@ def init(key: jax.Array, spec: LsaSpec) -> Params:
   d = spec.d
   k = d + 1 if spec.key_dim is None else spec.key_dim
   k_k, k_q, k_v, k_h = jax.random.split(key, 4)
-  normal = lambda kk, shape: spec.init_scale * jax.random.normal(kk, shape)
+  scale = spec.init_scale if spec.normalization == "mean" else spec.init_scale * (
+      norm_factor(spec.n, spec.normalization) * spec.n) ** -0.25
+  normal = lambda kk, shape: scale * jax.random.normal(kk, shape)
   full = {"W_K": normal(k_k, (k, d + 1)), "W_Q": normal(k_q, (k, d + 1)),
           "W_V": normal(k_v, (d + 1, d + 1)), "h": normal(k_h, (d + 1,))}
   return full if spec.parameterization == "full" else reduce(full, spec)
