@@ -10,11 +10,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax import stats, structure
+from icljax import stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import multilayer_lsa as model
-from icljax.results.lsa_multilayer.plan import MultilayerContext, whitened
+from icljax.results.lsa_multilayer.plan import MultilayerContext, layers
 from icljax.results.lsa_multilayer.setup import MultilayerSetup
 from icljax.results.lsa_multilayer.tolerances import TOLERANCES
 from icljax.tasks import regression
@@ -46,10 +46,9 @@ def evaluate(setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: 
   mse, mse_se = (float(v) for v in stats.monte_carlo(sq_err, lambda k, b: regression.sample(k, task, b), ctx.eval_key,
                                                      setup.eval_prompts))
   c("loss_vs_pgd", f"eval MSE vs the best {spec.L}-step PGD", ctx.loss_star, mse, se=mse_se)
-  wa = np.asarray(whitened(params["A"], ctx.sqrt_cov), np.float64)
-  steps = np.array([np.trace(w) / spec.d for w in wa])
-  for layer, w in enumerate(wa):
-    c("whitened_isotropic", f"Dist(S^1/2 A_{layer} S^1/2, I)", 0.0, structure.dist_to_identity(w))
+  wa, steps, dists = layers(params["A"], ctx.cov)
+  for layer, dist in enumerate(dists):
+    c("whitened_isotropic", f"Dist(S^1/2 A_{layer} S^1/2, I)", 0.0, float(dist))
   with jax.enable_x64(True):
     f_trained = float(theory.pgd_loss(jnp.asarray(steps), jnp.asarray(theory.trace_moments(spec.d, spec.n,
                                                                                             2 * spec.L))))

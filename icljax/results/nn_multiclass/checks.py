@@ -14,6 +14,7 @@ from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention_multiclass as model
 from icljax.results.nn import extras as nn_extras
+from icljax.results.nn.checks import column
 from icljax.results.nn_multiclass.plan import MulticlassContext
 from icljax.results.nn_multiclass.setup import MulticlassSetup
 from icljax.results.nn_multiclass.tolerances import TOLERANCES
@@ -25,11 +26,6 @@ Rows = Sequence[Mapping[str, float]]
 ENUM_POINTS = ((0.0, 0.0), (1.0, 2.0), (2.0, 5.0), (5.0, 2.0), (8.0, 15.0))   # digest P3(a)
 ONEHOT_RATIO = {2: 0.84760, 3: 0.89840}   # digest P4: L_onehot / L_bin at (5, 2), d = N = 4
 DIGEST_ENUM_PROMPTS = 2000
-
-
-def column(rows: Rows, key: str) -> np.ndarray:
-  """The values of one metric over the logged steps."""
-  return np.array([r[key] for r in rows], np.float64)
 
 
 def _enumeration(c: Checker, setup: MulticlassSetup, out: dict) -> None:
