@@ -29,7 +29,8 @@ def _cmd(workdir, extra=()):
 def _env():
   """Processes these tests kill must not share the session's compilation cache: JAX writes a cache entry with a
   plain write, so a process interrupted mid-write can leave a truncated entry for the next reader."""
-  env = dict(os.environ, JAX_PLATFORMS="cpu", ICLJAX_COMPILATION_CACHE="0")
+  env = dict(os.environ, JAX_PLATFORMS="cpu", ICLJAX_COMPILATION_CACHE="0",
+             ICLJAX_PERSIST_SECONDS="0")   # a checkpoint at every log, so a kill lands between two
   env.pop("JAX_COMPILATION_CACHE_DIR", None)
   return env
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +38,9 @@ from icljax.experiment.api import Experiment, FigureInput, Plan
 from icljax.experiment.checks import Check
 
 Printer = Callable[[str], None]
+# Seconds between writes of a run's metrics and checkpoint (always at the first log and the last step); the
+# environment variable ICLJAX_PERSIST_SECONDS overrides it (0: at every log). A kill loses at most this much work.
+PERSIST_SECONDS = float(os.environ.get("ICLJAX_PERSIST_SECONDS", "5"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,6 +181,7 @@ def _train(points: Sequence[Point], plans: Sequence[Plan], states: Sequence[trai
   progress = train.Progress(label, run0.steps, printer=printer)
   progress.update(int(states[0].step), float("nan"))
   last_good = [int(s.step) for s in states]
+  last_persist = [-math.inf]   # the first log is persisted: a kill after it resumes there
 
   def on_log(step: int, stacked: train.TrainState, losses: np.ndarray) -> None:
     t0 = time.perf_counter()
@@ -192,16 +198,21 @@ def _train(points: Sequence[Point], plans: Sequence[Plan], states: Sequence[trai
                  "none (the run had not reached its first checkpoint)")
         raise runs.NumericalFault(f"[{p.label}] non-finite {'loss' if bad.size else 'parameters'} at step {first}; "
                                   f"stopped; last good checkpoint: {where}")
+    # Metrics and checkpoint are written together every PERSIST_SECONDS and at the last step (not at every log:
+    # rewriting a growing metrics file at every one of ~10^3 logs made logging quadratic).
+    persist = step >= run0.steps or time.monotonic() - last_persist[0] >= PERSIST_SECONDS
     for i, (p, plan) in enumerate(zip(points, plans)):
       state = sweep.unstack(stacked, i)
       row = {"step": step, "loss": float(np.mean(losses[i])), "loss_last": float(losses[i][-1])}
       if plan.track is not None:
         row.update({k: float(v) for k, v in plan.track(state.params).items()})
       rows[i].append(row)
-      if writer:   # metrics first: a kill in between is repaired by dropping lines past the checkpoint on resume
+      if writer and persist:   # metrics first: a kill in between is repaired by dropping lines past the checkpoint
         runs.write_metrics(p.workdir / runs.METRICS, rows[i])
         runs.save_checkpoint(p.workdir / runs.CHECKPOINT, state)
-      last_good[i] = step
+        last_good[i] = step
+    if persist:
+      last_persist[0] = time.monotonic()
     progress.update(step, float(np.mean(losses[:, -1])), force=step >= run0.steps)
     logging.info("[%s] step %d: mean loss over the chunk %s", label, step, np.array2string(np.mean(losses, axis=1)))
 

@@ -6,14 +6,17 @@ tolerance table, figures) and needs nothing else of the infrastructure.
 * ``recall``: one-layer attention is Bayes-optimal for noisy in-context recall (Nguyen & Nguyen-Tang 2025);
 * ``nn_multiclass``: K-class softmax attention learns 1-NN, binary dynamics at step (K-1)/K eta (Athreya & Wang
   2026);
-* ``lsa_multilayer``: L-layer linear attention = L steps of preconditioned GD (Ahn et al. 2023).
+* ``lsa_multilayer``: L-layer linear attention = L steps of preconditioned GD (Ahn et al. 2023);
+* ``linattn_dynamics``: linear-attention training dynamics, one drop or a staircase of PCR plateaus (Zhang et al.
+  2025).
 """
 
 from icljax.experiment import registry
-from icljax.results import lsa, lsa_multilayer, nn, nn_multiclass, recall
+from icljax.results import linattn_dynamics, lsa, lsa_multilayer, nn, nn_multiclass, recall
 
-BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, recall.EXPERIMENT, nn_multiclass.EXPERIMENT, lsa_multilayer.EXPERIMENT)
+BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, recall.EXPERIMENT, nn_multiclass.EXPERIMENT, lsa_multilayer.EXPERIMENT,
+           linattn_dynamics.EXPERIMENT)
 for _experiment in BUILTIN:
   registry.register(_experiment)
 
-__all__ = ["BUILTIN", "lsa", "lsa_multilayer", "nn", "nn_multiclass", "recall"]
+__all__ = ["BUILTIN", "linattn_dynamics", "lsa", "lsa_multilayer", "nn", "nn_multiclass", "recall"]

@@ -1,0 +1,47 @@
+"""icljax-run --config=linattn_dynamics --workdir=runs/linattn_dynamics
+
+Expected runtime: under a minute on a 2-core CPU.
+
+Linear-attention training dynamics (Zhang et al. 2025) at the digest's example E1: d = 4, Sigma with eigenvalues
+(4, 2, 1, 0.5) in a random basis, n = 32, w ~ N(0, I), noiseless. Default: ATTN_S with 5 rank-one heads from init
+0.01, full-batch GD (lr 0.02) on P = 6000 fixed prompts, 8 replicas, 60000 steps: the four-step staircase of
+in-context PCR plateaus, against the exact-gradient flow from the same initialisation. Variant ``merged``: ATTN_M
+with 8 heads from init 1e-4 (one drop; its timing against ln(1/s)).
+"""
+
+import ml_collections
+
+from icljax.configs import apply_arg
+
+QUICK = {"steps": 4000, "log_every": 100, "replicas": 2, "sample_size": 500, "eval_prompts": 256}
+VARIANTS = {
+    "merged": {"name": "linattn_dynamics_merged", "model": "merged", "heads": 8, "init_scale": 1e-4,
+               "learning_rate": 0.001, "flow_inits": (1.0, 1e-1, 1e-2, 1e-3, 1e-4)},
+}
+
+
+def get_config(arg=None):
+  c = ml_collections.ConfigDict()
+  c.experiment = "linattn_dynamics"
+  c.name = "linattn_dynamics"
+  c.model = "separate"            # 'separate' (ATTN_S: rank-R keys and queries) or 'merged' (ATTN_M)
+  c.d = 4                         # dimension, 1..16
+  c.n = 32                        # context examples, >= 1
+  c.spectrum = (4.0, 2.0, 1.0, 0.5)   # eigenvalues of Sigma (d positive numbers); distinct values fix the order
+  c.rotation = "random"           # 'none' or 'random' (Haar basis)
+  c.rotation_seed = 1             # >= 0
+  c.sigma = 0.0                   # label noise, >= 0
+  c.prior = "identity"            # 'identity' (w ~ N(0, I), the paper) or 'inv_cov' (w ~ N(0, Sigma^-1))
+  c.heads = 5                     # H, 1..64
+  c.rank = 1                      # R, rows of each head's key and query (ATTN_S), 1..d
+  c.init_scale = 0.01             # s in (0, 1]: ATTN_M entries N(0, s^2); ATTN_S v ~ N(0, s^2), k, q ~ N(0, s^2/d)
+  c.learning_rate = 0.02          # full-batch GD step on the MSE (t/tau = 2 lr step), > 0
+  c.steps = 60_000                # >= 1 (the last replica drops by ~32000)
+  c.seed = 0                      # >= 0
+  c.log_every = 60                # steps per metrics line, >= 1
+  c.sample_size = 6000            # P fixed prompts per replica (the paper's protocol), > d^2
+  c.replicas = 8                  # independent samples from the same init, 2..64 (their spread is the error bar)
+  c.flow_inits = (1.0, 0.5)       # init multiples of the exact-gradient flows for the timing laws, >= 2 distinct
+  c.noise_sigma = 0.5             # label noise of the extra flow for P10 (ATTN_S: same timing, shifted levels)
+  c.eval_prompts = 2048           # fresh prompts of the identity checks, >= 1
+  return apply_arg(c, arg, quick=QUICK, variants=VARIANTS)

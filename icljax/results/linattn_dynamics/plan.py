@@ -1,0 +1,77 @@
+"""The linear-attention dynamics plan: R replicas of the paper's protocol (full-batch GD on P fixed prompts each,
+from one shared small initialisation), trained through the sample's loss moments; the theory computed once."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from icljax import prng
+from icljax.experiment.api import Plan
+from icljax.models import linear_attention_heads as model
+from icljax.results.linattn_dynamics.setup import DynamicsSetup
+from icljax.tasks import regression
+from icljax.theory import linear_attention_dynamics as theory
+
+
+@dataclasses.dataclass(frozen=True)
+class DynamicsContext:
+  """What evaluation needs: the staircase, the eigenbasis in learned order (columns), the shared initialisation,
+  the population moments, the sample key, the evaluation key."""
+
+  stairs: dict[str, np.ndarray]
+  basis: np.ndarray
+  init: dict[str, jax.Array]
+  population: theory.Moments
+  sample_key: jax.Array
+  eval_key: jax.Array
+
+
+def replica_prompts(setup: DynamicsSetup, key: jax.Array, r: int) -> dict[str, jax.Array]:
+  """Replica r's fixed sample of P prompts."""
+  return regression.sample(jax.random.fold_in(key, r), setup.task, setup.sample_size)
+
+
+def population_of(setup: DynamicsSetup, sigma: float | None = None) -> theory.Moments:
+  """The population moments of the run's task (at noise ``sigma`` if given)."""
+  task = setup.task
+  return theory.population_moments(task.cov, task.n, float(task.sigma) if sigma is None else sigma, task.prior)
+
+
+def plan(setup: DynamicsSetup) -> Plan[DynamicsContext]:
+  """The plan of a dynamics run (keys: init, sample, eval).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    The plan.
+  """
+  seed, task, R = setup.run.seed, setup.task, setup.replicas
+  cov = np.asarray(task.cov, np.float64)
+  evals, evecs = np.linalg.eigh(cov)
+  stairs = theory.staircase(evals, task.n, float(task.sigma), task.prior)
+  basis = evecs[:, stairs["order"]]
+  p0 = model.init(prng.stream(seed, "init"), setup.model)
+  sample_key = prng.stream(seed, "sample")
+  moments = [theory.sample_moments(replica_prompts(setup, sample_key, r)) for r in range(R)]
+  stacked = jax.tree.map(lambda *m: jnp.stack(m), *moments)
+  population = population_of(setup)
+  ctx = DynamicsContext(stairs=stairs, basis=basis, init=p0, population=population, sample_key=sample_key,
+                        eval_key=prng.stream(seed, "eval"))
+
+  def objective(p, key, hp):
+    del key
+    return jnp.sum(jax.vmap(lambda pr, m: theory.quadratic_loss(model.gamma(pr), m))(p, hp))
+
+  def track(p) -> dict[str, float]:
+    gammas = np.asarray(jax.vmap(model.gamma)(p), np.float64)
+    losses = [float(theory.quadratic_loss(g, population)) for g in gammas]   # float64 numpy
+    return {**{f"pop_loss_{r}": v for r, v in enumerate(losses)}, "pop_loss_mean": float(np.mean(losses))}
+
+  return Plan(objective=objective, params=jax.tree.map(lambda x: jnp.stack([x] * R), p0), hparams=stacked,
+              optimizer=optax.sgd(setup.learning_rate), data_key=prng.stream(seed, "data"), context=ctx, track=track)

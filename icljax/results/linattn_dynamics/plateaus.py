@@ -1,0 +1,116 @@
+"""Reading a loss curve: its drops and the plateaus between them, and the times it crosses given levels.
+
+The detector works in log-time (``u = ln step``), where the staircase's plateaus are long and its drops short: the
+curve is resampled on a grid of ``per_efold`` points per e-fold, the drop rate ``r = -dL/du`` is taken between grid
+points, and a drop is a local maximum of ``r`` of at least ``rel`` of the total decrease per e-fold, separated from
+the previous drop by a dip below half of the smaller of the two peaks. A plateau is the flattest grid point between
+two drops (or before the first, or after the last); its level is the loss there and its spread the loss change over
+one grid step on either side (a 2/``per_efold`` e-fold window): how well the plateau defines its level.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Staircase:
+  """What :func:`detect` reads: drop times (steps), plateau levels and spreads, len(levels) = len(drops) + 1."""
+
+  drops: np.ndarray
+  levels: np.ndarray
+  spreads: np.ndarray
+
+
+def detect(steps: np.ndarray, loss: np.ndarray, per_efold: int = 8, rel: float = 0.02) -> Staircase:
+  """The drops and plateaus of a decreasing loss curve.
+
+  Args:
+    steps: logged steps (entries <= 0 are ignored).
+    loss: the loss at those steps.
+    per_efold: grid points per e-fold of the step.
+    rel: the smallest drop rate that counts, as a fraction of the total decrease (per e-fold).
+
+  Returns:
+    The staircase.
+  """
+  steps, loss = np.asarray(steps, np.float64), np.asarray(loss, np.float64)
+  keep = steps > 0
+  u, values = np.log(steps[keep]), loss[keep]
+  grid = np.linspace(u[0], u[-1], max(3, int(np.ceil((u[-1] - u[0]) * per_efold)) + 1))
+  lg = np.interp(grid, u, values)
+  rate = -np.diff(lg) / np.diff(grid)
+  threshold = rel * max(lg[0] - lg[-1], 0.0)
+  peaks: list[int] = []
+  for i in range(len(rate)):
+    is_max = (i == 0 or rate[i] >= rate[i - 1]) and (i == len(rate) - 1 or rate[i] > rate[i + 1])
+    if not is_max or rate[i] < threshold or rate[i] <= 0:
+      continue
+    if peaks and rate[peaks[-1]:i + 1].min() > 0.5 * min(rate[peaks[-1]], rate[i]):
+      if rate[i] > rate[peaks[-1]]:
+        peaks[-1] = i
+      continue
+    peaks.append(i)
+  bounds = [-1, *peaks, len(rate)]
+  levels, spreads = [], []
+  for a, b in zip(bounds[:-1], bounds[1:]):
+    segment = np.arange(a + 1, b + 1) if b == len(rate) else np.arange(a + 1, b)
+    if not len(segment):
+      segment = np.array([min(a + 1, len(grid) - 1)])
+    local = [max(rate[j - 1] if j > 0 else 0.0, rate[j] if j < len(rate) else 0.0) for j in segment]
+    j = int(segment[int(np.argmin(local))])
+    levels.append(lg[j])
+    spreads.append(abs(lg[max(j - 1, 0)] - lg[min(j + 1, len(grid) - 1)]))
+  drops = np.exp((grid[np.array(peaks, int)] + grid[np.array(peaks, int) + 1]) / 2) if peaks else np.zeros(0)
+  return Staircase(drops=drops, levels=np.array(levels), spreads=np.array(spreads))
+
+
+def crossings(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray) -> np.ndarray:
+  """The first step at which the curve falls below each level (log-linear interpolation; NaN if never).
+
+  Args:
+    steps: logged steps (> 0).
+    loss: the loss at those steps.
+    levels: the levels.
+
+  Returns:
+    One time per level.
+  """
+  steps, loss = np.asarray(steps, np.float64), np.asarray(loss, np.float64)
+  out = []
+  for level in np.atleast_1d(levels):
+    below = np.flatnonzero(loss < level)
+    if not len(below) or below[0] == 0:
+      out.append(np.nan if not len(below) else steps[0])
+      continue
+    i = below[0]
+    f = (loss[i - 1] - level) / (loss[i - 1] - loss[i])
+    out.append(float(np.exp(np.log(steps[i - 1]) + f * (np.log(steps[i]) - np.log(steps[i - 1])))))
+  return np.array(out)
+
+
+def levels_between(steps: np.ndarray, loss: np.ndarray, times: np.ndarray, per_efold: int = 8) -> Staircase:
+  """Plateau levels read between known drop times: at the log-midpoint of consecutive times (the first plateau
+  between the first logged step and the first drop; the last at the last logged step), each with its spread: the
+  loss change over a window of a quarter of the plateau's log-width on either side (at least 1/``per_efold``
+  e-fold), how well the plateau defines its level.
+
+  Args:
+    steps: logged steps (> 0).
+    loss: the loss at those steps.
+    times: drop times (increasing, finite).
+    per_efold: the window's half-width is 1/per_efold e-fold.
+
+  Returns:
+    The staircase (``drops`` = ``times``).
+  """
+  steps, loss = np.asarray(steps, np.float64), np.asarray(loss, np.float64)
+  keep = steps > 0
+  u, values = np.log(steps[keep]), loss[keep]
+  edges = np.concatenate([[u[0]], np.log(np.asarray(times, np.float64)), [u[-1]]])
+  at = np.concatenate([(edges[:-2] + edges[1:-1]) / 2, [u[-1]]])
+  h = np.maximum(np.diff(edges) / 4, 1.0 / per_efold)
+  lo, mid, hi = (np.interp(np.clip(at + s * h, u[0], u[-1]), u, values) for s in (-1.0, 0.0, 1.0))
+  return Staircase(drops=np.asarray(times, np.float64), levels=mid, spreads=np.abs(lo - hi))

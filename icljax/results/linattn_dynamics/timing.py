@@ -1,0 +1,104 @@
+"""The exact-gradient GD flows of a dynamics run (the theory's trajectories from the run's initialisation) and the
+timing laws checked on them: ATTN_S's 1/s law (P8), ATTN_M's ln(1/s) escape slope (P6), noise and timing (P10)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax.experiment.checks import Checker
+from icljax.models import linear_attention_heads as model
+from icljax.results.linattn_dynamics import plateaus
+from icljax.results.linattn_dynamics.plan import DynamicsContext, population_of
+from icljax.results.linattn_dynamics.setup import DynamicsSetup
+from icljax.theory import linear_attention_dynamics as theory
+
+
+def plateau_checks(c: Checker, label: str, entry: str, stairs: plateaus.Staircase, ms: list[int],
+                   levels: np.ndarray, rounding: float) -> None:
+  """One check per plateau of a curve: its level against L(M_m), within its spread plus float rounding."""
+  for m, level, spread in zip(ms, stairs.levels, stairs.spreads):
+    c(entry, f"{label}: plateau {m} level vs L(M_{m})", levels[m], level, se=spread, floor=rounding * abs(levels[m]))
+
+
+def flow(setup: DynamicsSetup, ctx: DynamicsContext, multiple: float = 1.0, sigma: float | None = None,
+         steps: int | None = None, learning_rate: float | None = None) -> tuple[np.ndarray, Any]:
+  """The exact-gradient GD flow from ``multiple`` times the run's initialisation: population loss per step, and
+  the final parameters."""
+  moments = population_of(setup, sigma) if sigma is not None else ctx.population
+  moments = tuple(jnp.asarray(m, jnp.float32) for m in moments)
+  p0 = jax.tree.map(lambda x: multiple * x, ctx.init)
+  lr = setup.learning_rate if learning_rate is None else learning_rate
+  n = setup.run.steps if steps is None else steps
+  final, losses = jax.jit(lambda p: theory.gd_curve(lambda q: theory.quadratic_loss(model.gamma(q), moments), p, lr,
+                                                     n))(p0)
+  return np.asarray(losses, np.float64), final
+
+
+def flow_to_end(setup: DynamicsSetup, ctx: DynamicsContext, first: float, last: float) -> tuple[np.ndarray, Any]:
+  """The flow over the run's steps, doubled until it has settled on its last plateau (within 1e-3 of the total
+  drop; at most 2^5 times the run's steps): the theory's whole trajectory, whatever the run's length."""
+  n = setup.run.steps
+  while True:
+    loss, final = flow(setup, ctx, steps=n)
+    if loss[-1] - last <= 1e-3 * (first - last) or n >= 32 * setup.run.steps:
+      return loss, final
+    n *= 2
+
+
+def power_law(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, mids: np.ndarray, base: np.ndarray,
+               scalars: dict[str, Any], steps: int) -> None:
+  worst = 0.0
+  for multiple in setup.flow_inits:
+    if multiple == 1.0:
+      continue
+    curve, _ = flow(setup, ctx, multiple, steps=int(math.ceil(steps / min(multiple, 1.0))))
+    t = plateaus.crossings(np.arange(1, len(curve)), curve[1:], mids)
+    scalars[f"flow_drop_steps_x{multiple:g}"] = t.tolist()
+    worst = max(worst, float(np.max(np.abs(multiple * t / base - 1))))
+  c("power_law", "P8: max |c t_m(c s) / t_m(s) - 1| over drops and init multiples c", 0.0, worst)
+
+
+def escape_slope(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, levels: np.ndarray,
+                  scalars: dict[str, Any], arrays: dict[str, Any]) -> None:
+  half = (levels[0] + levels[-1]) / 2
+  lr = setup.learning_rate
+  x, t = [], []
+  for multiple in setup.flow_inits:
+    curve, _ = flow(setup, ctx, multiple)
+    step = plateaus.crossings(np.arange(1, len(curve)), curve[1:], [half])[0]
+    x.append(-math.log(multiple * setup.model.init_scale))
+    t.append(2 * lr * step)
+  x, t = np.array(x), np.array(t)
+  (slope, intercept), cov = np.polyfit(x, t, 1, cov=True) if len(x) > 2 else (np.polyfit(x, t, 1), np.zeros((2, 2)))
+  rate = theory.escape_rate(setup.task.cov, setup.task.prior)
+  expected = theory.escape_slope_gd(rate, lr)
+  c("escape_slope", "P6: fitted t_half slope (tau per e-fold of init) vs 2 lr/ln(1 + 2 lr ||Lam Om Lam||_F)",
+    expected, slope, se=math.sqrt(cov[0, 0]), floor=2 * lr * 1e-3 / max(np.ptp(x), 1e-30),
+    dof=max(len(x) - 2, 1))
+  scalars.update(escape_slope_fitted=float(slope), escape_slope_gd=expected, escape_slope_flow=1 / rate)
+  arrays.update(escape_log_inv_init=x, escape_t_half=t)
+
+
+def noise(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, ms: list[int], base: np.ndarray,
+           scalars: dict[str, Any], arrays: dict[str, Any], steps: int) -> None:
+  task = setup.task
+  sigma = setup.noise_sigma
+  if sigma == float(task.sigma):
+    return
+  noisy = theory.staircase(np.linalg.eigvalsh(np.asarray(task.cov, np.float64)), task.n, sigma, task.prior)["levels"]
+  curve, _ = flow(setup, ctx, sigma=sigma, steps=steps)
+  mids = (noisy[np.array(ms[:-1])] + noisy[np.array(ms[1:])]) / 2
+  t = plateaus.crossings(np.arange(1, len(curve)), curve[1:], mids)
+  stairs = plateaus.detect(np.arange(len(curve), dtype=np.float64), curve)
+  if len(stairs.levels) == len(ms):
+    plateau_checks(c, f"flow at noise {sigma:g}", "flow_plateau", stairs, ms, noisy, 1e-5)
+  if not setup.model.kind == "merged":
+    c("noise_timing", f"P10: max relative difference of drop times, noise {float(task.sigma):g} vs {sigma:g}", 0.0,
+      float(np.max(np.abs(t / base - 1))))
+  scalars[f"flow_drop_steps_noise{sigma:g}"] = t.tolist()
+  arrays["noise_flow_loss"] = curve

@@ -1,0 +1,186 @@
+"""Linear-attention dynamics (Zhang et al. 2025): the closed forms against the digest's numbers and an independent
+NumPy Monte Carlo, the model's identities (reduced heads, tokens, MLP on z, loss moments), the plateau detector on
+known curves, and an end-to-end run with mutations that must fail."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from icljax import configs
+from icljax.experiment import driver, registry
+from icljax.models import linear_attention_heads as model
+from icljax.results.linattn_dynamics import plateaus
+from icljax.tasks import regression
+from icljax.theory import linear_attention_dynamics as theory
+from icljax.theory import regression as regression_theory
+
+E0 = np.array([0.4, 0.3, 0.2, 0.1])
+E1 = np.array([4.0, 2.0, 1.0, 0.5])
+
+
+@pytest.mark.parametrize("lam,n,sigma,prior,levels", [
+    (E0, 31, 0.0, "identity", [1, 0.640580, 0.377372, 0.209805, 0.135995]),
+    (E1, 32, 0.0, "identity", [7.5, 3.829749, 2.088253, 1.298129, 0.964796]),
+    (E1, 32, 0.5, "identity", [7.75, 4.086315, 2.350722, 1.565446, 1.235549]),
+    (E1, 32, 0.0, "inv_cov", [4, 3.135135, 2.270270, 1.405405, 0.540541]),
+    (E1, 32, 0.5, "inv_cov", [4.25, 3.390940, 2.531879, 1.672819, 0.813758]),
+    (np.arange(8, 0, -1) / 36, 31, 0.0, "identity", [1, 0.811263, 0.648977, 0.513012, 0.403176, 0.319166, 0.260454,
+                                                     0.226009, 0.213346]),
+])
+def test_plateau_levels_match_the_digest_p2(lam, n, sigma, prior, levels):
+  got = theory.staircase(lam[::-1], n, sigma, prior)["levels"]   # any input order: learned by decreasing a_d
+  np.testing.assert_allclose(got, levels, atol=1e-6)
+
+
+@pytest.mark.parametrize("lam,n,sigma,prior,gamma", [
+    (E1, 32, 0.0, "identity", [1.333333, 0.790123, 0.435374, 0.229391][::-1]),
+    (E1, 32, 0.5, "identity", [0.228980, 0.433898, 0.785276, 1.319588]),
+    (E1, 32, 0.0, "inv_cov", [0.216216, 0.432432, 0.864865, 1.729730]),
+    (E0, 31, 0.0, "identity", [2.246377, 2.924528, 4.189189, 7.380952]),
+])
+def test_learned_entries_and_head_norms_match_the_digest_p3_p4(lam, n, sigma, prior, gamma):
+  s = theory.staircase(lam, n, sigma, prior)
+  np.testing.assert_allclose(s["gamma"], gamma, atol=1e-6)
+  if prior == "identity" and sigma == 0.0 and lam[0] == 4.0:
+    np.testing.assert_allclose(s["gamma"] ** (1 / 3), [0.6122, 0.7579, 0.9245, 1.1006], atol=1e-4)
+    np.testing.assert_allclose(s["drops"], [3.670, 1.741, 0.790, 0.333], atol=1e-3)   # P13 at N = 32
+
+
+def test_the_last_plateau_is_the_preconditioned_optimum_of_result_1():
+  """Independent: Gamma* and L* from result 1's own closed forms (regression.gamma_star, optimal loss)."""
+  cov = regression.covariance(4, tuple(E1), "random", 3)
+  evals, evecs = np.linalg.eigh(cov)
+  s = theory.staircase(evals, 32, 0.3, "identity")
+  gamma = evecs[:, s["order"]] @ np.diag(s["gamma"]) @ evecs[:, s["order"]].T
+  np.testing.assert_allclose(gamma, regression_theory.gamma_star(cov, 32, 0.3), atol=1e-12)
+  np.testing.assert_allclose(s["levels"][-1], regression_theory.optimal_loss_identity_prior(cov, 32, 0.3), rtol=1e-12)
+  np.testing.assert_allclose(theory.population_loss(gamma, cov, 32, 0.3), s["levels"][-1], rtol=1e-12)
+
+
+def test_population_loss_matches_an_independent_numpy_monte_carlo():
+  """Digest Appendix A's check, with a random Gamma and both priors: plain NumPy sampling, 4 s.e."""
+  rng = np.random.default_rng(0)
+  cov = regression.covariance(4, tuple(E1), "random", 2)
+  root = np.linalg.cholesky(cov)
+  gamma = 0.3 * rng.standard_normal((4, 4))
+  B, n, sigma = 200_000, 32, 0.5
+  for prior in ("identity", "inv_cov"):
+    w = rng.standard_normal((B, 4)) @ (np.eye(4) if prior == "identity" else np.linalg.inv(root))   # Cov = Sigma^-1
+    x = rng.standard_normal((B, n, 4)) @ root.T
+    xq = rng.standard_normal((B, 4)) @ root.T
+    y = np.einsum("bnd,bd->bn", x, w) + sigma * rng.standard_normal((B, n))
+    yq = np.sum(xq * w, 1) + sigma * rng.standard_normal(B)
+    beta = np.einsum("bnd,bn->bd", x, y) / n
+    err = (yq - np.einsum("bi,ij,bj->b", beta, gamma, xq)) ** 2
+    assert abs(err.mean() - theory.population_loss(gamma, cov, n, sigma, prior)) <= 4 * err.std() / np.sqrt(B)
+
+
+def test_escape_slopes_and_the_merged_sigmoid_match_the_digest():
+  assert theory.escape_rate(np.eye(4)) == pytest.approx(2.0)                       # slope 0.5 tau
+  cov = regression.covariance(4, tuple(E1), "random", 1)
+  assert 1 / theory.escape_rate(cov) == pytest.approx(0.060516, abs=1e-6)
+  assert 1 / theory.escape_rate(cov, "inv_cov") == pytest.approx(0.216930, abs=1e-6)
+  assert 1 / theory.escape_rate(np.diag(E0)) == pytest.approx(5.3149, abs=1e-4)
+  assert theory.escape_slope_gd(16.5, 1e-9) == pytest.approx(1 / 16.5, rel=1e-6)
+  g_inf = float(theory.merged_sigmoid(50.0, 4, 32, 0.0, 1e-3))
+  assert g_inf == pytest.approx(0.864865, abs=1e-6)
+  assert float(theory.merged_sigmoid(3.5909, 4, 32, 0.0, 1e-3)) == pytest.approx(g_inf / 2, rel=1e-4)   # t_half
+  assert float(theory.merged_sigmoid(50.0, 4, 32, 0.5, 1e-3)) == pytest.approx(0.859060, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def prompts():
+  with jax.enable_x64(True):
+    spec = regression.make_spec(4, 12, 0.3, spectrum=tuple(E1), rotation="random")
+    yield regression.sample(jax.random.PRNGKey(0), spec, 512)
+
+
+@pytest.mark.parametrize("kind,rank", [("merged", 1), ("separate", 1), ("separate", 2)])
+def test_reduced_heads_tokens_and_moments_agree(prompts, kind, rank):
+  with jax.enable_x64(True):
+    spec = model.HeadsSpec(4, 12, 3, kind, rank, init_scale=0.7)
+    params = model.init(jax.random.PRNGKey(1), spec)
+    reduced, literal = model.apply(params, prompts), model.apply_tokens(params, prompts)
+    beta = np.einsum("bnd,bn->bd", np.asarray(prompts["x"]), np.asarray(prompts["y"])) / 12
+    via_gamma = np.einsum("bi,ij,bj->b", beta, np.asarray(model.gamma(params)), np.asarray(prompts["x_query"]))
+    np.testing.assert_allclose(reduced, via_gamma, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(literal, reduced, rtol=1e-10, atol=1e-12)
+    mse = float(jnp.mean((reduced - prompts["y_query"]) ** 2))
+    via_moments = float(theory.quadratic_loss(model.gamma(params), theory.sample_moments(prompts)))
+    assert via_moments == pytest.approx(mse, rel=1e-10)
+    if kind == "merged":
+      np.testing.assert_allclose(model.mlp_apply(model.to_mlp(params), theory.features(prompts)), reduced, rtol=1e-10)
+
+
+def test_merged_attention_and_the_mlp_on_z_train_identically_in_float64(prompts):
+  """P1: the same GD from the mapped init, per prompt: loss sequences equal to float64 rounding over 300 steps."""
+  with jax.enable_x64(True):
+    params = model.init(jax.random.PRNGKey(2), model.HeadsSpec(4, 12, 4, "merged", init_scale=0.1))
+    z, y = theory.features(prompts), prompts["y_query"]
+    _, attn = theory.gd_curve(lambda p: jnp.mean((model.apply(p, prompts) - y) ** 2), params, 0.01, 300)
+    _, mlp = theory.gd_curve(lambda p: jnp.mean((model.mlp_apply(p, z) - y) ** 2), model.to_mlp(params), 0.01, 300)
+    assert float(attn[0] - attn[-1]) > 0.1 * float(attn[0])       # it trains
+    np.testing.assert_allclose(attn, mlp, rtol=1e-12)
+
+
+def test_the_detector_reads_a_known_staircase():
+  """Three logistic drops in log-time at t = 100, 1000, 10^4 between levels 4, 3, 1.5, 1, logged linearly."""
+  t = np.arange(1.0, 100_001.0, 10.0)
+  u = np.log(t)
+  levels = np.array([4.0, 3.0, 1.5, 1.0])
+  loss = levels[0] - sum((levels[i] - levels[i + 1]) / (1 + np.exp(-(u - np.log(c)) * 12))
+                         for i, c in enumerate((100.0, 1000.0, 10_000.0)))
+  found = plateaus.detect(t, loss)
+  np.testing.assert_allclose(found.drops, [100, 1000, 10_000], rtol=0.15)
+  assert np.all(np.abs(found.levels - levels) <= np.maximum(found.spreads, 1e-3)), (found.levels, found.spreads)
+  assert np.all(np.abs(found.levels - levels) < 0.02)
+  times = plateaus.crossings(t, loss, (levels[:-1] + levels[1:]) / 2)
+  np.testing.assert_allclose(times, [100, 1000, 10_000], rtol=0.01)
+  between = plateaus.levels_between(t, loss, times)
+  assert np.all(np.abs(between.levels - levels) <= between.spreads + 1e-3)
+  assert len(plateaus.detect(t, np.exp(-t / 3000)).drops) == 1                  # one smooth drop is one drop
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("linattn") / "run"
+  config = configs.load("linattn_dynamics:merged,steps=8000,log_every=100,replicas=4,sample_size=3000")
+  return config, workdir, driver.run(config, workdir, printer=lambda s: None)
+
+
+def test_merged_run_end_to_end(run):
+  """ATTN_M at 8000 steps, 4 replicas: one drop, the exact P1 trajectory, the escape slope, and exit status 0."""
+  _, workdir, summary = run
+  assert summary["status"] == "pass", [c for c in summary["comparisons"] if not c["passed"]]
+  entries = {c["entry"] for c in summary["comparisons"]}
+  assert {"mlp_trajectory", "escape_slope", "flow_plateau", "plateau_level", "gamma_final", "final_level"} <= entries
+  assert (workdir / "figures" / "escape.png").exists() and (workdir / "figures" / "staircase.png").exists()
+
+
+def test_a_broken_theory_or_estimator_fails_the_run(run, monkeypatch):
+  """Mutations: the staircase computed for the wrong prior (a plausible bug: Om = Sigma^-1 for Om = I) fails the
+  flow's plateau check; sample moments with H 1% too large fail the estimator identity (at an O(1) Gamma)."""
+  config, _, _ = run
+  experiment = registry.get("linattn_dynamics")
+  setup = experiment.setup(config)
+  plan = experiment.plan(setup)
+  ctx = plan.context
+  wrong = dict(ctx.stairs, levels=theory.staircase(np.linalg.eigvalsh(np.asarray(setup.task.cov)), setup.task.n, 0.0,
+                                                   "inv_cov")["levels"])
+  rows = [{"step": s, **{f"pop_loss_{r}": 1.0 for r in range(setup.replicas)}} for s in (100, 200)]
+  bad = experiment.evaluate(setup, type(ctx)(**{**ctx.__dict__, "stairs": wrong}), plan.params, rows)
+  assert any(c.entry == "flow_plateau" and not c.passed for c in bad.checks)
+  correct = theory.sample_moments
+  monkeypatch.setattr(theory, "sample_moments", lambda p: (lambda c, b, h: (c, b, 1.01 * h))(*correct(p)))
+  grown = jax.tree.map(lambda x: 3000.0 * x, plan.params)   # O(1) Gamma, where the quadratic term matters
+  broken = experiment.evaluate(setup, ctx, grown, rows)
+  assert any(c.entry == "moments_estimator" and not c.passed for c in broken.checks)
+
+
+def test_bad_config_names_the_field():
+  experiment = registry.get("linattn_dynamics")
+  for override, field in (("rank=5", "config.rank"), ("model='both'", "config.model"),
+                          ("flow_inits=(1.0,)", "config.flow_inits"), ("sample_size=10", "config.sample_size")):
+    with pytest.raises(Exception, match=field.replace(".", r"\.")):
+      experiment.setup(configs.load(f"linattn_dynamics:{override}"))
