@@ -71,7 +71,7 @@ MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact
              "nn": (_scale_xi, {"reference"}),
              "recall": (_shift_lam, {"lam_trajectory"}),
              "nn_multiclass": (_scale_multiclass_xi, {"reference", "sgd_tracks"}),
-             "linattn_dynamics": (lambda p, rows: (dict(p, v=p["v"] * 1.05), rows), {"gamma_final", "final_level"})}
+             "linattn_dynamics": (lambda p, rows: (dict(p, v=p["v"] * 1.05), rows), {"gamma_final"})}
 
 
 def test_perturbed_trained_parameters_fail_a_theory_check(gate):

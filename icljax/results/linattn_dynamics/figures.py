@@ -58,6 +58,9 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
     Markdown text.
   """
   del workdir
-  return report.sweep_table("Sweep: linear-attention drop times", "ATTN_S: drop steps scale as 1/s (P8); ATTN_M: "
-                            "the drop step grows as ln(1/s) (P6).", index, swept,
-                            {"flow drop steps": "flow_drop_steps", "replica drop steps": "replica_drop_steps"})
+  drops = sorted({k for r in index for k in r if k.startswith("flow_drop_")}, key=lambda k: int(k.split("_")[-1]))
+  columns = {**{f"flow drop {k.split('_')[-1]}": k for k in drops},
+             **{f"replica-mean drop {k.split('_')[-1]}": k.replace("flow", "replica") for k in drops}}
+  return report.sweep_table("Sweep: linear-attention drop times (steps; crossings of the midpoints between "
+                            "plateaus)", "ATTN_S: drop steps scale as 1/s (P8); ATTN_M: the drop step grows as "
+                            "ln(1/s) (P6).", index, swept, columns)
