@@ -6,7 +6,7 @@ Linear-attention training dynamics (Zhang et al. 2025) at the digest's example E
 (4, 2, 1, 0.5) in a random basis, n = 32, w ~ N(0, I), noiseless. Default: ATTN_S with 5 rank-one heads from init
 0.01, full-batch GD (lr 0.02) on P = 6000 fixed prompts, 8 replicas, 60000 steps: the four-step staircase of
 in-context PCR plateaus, against the exact-gradient flow from the same initialisation. Variant ``merged``: ATTN_M
-with 8 heads from init 1e-4 (one drop; its timing against ln(1/s)).
+with 8 heads from init 1e-4, lr 1e-3 (one drop; its timing against ln(1/s)).
 """
 
 import ml_collections
