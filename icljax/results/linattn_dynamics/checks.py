@@ -105,9 +105,9 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
   flow_complete = len(flow_stairs.levels) == len(ms)
   if flow_complete:
     timing.plateau_checks(c, "flow", "flow_plateau", flow_stairs, ms, levels, 1e-5)
-  mids = (levels[np.array(ms[:-1])] + levels[np.array(ms[1:])]) / 2
+  mids = plateaus.midpoints(levels, ms)
   flow_times = plateaus.crossings(flow_steps[1:], flow_loss[1:], mids)
-  times, complete = _replica_checks(c, notes, setup, ctx, rows, ms, flow_times)
+  times, complete = _replica_checks(c, notes, setup, ctx, rows, ms, mids, flow_times)
   target = np.diag(np.where(np.arange(task.d) < ms[-1], gam, 0.0))
   rotated = np.array([ctx.basis.T @ np.asarray(model.gamma(p), np.float64) @ ctx.basis for p in replicas])
   if complete:
@@ -135,7 +135,7 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
 
 
 def _replica_checks(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: DynamicsContext, rows: Rows,
-                    ms: list[int], flow_times: np.ndarray) -> tuple[np.ndarray, bool]:
+                    ms: list[int], mids: np.ndarray, flow_times: np.ndarray) -> tuple[np.ndarray, bool]:
   """The trained replicas (the paper's protocol), read from the logged population loss between the times each
   crosses the midpoints of consecutive closed-form plateaus; returns the crossing times and whether every replica
   reached the last plateau."""
@@ -145,7 +145,6 @@ def _replica_checks(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: Dyn
   curves = np.array([[init_loss] + [r[f"pop_loss_{i}"] for r in rows] for i in range(R)])
   notes.append(f"drops the detector finds per replica: {[len(plateaus.detect(steps, k).drops) for k in curves]} "
                "(a plateau shorter than ~1/4 e-fold merges two)")
-  mids = (levels[np.array(ms[:-1])] + levels[np.array(ms[1:])]) / 2
   times = np.array([plateaus.crossings(steps[1:], curve[1:], mids) for curve in curves])
   reached = int(np.min(np.sum(np.isfinite(times), axis=1)))   # drops every replica has made within the run
   if reached:

@@ -67,6 +67,20 @@ def detect(steps: np.ndarray, loss: np.ndarray, per_efold: int = 8, rel: float =
   return Staircase(drops=drops, levels=np.array(levels), spreads=np.array(spreads))
 
 
+def midpoints(levels: np.ndarray, ms: list[int]) -> np.ndarray:
+  """The midpoints between consecutive plateau levels ``levels[ms[j]]``, ``levels[ms[j+1]]``: a curve's drop j is the
+  first time it falls below midpoint j.
+
+  Args:
+    levels: the closed-form plateau levels L(M_0) ... L(M_d).
+    ms: the plateaus the run should show, increasing.
+
+  Returns:
+    len(ms) - 1 levels.
+  """
+  return (levels[np.array(ms[:-1])] + levels[np.array(ms[1:])]) / 2
+
+
 def crossings(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray) -> np.ndarray:
   """The first step at which the curve falls below each level (log-linear interpolation; NaN if never).
 

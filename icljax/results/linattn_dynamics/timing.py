@@ -26,13 +26,13 @@ def plateau_checks(c: Checker, label: str, entry: str, stairs: plateaus.Staircas
 
 
 def flow(setup: DynamicsSetup, ctx: DynamicsContext, multiple: float = 1.0, sigma: float | None = None,
-         steps: int | None = None, learning_rate: float | None = None) -> tuple[np.ndarray, Any]:
+         steps: int | None = None) -> tuple[np.ndarray, Any]:
   """The exact-gradient GD flow from ``multiple`` times the run's initialisation: population loss per step, and
   the final parameters."""
   moments = population_of(setup, sigma) if sigma is not None else ctx.population
   moments = tuple(jnp.asarray(m, jnp.float32) for m in moments)
   p0 = jax.tree.map(lambda x: multiple * x, ctx.init)
-  lr = setup.learning_rate if learning_rate is None else learning_rate
+  lr = setup.learning_rate
   n = setup.run.steps if steps is None else steps
   final, losses = jax.jit(lambda p: theory.gd_curve(lambda q: theory.quadratic_loss(model.gamma(q), moments), p, lr,
                                                      n))(p0)
@@ -92,12 +92,12 @@ def noise(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, ms: list[int],
     return
   noisy = theory.staircase(np.linalg.eigvalsh(np.asarray(task.cov, np.float64)), task.n, sigma, task.prior)["levels"]
   curve, _ = flow(setup, ctx, sigma=sigma, steps=steps)
-  mids = (noisy[np.array(ms[:-1])] + noisy[np.array(ms[1:])]) / 2
+  mids = plateaus.midpoints(noisy, ms)
   t = plateaus.crossings(np.arange(1, len(curve)), curve[1:], mids)
   stairs = plateaus.detect(np.arange(len(curve), dtype=np.float64), curve)
   if len(stairs.levels) == len(ms):
     plateau_checks(c, f"flow at noise {sigma:g}", "flow_plateau", stairs, ms, noisy, 1e-5)
-  if not setup.model.kind == "merged":
+  if setup.model.kind != "merged":
     c("noise_timing", f"P10: max relative difference of drop times, noise {float(task.sigma):g} vs {sigma:g}", 0.0,
       float(np.max(np.abs(t / base - 1))))
   scalars[f"flow_drop_steps_noise{sigma:g}"] = t.tolist()
