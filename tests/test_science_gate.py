@@ -7,7 +7,9 @@ neither isotropic nor the inverse covariance), result 2's reduced
 population system to 1e4 steps against the digest's P6 rows at d = N = 4, result 3's Reparam-Linear-FA at
 alpha = 0.5 to 200 NGD steps (closed forms, Lam_t = eta t, the Bayes risk), multiclass 1-NN at K = 3 to 10^3 SGD
 steps (Lemma 2 by enumeration, P2, P6, P7, P9, P10), linear-attention dynamics at its defaults (~10 s: the ATTN_S
-staircase of the exact-gradient flow and of 8 trained replicas against in-context PCR).
+staircase of the exact-gradient flow and of 8 trained replicas against in-context PCR), chain of thought at 1000
+Adam steps (~10 s: the generated chain against GD, the exact iterate errors and the digest's rows; no CoT against
+Theorem 3.1).
 """
 
 import dataclasses
@@ -24,7 +26,8 @@ GATE = {"lsa": "lsa_preconditioned:other,exact",
         "recall": "recall:steps=200,H=64,eval_size=1024,test_size=256",
         "nn_multiclass": ("nn_multiclass:steps=1000,tau_samples=2000,eval_prompts=5000,enum_prompts=200,"
                           "lemma12_prompts=200"),
-        "linattn_dynamics": "linattn_dynamics"}
+        "linattn_dynamics": "linattn_dynamics",
+        "lsa_chain_of_thought": "lsa_chain_of_thought:steps=1000,eval_prompts=10000"}
 
 
 @pytest.fixture(scope="module", params=sorted(GATE))
@@ -71,7 +74,9 @@ MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact
              "nn": (_scale_xi, {"reference"}),
              "recall": (_shift_lam, {"lam_trajectory"}),
              "nn_multiclass": (_scale_multiclass_xi, {"reference", "sgd_tracks"}),
-             "linattn_dynamics": (lambda p, rows: (dict(p, v=p["v"] * 1.05), rows), {"gamma_final"})}
+             "linattn_dynamics": (lambda p, rows: (dict(p, v=p["v"] * 1.05), rows), {"gamma_final"}),
+             "lsa_chain_of_thought": (lambda p, rows: ({**p, "cot": dict(p["cot"], V31=p["cot"]["V31"] * 1.05)}, rows),
+                                      {"cot_weights", "tracks_gd", "gd_exact"})}
 
 
 def test_perturbed_trained_parameters_fail_a_theory_check(gate):

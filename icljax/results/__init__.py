@@ -8,15 +8,18 @@ tolerance table, figures) and needs nothing else of the infrastructure.
   2026);
 * ``lsa_multilayer``: L-layer linear attention = L steps of preconditioned GD (Ahn et al. 2023);
 * ``linattn_dynamics``: linear-attention training dynamics, one drop or a staircase of PCR plateaus (Zhang et al.
-  2025).
+  2025);
+* ``lsa_chain_of_thought``: linear attention with chain of thought runs multi-step GD, without it one step (Huang
+  et al. 2025).
 """
 
 from icljax.experiment import registry
-from icljax.results import linattn_dynamics, lsa, lsa_multilayer, nn, nn_multiclass, recall
+from icljax.results import linattn_dynamics, lsa, lsa_chain_of_thought, lsa_multilayer, nn, nn_multiclass, recall
 
 BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, recall.EXPERIMENT, nn_multiclass.EXPERIMENT, lsa_multilayer.EXPERIMENT,
-           linattn_dynamics.EXPERIMENT)
+           linattn_dynamics.EXPERIMENT, lsa_chain_of_thought.EXPERIMENT)
 for _experiment in BUILTIN:
   registry.register(_experiment)
 
-__all__ = ["BUILTIN", "linattn_dynamics", "lsa", "lsa_multilayer", "nn", "nn_multiclass", "recall"]
+__all__ = ["BUILTIN", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "lsa_multilayer", "nn", "nn_multiclass",
+           "recall"]

@@ -128,36 +128,40 @@ def make_spec(d: int, n: int, sigma: float = 0.0, *, spectrum: Any = None, rotat
 
 
 @prng.sampler
-def sample(key: jax.Array, spec: RegressionSpec, batch_size: int) -> dict[str, jax.Array]:
+def sample(key: jax.Array, spec: RegressionSpec, batch_size: int, weights: bool = False) -> dict[str, jax.Array]:
   """Draws a batch of independent prompts.
 
   Args:
     key: a JAX PRNG key; the batch is a pure function of (key, spec, batch_size).
     spec: the prompt distribution.
     batch_size: number of prompts B.
+    weights: also return each prompt's w* (linear targets only; weight-prediction tasks score it). The other
+      arrays are the same with or without it.
 
   Returns:
-    ``{'x': (B, n, d), 'y': (B, n), 'x_query': (B, d), 'y_query': (B,)}``.
+    ``{'x': (B, n, d), 'y': (B, n), 'x_query': (B, d), 'y_query': (B,)}`` (and ``'w': (B, d)``).
   """
   d, n = spec.d, spec.n
+  if weights and spec.target != "linear":
+    raise ValueError(f"weights=True needs linear targets (w* exists), not target={spec.target!r}")
   k_x, k_task, k_noise = jax.random.split(key, 3)
   z = jax.random.normal(k_x, (batch_size, n + 1, d))
   x = z @ spec.sqrt_cov  # sqrt_cov is symmetric, so rows are N(0, Sigma)
-  f = _targets(k_task, spec, x, batch_size)
+  f, w = _targets(k_task, spec, x, batch_size)
   y = f + spec.sigma * jax.random.normal(k_noise, (batch_size, n + 1))
-  return {"x": x[:, :n], "y": y[:, :n], "x_query": x[:, n], "y_query": y[:, n]}
+  return {"x": x[:, :n], "y": y[:, :n], "x_query": x[:, n], "y_query": y[:, n], **({"w": w} if weights else {})}
 
 
-def _targets(key: jax.Array, spec: RegressionSpec, x: jax.Array, batch_size: int) -> jax.Array:
-  """Noise-free targets f(x) for every token of every prompt, with one random f per prompt."""
+def _targets(key: jax.Array, spec: RegressionSpec, x: jax.Array, batch_size: int) -> tuple[jax.Array, Any]:
+  """Noise-free targets f(x) for every token of every prompt, with one random f per prompt (and w*, if linear)."""
   d = spec.d
   if spec.target == "linear":
     u = jax.random.normal(key, (batch_size, d))
     w = u @ spec.inv_sqrt_cov if spec.prior == "inv_cov" else u
-    return jnp.einsum("btd,bd->bt", x, w)
+    return jnp.einsum("btd,bd->bt", x, w), w
   m = spec.width
   k_u, k_a = jax.random.split(key)
   u = jax.random.normal(k_u, (batch_size, m, d))
   a = jax.random.normal(k_a, (batch_size, m)) / jnp.sqrt(m)
   hidden = _ACTIVATIONS[spec.target](jnp.einsum("btd,bmd->btm", x, u))
-  return jnp.einsum("btm,bm->bt", hidden, a)
+  return jnp.einsum("btm,bm->bt", hidden, a), None

@@ -1,0 +1,101 @@
+"""The chain-of-thought plan: the CoT model and, beside it, the same model without chain of thought, trained on
+fresh prompts; the teacher-forced targets are GD iterates computed from each batch."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax import estimators, prng
+from icljax.experiment.api import Plan
+from icljax.models import cot_lsa as model
+from icljax.results.lsa_chain_of_thought.setup import CotSetup
+from icljax.tasks import regression
+from icljax.theory import chain_of_thought as theory
+
+
+@dataclasses.dataclass(frozen=True)
+class CotContext:
+  """Theory values computed once and the evaluation key.
+
+  Attributes:
+    no_cot_step: n/(n + d + 1), the optimal step without chain of thought.
+    no_cot_error: d (d + 1)/(n + d + 1), its error.
+    gd_exact: E|w_k - w*|^2 for k = 0..min(3, eval_steps), exact.
+    eval_key: key of the evaluation prompts.
+  """
+
+  no_cot_step: float
+  no_cot_error: float
+  gd_exact: tuple[float, ...]
+  eval_key: jax.Array
+
+
+def losses(params: dict, batch: dict[str, jax.Array], setup: CotSetup) -> tuple[jax.Array, jax.Array]:
+  """The teacher-forced CoT loss ``E sum_{i<k} |f(Z_i^*)[:, -1] - (0, 0, w_{i+1}, 1)|^2`` (digest B2) of
+  ``params['cot']`` and the no-CoT loss ``E |f(Z_0)[:, -1] - (0, 0, w*, 1)|^2`` of ``params['no_cot']``.
+
+  Args:
+    params: ``{'cot': ..., 'no_cot': ...}``, each the model's parameters.
+    batch: prompts with ``w``.
+    setup: the run's specs.
+
+  Returns:
+    ``(cot_loss, no_cot_loss)``, means over the batch.
+  """
+  spec = setup.model
+  chain = theory.gd_iterates(batch, setup.eta, setup.cot_steps)
+  out = model.teacher_forced(params["cot"], batch, chain[:, :-1], spec)
+  cot = jnp.mean(jnp.sum((out - model.token(chain[:, 1:], spec)) ** 2, axis=(1, 2)))
+  one = model.teacher_forced(params["no_cot"], batch, chain[:, :1], spec)[:, 0]
+  no_cot = jnp.mean(jnp.sum((one - model.token(batch["w"], spec)) ** 2, axis=1))
+  return cot, no_cot
+
+
+def weight_errors(params: dict, setup: CotSetup, step: float) -> dict[str, float]:
+  """Relative Frobenius errors of the learned blocks against digest P13 (sparse: ``V_31 = -eta I``,
+  ``W_13 = I``, no-CoT ``-V_31 = n/(n+d+1) I``; dense: ``V_31 W_13 = -eta I``, ``V_31 W_24 = eta I``)."""
+  spec, eta = setup.model, setup.eta
+  eye = np.eye(spec.d)
+  rel = lambda a, b: float(np.linalg.norm(np.asarray(a) - b) / np.linalg.norm(b))
+  if spec.parameterization == "sparse":
+    return {"V31_err": rel(params["cot"]["V31"], -eta * eye), "W13_err": rel(params["cot"]["W13"], eye),
+            "no_cot_V31_err": rel(params["no_cot"]["V31"], -step * eye)}
+  v, w = (np.asarray(a) for a in model.full(params["cot"], spec))
+  prods = theory.dense_products(v, w, spec.d)
+  return {"V31W13_err": rel(prods["V31W13"], -eta * eye), "V31W24_err": rel(prods["V31W24"], eta * eye)}
+
+
+def plan(setup: CotSetup) -> Plan[CotContext]:
+  """The plan of a chain-of-thought run (keys: init, data, eval, test).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    The plan.
+  """
+  seed, spec, task = setup.run.seed, setup.model, setup.task
+  d, n = spec.d, spec.n
+  ctx = CotContext(no_cot_step=theory.no_cot_step(d, n), no_cot_error=theory.no_cot_error(d, n),
+                   gd_exact=tuple(theory.gd_error(d, n, setup.eta, k)
+                                  for k in range(min(theory.EXACT_MAX_STEPS, setup.eval_steps) + 1)),
+                   eval_key=prng.stream(seed, "eval"))
+  k_cot, k_no = jax.random.split(prng.stream(seed, "init"))
+  params = {"cot": model.init(k_cot, spec), "no_cot": model.init(k_no, spec)}
+  probe = regression.sample(prng.stream(seed, "test"), task, 1024, weights=True)
+  probe_losses = jax.jit(lambda p: losses(p, probe, setup))
+
+  fresh = estimators.fresh(lambda p, b: sum(losses(p, b, setup)),
+                           lambda k, b: regression.sample(k, task, b, weights=True), setup.batch_size)
+
+  def track(p) -> dict[str, float]:
+    cot, no_cot = probe_losses(p)
+    return {"cot_loss": float(cot), "no_cot_loss": float(no_cot), **weight_errors(p, setup, ctx.no_cot_step)}
+
+  return Plan(objective=lambda p, key, hp: fresh(p, key), params=params, hparams=None,
+              optimizer=setup.optimizer.build(),
+              data_key=prng.stream(seed, "data"), context=ctx, track=track)

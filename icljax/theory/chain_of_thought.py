@@ -1,0 +1,145 @@
+"""Theory of one-layer linear attention with and without chain of thought (Huang, Wang, Lee 2025; digest B, P10-P14).
+
+Weight prediction: x ~ N(0, I_d), w* ~ N(0, I_d), y = X w* (noiseless), no query. The chain-of-thought targets are
+GD on ``R(w) = |X w - y|^2 / (2n)`` from ``w_0 = 0`` with a fixed step eta:
+
+    w_{i+1} = w_i - eta (S w_i - g),   S = X^T X / n,  g = X^T y / n = S w*
+
+so ``w_k - w* = (I - eta S)^k (w_0 - w*)`` and, with ``w*`` independent of S,
+
+    E |w_k - w*|^2 = E tr (I - eta S)^{2k} = sum_j C(2k, j) (-eta)^j E tr S^j          (digest P12)
+
+exact from the Wishart trace moments for k <= 3 (moments to order 6, Wick's theorem in ``multistep_gd``).
+
+The construction ``V_31 = -eta I``, ``W_13 = I``, ``W_24 = -1`` makes the model's step exactly this GD step
+(digest B2, P10); it is the unique zero of the teacher-forced CoT loss in the sparse class (V_31 g = -eta g for all
+g at step 0, then S W_13 w_i = S w_i). Without chain of thought the model outputs ``w_hat = -V_31 g`` (w_0 = 0);
+``E[g g^T] = E S^2 = ((n + d + 1)/n) I`` and ``E[g w*^T] = E S = I``, so the best is ``-V_31 = n/(n + d + 1) I``
+with ``E |w_hat - w*|^2 = d (d + 1)/(n + d + 1)`` (Theorem 3.1; digest P11): one GD step at eta = n/(n + d + 1).
+
+Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, Theorems 3.1-3.2; ahn_huang digest B2-B3, P10-P14.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from icljax.theory import multistep_gd
+
+EXACT_MAX_STEPS = 3   # E tr S^j is enumerated up to j = 7 (multistep_gd.trace_moments): k <= 3 needs j <= 6
+
+
+def gd_iterates(prompts: dict[str, jax.Array], eta: float, k: int) -> jax.Array:
+  """The chain-of-thought targets: GD iterates ``w_0 = 0, w_1, .., w_k`` on each prompt's least-squares risk.
+
+  Args:
+    prompts: ``x (B, n, d)``, ``y (B, n)``.
+    eta: the GD step.
+    k: the number of steps.
+
+  Returns:
+    (B, k + 1, d).
+
+  Reference: Huang et al. (2025), the CoT targets (ahn_huang digest B1).
+  """
+  x, y = prompts["x"], prompts["y"]
+  n = x.shape[1]
+  s, g = jnp.einsum("bni,bnj->bij", x, x) / n, jnp.einsum("bni,bn->bi", x, y) / n
+
+  def step(w, _):
+    w = w - eta * (jnp.einsum("bij,bj->bi", s, w) - g)
+    return w, w
+
+  w0 = jnp.zeros_like(g)
+  _, ws = jax.lax.scan(step, w0, None, length=k)
+  return jnp.concatenate([w0[:, None], jnp.swapaxes(ws, 0, 1)], axis=1)
+
+
+def gd_error(d: int, n: int, eta: float, k: int) -> float:
+  """``E |w_k - w*|^2`` for GD with step eta from 0 (x ~ N(0, I), w* ~ N(0, I)), exact for k <= 3.
+
+  Args:
+    d: dimension.
+    n: examples.
+    eta: step.
+    k: steps, 0..3.
+
+  Returns:
+    The expectation; d at k = 0; ``d - 2 eta d + eta^2 d (n + d + 1)/n`` at k = 1 (1.625 and 0.81562 at k = 1, 2
+    for d = 5, n = 20, eta = 0.5: digest P12).
+
+  Reference: ahn_huang digest P12 (the identity and its exact k = 1, 2 values).
+  """
+  if not 0 <= k <= EXACT_MAX_STEPS:
+    raise ValueError(f"k={k}: exact GD-iterate errors need E tr S^j for j <= 2k <= 7, so 0 <= k <= 3")
+  with jax.enable_x64(True):
+    moments = jnp.asarray(multistep_gd.trace_moments(d, n, max(2 * k, 1)))
+    return float(multistep_gd.pgd_loss(jnp.full((k,), eta, jnp.float64), moments))
+
+
+def no_cot_step(d: int, n: int) -> float:
+  """The optimal one-step map without chain of thought: ``-V_31 = n/(n + d + 1) I`` (a step of that size).
+
+  Reference: Huang et al. (2025) Theorem 3.1; ahn_huang digest P11, P13.
+  """
+  return n / (n + d + 1)
+
+
+def no_cot_error(d: int, n: int) -> float:
+  """``E |w_hat - w*|^2`` of the best model without chain of thought: ``d (d + 1)/(n + d + 1)``.
+
+  Reference: Huang et al. (2025) Theorem 3.1; ahn_huang digest P11 (1.153846 at d = 5, n = 20; 3.548387 at
+  (10, 20); 0.521327 at (10, 200)).
+  """
+  return d * (d + 1) / (n + d + 1)
+
+
+def construction(d: int, eta: float) -> tuple[np.ndarray, np.ndarray]:
+  """Digest P10's weights: ``V_31 = -eta I``, ``W_13 = I``, ``W_24 = -1``, all else 0, as (D x D) V and W.
+
+  Reference: Huang et al. (2025) Theorem 3.2's minimiser (ahn_huang digest B2, P10).
+  """
+  width = 2 * d + 2
+  v, w = np.zeros((width, width)), np.zeros((width, width))
+  v[d + 1:2 * d + 1, :d] = -eta * np.eye(d)
+  w[:d, d + 1:2 * d + 1] = np.eye(d)
+  w[d, 2 * d + 1] = -1.0
+  return v, w
+
+
+def dense_products(v: np.ndarray, w: np.ndarray, d: int) -> dict[str, np.ndarray]:
+  """The identifiable blocks of a dense model: ``V_31 W_13`` (theory ``-eta I``) and ``V_31 W_24`` (W_24 the scalar
+  of the y-slot row and indicator column; theory ``eta I``); the output is invariant under
+  ``(V_31, W_13, W_24) -> (V_31/c, c W_13, c W_24)`` (digest B2).
+
+  Args:
+    v, w: (D x D) weights.
+    d: dimension.
+
+  Returns:
+    ``{'V31W13': (d, d), 'V31W24': (d, d)}``.
+  """
+  v31 = v[d + 1:2 * d + 1, :d]
+  return {"V31W13": v31 @ w[:d, d + 1:2 * d + 1], "V31W24": v31 * w[d, 2 * d + 1]}
+
+
+def off_block_norms(v: np.ndarray, w: np.ndarray, d: int) -> dict[str, float]:
+  """How much of a dense model lies outside the construction's blocks: ``|V - V_31 block| / |V_31|`` and
+  ``|W - (W_13, W_24) blocks| / |W_13|`` (Frobenius).
+
+  Args:
+    v, w: (D x D) weights.
+    d: dimension.
+
+  Returns:
+    ``{'V_off_rel', 'W_off_rel'}``.
+  """
+  vm, wm = np.array(v, dtype=float), np.array(w, dtype=float)
+  v31, w13 = vm[d + 1:2 * d + 1, :d].copy(), wm[:d, d + 1:2 * d + 1].copy()
+  vm[d + 1:2 * d + 1, :d] = 0.0
+  wm[:d, d + 1:2 * d + 1] = 0.0
+  wm[d, 2 * d + 1] = 0.0
+  return {"V_off_rel": float(np.linalg.norm(vm) / np.linalg.norm(v31)),
+          "W_off_rel": float(np.linalg.norm(wm) / np.linalg.norm(w13))}
