@@ -55,7 +55,14 @@ class CotSpec:
 
 
 def slots(d: int) -> dict[str, slice]:
-  """The token's blocks: ``x`` (d), ``y`` (1), ``w`` (d), ``one`` (1)."""
+  """The token's blocks.
+
+  Args:
+    d: dimension.
+
+  Returns:
+    Slices of ``x`` (d), ``y`` (1), ``w`` (d) and ``one`` (1) in a token of width 2d + 2.
+  """
   return {"x": slice(0, d), "y": slice(d, d + 1), "w": slice(d + 1, 2 * d + 1), "one": slice(2 * d + 1, 2 * d + 2)}
 
 
@@ -95,20 +102,46 @@ def full(params: dict[str, jax.Array], spec: CotSpec) -> tuple[jax.Array, jax.Ar
 
 
 def data_tokens(prompts: dict[str, jax.Array], spec: CotSpec) -> jax.Array:
-  """The n example columns as rows: (B, n, D) with ``(x_j, y_j, 0, 0)``."""
+  """The n example columns as rows.
+
+  Args:
+    prompts: ``x (B, n, d)``, ``y (B, n)``.
+    spec: the model.
+
+  Returns:
+    (B, n, D) with rows ``(x_j, y_j, 0, 0)``.
+  """
   x, y = prompts["x"], prompts["y"]
   pad = jnp.zeros(x.shape[:2] + (spec.d + 1,), x.dtype)
   return jnp.concatenate([x, y[..., None], pad], axis=-1)
 
 
 def token(w: jax.Array, spec: CotSpec) -> jax.Array:
-  """A chain-of-thought column ``(0, 0, w, 1)`` for each w of shape (..., d)."""
+  """Chain-of-thought columns.
+
+  Args:
+    w: weight vectors (..., d).
+    spec: the model.
+
+  Returns:
+    (..., D): ``(0, 0, w, 1)`` for each w.
+  """
   zeros = jnp.zeros(w.shape[:-1] + (spec.d + 1,), w.dtype)
   return jnp.concatenate([zeros, w, jnp.ones(w.shape[:-1] + (1,), w.dtype)], axis=-1)
 
 
 def generate(params: dict[str, jax.Array], prompts: dict[str, jax.Array], k: int, spec: CotSpec) -> jax.Array:
-  """Autoregressive generation from ``Z_0``: the columns ``z_1 .. z_k`` (B, k, D) (w-slot = ``w_hat_i``)."""
+  """Autoregressive generation from ``Z_0`` through the key Gram matrix (see the module docstring).
+
+  Args:
+    params: the model's parameters.
+    prompts: ``x (B, n, d)``, ``y (B, n)``.
+    k: steps to generate.
+    spec: the model.
+
+  Returns:
+    The generated columns ``z_1 .. z_k``, (B, k, D); their w-slot is ``w_hat_i``.
+  """
   v, w = full(params, spec)
   t = data_tokens(prompts, spec)
   z0 = token(jnp.zeros(t.shape[:1] + (spec.d,), t.dtype), spec)
@@ -150,6 +183,12 @@ def literal(params: dict[str, jax.Array], prompts: dict[str, jax.Array], k: int,
   """Generation by the equation itself, ``f(Z) = Z + V Z (Z^T W Z) / n`` on the whole token matrix, with the
   generated column appended (a preallocated buffer: unused columns are zero and add nothing). O(k (n + k)^2 D).
 
+  Args:
+    params: the model's parameters.
+    prompts: ``x (B, n, d)``, ``y (B, n)``.
+    k: steps to generate.
+    spec: the model.
+
   Returns:
     (B, k, D), equal to :func:`generate` to float rounding.
   """
@@ -170,5 +209,13 @@ def literal(params: dict[str, jax.Array], prompts: dict[str, jax.Array], k: int,
 
 
 def w_slot(columns: jax.Array, spec: CotSpec) -> jax.Array:
-  """The w-slot of generated columns."""
+  """The w-slot of tokens.
+
+  Args:
+    columns: tokens (..., D).
+    spec: the model.
+
+  Returns:
+    (..., d).
+  """
   return columns[..., slots(spec.d)["w"]]

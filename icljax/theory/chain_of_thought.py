@@ -82,13 +82,27 @@ def gd_error(d: int, n: int, eta: float, k: int) -> float:
 def no_cot_step(d: int, n: int) -> float:
   """The optimal one-step map without chain of thought: ``-V_31 = n/(n + d + 1) I`` (a step of that size).
 
+  Args:
+    d: dimension.
+    n: examples.
+
+  Returns:
+    n/(n + d + 1).
+
   Reference: Huang et al. (2025) Theorem 3.1; ahn_huang digest P11, P13.
   """
   return n / (n + d + 1)
 
 
 def no_cot_error(d: int, n: int) -> float:
-  """``E |w_hat - w*|^2`` of the best model without chain of thought: ``d (d + 1)/(n + d + 1)``.
+  """``E |w_hat - w*|^2`` of the best model without chain of thought.
+
+  Args:
+    d: dimension.
+    n: examples.
+
+  Returns:
+    ``d (d + 1)/(n + d + 1)``.
 
   Reference: Huang et al. (2025) Theorem 3.1; ahn_huang digest P11 (1.153846 at d = 5, n = 20; 3.548387 at
   (10, 20); 0.521327 at (10, 200)).
@@ -97,7 +111,14 @@ def no_cot_error(d: int, n: int) -> float:
 
 
 def construction(d: int, eta: float) -> tuple[np.ndarray, np.ndarray]:
-  """Digest P10's weights: ``V_31 = -eta I``, ``W_13 = I``, ``W_24 = -1``, all else 0, as (D x D) V and W.
+  """Digest P10's weights: ``V_31 = -eta I``, ``W_13 = I``, ``W_24 = -1``, all else 0.
+
+  Args:
+    d: dimension.
+    eta: the GD step.
+
+  Returns:
+    ``(V, W)``, each (2d + 2) x (2d + 2), float64.
 
   Reference: Huang et al. (2025) Theorem 3.2's minimiser (ahn_huang digest B2, P10).
   """
@@ -120,6 +141,8 @@ def dense_products(v: np.ndarray, w: np.ndarray, d: int) -> dict[str, np.ndarray
 
   Returns:
     ``{'V31W13': (d, d), 'V31W24': (d, d)}``.
+
+  Reference: Huang et al. (2025) Theorem 3.2 and its figure (ahn_huang digest B2, P13).
   """
   v31 = v[d + 1:2 * d + 1, :d]
   return {"V31W13": v31 @ w[:d, d + 1:2 * d + 1], "V31W24": v31 * w[d, 2 * d + 1]}
@@ -135,6 +158,8 @@ def off_block_norms(v: np.ndarray, w: np.ndarray, d: int) -> dict[str, float]:
 
   Returns:
     ``{'V_off_rel', 'W_off_rel'}``.
+
+  Reference: the sparsity pattern of Huang et al. (2025) (ahn_huang digest B2 "Dense V, W", P13).
   """
   vm, wm = np.array(v, dtype=float), np.array(w, dtype=float)
   v31, w13 = vm[d + 1:2 * d + 1, :d].copy(), wm[:d, d + 1:2 * d + 1].copy()

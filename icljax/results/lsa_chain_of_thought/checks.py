@@ -65,47 +65,41 @@ def _chain_gap(gen: jax.Array, ref: jax.Array) -> float:
   return float(jnp.max(jnp.abs(gen - ref)) / max(1.0, float(jnp.max(jnp.abs(ref)))))
 
 
-def evaluate(setup: CotSetup, ctx: CotContext, params: Any, rows: Rows) -> Evaluation:
-  """Checks of a trained chain-of-thought run.
-
-  Args:
-    setup: the run's specs.
-    ctx: theory values and the evaluation key.
-    params: ``{'cot': ..., 'no_cot': ...}`` trained.
-    rows: the metric rows.
-
-  Returns:
-    The evaluation.
-  """
-  spec, eta, k_cot, big_k = setup.model, setup.eta, setup.cot_steps, setup.eval_steps
-  d, n = spec.d, spec.n
-  c = Checker(TOLERANCES)
-  notes: list[str] = []
+def _identities(c: Checker, setup: CotSetup, ctx: CotContext, params: Any) -> None:
+  """P10's construction against GD, and the cached generation against the literal equation (identities)."""
+  spec, eta, big_k = setup.model, setup.eta, setup.eval_steps
   probe = regression.sample(jax.random.fold_in(ctx.eval_key, 1), setup.task, 64, weights=True)
-  v_c, w_c = theory.construction(d, eta)
+  v_c, w_c = theory.construction(spec.d, eta)
   built = model.w_slot(model.generate({"V": jnp.asarray(v_c, jnp.float32), "W": jnp.asarray(w_c, jnp.float32)},
-                                      probe, big_k, model.CotSpec(d, n, "dense")), spec)
+                                      probe, big_k, model.CotSpec(spec.d, spec.n, "dense")), spec)
   c("construction", f"P10: chain of V_31 = -eta I, W_13 = I, W_24 = -1 vs {big_k} GD steps (max rel. diff.)", 0.0,
     _chain_gap(built, theory.gd_iterates(probe, eta, big_k)[:, 1:]))
   c("literal", "cached generation vs the literal f(Z) on the token matrix, trained weights (max rel. diff.)", 0.0,
     _chain_gap(model.generate(params["cot"], probe, big_k, spec), model.literal(params["cot"], probe, big_k, spec)))
 
+
+def _weights(c: Checker, setup: CotSetup, ctx: CotContext, params: Any, notes: list[str]) -> dict[str, float]:
+  """Digest P13: the learned blocks (sparse: V_31, W_13 and the no-CoT V_31; dense: the identifiable products)."""
+  spec = setup.model
   errors = weight_errors(params, setup, ctx.no_cot_step)
   if spec.parameterization == "sparse":
     c("cot_weights", "P13: |V_31 + eta I| / |eta I|", 0.0, errors["V31_err"])
     c("cot_weights", "P13: |W_13 - I| / |I|", 0.0, errors["W13_err"])
     c("no_cot_step", "P13: no CoT, |-V_31 - n/(n+d+1) I| / |n/(n+d+1) I|", 0.0, errors["no_cot_V31_err"])
-  else:
-    c("cot_weights", "P13 (dense): |V_31 W_13 + eta I| / |eta I|", 0.0, errors["V31W13_err"])
-    c("cot_weights", "P13 (dense): |V_31 W_24 - eta I| / |eta I|", 0.0, errors["V31W24_err"])
-    off = theory.off_block_norms(*(np.asarray(a) for a in model.full(params["cot"], spec)), d)
-    errors.update(off)
-    notes.append(f"dense: |V outside V_31| / |V_31| = {off['V_off_rel']:.2e}; |W outside W_13, W_24| / |W_13| = "
-                 f"{off['W_off_rel']:.2f}. W's x- and y-slot columns meet only zero entries of the chain columns, so "
-                 "they receive no gradient and keep their N(0, s^2) initialisation: the paper's heat-map ('all other "
-                 "entries converge to zero') is what a small initialisation shows, not a property of the optimum.")
+    return errors
+  c("cot_weights", "P13 (dense): |V_31 W_13 + eta I| / |eta I|", 0.0, errors["V31W13_err"])
+  c("cot_weights", "P13 (dense): |V_31 W_24 - eta I| / |eta I|", 0.0, errors["V31W24_err"])
+  off = theory.off_block_norms(*(np.asarray(a) for a in model.full(params["cot"], spec)), spec.d)
+  notes.append(f"dense: |V outside V_31| / |V_31| = {off['V_off_rel']:.2e}; |W outside W_13, W_24| / |W_13| = "
+               f"{off['W_off_rel']:.2f}. W's x- and y-slot columns meet only zero entries of the chain columns, so "
+               "they receive no gradient and keep their N(0, s^2) initialisation: the paper's heat-map ('all other "
+               "entries converge to zero') is what a small initialisation shows, not a property of the optimum.")
+  return {**errors, **off}
 
-  mean, se = _moments(params, setup, setup.task, ctx.eval_key)
+
+def _chain(c: Checker, setup: CotSetup, ctx: CotContext, mean: dict, se: dict, notes: list[str]) -> None:
+  """The generated chain against GD, the exact k <= 3 errors, the digest's rows, no CoT and the two claims."""
+  d, n, eta, k_cot, big_k = setup.model.d, setup.model.n, setup.eta, setup.cot_steps, setup.eval_steps
   ratio = np.sqrt(mean["diff"] / mean["step"])
   c("tracks_gd", f"max over i <= {k_cot}: rms|w_hat_i - w_i| / rms|w_i - w_(i-1)|", 0.0, float(ratio[:k_cot].max()))
   for k, exact in enumerate(ctx.gd_exact[1:], start=1):
@@ -126,34 +120,61 @@ def evaluate(setup: CotSetup, ctx: CotContext, params: Any, rows: Rows) -> Evalu
   else:
     notes.append(f"recovery at k = {RECOVERY_STEP} not checked: eval_steps = {big_k}.")
 
+
+def _ood(c: Checker, setup: CotSetup, ctx: CotContext, params: Any, notes: list[str]) -> tuple[dict, dict]:
+  """Theorem 4.2's shift: the generated chain is still GD on x ~ N(0, Sigma_ood) prompts."""
+  if setup.ood_task is None:
+    return {}, {}
+  k_cot, big_k = setup.cot_steps, setup.eval_steps
+  mean, se = _moments(params, setup, setup.ood_task, jax.random.fold_in(ctx.eval_key, 3))
+  ratio = np.sqrt(mean["diff"] / mean["step"])
+  c("ood_tracks_gd", f"x ~ N(0, Sigma_ood): max over i <= {k_cot} of rms|w_hat_i - w_i| / rms|w_i - w_(i-1)|",
+    0.0, float(ratio[:k_cot].max()))
+  eigenvalues = np.round(np.linalg.eigvalsh(np.asarray(setup.ood_task.cov)), 4).tolist()
+  notes.append(f"out of distribution (Sigma eigenvalues {eigenvalues}): E|w_hat_{big_k} - w*|^2 = "
+               f"{mean['e_hat'][-1]:.4f} ± {se['e_hat'][-1]:.4f} (GD {mean['e_gd'][-1]:.4f}); the learned map is "
+               "GD, so it converges only as fast as GD does along the smallest eigenvalue (digest P14: 0.776 at "
+               "k = 10, 0.430 at k = 20).")
+  return ({"ood_e_hat": mean["e_hat"], "ood_e_gd": mean["e_gd"], "ood_track_ratio": ratio},
+          {"ood_err_cot_last": float(mean["e_hat"][-1]), "ood_err_gd_last": float(mean["e_gd"][-1])})
+
+
+def evaluate(setup: CotSetup, ctx: CotContext, params: Any, rows: Rows) -> Evaluation:
+  """Checks of a trained chain-of-thought run.
+
+  Args:
+    setup: the run's specs.
+    ctx: theory values and the evaluation key.
+    params: ``{'cot': ..., 'no_cot': ...}`` trained.
+    rows: the metric rows.
+
+  Returns:
+    The evaluation.
+  """
+  spec, k_cot, big_k = setup.model, setup.cot_steps, setup.eval_steps
+  c, notes = Checker(TOLERANCES), []
+  _identities(c, setup, ctx, params)
+  errors = _weights(c, setup, ctx, params, notes)
+  mean, se = _moments(params, setup, setup.task, ctx.eval_key)
+  _chain(c, setup, ctx, mean, se, notes)
+  ood_arrays, ood_scalars = _ood(c, setup, ctx, params, notes)
   medians = np.median(np.asarray(jax.jit(lambda b: per_prompt(params, b, setup))(
       regression.sample(jax.random.fold_in(ctx.eval_key, 2), setup.task, min(setup.eval_prompts, 10_000),
                         weights=True)))[:, :big_k], axis=0)
-  scalars: dict[str, Any] = {
-      "setting": f"d={d}, n={n}, eta={eta:g}, k={k_cot} (teacher-forced), {big_k} generated, {spec.parameterization}",
+  scalars = {
+      "setting": f"d={spec.d}, n={spec.n}, eta={setup.eta:g}, k={k_cot} (teacher-forced), {big_k} generated, "
+                 f"{spec.parameterization}",
       "no_cot_error": ctx.no_cot_error, "no_cot_error_measured": float(mean["no_cot"]),
       "no_cot_step": ctx.no_cot_step, "err_cot_k": float(mean["e_hat"][k_cot - 1]),
       "err_gd_k": float(mean["e_gd"][k_cot - 1]), "err_cot_last": float(mean["e_hat"][-1]),
-      "err_gd_last": float(mean["e_gd"][-1]), "median_err_cot_last": float(medians[-1]), **errors}
-  arrays = {"e_hat": mean["e_hat"], "e_hat_se": se["e_hat"], "e_gd": mean["e_gd"], "median_e_hat": medians,
-            "gd_exact": np.asarray(ctx.gd_exact), "track_ratio": ratio,
-            **{f"cot_{name}": np.asarray(a) for name, a in zip("VW", model.full(params["cot"], spec))},
-            **{f"no_cot_{name}": np.asarray(a) for name, a in zip("VW", model.full(params["no_cot"], spec))}}
-  if setup.ood_task is not None:
-    ood_mean, ood_se = _moments(params, setup, setup.ood_task, jax.random.fold_in(ctx.eval_key, 3))
-    ood_ratio = np.sqrt(ood_mean["diff"] / ood_mean["step"])
-    c("ood_tracks_gd", f"x ~ N(0, Sigma_ood): max over i <= {k_cot} of rms|w_hat_i - w_i| / rms|w_i - w_(i-1)|",
-      0.0, float(ood_ratio[:k_cot].max()))
-    arrays.update(ood_e_hat=ood_mean["e_hat"], ood_e_gd=ood_mean["e_gd"], ood_track_ratio=ood_ratio)
-    scalars.update(ood_err_cot_last=float(ood_mean["e_hat"][-1]), ood_err_gd_last=float(ood_mean["e_gd"][-1]))
-    eigenvalues = np.round(np.linalg.eigvalsh(np.asarray(setup.ood_task.cov)), 4).tolist()
-    notes.append(f"out of distribution (Sigma eigenvalues {eigenvalues}): E|w_hat_{big_k} - w*|^2 = "
-                 f"{ood_mean['e_hat'][-1]:.4f} ± {ood_se['e_hat'][-1]:.4f} (GD {ood_mean['e_gd'][-1]:.4f}); the "
-                 "learned map is GD, so it converges only as fast as GD does along the smallest eigenvalue (digest "
-                 "P14: 0.776 at k = 10, 0.430 at k = 20).")
+      "err_gd_last": float(mean["e_gd"][-1]), "median_err_cot_last": float(medians[-1]), **errors, **ood_scalars}
   notes.append(f"generated error E|w_hat_k - w*|^2 at k = 1, {k_cot}, {big_k}: {mean['e_hat'][0]:.4f}, "
                f"{mean['e_hat'][k_cot - 1]:.4f}, {mean['e_hat'][-1]:.5f} (median {medians[-1]:.5f}); GD "
                f"{mean['e_gd'][0]:.4f}, {mean['e_gd'][k_cot - 1]:.4f}, {mean['e_gd'][-1]:.5f}; without CoT "
                f"{mean['no_cot']:.4f} (theory {ctx.no_cot_error:.4f}).")
-  arrays.update(step=np.array([r["step"] for r in rows]), loss_t=np.array([r["loss"] for r in rows]))
+  arrays = {"e_hat": mean["e_hat"], "e_hat_se": se["e_hat"], "e_gd": mean["e_gd"], "median_e_hat": medians,
+            "gd_exact": np.asarray(ctx.gd_exact), "track_ratio": np.sqrt(mean["diff"] / mean["step"]),
+            **{f"cot_{name}": np.asarray(a) for name, a in zip("VW", model.full(params["cot"], spec))},
+            **{f"no_cot_{name}": np.asarray(a) for name, a in zip("VW", model.full(params["no_cot"], spec))},
+            **ood_arrays, "step": np.array([r["step"] for r in rows]), "loss_t": np.array([r["loss"] for r in rows])}
   return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)
