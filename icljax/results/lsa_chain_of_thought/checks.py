@@ -97,8 +97,9 @@ def _weights(c: Checker, setup: CotSetup, ctx: CotContext, params: Any, notes: l
   return {**errors, **off}
 
 
-def _chain(c: Checker, setup: CotSetup, ctx: CotContext, mean: dict, se: dict, notes: list[str]) -> None:
-  """The generated chain against GD, the exact k <= 3 errors, the digest's rows, no CoT and the two claims."""
+def _chain(c: Checker, setup: CotSetup, ctx: CotContext, mean: dict, se: dict, notes: list[str]) -> np.ndarray:
+  """The generated chain against GD, the exact k <= 3 errors, the digest's rows, no CoT and the two claims; returns
+  the per-step ratio rms|w_hat_i - w_i| / rms|w_i - w_(i-1)|."""
   d, n, eta, k_cot, big_k = setup.model.d, setup.model.n, setup.eta, setup.cot_steps, setup.eval_steps
   ratio = np.sqrt(mean["diff"] / mean["step"])
   c("tracks_gd", f"max over i <= {k_cot}: rms|w_hat_i - w_i| / rms|w_i - w_(i-1)|", 0.0, float(ratio[:k_cot].max()))
@@ -119,6 +120,7 @@ def _chain(c: Checker, setup: CotSetup, ctx: CotContext, mean: dict, se: dict, n
     c("recovery", f"E|w_hat_{RECOVERY_STEP} - w*|^2 / E|w*|^2", 0.0, mean["e_hat"][RECOVERY_STEP - 1] / d)
   else:
     notes.append(f"recovery at k = {RECOVERY_STEP} not checked: eval_steps = {big_k}.")
+  return ratio
 
 
 def _ood(c: Checker, setup: CotSetup, ctx: CotContext, params: Any, notes: list[str]) -> tuple[dict, dict]:
@@ -156,7 +158,7 @@ def evaluate(setup: CotSetup, ctx: CotContext, params: Any, rows: Rows) -> Evalu
   _identities(c, setup, ctx, params)
   errors = _weights(c, setup, ctx, params, notes)
   mean, se = _moments(params, setup, setup.task, ctx.eval_key)
-  _chain(c, setup, ctx, mean, se, notes)
+  ratio = _chain(c, setup, ctx, mean, se, notes)
   ood_arrays, ood_scalars = _ood(c, setup, ctx, params, notes)
   medians = np.median(np.asarray(jax.jit(lambda b: per_prompt(params, b, setup))(
       regression.sample(jax.random.fold_in(ctx.eval_key, 2), setup.task, min(setup.eval_prompts, 10_000),
@@ -173,7 +175,7 @@ def evaluate(setup: CotSetup, ctx: CotContext, params: Any, rows: Rows) -> Evalu
                f"{mean['e_gd'][0]:.4f}, {mean['e_gd'][k_cot - 1]:.4f}, {mean['e_gd'][-1]:.5f}; without CoT "
                f"{mean['no_cot']:.4f} (theory {ctx.no_cot_error:.4f}).")
   arrays = {"e_hat": mean["e_hat"], "e_hat_se": se["e_hat"], "e_gd": mean["e_gd"], "median_e_hat": medians,
-            "gd_exact": np.asarray(ctx.gd_exact), "track_ratio": np.sqrt(mean["diff"] / mean["step"]),
+            "gd_exact": np.asarray(ctx.gd_exact), "track_ratio": ratio,
             **{f"cot_{name}": np.asarray(a) for name, a in zip("VW", model.full(params["cot"], spec))},
             **{f"no_cot_{name}": np.asarray(a) for name, a in zip("VW", model.full(params["no_cot"], spec))},
             **ood_arrays, "step": np.array([r["step"] for r in rows]), "loss_t": np.array([r["loss"] for r in rows])}
