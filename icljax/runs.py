@@ -114,7 +114,7 @@ def check_workdir(workdir: str | os.PathLike, config: dict[str, Any]) -> str:
   if path.exists() and not path.is_dir():
     raise validation.ConfigError("workdir", str(path), "a directory (or a path that does not exist yet)")
   if not (path / CONFIG).exists():
-    if path.exists() and any(p.name not in (FIGURES, LOCK) for p in path.iterdir()):
+    if path.exists() and any(p.name not in (FIGURES, LOCK) and not is_debris(p) for p in path.iterdir()):
       raise validation.ConfigError("workdir", str(path), "an empty directory or one holding a run of this config")
     return "new"
   existing = read_json(path / CONFIG)
@@ -126,6 +126,11 @@ def check_workdir(workdir: str | os.PathLike, config: dict[str, Any]) -> str:
 
 
 CHECKPOINT, TIMING, LOCK = "checkpoint.npz", "timing.json", ".lock"
+
+
+def is_debris(path: Path) -> bool:
+  """A temporary file an atomic write left behind when its process was killed before ``os.replace``."""
+  return path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file()
 
 
 class ArtefactError(ValueError):
@@ -202,6 +207,9 @@ class WorkdirLock:
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())
     self._fd = fd
+    for p in self.path.parent.iterdir():  # no writer can be mid-write while we hold the lock
+      if is_debris(p):
+        p.unlink()
     return self
 
   def __exit__(self, *exc) -> None:

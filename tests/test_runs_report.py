@@ -45,6 +45,23 @@ def test_workdir_states(tmp_path):
     runs.check_workdir(tmp_path / "file", cfg)
 
 
+def test_a_write_killed_before_its_rename_leaves_a_resumable_workdir(tmp_path):
+  # SIGKILL between mkstemp and os.replace leaves '.config.json.XXXX.tmp' (CI saw a sweep refuse to resume on it).
+  run = tmp_path / "run"
+  run.mkdir()
+  (run / runs.LOCK).write_text("")
+  debris = run / ".config.json.k3x9.tmp"
+  debris.write_text('{"a": ')
+  assert runs.check_workdir(run, {"a": 1}) == "new"
+  (run / "notes.txt").write_text("a user's file")   # anything else still makes the directory foreign
+  with pytest.raises(validation.ConfigError, match="empty directory"):
+    runs.check_workdir(run, {"a": 1})
+  (run / "notes.txt").unlink()
+  with runs.WorkdirLock(run):
+    assert not debris.exists()              # the lock holder removes it: no writer can be mid-write
+  assert runs.check_workdir(run, {"a": 1}) == "new"
+
+
 @pytest.mark.parametrize("relation,theory,measured,tol,passed", [
     ("rel", 1.0, 1.019, 0.02, True), ("rel", 1.0, 1.021, 0.02, False), ("abs", 0.5, 0.45, 0.06, True),
     ("max", 0.0, 0.031, 0.03, False), ("max", 0.0, 0.029, 0.03, True), ("min", 1.0, 0.995, 0.99, True),
