@@ -133,6 +133,7 @@ def main():
   parser.add_argument("--d", type=int, default=5)
   parser.add_argument("--scan", default="6,12,20,24,48,200", help="n values of the direct-vs-Wishart scan")
   parser.add_argument("--big-n", type=int, default=200, help="n of the fresh-sample comparison at large n")
+  parser.add_argument("--fixed-n", type=int, default=400, help="the larger n of the fixed-sample pair (20 and it)")
   args = parser.parse_args()
   scan_ns = [int(v) for v in args.scan.split(",")]
   big = args.big_n
@@ -160,7 +161,7 @@ def main():
            (f"straightforward JAX, n={big}", *ref200, "prompts/s"),
            (f"PyTorch eager, n={big}, matched arithmetic", *th200, "prompts/s")]
 
-  fixed = {n: toolkit(_config(d, n, b, estimator="fixed", sample_size=b), s) for n in (20, 400)}
+  fixed = {n: toolkit(_config(d, n, b, estimator="fixed", sample_size=b), s) for n in (20, args.fixed_n)}
   rows += [(f"toolkit fixed sample (statistics), n={n}", *v, "prompts/s") for n, v in fixed.items()]
 
   scan = {}
@@ -177,8 +178,8 @@ def main():
              "ratio_vs_jax_reference": tk[0] / ref[0], "large_n_ratio_vs_torch": tk200[0] / th200[0],
              "large_n_toolkit_per_s": tk200[0], "large_n_jax_reference_per_s": ref200[0],
              "large_n_ratio_vs_jax_reference": tk200[0] / ref200[0],
-             "fixed_n20_per_s": fixed[20][0], "fixed_n400_per_s": fixed[400][0],
-             "fixed_n400_over_n20": fixed[400][0] / fixed[20][0],
+             "fixed_n20_per_s": fixed[20][0], "fixed_n400_per_s": fixed[args.fixed_n][0],
+             "fixed_n400_over_n20": fixed[args.fixed_n][0] / fixed[20][0], "fixed_n": args.fixed_n,
              "wishart_over_direct": {str(n): scan[(n, "wishart")][0] / scan[(n, "direct")][0]
                                      for n in scan_ns},
              "large_n": big, "d": d, "batch": b, "unit": "prompts/s"})

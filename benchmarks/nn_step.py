@@ -88,6 +88,7 @@ def main():
   parser.add_argument("--N", type=int, default=4)
   parser.add_argument("--prompts", type=int, default=4000)
   parser.add_argument("--seconds", type=float, default=2.0)
+  parser.add_argument("--sym-dims", default="2,4,8,16", help="d values of the symmetrised full-W step")
   args = parser.parse_args()
   d, n, p = args.d, args.N, args.prompts
   scale = jnp.array([ETA / d, ETA])
@@ -107,7 +108,7 @@ def main():
   full = _steps_per_s(jax.grad(full_loss), prompts, args.reference_steps, scale, xi0)
 
   sym = {}
-  for dd in (2, 4, 8, 16):
+  for dd in (int(v) for v in args.sym_dims.split(",")):
     distinct = 64
     images = task.symmetrize(task.sample(jax.random.key(2), task.make_spec(dd, 16), distinct))
     w0 = model.init(None, model.NNModelSpec(dd, 3.0))["W"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import jax
+import numpy as np
 
 T = TypeVar("T")
 
@@ -22,3 +25,32 @@ def pytree_dataclass(cls: type[T]) -> type[T]:
   for f in dataclasses.fields(cls):
     (meta if f.metadata.get("static", False) else data).append(f.name)
   return jax.tree_util.register_dataclass(cls, data_fields=data, meta_fields=meta)
+
+
+_DYNAMIC = object()   # marks a traced leaf in a call's static signature
+
+
+def filter_jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+  """``fn`` compiled once per argument structure: the array leaves of the arguments (keys, a spec's data fields,
+  parameters) are traced, every other leaf (sizes, choices, Python numbers) is static.
+
+  Theory and sampling code called eagerly (in a plan or an evaluation) would otherwise dispatch every primitive on its
+  own and compile each one on first use of its shape: one exact-loss evaluation cost 310 compilations (10 s) that
+  way. Inside an outer trace the program is inlined. Non-hashable non-array leaves are an error (as for
+  ``static_argnums``).
+  """
+  @functools.cache
+  def compiled(treedef: Any, static: tuple[Any, ...]) -> Callable[..., Any]:
+    def run(*dynamic):
+      it = iter(dynamic)
+      args, kwargs = jax.tree.unflatten(treedef, [next(it) if s is _DYNAMIC else s for s in static])
+      return fn(*args, **kwargs)
+    return jax.jit(run)
+
+  @functools.wraps(fn)
+  def wrapped(*args, **kwargs):
+    leaves, treedef = jax.tree.flatten((args, kwargs))
+    static = tuple(_DYNAMIC if isinstance(x, (jax.Array, np.ndarray)) else x for x in leaves)
+    return compiled(treedef, static)(*[x for x, s in zip(leaves, static) if s is _DYNAMIC])
+
+  return wrapped

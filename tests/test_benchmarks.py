@@ -14,8 +14,8 @@ KEYS = {"result", "toolkit_per_s", "torch_per_s", "jax_reference_per_s", "ratio_
 
 
 @pytest.mark.parametrize("module,args", [
-    ("benchmarks.lsa_step", ["--seconds=0.05", "--batch=64", "--scan=20", "--big-n=30"]),
-    ("benchmarks.nn_step", ["--seconds=0.05", "--steps=200", "--reference-steps=20", "--prompts=256"]),
+    ("benchmarks.lsa_step", ["--seconds=0.05", "--batch=64", "--scan=20", "--big-n=30", "--fixed-n=30"]),
+    ("benchmarks.nn_step", ["--seconds=0.05", "--steps=200", "--reference-steps=20", "--prompts=256", "--sym-dims=2"]),
     ("benchmarks.recall_step", ["--seconds=0.05", "--batch=16", "--H=16"]),
 ])
 def test_benchmark_script_ends_with_its_json_line(module, args):

@@ -4,9 +4,11 @@ checkpoint intact. The same config and seed give identical artefacts: each resum
 must equal the uninterrupted reference byte for byte."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,10 +28,15 @@ def _cmd(workdir, extra=()):
   return [sys.executable, "-m", "icljax.apps.run", *ARGS, f"--workdir={workdir}", *extra]
 
 
+# Processes these tests kill must not share the session's compilation cache: JAX writes a cache entry with a plain
+# write, so a process interrupted mid-write can leave a truncated entry for the next reader. They share this
+# worker's private cache instead, which the uninterrupted reference run fills first: JAX writes an entry only on a
+# miss, so a killed process (same config, same programs) only reads it.
+_CACHE = tempfile.mkdtemp(prefix="icljax-reliability-cache-")
+
+
 def _env():
-  """Processes these tests kill must not share the session's compilation cache: JAX writes a cache entry with a
-  plain write, so a process interrupted mid-write can leave a truncated entry for the next reader."""
-  env = dict(os.environ, JAX_PLATFORMS="cpu", ICLJAX_COMPILATION_CACHE="0",
+  env = dict(os.environ, JAX_PLATFORMS="cpu", ICLJAX_COMPILATION_CACHE=_CACHE,
              ICLJAX_PERSIST_SECONDS="0")   # a checkpoint at every log, so a kill lands between two
   env.pop("JAX_COMPILATION_CACHE_DIR", None)
   return env
@@ -44,7 +51,8 @@ def reference(tmp_path_factory):
   workdir = tmp_path_factory.mktemp("reference") / "run"
   proc = _complete(workdir)
   assert proc.returncode in (0, 1), proc.stderr[-2000:]
-  return workdir
+  yield workdir
+  shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 def _same_artefacts(a, b):

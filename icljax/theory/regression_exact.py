@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from icljax._pytree import filter_jit
 from icljax.models import lsa
 from icljax.tasks import regression as task
 
@@ -100,6 +101,7 @@ def _loss_given_task(w_star: jax.Array, u: jax.Array, m: jax.Array, h_x: jax.Arr
   return loss
 
 
+@filter_jit
 def population_loss(params: dict[str, jax.Array], model: lsa.LsaSpec, spec: task.RegressionSpec) -> jax.Array:
   """``E (y_hat - y_q)^2`` over prompts, exactly (module docstring), jit-able and differentiable.
 
