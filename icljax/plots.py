@@ -133,9 +133,13 @@ def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]
 
 
 def points_and_curve(path: str | os.PathLike, xs: Sequence[float], ys: Sequence[float], curve_x: Sequence[float],
-                     curve_y: Sequence[float], *, xlabel: str, ylabel: str, curve_label: str, title: str = "") -> str:
-  """Measured points over a theory curve."""
+                     curve_y: Sequence[float], *, xlabel: str, ylabel: str, curve_label: str, title: str = "",
+                     logy: bool = False) -> str:
+  """Measured points over a theory curve (``logy``: log y axis, values below 1e-3 drawn at 1e-3)."""
   fig, ax = _figure((5.5, 4))
+  if logy:
+    ys, curve_y = np.maximum(np.asarray(ys, float), 1e-3), np.maximum(np.asarray(curve_y, float), 1e-3)
+    ax.set_yscale("log")
   ax.plot(curve_x, curve_y, "k--", lw=1, label=curve_label)
   ax.plot(xs, ys, "o", ms=5, label="runs")
   _label(ax, xlabel, ylabel, title)

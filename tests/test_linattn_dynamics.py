@@ -2,6 +2,8 @@
 NumPy Monte Carlo, the model's identities (reduced heads, tokens, MLP on z, loss moments), the plateau detector on
 known curves, and an end-to-end run with mutations that must fail."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,8 +11,10 @@ import pytest
 
 from icljax import configs
 from icljax.experiment import driver, registry
+from icljax.experiment.checks import Checker
 from icljax.models import linear_attention_heads as model
-from icljax.results.linattn_dynamics import plateaus
+from icljax.results.linattn_dynamics import checks, plateaus, timing
+from icljax.results.linattn_dynamics.tolerances import TOLERANCES
 from icljax.tasks import regression
 from icljax.theory import linear_attention_dynamics as theory
 from icljax.theory import regression as regression_theory
@@ -140,6 +144,52 @@ def test_the_detector_reads_a_known_staircase():
   between = plateaus.levels_between(t, loss, times)
   assert np.all(np.abs(between.levels - levels) <= between.spreads + 1e-3)
   assert len(plateaus.detect(t, np.exp(-t / 3000)).drops) == 1                  # one smooth drop is one drop
+
+
+def test_dwell_is_exact_for_a_piecewise_linear_curve():
+  """Loss 3 until t = e^2, linear in ln t down to 1 at e^4, then 1 until e^6; levels 3, 2, 1, bands 1/4 of the gaps:
+  [2.75, inf) is held for 2 + 0.25 e-folds, [1.75, 2.25] for 0.5, (-inf, 1.25] for 0.25 + 2; t < start is not
+  counted."""
+  t, loss = np.exp([0.0, 2.0, 4.0, 6.0]), np.array([3.0, 3.0, 1.0, 1.0])
+  np.testing.assert_allclose(plateaus.dwell(t, loss, np.array([3.0, 2.0, 1.0])), [2.25, 0.5, 2.25], atol=1e-12)
+  np.testing.assert_allclose(plateaus.dwell(t, loss, np.array([3.0, 2.0, 1.0]), start=np.e), [1.25, 0.5, 2.25],
+                             atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def rank_run(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("linattn_rank") / "run"
+  config = configs.load("linattn_dynamics:rank,steps=2000,replicas=2,sample_size=2000,log_every=200")
+  return config, driver.run(config, workdir, printer=lambda s: None)
+
+
+def test_rank_r_flow_rests_at_multiples_of_r_not_divisors(rank_run):
+  """P11 at Fig. 4 (D = 8, R = 4): the exact-gradient flow rests near L(M_4) (dwell ~1 e-fold, digest 0.85) and only
+  passes through L(M_1..3), L(M_5), L(M_6) (digest <= 0.03); the paper's "m that divides R" is a disagreement."""
+  _, summary = rank_run
+  by = {c["entry"]: c for c in summary["comparisons"]}
+  assert by["plateau_dwell"]["status"] == "pass" and by["plateau_dwell"]["measured"] > 0.5
+  assert by["transit_dwell"]["status"] == "pass" and by["transit_dwell"]["measured"] < 0.1
+  assert by["divides_rank"]["status"] == "disagrees" and by["divides_rank"]["measured"] < 0.05
+  dwell = summary["scalars"]["flow_dwell"]
+  assert len(dwell) == 9 and dwell[0] > 5 and 0.1 < dwell[7] < 0.35   # the last approach, excepted
+
+
+def test_the_rank_pattern_checks_fail_on_the_wrong_rank(rank_run):
+  """Mutation: the same R = 4 flow read as if R were 2 fails plateau_dwell (no plateau at m = 2, 6), and read as R = 1
+  fails it at m = 1."""
+  config, _ = rank_run
+  experiment = registry.get("linattn_dynamics")
+  setup = experiment.setup(config)
+  plan = experiment.plan(setup)
+  levels = plan.context.stairs["levels"]
+  flow_loss, _ = timing.flow(setup, plan.context, steps=setup.run.steps * 8)
+  for rank, missing in ((2, 2), (1, 1)):
+    wrong = dataclasses.replace(setup, model=dataclasses.replace(setup.model, rank=rank))
+    c = Checker(TOLERANCES)
+    checks._rank_pattern(c, [], {}, {}, wrong, levels, flow_loss, 8)
+    failed = {ch.quantity for ch in c.checks if ch.entry == "plateau_dwell" and not ch.passed}
+    assert any(f"L(M_{missing})" in q for q in failed), failed
 
 
 @pytest.fixture(scope="module")

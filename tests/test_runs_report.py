@@ -113,3 +113,12 @@ def test_a_spread_from_few_replicas_widens_the_tolerance():
   normal, few = c("se", "a", 1.0, 1.2, se=0.01), c("se", "b", 1.0, 1.2, se=0.01, dof=3)
   assert not normal.passed and few.passed and few.tolerance == pytest.approx(0.01 * stats.t_factor(3))
   assert "3 dof" in few.note
+
+
+def test_sweep_table_leaves_a_cell_empty_where_a_point_lacks_the_column():
+  # linattn_dynamics:rank swept over R: R = 8 drops once, R = 2 four times.
+  index = [{"rank": 2, "flow_drop_1": 10.0, "flow_drop_2": 20.0, "status": "pass"},
+           {"rank": 8, "flow_drop_1": 5.0, "status": "disagrees"}]
+  text = report.sweep_table("T", "", index, ["rank"], {"drop 1": "flow_drop_1", "drop 2": "flow_drop_2"})
+  rows = [line for line in text.splitlines() if line.startswith("| 8")]
+  assert len(rows) == 1 and rows[0].split("|")[3].strip() == "" and "disagrees" in rows[0]

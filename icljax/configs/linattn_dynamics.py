@@ -6,7 +6,8 @@ Linear-attention training dynamics (Zhang et al. 2025) at the digest's example E
 (4, 2, 1, 0.5) in a random basis, n = 32, w ~ N(0, I), noiseless. Default: ATTN_S with 5 rank-one heads from init
 0.01, full-batch GD (lr 0.02) on P = 6000 fixed prompts, 8 replicas, 60000 steps: the four-step staircase of
 in-context PCR plateaus, against the exact-gradient flow from the same initialisation. Variant ``merged``: ATTN_M
-with 8 heads from init 1e-4, lr 1e-3 (one drop; its timing against ln(1/s)).
+with 8 heads from init 1e-4, lr 1e-3 (one drop; its timing against ln(1/s)). Variant ``rank``: the paper's
+Fig. 4 with rank-4 keys and queries (plateaus only at multiples of R; the paper's "m that divides R" disputed).
 """
 
 import ml_collections
@@ -17,6 +18,11 @@ QUICK = {"steps": 4000, "log_every": 100, "replicas": 2, "sample_size": 500, "ev
 VARIANTS = {
     "merged": {"name": "linattn_dynamics_merged", "model": "merged", "heads": 8, "init_scale": 1e-4,
                "learning_rate": 0.001, "flow_inits": (1.0, 1e-1, 1e-2, 1e-3, 1e-4)},
+    # Fig. 4 (digest 6.5): D = 8, spectrum (8..1)/36, N = 31, H = 9 heads of rank R = 4, s = 5e-3. lr = 1 (2 tau
+    # per step): the flow's dwell per plateau agrees with lr = 0.25 to 0.006 e-folds. P = 80000 as the paper's runs.
+    "rank": {"name": "linattn_dynamics_rank", "d": 8, "n": 31, "spectrum": tuple(k / 36 for k in range(8, 0, -1)),
+             "heads": 9, "rank": 4, "init_scale": 5e-3, "learning_rate": 1.0, "steps": 20_000, "log_every": 40,
+             "sample_size": 80_000},
 }
 
 

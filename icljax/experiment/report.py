@@ -185,12 +185,14 @@ def sweep_table(title: str, intro: str, index: Sequence[Mapping[str, Any]], swep
     intro: a paragraph under it (may be empty).
     index: the sweep's index rows.
     swept: the swept fields.
-    columns: header -> index key of each numeric column.
+    columns: header -> index key of each numeric column (a point without that key, e.g. a run with fewer
+      drops than another, shows an empty cell).
 
   Returns:
     Markdown text.
   """
-  rows = [[*(r[f] for f in swept), *(fmt(r[k]) for k in columns.values()), r.get("status", "")] for r in index]
+  rows = [[*(r[f] for f in swept), *(fmt(r[k]) if k in r else "" for k in columns.values()), r.get("status", "")]
+          for r in index]
   return (f"# {title}\n\n" + (f"{intro}\n\n" if intro else "")
           + markdown_table([*swept, *columns, "status"], rows) + "\n")
 

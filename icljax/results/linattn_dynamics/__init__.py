@@ -23,5 +23,6 @@ EXPERIMENT = Experiment(
     tolerances=tolerances.TOLERANCES,
     stack_fields=("seed",),
     aggregate=figures.aggregate,
-    main_job=(MainJobRun("linattn_dynamics"), MainJobRun("linattn_dynamics", "merged")),
+    main_job=(MainJobRun("linattn_dynamics"), MainJobRun("linattn_dynamics", "merged"),
+              MainJobRun("linattn_dynamics", "rank")),
 )

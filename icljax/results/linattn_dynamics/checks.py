@@ -127,6 +127,8 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
   if spec.kind == "merged":
     timing.escape_slope(c, setup, ctx, levels, scalars, arrays)
   else:
+    if flow_loss[-1] - levels[ms[-1]] <= 1e-5 * (levels[ms[0]] - levels[ms[-1]]):   # settled: every dwell is final
+      _rank_pattern(c, notes, scalars, arrays, setup, levels, flow_loss, ms[-1])
     if spec.rank == 1 and flow_complete:
       _head_checks(c, notes, scalars, ctx, flow_params, replicas if complete else [], ms[-1])
     timing.power_law(c, setup, ctx, mids, flow_times, scalars, len(flow_loss))
@@ -176,6 +178,32 @@ def _replica_checks(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: Dyn
     notes.append(f"the run ends before every replica reaches plateau {ms[-1]} ({reached} of {len(ms) - 1} drops "
                  f"made by all {R}): its last level and Gamma are not compared")
   return times, reached == len(ms) - 1
+
+
+def _rank_pattern(c: Checker, notes: list[str], scalars: dict[str, Any], arrays: dict[str, Any],
+                  setup: DynamicsSetup, levels: np.ndarray, flow_loss: np.ndarray, final: int) -> None:
+  """R9/P11 on the exact-gradient flow: where it rests. The log-time dwell near every L(M_m) (t >= 1 tau); a
+  conspicuous plateau at each multiple of R, none elsewhere (the last approach, m = final - 1, excepted), and the
+  paper's wording "plateaus for m that divides R" as its own claim."""
+  rank, lr = setup.model.rank, setup.learning_rate
+  dwell = plateaus.dwell(np.arange(1, len(flow_loss)), flow_loss[1:], levels[:final + 1], start=1 / (2 * lr))
+  arrays["flow_dwell"] = dwell
+  scalars["flow_dwell"] = np.round(dwell, 4).tolist()
+  for m in range(rank, final, rank):
+    c("plateau_dwell", f"P11: flow: log-time dwell near L(M_{m}) (m a multiple of R = {rank})", 0.0, dwell[m])
+  others = [m for m in range(1, final - 1) if m % rank]
+  if others:
+    worst = max(others, key=lambda m: dwell[m])
+    c("transit_dwell", f"P11: flow: longest dwell near an L(M_m), m not a multiple of R = {rank} (m = {worst})", 0.0,
+      dwell[worst], note=f"m = {', '.join(map(str, others))}: {', '.join(f'{dwell[m]:.3f}' for m in others)}")
+  if (final - 1) % rank:
+    notes.append(f"last approach, L(M_{final - 1}): dwell {dwell[final - 1]:.3f} e-folds (not a multiple of R; "
+                 "the slow final direction, excepted by P11)")
+  divisors = [m for m in range(1, min(rank, final - 1) + 1) if rank % m == 0]
+  if rank > 1 and divisors:
+    low = min(divisors, key=lambda m: dwell[m])
+    c("divides_rank", f"Sec. 5 wording: flow: shortest dwell near an L(M_m), m dividing R = {rank} (m = {low})", 0.0,
+      dwell[low], note=f"m = {', '.join(map(str, divisors))}: {', '.join(f'{dwell[m]:.3f}' for m in divisors)}")
 
 
 def _gamma_checks(c: Checker, rotated: np.ndarray, target: np.ndarray) -> None:

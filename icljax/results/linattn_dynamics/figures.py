@@ -37,6 +37,12 @@ def figures(inp: FigureInput) -> list[str]:
          plots.matrices(fig / "gamma.png", {"trained (replica mean)": np.mean(a["gamma_rotated"], axis=0),
                                             "closed form": a["gamma_star_rotated"]},
                         title="final Gamma in the eigenbasis of Sigma (learned order)")]
+  if "flow_dwell" in a:
+    dwell, rank = np.asarray(a["flow_dwell"]), inp.config["rank"]
+    m = np.arange(len(dwell))
+    out.append(plots.points_and_curve(fig / "dwell.png", m, dwell, m, np.full(len(m), 0.2), xlabel="m",
+                                      ylabel="dwell near L(M_m) (e-folds of t)", curve_label="conspicuous: 0.2",
+                                      title=f"ATTN_S rank {rank}: where the exact-gradient flow rests", logy=True))
   if "escape_t_half" in a:
     x, t = np.asarray(a["escape_log_inv_init"]), np.asarray(a["escape_t_half"])
     slope = inp.summary["scalars"]["escape_slope_gd"]

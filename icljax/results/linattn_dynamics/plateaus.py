@@ -128,3 +128,40 @@ def levels_between(steps: np.ndarray, loss: np.ndarray, times: np.ndarray, per_e
   h = np.maximum(np.diff(edges) / 4, 1.0 / per_efold)
   lo, mid, hi = (np.interp(np.clip(at + s * h, u[0], u[-1]), u, values) for s in (-1.0, 0.0, 1.0))
   return Staircase(drops=np.asarray(times, np.float64), levels=mid, spreads=np.abs(lo - hi))
+
+
+def dwell(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray, band: float = 0.25, start: float = 1.0
+          ) -> np.ndarray:
+  """The log-time dwell near each level (digest 6.5): the measure, in e-folds of the step, of the times t >= start
+  at which the loss lies within ``band`` of the adjacent gaps around ``levels[m]``, the band
+  ``[L_m - band (L_m - L_{m+1}), L_m + band (L_{m-1} - L_m)]`` (open above for the first level, below for the last).
+  The curve is linear in ln t between logged steps and the measure is exact for that interpolation.
+
+  Args:
+    steps: logged steps (increasing, > 0; the curve before ``start`` is not counted).
+    loss: the loss at those steps.
+    levels: the levels L(M_0) > L(M_1) > ...
+    band: the half-width of the band as a fraction of each adjacent gap.
+    start: the first time counted (the digest's t >= 1 tau).
+
+  Returns:
+    One dwell per level (e-folds).
+  """
+  steps, loss, levels = (np.asarray(a, np.float64) for a in (steps, loss, levels))
+  u0 = np.log(start)
+  keep = steps >= start
+  u, y = np.log(steps[keep]), loss[keep]
+  if len(u) and steps[0] < start < steps[keep][0]:   # the curve from ``start`` on, interpolated there
+    u, y = np.concatenate([[u0], u]), np.concatenate([[np.interp(u0, np.log(steps[steps > 0]), loss[steps > 0])], y])
+  du, a, b = np.diff(u), y[:-1], y[1:]
+  out = []
+  for m, level in enumerate(levels):
+    hi = level + band * (levels[m - 1] - level) if m > 0 else np.inf
+    lo = level - band * (level - levels[m + 1]) if m + 1 < len(levels) else -np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+      s_lo, s_hi = (lo - a) / (b - a), (hi - a) / (b - a)   # where the segment crosses the band's edges
+    inside = np.clip(np.maximum(s_lo, s_hi), 0, 1) - np.clip(np.minimum(s_lo, s_hi), 0, 1)
+    flat = b == a
+    inside = np.where(flat, ((a >= lo) & (a <= hi)).astype(np.float64), np.nan_to_num(inside))
+    out.append(float(np.sum(inside * du)))
+  return np.array(out)

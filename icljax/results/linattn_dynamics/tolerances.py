@@ -31,7 +31,11 @@ TOLERANCES = {
                              "|mean|/s.e.); 4 s.e. of the replica mean (Student-t for R-1 dof)", per_se=True),
     "drop_count": Tolerance(0.0, "abs", "paper", "R4/R8/P5: the exact-gradient flow from the run's init: ATTN_M "
                             "drops once; ATTN_S (rank one, H >= d) drops d times, one per eigendirection (rank R: one "
-                            "per new head, at multiples of R)", kind="claim"),
+                            "per new head, at multiples of R)", kind="claim",
+                            disputed="at the paper's Fig. 4 setting with R = 4 (variant rank: D = 8, H = 9, s = 5e-3) "
+                            "the flow drops 3 times, not 2: after the drop to L(M_4) the slowest direction (lam = "
+                            "1/36) lingers near L(M_7) for 0.21 e-folds (digest 6.5: 0.18), a plateau by the digest's "
+                            "own 0.2 criterion, which the detector counts; R9's \"m = 0 and 4 only\" omits it."),
     "head_alignment": Tolerance(0.99, "min", "paper", "R8/P4: on the exact-gradient flow each active rank-one head "
                                 "aligns with one eigenvector (|cos(k_i, e_d)|, |cos(q_i, e_d)| -> 1); the smallest "
                                 "over the heads", kind="claim",
@@ -65,6 +69,21 @@ TOLERANCES = {
                               "2 lr/ln(1 + 2 lr ||Lam Om Lam||_F) (the flow's 1/||Lam Om Lam||_F as lr -> 0); 4 s.e. "
                               "of the fitted slope (fit residuals, Student-t) plus the crossing interpolation (1e-3 "
                               "steps)", per_se=True),
+    "plateau_dwell": Tolerance(0.2, "min", "digest", "R9/P11: a conspicuous plateau: the exact-gradient flow spends "
+                               "at least 0.2 e-folds of time (t >= 1 tau) within 1/4 of the adjacent gaps around "
+                               "L(M_m), for every multiple m of R below the end (digest 6.5's dwell; its definition "
+                               "of conspicuous)", kind="claim"),
+    "transit_dwell": Tolerance(0.2, "max", "digest", "R9/P11: no conspicuous plateau elsewhere: the longest such dwell "
+                               "over the m that are not multiples of R, below the last approach m = final - 1 "
+                               "(digest 6.5: <= 0.06 at D = 8 for R = 2, 4, 8; the last approach 0.04-0.35)",
+                               kind="claim"),
+    "divides_rank": Tolerance(0.2, "min", "paper", "R9, Sec. 5's wording: \"conspicuous plateaus at L(M_m) for m that "
+                              "divides R\": the shortest dwell over the divisors m of R (R >= 2, m below the end)",
+                              kind="claim",
+                              disputed="the plateaus fall at the multiples of R, not its divisors: the paper's own "
+                              "examples (R = 2: m = 0, 2, 4, 6; R = 4: m = 0, 4) and the digest's flow (6.5: dwell "
+                              "<= 0.01 at m = 1 for R = 2, 4, 8) show R dividing m. Read as \"m that R divides\", the "
+                              "statement is the plateau_dwell check."),
     "noise_timing": Tolerance(0.01, "max", "digest", "P10: label noise changes the plateau levels, not the timing: "
                               "max relative difference of the drop times of the flows at the run's noise and at "
                               "noise_sigma, same initialisation (digest: +-1%)", kind="claim"),
