@@ -39,11 +39,19 @@ def to_jsonable(value: Any) -> Any:
   return value
 
 
+_TMP_SUFFIX = ".tmp"   # atomic writes go through '.<name>.<random>.tmp' in the target's folder
+
+
+def is_debris(path: Path) -> bool:
+  """A temporary file an atomic write left behind when its process was killed before ``os.replace``."""
+  return path.name.startswith(".") and path.name.endswith(_TMP_SUFFIX) and path.is_file()
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
   """Writes ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
   path = Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(data)
@@ -126,11 +134,6 @@ def check_workdir(workdir: str | os.PathLike, config: dict[str, Any]) -> str:
 
 
 CHECKPOINT, TIMING, LOCK = "checkpoint.npz", "timing.json", ".lock"
-
-
-def is_debris(path: Path) -> bool:
-  """A temporary file an atomic write left behind when its process was killed before ``os.replace``."""
-  return path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file()
 
 
 class ArtefactError(ValueError):

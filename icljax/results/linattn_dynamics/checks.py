@@ -127,7 +127,7 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
   if spec.kind == "merged":
     timing.escape_slope(c, setup, ctx, levels, scalars, arrays)
   else:
-    if flow_loss[-1] - levels[ms[-1]] <= 1e-5 * (levels[ms[0]] - levels[ms[-1]]):   # settled: every dwell is final
+    if timing.settled(flow_loss, levels[ms[0]], levels[ms[-1]]):   # every dwell is final
       _rank_pattern(c, notes, scalars, arrays, setup, levels, flow_loss, ms[-1])
     if spec.rank == 1 and flow_complete:
       _head_checks(c, notes, scalars, ctx, flow_params, replicas if complete else [], ms[-1])

@@ -148,11 +148,10 @@ def dwell(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray, band: float =
     One dwell per level (e-folds).
   """
   steps, loss, levels = (np.asarray(a, np.float64) for a in (steps, loss, levels))
-  u0 = np.log(start)
-  keep = steps >= start
-  u, y = np.log(steps[keep]), loss[keep]
-  if len(u) and steps[0] < start < steps[keep][0]:   # the curve from ``start`` on, interpolated there
-    u, y = np.concatenate([[u0], u]), np.concatenate([[np.interp(u0, np.log(steps[steps > 0]), loss[steps > 0])], y])
+  logged = np.log(steps)
+  u0 = max(np.log(start), logged[0])   # the curve from ``start`` on (from the first logged step if later)
+  keep = logged > u0
+  u, y = np.concatenate([[u0], logged[keep]]), np.concatenate([[np.interp(u0, logged, loss)], loss[keep]])
   du, a, b = np.diff(u), y[:-1], y[1:]
   out = []
   for m, level in enumerate(levels):

@@ -39,13 +39,18 @@ def flow(setup: DynamicsSetup, ctx: DynamicsContext, multiple: float = 1.0, sigm
   return np.asarray(losses, np.float64), final
 
 
+def settled(loss: np.ndarray, first: float, last: float) -> bool:
+  """Whether a curve ends on its last plateau: within 1e-5 of the total drop from ``first`` to ``last``."""
+  return bool(loss[-1] - last <= 1e-5 * (first - last))
+
+
 def flow_to_end(setup: DynamicsSetup, ctx: DynamicsContext, first: float, last: float) -> tuple[np.ndarray, Any]:
-  """The flow over the run's steps, doubled until it has settled on its last plateau (within 1e-5 of the total
-  drop; at most 2^5 times the run's steps): the theory's whole trajectory, whatever the run's length."""
+  """The flow over the run's steps, doubled until it has :func:`settled` (at most 2^5 times the run's steps): the
+  theory's whole trajectory, whatever the run's length."""
   n = setup.run.steps
   while True:
     loss, final = flow(setup, ctx, steps=n)
-    if loss[-1] - last <= 1e-5 * (first - last) or n >= 32 * setup.run.steps:
+    if settled(loss, first, last) or n >= 32 * setup.run.steps:
       return loss, final
     n *= 2
 
