@@ -22,14 +22,20 @@ def figures(inp: FigureInput) -> list[str]:
   """
   fig, rows, s, arrays = inp.fig_dir, inp.metrics, inp.summary["scalars"], inp.arrays
   L = len(arrays["a_star"])
+  references = {f"best {L}-step PGD, B_l = 0: {s['loss_star']:.4f}": s["loss_star"]}
+  if "loss_family" in s:
+    references[f"Theorem 4's family (B_l = b_l I): {s['loss_family']:.2e}"] = s["loss_family"]
+  else:
+    references[f"best constant step {s['loss_constant']:.4f}"] = s["loss_constant"]
   return [
-      plots.curves(fig / "loss.png", rows, ["loss"], references={
-          f"best {L}-step PGD {s['loss_star']:.4f}": s["loss_star"],
-          f"best constant step {s['loss_constant']:.4f}": s["loss_constant"]},
-          title="training MSE (fresh batches)", ylabel="MSE", logx=True, logy=True),
-      plots.curves(fig / "steps.png", rows, [f"a_{layer}" for layer in range(L)],
-                   references={f"a* = {a:.3f}": float(a) for a in arrays["a_star"]},
-                   title="learned whitened steps tr(S^1/2 A_l S^1/2)/d", ylabel="step", logx=True),
+      plots.curves(fig / "loss.png", rows, ["loss"], references=references,
+                   title="training loss", ylabel="MSE", logx=True, logy=True),
+      plots.curves(fig / "steps.png", rows, [f"a_{layer}" for layer in range(L)] + [
+          f"b_{layer}" for layer in range(len(arrays.get("b_star", ())))],
+                   references={**{f"a* = {a:.3f}": float(a) for a in arrays["a_star"]},
+                               **{f"b* = {b:.3f}": float(b) for b in arrays.get("b_star", ())}},
+                   title="learned whitened steps tr(S^1/2 A_l S^1/2)/d (and tr(B_l)/d)", ylabel="value",
+                   logx=True),
       plots.matrices(fig / "whitened_A.png",
                      {f"S^1/2 A_{layer} S^1/2": w for layer, w in enumerate(arrays["whitened_A"])},
                      title="whitened preconditioners (theory: a_l I)"),

@@ -1,11 +1,12 @@
 """The multi-layer plan: noiseless inverse-covariance prompts (fresh batches, or one fixed sample for L-BFGS), the
-theory's optimum computed once."""
+theory's optima computed once (Theorem 3's exactly; Theorem 4's family by SAA when B_l is trained)."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from icljax import estimators, prng, structure
@@ -17,13 +18,25 @@ from icljax.theory import multistep_gd as theory
 
 
 @dataclasses.dataclass(frozen=True)
+class Thm4Optimum:
+  """The best member of Theorem 4's family found by SAA: steps a (L,), factors b (L - 1,), loss and its s.e."""
+
+  a: np.ndarray
+  b: np.ndarray
+  loss: float
+  se: float
+
+
+@dataclasses.dataclass(frozen=True)
 class MultilayerContext:
-  """The best L-step PGD (sorted steps, loss), the best constant step (and loss), Sigma, the eval key."""
+  """The best L-step PGD (sorted steps, loss), the best constant step (and loss), Theorem 4's optimum (runs that
+  train B_l), Sigma, the eval key."""
 
   a_star: np.ndarray
   loss_star: float
   a_constant: float
   loss_constant: float
+  thm4: Thm4Optimum | None
   cov: jax.Array
   eval_key: jax.Array
 
@@ -33,6 +46,13 @@ def layers(a: jax.Array, cov: jax.Array) -> tuple[np.ndarray, np.ndarray, np.nda
   ``tr(.)/d`` and its ``Dist(., I)``."""
   wa = np.stack([structure.whiten(a_l, cov) for a_l in np.asarray(a)])
   return wa, np.array([np.trace(w) / w.shape[0] for w in wa]), np.array([structure.dist_to_identity(w) for w in wa])
+
+
+def covariate_factors(b: jax.Array) -> tuple[np.ndarray, np.ndarray]:
+  """Per layer before the last, ``tr(B_l)/d`` (``b_l`` on Theorem 4's family) and ``Dist(B_l, I)``; the last
+  layer's B never reaches the output."""
+  b = np.asarray(b)[:-1]
+  return np.array([np.trace(m) / m.shape[0] for m in b]), np.array([structure.dist_to_identity(m) for m in b])
 
 
 def plan(setup: MultilayerSetup) -> Plan[MultilayerContext]:
@@ -46,19 +66,35 @@ def plan(setup: MultilayerSetup) -> Plan[MultilayerContext]:
   """
   seed, spec, task = setup.run.seed, setup.model, setup.task
   a_star, loss_star, a_const, loss_const = theory.optimal_steps(spec.L, spec.d, spec.n)
+  thm4 = Thm4Optimum(*theory.thm4_optimum(spec.L, spec.d, spec.n)) if spec.train_b else None
   ctx = MultilayerContext(a_star=a_star, loss_star=loss_star, a_constant=a_const, loss_constant=loss_const,
-                          cov=task.cov, eval_key=prng.stream(seed, "eval"))
-  # Trained through Lemma 1's GD form, which equals the literal forward pass for every A (an identity of the
-  # sparse class, checked at the trained A to float rounding): O(n d L) per prompt instead of O(n^2 d L).
-  loss = estimators.squared_error(lambda p, b: theory.pgd_predict(p["A"], b))
+                          thm4=thm4, cov=task.cov, eval_key=prng.stream(seed, "eval"))
+  # Trained through the Gram form (Lemma 1's GD when B_l = 0), which equals the literal forward pass for every
+  # parameter value (checked at the trained parameters to float rounding): O(d^3 L) per prompt from (S0, g0), not
+  # O(n^2 d L). On a fixed sample the query is integrated out exactly: E_xq (<c, x_q> - <w*, x_q>)^2 =
+  # (c - w*)^T Sigma (c - w*), the same population loss with less sampling noise.
+  loss = estimators.squared_error(theory.gram_form_predict)
   fresh = estimators.fresh(loss, lambda k, b: regression.sample(k, task, b), setup.batch_size)
-  sample = (regression.sample(prng.stream(seed, "sample"), task, setup.sample_size) if setup.sample_size else None)
-  objective = (lambda p, key, hp: loss(p, hp)) if sample is not None else (lambda p, key, hp: fresh(p, key))
+  sample = None
+  if setup.sample_size:
+    prompts = regression.sample(prng.stream(seed, "sample"), task, setup.sample_size, weights=True)
+    sample = {**theory.gram_statistics(prompts), "w": prompts["w"]}
+
+  def integrated(p, stats):
+    err = theory.effective_weights(p, stats) - stats["w"]
+    return jnp.mean(jnp.einsum("bd,de,be->b", err, task.cov, err))
+
+  objective = (lambda p, key, hp: integrated(p, hp)) if sample is not None else (lambda p, key, hp: fresh(p, key))
 
   def track(p) -> dict[str, float]:
     _, steps, dists = layers(p["A"], ctx.cov)
-    return {**{f"a_{layer}": float(v) for layer, v in enumerate(steps)},
-            **{f"dist_{layer}": float(v) for layer, v in enumerate(dists)}}
+    row = {**{f"a_{layer}": float(v) for layer, v in enumerate(steps)},
+           **{f"dist_{layer}": float(v) for layer, v in enumerate(dists)}}
+    if "B" in p:
+      factors, b_dists = covariate_factors(p["B"])
+      row |= {**{f"b_{layer}": float(v) for layer, v in enumerate(factors)},
+              **{f"dist_b_{layer}": float(v) for layer, v in enumerate(b_dists)}}
+    return row
 
   return Plan(objective=objective, params=model.init(prng.stream(seed, "init"), spec), hparams=sample,
               optimizer=setup.optimizer.build(), data_key=prng.stream(seed, "data"), context=ctx, track=track)

@@ -19,7 +19,7 @@ class MultilayerSetup:
   Attributes:
     run: name, seed, steps, logging.
     task: the regression prompts (inverse-covariance prior, noiseless).
-    model: d, n, L, initialisation scale.
+    model: d, n, L, initialisation scale, whether B_l is trained.
     optimizer: the optimiser (``specs.optimizer_spec``: Adam/SGD with a schedule, or L-BFGS).
     sample_size: 0: fresh batches of ``batch_size`` every step; > 0: one fixed sample of that many prompts (the
       authors' L-BFGS protocol; L-BFGS needs a deterministic loss).
@@ -48,6 +48,7 @@ def parse(config: ml_collections.ConfigDict) -> MultilayerSetup:
   task = validation.as_config_field(regression.make_spec, config.d, config.n, 0.0, spectrum=config.spectrum,
                                     rotation=config.rotation, rotation_seed=config.rotation_seed, prior="inv_cov")
   layers = validation.integer("config.L", config.L, low=1, high=3)
+  layer_class = validation.choice("config.layer_class", config.layer_class, ("sparse", "with_b"))
   init_scale = validation.real("config.init_scale", config.init_scale, low=0.0, low_open=True)
   optimizer = specs.optimizer_spec(config)
   sample_size = validation.integer("config.sample_size", config.sample_size, low=0)
@@ -55,6 +56,7 @@ def parse(config: ml_collections.ConfigDict) -> MultilayerSetup:
     raise validation.ConfigError("config.sample_size", sample_size, ">= 1 with optimizer 'lbfgs' (it needs a "
                                  "deterministic loss: one fixed sample)")
   sizes = specs.positive_ints(config, "batch_size", "eval_prompts")
-  return MultilayerSetup(run=run, task=task, model=model.MultilayerSpec(task.d, task.n, layers, init_scale),
+  return MultilayerSetup(run=run, task=task, model=model.MultilayerSpec(task.d, task.n, layers, init_scale,
+                                                                   train_b=layer_class == "with_b"),
                          optimizer=optimizer, sample_size=sample_size, batch_size=sizes["batch_size"],
                          eval_prompts=sizes["eval_prompts"])
