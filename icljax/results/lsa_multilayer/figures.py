@@ -43,7 +43,8 @@ def figures(inp: FigureInput) -> list[str]:
 
 
 def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence[str]) -> str:
-  """SWEEP.md: per grid point the eval MSE against the best L-step PGD and the best constant step.
+  """SWEEP.md: per grid point the eval MSE against the best L-step PGD and the best constant step (with B_l: the
+  best member of Theorem 4's family and the learned b_0).
 
   Args:
     workdir: the sweep directory.
@@ -56,4 +57,5 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
   del workdir
   return report.sweep_table("Sweep: L-layer linear transformers vs L steps of preconditioned GD", "", index, swept,
                             {"eval MSE": "eval_mse", "best L-step PGD": "loss_star",
-                             "best constant step": "loss_constant"})
+                             "best constant step": "loss_constant", "Theorem 4's best member": "loss_family",
+                             "learned b_0": "b_trained_0"})
