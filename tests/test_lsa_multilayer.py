@@ -13,6 +13,7 @@ from icljax import configs, runs
 from icljax.experiment import driver, registry
 from icljax.models import multilayer_lsa as model
 from icljax.tasks import regression
+from icljax.theory import multilayer_with_b as with_b
 from icljax.theory import multistep_gd as theory
 
 SPECTRUM = (1.0, 1.0, 0.25, 0.0625, 1.0)
@@ -87,7 +88,7 @@ def test_gram_form_with_b_matches_the_literal_layers_and_numpy():
   ka, kb = jax.random.split(jax.random.key(4))
   params = {"A": 0.3 * jax.random.normal(ka, (3, 5, 5)), "B": 0.3 * jax.random.normal(kb, (3, 5, 5))}
   pred = model.apply(params, batch, model.MultilayerSpec(5, 20, 3, train_b=True))
-  np.testing.assert_allclose(theory.gram_form_predict(params, batch), pred, rtol=2e-5, atol=2e-5 * float(
+  np.testing.assert_allclose(with_b.gram_form_predict(params, batch), pred, rtol=2e-5, atol=2e-5 * float(
       jnp.max(jnp.abs(pred))))
   for i in range(4):
     ref = _numpy_forward(np.asarray(params["A"], np.float64), *(np.asarray(batch[k][i], np.float64)
@@ -107,11 +108,11 @@ def test_thm4_recursion_is_the_model_on_its_family():
   params = {"A": jnp.asarray(a[:, None, None] * inv_cov[None], jnp.float32),
             "B": jnp.asarray(np.r_[b, 0.0][:, None, None] * np.eye(5)[None], jnp.float32)}
   batch = regression.sample(jax.random.key(5), spec, 200_000)
-  per = np.asarray((theory.gram_form_predict(params, batch) - batch["y_query"]) ** 2, np.float64)
+  per = np.asarray((with_b.gram_form_predict(params, batch) - batch["y_query"]) ** 2, np.float64)
   with jax.enable_x64(True):
-    lam = theory.wishart_eigenvalues(jax.random.key(6), 5, 20, 300_000)
-    rec = np.asarray(theory.thm4_per_draw(jnp.asarray(a), jnp.asarray(b), lam))
-    np.testing.assert_array_equal(theory.thm4_per_draw(jnp.asarray(a), jnp.zeros(1), lam),
+    lam = with_b.wishart_eigenvalues(jax.random.key(6), 5, 20, 300_000)
+    rec = np.asarray(with_b.thm4_per_draw(jnp.asarray(a), jnp.asarray(b), lam))
+    np.testing.assert_array_equal(with_b.thm4_per_draw(jnp.asarray(a), jnp.zeros(1), lam),
                                   jnp.sum(((1 - a[0] * lam) * (1 - a[1] * lam)) ** 2, -1))
   z = (per.mean() - rec.mean()) / np.hypot(per.std() / np.sqrt(per.size), rec.std() / np.sqrt(rec.size))
   assert abs(z) < 4, (per.mean(), rec.mean(), z)
@@ -120,12 +121,12 @@ def test_thm4_recursion_is_the_model_on_its_family():
 def test_thm4_family_optimum_matches_the_digest():
   """P7: L = 2 optimum (0.516, 3.46), b = 0.866, loss 0.0576 +- 0.0005 (SAA; the layer scalars within the digest's
   3%); L = 3 at the digest's point (0.3787, 2.4133, 9.6482), b = (0.9066, 0.566): (6.80 +- 0.05) 1e-4."""
-  a, b, loss, se = theory.thm4_optimum(2, 5, 20)
+  a, b, loss, se = with_b.thm4_optimum(2, 5, 20)
   np.testing.assert_allclose(np.r_[a, b], [0.516, 3.46, 0.866], rtol=0.03)
   assert abs(loss - 0.0576) <= 4 * np.hypot(se, 0.0005)
   with jax.enable_x64(True):
-    lam = theory.wishart_eigenvalues(jax.random.key(7), 5, 20, 300_000)
-    per = theory.thm4_per_draw(jnp.array([0.3787, 2.4133, 9.6482]), jnp.array([0.9066, 0.566]), lam)
+    lam = with_b.wishart_eigenvalues(jax.random.key(7), 5, 20, 300_000)
+    per = with_b.thm4_per_draw(jnp.array([0.3787, 2.4133, 9.6482]), jnp.array([0.9066, 0.566]), lam)
     assert abs(float(per.mean()) - 6.80e-4) <= 4 * np.hypot(float(per.std()) / np.sqrt(per.size), 0.05e-4)
 
 

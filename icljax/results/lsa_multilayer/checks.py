@@ -18,6 +18,7 @@ from icljax.results.lsa_multilayer.plan import MultilayerContext, covariate_fact
 from icljax.results.lsa_multilayer.setup import MultilayerSetup
 from icljax.results.lsa_multilayer.tolerances import TOLERANCES
 from icljax.tasks import regression
+from icljax.theory import multilayer_with_b as with_b
 from icljax.theory import multistep_gd as theory
 
 Rows = Sequence[Mapping[str, float]]
@@ -39,7 +40,7 @@ def evaluate(setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: 
   c = Checker(TOLERANCES)
   probe = regression.sample(jax.random.fold_in(ctx.eval_key, 1), task, 4096)
   pred = model.apply(params, probe, spec)
-  reduced = theory.gram_form_predict(params, probe) if spec.train_b else theory.pgd_predict(params["A"], probe)
+  reduced = with_b.gram_form_predict(params, probe) if spec.train_b else theory.pgd_predict(params["A"], probe)
   gap = float(jnp.max(jnp.abs(pred - reduced)) / max(1.0, float(jnp.max(jnp.abs(pred)))))
   if spec.train_b:
     c("gram_form", "literal L-layer forward (with B_l) - its Gram form, / max(1, |y_hat|)", 0.0, gap)
@@ -90,14 +91,14 @@ def _stationarity(setup: MultilayerSetup, ctx: MultilayerContext, theta: np.ndar
   """
   spec, L = setup.model, setup.model.L
   with jax.enable_x64(True):
-    lam = theory.wishart_eigenvalues(jax.random.fold_in(ctx.eval_key, 2), spec.d, spec.n, 200_000)
-    per = jax.jacfwd(lambda t: theory.thm4_per_draw(t[:L], t[L:], lam))(jnp.asarray(theta, jnp.float64))
+    lam = with_b.wishart_eigenvalues(jax.random.fold_in(ctx.eval_key, 2), spec.d, spec.n, 200_000)
+    per = jax.jacfwd(lambda t: with_b.thm4_per_draw(t[:L], t[L:], lam))(jnp.asarray(theta, jnp.float64))
     grad, se_eval = np.asarray(per.mean(0)), np.asarray(per.std(0)) / np.sqrt(per.shape[0])
   prompts = regression.sample(jax.random.fold_in(ctx.eval_key, 3), setup.task, 20_000, weights=True)
-  stats, inv_cov = theory.gram_statistics(prompts), jnp.linalg.inv(setup.task.cov)
+  stats, inv_cov = with_b.gram_statistics(prompts), jnp.linalg.inv(setup.task.cov)
 
   def per_prompt(t):
-    err = theory.effective_weights(_member_params(t, inv_cov, L), stats) - prompts["w"]
+    err = with_b.effective_weights(_member_params(t, inv_cov, L), stats) - prompts["w"]
     return jnp.einsum("bd,de,be->b", err, setup.task.cov, err)
 
   spread = np.asarray(jax.jacfwd(per_prompt)(jnp.asarray(theta, jnp.float32)).std(0), np.float64)
@@ -115,8 +116,8 @@ def _with_b(c: Checker, setup: MultilayerSetup, ctx: MultilayerContext, params: 
     c("b_isotropic", f"Dist(B_{layer}, I)", 0.0, float(dist))
   theta = np.r_[steps, factors]
   with jax.enable_x64(True):
-    lam = theory.wishart_eigenvalues(jax.random.fold_in(ctx.eval_key, 4), spec.d, spec.n, 300_000)
-    member = theory.thm4_per_draw(jnp.asarray(steps), jnp.asarray(factors), lam)
+    lam = with_b.wishart_eigenvalues(jax.random.fold_in(ctx.eval_key, 4), spec.d, spec.n, 300_000)
+    member = with_b.thm4_per_draw(jnp.asarray(steps), jnp.asarray(factors), lam)
     member, member_se = float(jnp.mean(member)), float(jnp.std(member)) / np.sqrt(lam.shape[0])
   c("loss_vs_member", "eval MSE vs Theorem 4's recursion at the learned (a_l, b_l)", member, mse,
     se=float(np.hypot(mse_se, member_se)))

@@ -14,6 +14,7 @@ from icljax.experiment.api import Plan
 from icljax.models import multilayer_lsa as model
 from icljax.results.lsa_multilayer.setup import MultilayerSetup
 from icljax.tasks import regression
+from icljax.theory import multilayer_with_b as with_b
 from icljax.theory import multistep_gd as theory
 
 
@@ -66,22 +67,22 @@ def plan(setup: MultilayerSetup) -> Plan[MultilayerContext]:
   """
   seed, spec, task = setup.run.seed, setup.model, setup.task
   a_star, loss_star, a_const, loss_const = theory.optimal_steps(spec.L, spec.d, spec.n)
-  thm4 = Thm4Optimum(*theory.thm4_optimum(spec.L, spec.d, spec.n)) if spec.train_b else None
+  thm4 = Thm4Optimum(*with_b.thm4_optimum(spec.L, spec.d, spec.n)) if spec.train_b else None
   ctx = MultilayerContext(a_star=a_star, loss_star=loss_star, a_constant=a_const, loss_constant=loss_const,
                           thm4=thm4, cov=task.cov, eval_key=prng.stream(seed, "eval"))
   # Trained through the Gram form (Lemma 1's GD when B_l = 0), which equals the literal forward pass for every
   # parameter value (checked at the trained parameters to float rounding): O(d^3 L) per prompt from (S0, g0), not
   # O(n^2 d L). On a fixed sample the query is integrated out exactly: E_xq (<c, x_q> - <w*, x_q>)^2 =
   # (c - w*)^T Sigma (c - w*), the same population loss with less sampling noise.
-  loss = estimators.squared_error(theory.gram_form_predict)
+  loss = estimators.squared_error(with_b.gram_form_predict)
   fresh = estimators.fresh(loss, lambda k, b: regression.sample(k, task, b), setup.batch_size)
   sample = None
   if setup.sample_size:
     prompts = regression.sample(prng.stream(seed, "sample"), task, setup.sample_size, weights=True)
-    sample = {**theory.gram_statistics(prompts), "w": prompts["w"]}
+    sample = {**with_b.gram_statistics(prompts), "w": prompts["w"]}
 
   def integrated(p, stats):
-    err = theory.effective_weights(p, stats) - stats["w"]
+    err = with_b.effective_weights(p, stats) - stats["w"]
     return jnp.mean(jnp.einsum("bd,de,be->b", err, task.cov, err))
 
   objective = (lambda p, key, hp: integrated(p, hp)) if sample is not None else (lambda p, key, hp: fresh(p, key))
