@@ -203,3 +203,30 @@ def _thm4_fit(keys: jax.Array, grid: jax.Array, L: int, d: int, n: int, fit_draw
   values = jax.vmap(f)(ends)
   best = ends[jnp.argmin(jnp.where(jnp.isfinite(values), values, jnp.inf))]
   return best, thm4_per_draw(best[:L], best[L:], wishart_eigenvalues(keys[2], d, n, eval_draws))
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4, 5))
+def family_mean_and_gradient(a: jax.Array, b: jax.Array, key: jax.Array, d: int, n: int,
+                             draws: int) -> tuple[jax.Array, ...]:
+  """The family's loss at ``(a, b)`` and its gradient in ``(a, b)``, each with its Monte Carlo standard error.
+
+  Args:
+    a: (L,) steps.
+    b: (L - 1,) covariate factors.
+    key: PRNG key of the eigenvalue draws.
+    d: dimension.
+    n: examples.
+    draws: eigenvalue draws.
+
+  Returns:
+    ``(loss, loss s.e., gradient (2L - 1,), gradient s.e. (2L - 1,))`` (float64 when x64 is enabled).
+
+  Reference: Ahn et al. (2023) Theorem 4, reduced (ahn_huang digest A3, A.4).
+  """
+  lam = wishart_eigenvalues(key, d, n, draws)
+  theta = jnp.concatenate([a, b])
+  L = a.shape[0]
+  per = thm4_per_draw(a, b, lam)
+  grads = jax.jacfwd(lambda t: thm4_per_draw(t[:L], t[L:], lam))(theta)
+  root = jnp.sqrt(draws)
+  return per.mean(), per.std() / root, grads.mean(0), grads.std(0) / root

@@ -80,30 +80,26 @@ def _member_params(theta: jax.Array, inv_cov: jax.Array, L: int) -> dict[str, ja
   return {"A": theta[:L, None, None] * inv_cov[None], "B": b[:, None, None] * jnp.eye(inv_cov.shape[0])[None]}
 
 
-def _stationarity(setup: MultilayerSetup, ctx: MultilayerContext, theta: np.ndarray) -> tuple[np.ndarray,
-                                                                                              np.ndarray]:
-  """The family's gradient at the learned ``theta`` and its error bar.
-
-  The gradient of Theorem 4's recursion is averaged over 2e5 fresh eigenvalue draws (s.e. from its per-draw
-  spread). The trained point minimises a finite training objective, so its population gradient is off zero by
-  that objective's sampling noise: per-prompt gradients of the training loss restricted to the family, on 20000
-  fresh prompts, give its spread, divided by sqrt(prompts seen) (the fixed sample, else one batch).
-  """
-  spec, L = setup.model, setup.model.L
-  with jax.enable_x64(True):
-    lam = with_b.wishart_eigenvalues(jax.random.fold_in(ctx.eval_key, 2), spec.d, spec.n, 200_000)
-    per = jax.jacfwd(lambda t: with_b.thm4_per_draw(t[:L], t[L:], lam))(jnp.asarray(theta, jnp.float64))
-    grad, se_eval = np.asarray(per.mean(0)), np.asarray(per.std(0)) / np.sqrt(per.shape[0])
+def _training_noise(setup: MultilayerSetup, ctx: MultilayerContext, theta: np.ndarray) -> np.ndarray:
+  """The training objective's sampling noise in the family's gradient at ``theta``: the spread of per-prompt
+  gradients of the training loss restricted to the family (20000 fresh prompts) / sqrt(prompts trained on: the
+  fixed sample, else one batch). The trained point minimises that finite objective, so its population gradient is
+  off zero by about this much."""
+  L, cov = setup.model.L, setup.task.cov
   prompts = regression.sample(jax.random.fold_in(ctx.eval_key, 3), setup.task, 20_000, weights=True)
-  stats, inv_cov = with_b.gram_statistics(prompts), jnp.linalg.inv(setup.task.cov)
 
-  def per_prompt(t):
-    err = with_b.effective_weights(_member_params(t, inv_cov, L), stats) - prompts["w"]
-    return jnp.einsum("bd,de,be->b", err, setup.task.cov, err)
+  @jax.jit
+  def spread(t, prompts):
+    stats = with_b.gram_statistics(prompts)
 
-  spread = np.asarray(jax.jacfwd(per_prompt)(jnp.asarray(theta, jnp.float32)).std(0), np.float64)
-  seen = setup.sample_size or setup.batch_size
-  return grad, np.hypot(se_eval, spread / np.sqrt(seen))
+    def per_prompt(t):
+      err = with_b.effective_weights(_member_params(t, jnp.linalg.inv(cov), L), stats) - prompts["w"]
+      return jnp.einsum("bd,de,be->b", err, cov, err)
+
+    return jax.jacfwd(per_prompt)(t).std(0)
+
+  return np.asarray(spread(jnp.asarray(theta, jnp.float32), prompts), np.float64) / np.sqrt(
+      setup.sample_size or setup.batch_size)
 
 
 def _with_b(c: Checker, setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: Rows, mse: float,
@@ -114,14 +110,13 @@ def _with_b(c: Checker, setup: MultilayerSetup, ctx: MultilayerContext, params: 
   factors, b_dists = covariate_factors(params["B"])
   for layer, dist in enumerate(b_dists):
     c("b_isotropic", f"Dist(B_{layer}, I)", 0.0, float(dist))
-  theta = np.r_[steps, factors]
   with jax.enable_x64(True):
-    lam = with_b.wishart_eigenvalues(jax.random.fold_in(ctx.eval_key, 4), spec.d, spec.n, 300_000)
-    member = with_b.thm4_per_draw(jnp.asarray(steps), jnp.asarray(factors), lam)
-    member, member_se = float(jnp.mean(member)), float(jnp.std(member)) / np.sqrt(lam.shape[0])
+    member, member_se, grad, grad_se = (np.asarray(v) for v in with_b.family_mean_and_gradient(
+        jnp.asarray(steps), jnp.asarray(factors), jax.random.fold_in(ctx.eval_key, 2), spec.d, spec.n, 300_000))
+  member, member_se = float(member), float(member_se)
   c("loss_vs_member", "eval MSE vs Theorem 4's recursion at the learned (a_l, b_l)", member, mse,
     se=float(np.hypot(mse_se, member_se)))
-  grad, grad_se = _stationarity(setup, ctx, theta)
+  grad_se = np.hypot(grad_se, _training_noise(setup, ctx, np.r_[steps, factors]))
   names = [f"a_{layer}" for layer in range(spec.L)] + [f"b_{layer}" for layer in range(spec.L - 1)]
   for name, g, se in zip(names, grad, grad_se):
     c("family_stationary", f"d f / d {name} at the learned point (Theorem 4: a critical point)", 0.0, float(g),

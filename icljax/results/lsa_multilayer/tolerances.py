@@ -24,8 +24,9 @@ TOLERANCES = {
                                 "eigenvalue draws: it is that family member; 4 s.e. of both means combined",
                                 per_se=True),
     "family_stationary": Tolerance(4.0, "abs", "standard error", "Theorem 4: the learned member is a critical point "
-                                   "of the family; each component of the recursion's gradient (2e5 draws) within 4 "
-                                   "s.e. of that mean and of the training objective's own sampling noise (per-prompt "
+                                   "of the family; each component of the recursion's gradient (the same 3e5 draws) "
+                                   "within 4 s.e. of that mean and of the training objective's own sampling noise "
+                                   "(per-prompt "
                                    "gradient spread / sqrt(prompts trained on))", per_se=True),
     "best_member": Tolerance(4.0, "max", "standard error", "training reaches the family's best member (digest P7; "
                              "the authors' learned B_0 ~ 0.90 I, B_1 ~ 0.56 I): eval MSE <= its loss (SAA, scored on "
