@@ -37,7 +37,8 @@ def get_config(arg=None):
   c.eval_prompts = 20_000         # fresh prompts for the loss, accuracy and P2/P10 checks, >= 1
   c.enum_prompts = 500            # prompts of the exact label enumeration (d = N = 4), >= 1
   # Lemma 12 (xi1 <= 7/15 xi2 for sigma >= 3 log(2N^4 d/a_{N,d})): reduced K-class GD from sigma at that threshold
-  # for lemma12_steps steps of the run's eta (run as binary GD with eta t held, P7/P8); 0 turns it off.
+  # for lemma12_steps steps of the run's eta (run as binary GD with eta t held, P7/P8); over the same horizon from the
+  # run's own sigma, the late-time rate against Fig. 1's "logarithmic rate". 0 turns both off.
   c.lemma12_steps = 1_000_000     # >= 0
   c.lemma12_prompts = 2000        # inner-product sample of that run, >= 100
   # Digest rows apply only to the setting they were computed for and up to the run's last step.

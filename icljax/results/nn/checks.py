@@ -31,11 +31,6 @@ def column(rows: Rows, key: str) -> np.ndarray:
   return np.array([r[key] for r in rows if key in r], dtype=np.float64)
 
 
-def _slope(t: np.ndarray, v: np.ndarray, t_min: float) -> float:
-  sel = (t >= t_min) & (v > 0)
-  return float(np.polyfit(np.log(t[sel]), np.log(v[sel]), 1)[0])
-
-
 def _full_w(c: Checker, setup: NNSetup, params: Any, rows: Rows, out: dict) -> None:
   w = np.asarray(params["W"], np.float64)
   xi1, xi2 = model.from_W(w)
@@ -99,7 +94,7 @@ def _references(c: Checker, setup: NNSetup, rows: Rows, prefix: str, out: dict) 
   if "slopes" in setup.extras and prefix == "pop_":
     t_min = setup.run.steps / 10
     steps, xi1_t, loss_t = column(rows, "step"), column(rows, "pop_xi1"), column(rows, "pop_loss")
-    s_xi, s_l = _slope(steps, xi1_t, t_min), _slope(steps, loss_t, t_min)
+    s_xi, s_l = extras.late_slope(steps, xi1_t, t_min), extras.late_slope(steps, loss_t, t_min)
     c("slope", f"P7 slope of log xi1 vs log t (t >= {t_min:g})", 1 / 3, s_xi)
     c("slope", f"P7 slope of log L vs log t (t >= {t_min:g})", -1 / 3, s_l)
     out["scalars"].update(slope_log_xi1=s_xi, slope_log_loss=s_l, loss_times_xi1=float(loss_t[-1] * xi1_t[-1]))

@@ -19,9 +19,42 @@ P1_POINTS = (3.0, 0.0, -2.0)   # xi2 values of the digest's P1 row at xi1 = 0
 HESSIAN_AT_ORIGIN = -0.0053    # digest P10, d = N = 4
 
 
+def population_runs(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: float, steps: int,
+                    points: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """Reduced population GD from ``xi = (0, sigma)`` for several sigma, vmapped (one compiled program).
+
+  Args:
+    tau: the population sample of inner products.
+    sigmas: initial xi2 values.
+    d: input dimension (the xi1 step is eta/d).
+    eta: the GD step.
+    steps: number of steps.
+    points: logged points along the run.
+
+  Returns:
+    The logged steps (T,), ``xi`` (S, T, 2) and the population loss there (S, T).
+
+  Reference: Li et al. (2024), the reduced dynamics (digest section 5); the trajectory depends on eta * t only (P8).
+  """
+  tau_t = theory.prepare_tau(tau)
+  log_every = max(1, steps // points)
+  scale = jnp.array([eta / d, eta])
+
+  def run(xi0, tau_blocks):
+    def chunk(xi, _):
+      xi = jax.lax.fori_loop(0, log_every, lambda i, x: x - scale * theory.loss_and_grads_blocks(x, tau_blocks)[1], xi)
+      return xi, (xi, theory.loss_and_grads_blocks(xi, tau_blocks)[0])
+    return jax.lax.scan(chunk, xi0, None, length=steps // log_every)[1]
+
+  xi0 = jnp.stack([jnp.array([0.0, s], jnp.float32) for s in sigmas])
+  traj, loss = jax.jit(jax.vmap(run, in_axes=(0, None)))(xi0, tau_t)                      # (S, T, 2), (S, T)
+  t = (np.arange(traj.shape[1]) + 1) * log_every
+  return t, np.asarray(traj, np.float64), np.asarray(loss, np.float64)
+
+
 def ratio_trajectories(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: float, steps: int,
                        points: int = 200) -> tuple[np.ndarray, np.ndarray]:
-  """xi1/xi2 along reduced GD from ``xi = (0, sigma)`` for several sigma, vmapped (one compiled program).
+  """xi1/xi2 along reduced GD from ``xi = (0, sigma)`` for several sigma (``population_runs``).
 
   Args:
     tau: the population sample of inner products.
@@ -36,19 +69,23 @@ def ratio_trajectories(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: f
 
   Reference: Li et al. (2024) Lemma 12 (digest section 5); the trajectory depends on eta * t only (P8).
   """
-  tau_t = theory.prepare_tau(tau)
-  log_every = max(1, steps // points)
-  scale = jnp.array([eta / d, eta])
+  t, traj, _ = population_runs(tau, sigmas, d, eta, steps, points)
+  return t, traj[..., 0] / traj[..., 1]
 
-  def run(xi0, tau_blocks):
-    def chunk(xi, _):
-      xi = jax.lax.fori_loop(0, log_every, lambda i, x: x - scale * theory.loss_and_grads_blocks(x, tau_blocks)[1], xi)
-      return xi, xi
-    return jax.lax.scan(chunk, xi0, None, length=steps // log_every)[1]
 
-  xi0 = jnp.stack([jnp.array([0.0, s], jnp.float32) for s in sigmas])
-  traj = np.asarray(jax.jit(jax.vmap(run, in_axes=(0, None)))(xi0, tau_t), np.float64)   # (S, T, 2)
-  return (np.arange(traj.shape[1]) + 1) * log_every, traj[..., 0] / traj[..., 1]
+def late_slope(t: np.ndarray, v: np.ndarray, t_min: float) -> float:
+  """The least-squares slope of log v against log t over ``t >= t_min`` (positive v only).
+
+  Args:
+    t: times.
+    v: values.
+    t_min: the window's start.
+
+  Returns:
+    The slope.
+  """
+  sel = (t >= t_min) & (v > 0)
+  return float(np.polyfit(np.log(t[sel]), np.log(v[sel]), 1)[0])
 
 
 def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:

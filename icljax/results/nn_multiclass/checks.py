@@ -1,7 +1,9 @@
-"""The multiclass evaluation: Lemma 2 by enumeration, the one-hot failure, P2, P6, P7, P9-P11."""
+"""The multiclass evaluation: Lemma 2 by enumeration, the one-hot failure, P2, P6, P7, P9-P11, Lemma 12 and the
+late-time rate."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -131,6 +133,25 @@ def _lemma12(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: di
     f"sigma={sigma:.2f} (its threshold)", 7 / 15, float(np.max(ratio[0])), note="paper's bound")
 
 
+def _rate(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: dict) -> None:
+  """Fig. 1's "logarithmic rate": reduced K-class GD from this run's sigma over Lemma 12's horizon (binary GD at
+  f eta t held fixed, P7; L_MC = f L_bin, P3), its late log-log slope against c / ln t's, -1 / ln t at the window's
+  geometric middle."""
+  d, f = setup.task.d, theory.factor(setup.task.K)
+  if not setup.lemma12_steps:
+    return
+  steps = max(1, round(f * setup.eta * setup.lemma12_steps / LEMMA12_ETA))
+  t, _, loss = nn_extras.population_runs(ctx.tau_lemma12, (setup.model.sigma,), d, LEMMA12_ETA, steps)
+  k_steps, loss_mc = t * LEMMA12_ETA / (f * setup.eta), f * loss[0]
+  start = k_steps[-1] / 10
+  slope = nn_extras.late_slope(k_steps, loss_mc, start)
+  out["arrays"].update(rate_t=k_steps, rate_loss=loss_mc)
+  out["scalars"].update(rate_slope=slope)
+  c("log_rate", f"slope of log L_MC vs log t over t in [{start:.3g}, {k_steps[-1]:.3g}] (reduced GD from "
+    f"sigma={setup.model.sigma:g}) vs a logarithmic rate's -1/ln t", -1 / math.log(math.sqrt(start * k_steps[-1])),
+    slope, note="paper's Fig. 1 text")
+
+
 def evaluate(setup: MulticlassSetup, ctx: MulticlassContext, params: Any, rows: Rows) -> Evaluation:
   """Checks of a trained multiclass run.
 
@@ -156,6 +177,7 @@ def evaluate(setup: MulticlassSetup, ctx: MulticlassContext, params: Any, rows: 
   _trajectory(c, setup, rows, out)
   out["arrays"] = {}
   _lemma12(c, setup, ctx, out)
+  _rate(c, setup, ctx, out)
   arrays = {**out["arrays"], "xi1": np.float64(final["pop_xi1"]), "xi2": np.float64(final["pop_xi2"]),
             "W": np.asarray(params["W"]), "xi_pop": np.asarray(params["xi_pop"]),
             "xi_bin": np.asarray(params["xi_bin"]), "step": column(rows, "step"),

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from icljax import plots
 from icljax.experiment import report
 from icljax.experiment.api import FigureInput
@@ -30,6 +32,15 @@ def figures(inp: FigureInput) -> list[str]:
     extra.append(plots.curves(fig / "lemma12.png", threshold, ["xi1 / xi2"], x="K-class step",
                               references={"7/15 (Lemma 12)": 7 / 15}, logx=True, ylabel="xi1 / xi2",
                               title="reduced K-class GD from sigma at Lemma 12's threshold"))
+  if "rate_loss" in arrays:
+    t, loss = arrays["rate_t"], arrays["rate_loss"]
+    start = int(np.searchsorted(t, t[-1] / 10))
+    log_law = loss[start] * np.log(t[start]) / np.log(t)         # c / ln t through the window's first point
+    rate = [{"K-class step": float(a), "L_MC (reduced GD, this sigma)": float(b), "c / ln t (logarithmic rate)":
+             float(c)} for a, b, c in zip(t, loss, log_law)]
+    slope = inp.summary["scalars"].get("rate_slope", float("nan"))
+    extra.append(plots.curves(fig / "rate.png", rate, list(rate[0])[1:], x="K-class step", logx=True, logy=True,
+                              ylabel="L_MC", title=f"late-time rate: fitted log-log slope {slope:.3f}"))
   return [
       plots.curves(fig / "trajectory.png", rows, ["sgd_xi1", "sgd_xi2", "pop_xi1", "pop_xi2", "bin_xi1", "bin_xi2"],
                    title="(xi1, xi2): SGD chains (mean), K-class GD at eta, binary GD at f eta", ylabel="value",
