@@ -27,6 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from icljax.theory import multistep_gd
+
 
 def _bmm(a: jax.Array, b: jax.Array) -> jax.Array:
   """Batched products of small matrices, unrolled over the inner index (XLA CPU runs batched small GEMMs one call
@@ -70,15 +72,14 @@ def effective_weights(params: dict[str, jax.Array], stats: dict[str, jax.Array])
   """
   s0, g0 = stats["s"], stats["g"]
   c = jnp.zeros_like(g0)
-  if "B" not in params:                                                               # M_l = I throughout
-    for a in params["A"]:
-      c = c + (g0 - jnp.sum(s0 * c[:, None, :], -1)) @ a
-    return c
-  m = jnp.broadcast_to(jnp.eye(s0.shape[-1], dtype=s0.dtype), s0.shape)
+  m = None                                                             # M_l = I until a B_l moves the covariates
   for layer, a in enumerate(params["A"]):
-    g = jnp.sum(m * (g0 - jnp.sum(s0 * c[:, None, :], -1))[:, None, :], -1)          # M (g0 - S0 c)
-    c = c + jnp.sum(m * jnp.einsum("de,bd->be", a, g)[:, :, None], 1)                 # + M^T A^T g
-    if layer < params["A"].shape[0] - 1:                                              # B_{L-1} reaches nothing
+    g = g0 - jnp.sum(s0 * c[:, None, :], -1)
+    g = g if m is None else jnp.sum(m * g[:, None, :], -1)                           # M (g0 - S0 c)
+    step = g @ a                                                                      # A^T g
+    c = c + (step if m is None else jnp.sum(m * step[:, :, None], 1))                # + M^T A^T g
+    if "B" in params and layer < params["A"].shape[0] - 1:                            # B_{L-1} reaches nothing
+      m = jnp.broadcast_to(jnp.eye(s0.shape[-1], dtype=s0.dtype), s0.shape) if m is None else m
       s = _bmm(_bmm(m, s0), jnp.swapaxes(m, 1, 2))
       m = m - _bmm(jnp.einsum("de,bef,fg->bdg", params["B"][layer], s, a), m)
   return c
@@ -139,20 +140,6 @@ def thm4_per_draw(a: jax.Array, b: jax.Array, lam: jax.Array) -> jax.Array:
   return jnp.sum(rho * rho, axis=-1)
 
 
-def _damped_newton(f, x: jax.Array, iterations: int) -> jax.Array:
-  """Levenberg-damped Newton steps on a smooth function of a few variables; a step is kept only if f decreases."""
-  grad, hess = jax.grad(f), jax.hessian(f)
-
-  def body(_, state):
-    x, mu, fx = state
-    new = x - jnp.linalg.solve(hess(x) + mu * jnp.eye(x.shape[0]), grad(x))
-    f_new = f(new)
-    ok = jnp.isfinite(f_new) & (f_new < fx)
-    return jnp.where(ok, new, x), jnp.where(ok, mu * 0.3, mu * 10.0), jnp.where(ok, f_new, fx)
-
-  return jax.lax.fori_loop(0, iterations, body, (x, jnp.asarray(1e-2, x.dtype), f(x)))[0]
-
-
 @functools.cache
 def thm4_optimum(L: int, d: int, n: int, seed: int = 0, fit_draws: int = 150_000,
                  eval_draws: int = 300_000) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -195,11 +182,11 @@ def _thm4_fit(keys: jax.Array, grid: jax.Array, L: int, d: int, n: int, fit_draw
   """``thm4_optimum``'s search as one program: the best point and its per-draw losses on the evaluation draws."""
   objective = lambda lam: (lambda p: jnp.mean(thm4_per_draw(p[:L], p[L:], lam)))
   f = objective(wishart_eigenvalues(keys[0], d, n, 5000))
-  ends = jax.vmap(lambda p: _damped_newton(f, p, 40))(grid)
+  ends = jax.vmap(lambda p: multistep_gd.damped_newton(f, p, 40))(grid)
   values = jax.vmap(f)(ends)
   starts = ends[jnp.argsort(jnp.where(jnp.isfinite(values), values, jnp.inf))[:3]]
   f = objective(wishart_eigenvalues(keys[1], d, n, fit_draws))
-  ends = jax.vmap(lambda p: _damped_newton(f, p, 20))(starts)
+  ends = jax.vmap(lambda p: multistep_gd.damped_newton(f, p, 20))(starts)
   values = jax.vmap(f)(ends)
   best = ends[jnp.argmin(jnp.where(jnp.isfinite(values), values, jnp.inf))]
   return best, thm4_per_draw(best[:L], best[L:], wishart_eigenvalues(keys[2], d, n, eval_draws))

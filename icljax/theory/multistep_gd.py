@@ -110,7 +110,7 @@ def pgd_loss(a: jax.Array, moments: jax.Array) -> jax.Array:
 def optimal_steps(L: int, d: int, n: int) -> tuple[np.ndarray, float, float, float]:
   """The best L-step PGD: step sizes (sorted), its loss, and the best constant step with its loss.
 
-  Newton's method in float64 from a grid of starting points; f is a polynomial of degree 2L in L variables.
+  Damped Newton in float64 from a grid of starting points; f is a polynomial of degree 2L in L variables.
 
   Args:
     L: layers (1..3).
@@ -126,8 +126,7 @@ def optimal_steps(L: int, d: int, n: int) -> tuple[np.ndarray, float, float, flo
   with jax.enable_x64(True):
     m = jnp.asarray(trace_moments(d, n, 2 * L))
     f = lambda a: pgd_loss(a, m)
-    newton = lambda a: jax.lax.fori_loop(
-        0, 100, lambda _, x: x - jnp.linalg.solve(jax.hessian(f)(x) + 1e-12 * jnp.eye(L), jax.grad(f)(x)), a)
+    newton = lambda a: damped_newton(f, a, 100)
     starts = jnp.asarray(list(itertools.combinations_with_replacement((0.3, 0.6, 1.0, 1.6, 2.5), L)))
     ends = jax.jit(jax.vmap(newton))(starts + 1e-3 * jnp.arange(L)[None, :])
     values = jax.vmap(f)(ends)
@@ -136,6 +135,31 @@ def optimal_steps(L: int, d: int, n: int) -> tuple[np.ndarray, float, float, flo
     g = jax.grad(lambda c: f(jnp.full((L,), c)))
     const = jax.jit(lambda c: jax.lax.fori_loop(0, 100, lambda _, x: x - g(x) / jax.grad(g)(x), c))(jnp.asarray(0.7))
     return (np.sort(np.asarray(best)), float(f(best)), float(const), float(f(jnp.full((L,), const))))
+
+
+def damped_newton(f, x: jax.Array, iterations: int) -> jax.Array:
+  """Levenberg-damped Newton steps on a smooth function of a few variables; a step is kept if f does not increase.
+
+  Args:
+    f: the function (jax-differentiable, scalar).
+    x: the starting point.
+    iterations: steps (each solves one small linear system with the exact Hessian).
+
+  Returns:
+    The end point (a local minimum when converged).
+
+  Reference: Levenberg's damping of Newton's method (standard); used for the optima of Theorems 3 and 4.
+  """
+  grad, hess = jax.grad(f), jax.hessian(f)
+
+  def body(_, state):
+    x, mu, fx = state
+    new = x - jnp.linalg.solve(hess(x) + mu * jnp.eye(x.shape[0]), grad(x))
+    f_new = f(new)
+    ok = jnp.isfinite(f_new) & (f_new <= fx)
+    return jnp.where(ok, new, x), jnp.where(ok, mu * 0.3, mu * 10.0), jnp.where(ok, f_new, fx)
+
+  return jax.lax.fori_loop(0, iterations, body, (x, jnp.asarray(1e-2, x.dtype), f(x)))[0]
 
 
 def pgd_predict(a: jax.Array, prompts: dict[str, jax.Array]) -> jax.Array:

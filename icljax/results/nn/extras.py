@@ -52,27 +52,6 @@ def population_runs(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: floa
   return t, np.asarray(traj, np.float64), np.asarray(loss, np.float64)
 
 
-def ratio_trajectories(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: float, steps: int,
-                       points: int = 200) -> tuple[np.ndarray, np.ndarray]:
-  """xi1/xi2 along reduced GD from ``xi = (0, sigma)`` for several sigma (``population_runs``).
-
-  Args:
-    tau: the population sample of inner products.
-    sigmas: initial xi2 values.
-    d: input dimension (the xi1 step is eta/d).
-    eta: the GD step.
-    steps: number of steps.
-    points: logged points along the run.
-
-  Returns:
-    The logged steps (T,) and the ratios (S, T).
-
-  Reference: Li et al. (2024) Lemma 12 (digest section 5); the trajectory depends on eta * t only (P8).
-  """
-  t, traj, _ = population_runs(tau, sigmas, d, eta, steps, points)
-  return t, traj[..., 0] / traj[..., 1]
-
-
 def late_slope(t: np.ndarray, v: np.ndarray, t_min: float) -> float:
   """The least-squares slope of log v against log t over ``t >= t_min`` (positive v only).
 
@@ -92,7 +71,8 @@ def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any])
   """Adds xi1/xi2 trajectories (arrays, scalars, a note) for ``setup.ratio_sigmas``, and Lemma 12's 7/15 bound
   as a claim for those at or above its sigma threshold."""
   n_steps = int(round(setup.run.steps * setup.eta / setup.ratio_eta))
-  t, ratio = ratio_trajectories(ctx.tau_pop, setup.ratio_sigmas, setup.task.d, setup.ratio_eta, n_steps)
+  t, xi, _ = population_runs(ctx.tau_pop, setup.ratio_sigmas, setup.task.d, setup.ratio_eta, n_steps)
+  ratio = xi[..., 0] / xi[..., 1]
   out["arrays"].update(ratio_t=t * setup.ratio_eta / setup.eta, ratio=ratio, ratio_sigmas=np.array(setup.ratio_sigmas))
   for sigma, r in zip(setup.ratio_sigmas, ratio):
     out["scalars"][f"max_xi1_over_xi2[sigma={sigma:g}]"] = float(np.max(r))

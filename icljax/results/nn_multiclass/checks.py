@@ -118,32 +118,26 @@ def _trajectory(c: Checker, setup: MulticlassSetup, rows: Rows, out: dict) -> No
 LEMMA12_ETA = 1.0   # binary step of the Lemma-12 run: the trajectory depends on eta t only (P8)
 
 
-def _lemma12(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: dict) -> None:
-  """Lemma 12 from sigma at its threshold: K-class GD for ``lemma12_steps`` steps of eta is binary GD with f eta t
-  held fixed (P7), run at step LEMMA12_ETA."""
-  d, N, K = setup.task.d, setup.task.N, setup.task.K
-  if not setup.lemma12_steps or d <= 3:
-    return
-  sigma = binary.lemma12_sigma_threshold(d, N)
-  steps = max(1, round(theory.factor(K) * setup.eta * setup.lemma12_steps / LEMMA12_ETA))
-  t, ratio = nn_extras.ratio_trajectories(ctx.tau_lemma12, (sigma,), d, LEMMA12_ETA, steps)
-  k_steps = t * LEMMA12_ETA / (theory.factor(K) * setup.eta)   # the K-class step count of each point
-  out["arrays"].update(lemma12_t=k_steps, lemma12_ratio=ratio[0])
-  c("lemma12", f"Lemma 12: max xi1/xi2 over {setup.lemma12_steps:g} K-class steps of eta={setup.eta:g} from "
-    f"sigma={sigma:.2f} (its threshold)", 7 / 15, float(np.max(ratio[0])), note="paper's bound")
+def _long_runs(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: dict) -> None:
+  """Reduced K-class GD for ``lemma12_steps`` steps of eta, run as binary GD with f eta t held fixed (P7) at step
+  LEMMA12_ETA, from this run's sigma and (d > 3) from Lemma 12's sigma threshold, in one vmapped program.
 
-
-def _rate(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: dict) -> None:
-  """Fig. 1's "logarithmic rate": reduced K-class GD from this run's sigma over Lemma 12's horizon (binary GD at
-  f eta t held fixed, P7; L_MC = f L_bin, P3), its late log-log slope against c / ln t's, -1 / ln t at the window's
-  geometric middle."""
-  d, f = setup.task.d, theory.factor(setup.task.K)
+  Lemma 12: max xi1/xi2 from the threshold against 7/15. Fig. 1's "logarithmic rate": the late log-log slope of
+  L_MC = f L_bin (P3) from this run's sigma against c / ln t's, -1 / ln t at the window's geometric middle.
+  """
+  d, N, f = setup.task.d, setup.task.N, theory.factor(setup.task.K)
   if not setup.lemma12_steps:
     return
+  threshold = (binary.lemma12_sigma_threshold(d, N),) if d > 3 else ()
   steps = max(1, round(f * setup.eta * setup.lemma12_steps / LEMMA12_ETA))
-  t, _, loss = nn_extras.population_runs(ctx.tau_lemma12, (setup.model.sigma,), d, LEMMA12_ETA, steps)
-  k_steps, loss_mc = t * LEMMA12_ETA / (f * setup.eta), f * loss[0]
-  start = k_steps[-1] / 10
+  t, xi, loss = nn_extras.population_runs(ctx.tau_lemma12, (setup.model.sigma, *threshold), d, LEMMA12_ETA, steps)
+  k_steps = t * LEMMA12_ETA / (f * setup.eta)   # the K-class step count of each point
+  if threshold:
+    ratio = xi[1, :, 0] / xi[1, :, 1]
+    out["arrays"].update(lemma12_t=k_steps, lemma12_ratio=ratio)
+    c("lemma12", f"Lemma 12: max xi1/xi2 over {setup.lemma12_steps:g} K-class steps of eta={setup.eta:g} from "
+      f"sigma={threshold[0]:.2f} (its threshold)", 7 / 15, float(np.max(ratio)), note="paper's bound")
+  loss_mc, start = f * loss[0], k_steps[-1] / 10
   slope = nn_extras.late_slope(k_steps, loss_mc, start)
   out["arrays"].update(rate_t=k_steps, rate_loss=loss_mc)
   out["scalars"].update(rate_slope=slope)
@@ -176,8 +170,7 @@ def evaluate(setup: MulticlassSetup, ctx: MulticlassContext, params: Any, rows: 
   _initial(c, setup, ctx, out)
   _trajectory(c, setup, rows, out)
   out["arrays"] = {}
-  _lemma12(c, setup, ctx, out)
-  _rate(c, setup, ctx, out)
+  _long_runs(c, setup, ctx, out)
   arrays = {**out["arrays"], "xi1": np.float64(final["pop_xi1"]), "xi2": np.float64(final["pop_xi2"]),
             "W": np.asarray(params["W"]), "xi_pop": np.asarray(params["xi_pop"]),
             "xi_bin": np.asarray(params["xi_bin"]), "step": column(rows, "step"),
