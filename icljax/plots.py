@@ -136,11 +136,46 @@ def points_and_curve(path: str | os.PathLike, xs: Sequence[float], ys: Sequence[
                      curve_y: Sequence[float], *, xlabel: str, ylabel: str, curve_label: str, title: str = "",
                      logy: bool = False) -> str:
   """Measured points over a theory curve (``logy``: log y axis, values below 1e-3 drawn at 1e-3)."""
-  fig, ax = _figure((5.5, 4))
   if logy:
     ys, curve_y = np.maximum(np.asarray(ys, float), 1e-3), np.maximum(np.asarray(curve_y, float), 1e-3)
+  return points_on_curves(path, {"runs": (xs, ys, (), ())}, references={curve_label: (curve_x, curve_y)},
+                          xlabel=xlabel, ylabel=ylabel, title=title, logy=logy)
+
+
+def points_on_curves(path: str | os.PathLike, series: Mapping[str, tuple[Sequence[float], ...]], *, xlabel: str,
+                     ylabel: str, references: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+                     title: str = "", logx: bool = False, logy: bool = False,
+                     xticks: Sequence[float] | None = None) -> str:
+  """Measured points over their theory curves, one colour per series, and dashed reference curves.
+
+  Args:
+    path: the PNG's path.
+    series: label -> ``(xs, ys, curve_x, curve_y)``: measured points and the theory curve drawn in their colour
+      (an empty curve draws points only).
+    xlabel: x-axis label.
+    ylabel: y-axis label.
+    references: label -> ``(curve_x, curve_y)``, drawn dashed.
+    title: the figure's title.
+    logx: log x axis.
+    logy: log y axis.
+    xticks: x positions to label (plain numbers), e.g. the measured grid.
+
+  Returns:
+    The path.
+  """
+  fig, ax = _figure((5.5, 4))
+  for i, (label, (cx, cy)) in enumerate((references or {}).items()):
+    ax.plot(cx, cy, "--", lw=1, color="k" if i == 0 else "0.5", label=label)
+  for label, (xs, ys, cx, cy) in series.items():
+    line = ax.plot(xs, ys, "o", ms=5, label=label)[0]
+    if len(cx):
+      ax.plot(cx, cy, "-", lw=1, color=line.get_color())
+  if logx:
+    ax.set_xscale("log")
+  if xticks is not None:
+    ax.set_xticks(list(xticks), [f"{t:g}" for t in xticks])
+    ax.minorticks_off()
+  if logy:
     ax.set_yscale("log")
-  ax.plot(curve_x, curve_y, "k--", lw=1, label=curve_label)
-  ax.plot(xs, ys, "o", ms=5, label="runs")
   _label(ax, xlabel, ylabel, title)
   return _save(fig, path)

@@ -125,9 +125,10 @@ def check_workdir(workdir: str | os.PathLike, config: dict[str, Any]) -> str:
     if path.exists() and any(p.name not in (FIGURES, LOCK) and not is_debris(p) for p in path.iterdir()):
       raise validation.ConfigError("workdir", str(path), "an empty directory or one holding a run of this config")
     return "new"
-  existing = read_json(path / CONFIG)
-  if existing != to_jsonable(config):
-    keys = sorted(k for k in set(existing) | set(config) if existing.get(k) != to_jsonable(config).get(k))
+  existing, wanted = read_json(path / CONFIG), to_jsonable(config)
+  if existing != wanted:
+    missing = object()   # a field present on one side only differs even when the other side's value is None
+    keys = sorted(k for k in set(existing) | set(wanted) if existing.get(k, missing) != wanted.get(k, missing))
     raise validation.ConfigError(
         "workdir", str(path), f"a workdir of the same config (it holds a run that differs in {', '.join(keys)})")
   return "finished" if (path / SUMMARY).exists() else "partial"

@@ -24,7 +24,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.spectrum = config_dict.placeholder(tuple)  # eigenvalues of Sigma (d positive numbers); None = identity
   c.rotation = "none"                       # 'none' (Sigma = diag(spectrum)) or 'random' (Haar rotation)
   c.rotation_seed = 1                       # numpy seed of the Haar rotation, >= 0
-  c.prior = "identity"                      # w* ~ N(0, I) ('identity', Thm 1) or N(0, Sigma^-1) ('inv_cov', Thm 2)
+  c.prior = "identity"                      # w* ~ N(0, I) ('identity', Thm 1), N(0, Sigma^-1) ('inv_cov', Thm 2),
+                                            # or N(0, U diag(prior_spectrum) U^T) ('spectrum': negative control)
+  c.prior_spectrum = config_dict.placeholder(tuple)  # eigenvalues of the prior covariance (d positive numbers);
+                                                     # required by prior 'spectrum', None otherwise
   c.activation = "linear"                   # targets: 'linear', or random 'relu' / 'tanh' networks (Thm 3)
   c.width = 16                              # hidden width m of the random target networks, >= 1
   # Model (icljax.models.lsa).

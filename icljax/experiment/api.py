@@ -98,7 +98,8 @@ class Experiment(Generic[S, C]):
     static: ``config -> mapping`` of extra static structure implied by stack-field values.
     aggregate: ``(workdir, index rows, swept fields) -> markdown`` of a sweep (figures go to ``workdir/figures``;
       the grid writes the text to SWEEP.md), optional.
-    group_figures: ``(out_dir, {figure: [(config, metrics)]}) -> paths``, figures across runs (optional).
+    group_figures: ``(out_dir, {figure: [(config, metrics, summary)]}) -> paths``, figures across runs
+      (optional).
     main_job: the runs of this result in the main job, in report order.
   """
 
@@ -113,6 +114,6 @@ class Experiment(Generic[S, C]):
   stack_fields: tuple[str, ...] = ("seed",)
   static: Callable[[Mapping[str, Any]], Mapping[str, Any]] = lambda cfg: {}
   aggregate: Callable[[Path, Sequence[Mapping[str, Any]], Sequence[str]], str] | None = None
-  group_figures: Callable[[Path, Mapping[str, Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]]],
-                          Sequence[str]] | None = None
+  group_figures: Callable[[Path, Mapping[str, Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]],
+                                                             Mapping[str, Any]]]]], Sequence[str]] | None = None
   main_job: tuple[MainJobRun, ...] = ()

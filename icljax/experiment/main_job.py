@@ -39,8 +39,9 @@ def _group_figures(workdir: Path, experiment: Experiment, items: Sequence[tuple[
   groups: dict[str, list] = {}
   for run, path in items:
     if run.figure and (path / runs.SUMMARY).exists():
-      groups.setdefault(run.figure, []).append((runs.read_json(path / runs.CONFIG), runs.read_jsonl(path /
-                                                                                                     runs.METRICS)))
+      groups.setdefault(run.figure, []).append((runs.read_json(path / runs.CONFIG),
+                                                runs.read_jsonl(path / runs.METRICS),
+                                                runs.read_json(path / runs.SUMMARY)))
   if not groups:
     return []
   return [str(Path(p).relative_to(workdir)) for p in experiment.group_figures(workdir / "figures" / experiment.name,

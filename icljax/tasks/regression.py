@@ -5,8 +5,10 @@ noisy too, so every optimal loss contains ``+sigma^2``.
 
 * covariates ``x ~ N(0, Sigma)``, ``Sigma = U diag(spectrum) U^T`` with ``U`` Haar-random (``rotation='random'``)
   or the identity (``rotation='none'``);
-* linear targets ``y = w*^T x + eps`` with task prior ``w* ~ N(0, I)`` (``prior='identity'``) or
-  ``w* ~ N(0, Sigma^{-1})`` (``prior='inv_cov'``, Mahankali et al. Thm 2);
+* linear targets ``y = w*^T x + eps`` with task prior ``w* ~ N(0, I)`` (``prior='identity'``),
+  ``w* ~ N(0, Sigma^{-1})`` (``prior='inv_cov'``, Mahankali et al. Thm 2) or ``w* ~ N(0, Psi)`` with
+  ``Psi = U diag(prior_spectrum) U^T`` in Sigma's eigenbasis (``prior='spectrum'``: a prior that is not rotation
+  invariant, result 1's negative control);
 * nonlinear targets ``y = f(x) + eps`` with a random one-hidden-layer network
   ``f(x) = sum_j a_j phi(u_j^T x)``, ``u_j ~ N(0, I_d)``, ``a_j ~ N(0, 1/m)`` (Mahankali et al. Thm 3; the family
   is rotation invariant and symmetric under ``f -> -f``, Assumption 1 as read in the digest, section 1.3).
@@ -25,7 +27,7 @@ import numpy as np
 from icljax import prng, validation
 from icljax._pytree import pytree_dataclass, static_field
 
-PRIORS = ("identity", "inv_cov")
+PRIORS = ("identity", "inv_cov", "spectrum")
 TARGETS = ("linear", "relu", "tanh")
 ROTATIONS = ("none", "random")
 _ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh}
@@ -43,6 +45,8 @@ class RegressionSpec:
   cov: jax.Array              # (d, d) covariance Sigma of x
   sqrt_cov: jax.Array         # (d, d) symmetric Sigma^{1/2}
   inv_sqrt_cov: jax.Array     # (d, d) symmetric Sigma^{-1/2}
+  prior_cov: jax.Array        # (d, d) covariance Psi of w* (I, Sigma^{-1} or U diag(prior_spectrum) U^T)
+  prior_sqrt: jax.Array       # (d, d) symmetric Psi^{1/2}
   d: int = static_field()
   n: int = static_field()
   prior: str = static_field(default="identity")
@@ -52,6 +56,16 @@ class RegressionSpec:
   @property
   def isotropic(self) -> bool:
     return bool(np.allclose(np.asarray(self.cov), np.eye(self.d)))
+
+  def task_weights(self, u: jax.Array) -> jax.Array:
+    """``w* = Psi^{1/2} u`` for standard normal rows ``u`` (the identity prior uses ``u`` itself, bit for bit)."""
+    return u if self.prior == "identity" else u @ self.prior_sqrt
+
+  def prior_precision(self) -> jax.Array:
+    """``Psi^{-1}``: I, Sigma, or the inverse of the spectrum prior's covariance."""
+    if self.prior == "identity":
+      return jnp.eye(self.d, dtype=self.cov.dtype)
+    return self.cov if self.prior == "inv_cov" else jnp.linalg.inv(self.prior_cov)
 
 
 def haar_rotation(d: int, seed: int) -> np.ndarray:
@@ -69,7 +83,8 @@ def haar_rotation(d: int, seed: int) -> np.ndarray:
   return q * np.sign(np.diag(r))[None, :]
 
 
-def covariance(d: int, spectrum: Any = None, rotation: str = "none", rotation_seed: int = 1) -> np.ndarray:
+def covariance(d: int, spectrum: Any = None, rotation: str = "none", rotation_seed: int = 1,
+               field: str = "spectrum") -> np.ndarray:
   """Builds ``Sigma = U diag(spectrum) U^T`` in float64 (identity if ``spectrum`` is None).
 
   Args:
@@ -77,20 +92,21 @@ def covariance(d: int, spectrum: Any = None, rotation: str = "none", rotation_se
     spectrum: ``d`` positive eigenvalues, or None for ``I_d``.
     rotation: ``'none'`` (``U = I``, so ``Sigma = diag(spectrum)``) or ``'random'`` (Haar ``U``).
     rotation_seed: numpy seed of the Haar rotation, so that Sigma is a pure function of the config.
+    field: the name a bad ``spectrum`` is reported under.
 
   Returns:
     The (d, d) covariance matrix.
   """
   validation.integer("d", d, low=1)
   validation.choice("rotation", rotation, ROTATIONS)
-  eig = np.ones(d) if spectrum is None else np.asarray(validation.positive_vector("spectrum", spectrum, length=d))
+  eig = np.ones(d) if spectrum is None else np.asarray(validation.positive_vector(field, spectrum, length=d))
   u = haar_rotation(d, rotation_seed) if rotation == "random" else np.eye(d)
   return (u * eig[None, :]) @ u.T
 
 
 def make_spec(d: int, n: int, sigma: float = 0.0, *, spectrum: Any = None, rotation: str = "none",
               rotation_seed: int = 1, prior: str = "identity", target: str = "linear",
-              width: int = 64) -> RegressionSpec:
+              width: int = 64, prior_spectrum: Any = None) -> RegressionSpec:
   """Validates the arguments and returns a :class:`RegressionSpec`.
 
   Args:
@@ -100,9 +116,11 @@ def make_spec(d: int, n: int, sigma: float = 0.0, *, spectrum: Any = None, rotat
     spectrum: eigenvalues of Sigma (d positive numbers), or None for the identity.
     rotation: ``'none'`` or ``'random'``; see :func:`covariance`.
     rotation_seed: seed of the random rotation.
-    prior: ``'identity'`` (w* ~ N(0, I)) or ``'inv_cov'`` (w* ~ N(0, Sigma^{-1})); linear targets only.
+    prior: ``'identity'`` (w* ~ N(0, I)), ``'inv_cov'`` (w* ~ N(0, Sigma^{-1})) or ``'spectrum'``
+      (w* ~ N(0, U diag(prior_spectrum) U^T), U the rotation of Sigma); linear targets only.
     target: ``'linear'``, ``'relu'`` or ``'tanh'`` (random one-hidden-layer network of the given width).
     width: hidden width m of the random network, >= 1.
+    prior_spectrum: eigenvalues of Psi (d positive numbers), required by ``prior='spectrum'`` only.
 
   Returns:
     The spec.
@@ -115,16 +133,26 @@ def make_spec(d: int, n: int, sigma: float = 0.0, *, spectrum: Any = None, rotat
   width = validation.integer("width", width, low=1)
   if target != "linear" and prior != "identity":
     raise validation.ConfigError("prior", prior, "'identity' when target is nonlinear (the prior is on w*)")
+  if (prior == "spectrum") != (prior_spectrum is not None):
+    raise validation.ConfigError("prior_spectrum", prior_spectrum, "d positive numbers when prior is 'spectrum' and "
+                                 f"None otherwise (prior is {prior!r})")
   cov = covariance(d, spectrum, rotation, rotation_seed)
   evals, evecs = np.linalg.eigh(cov)
   sqrt_cov = (evecs * np.sqrt(evals)) @ evecs.T
   inv_sqrt_cov = (evecs / np.sqrt(evals)) @ evecs.T
+  if prior == "spectrum":
+    prior_cov = covariance(d, prior_spectrum, rotation, rotation_seed, field="prior_spectrum")
+    p_evals, p_evecs = np.linalg.eigh(prior_cov)
+    prior_sqrt = (p_evecs * np.sqrt(p_evals)) @ p_evecs.T
+  else:   # the roots the samplers have always used, so no existing run changes
+    prior_cov, prior_sqrt = (np.eye(d), np.eye(d)) if prior == "identity" else ((evecs / evals) @ evecs.T,
+                                                                                 inv_sqrt_cov)
   # The default float dtype: float32, or float64 under jax.enable_x64 (exact runs need Sigma and its roots
   # consistent to float64 rounding).
   as_float = lambda a: jnp.asarray(a, dtype=float)
   return RegressionSpec(sigma=as_float(sigma), cov=as_float(cov), sqrt_cov=as_float(sqrt_cov),
-                        inv_sqrt_cov=as_float(inv_sqrt_cov),
-                        d=d, n=n, prior=prior, target=target, width=width)
+                        inv_sqrt_cov=as_float(inv_sqrt_cov), prior_cov=as_float(prior_cov),
+                        prior_sqrt=as_float(prior_sqrt), d=d, n=n, prior=prior, target=target, width=width)
 
 
 @prng.sampler
@@ -156,8 +184,7 @@ def _targets(key: jax.Array, spec: RegressionSpec, x: jax.Array, batch_size: int
   """Noise-free targets f(x) for every token of every prompt, with one random f per prompt (and w*, if linear)."""
   d = spec.d
   if spec.target == "linear":
-    u = jax.random.normal(key, (batch_size, d))
-    w = u @ spec.inv_sqrt_cov if spec.prior == "inv_cov" else u
+    w = spec.task_weights(jax.random.normal(key, (batch_size, d)))
     return jnp.einsum("btd,bd->bt", x, w), w
   m = spec.width
   k_u, k_a = jax.random.split(key)

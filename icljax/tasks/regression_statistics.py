@@ -146,8 +146,7 @@ def sample_statistics(key: jax.Array, spec: RegressionSpec, batch_size: int,
     return statistics(sample(key, spec, batch_size))
   d, n, p = spec.d, spec.n, spec.d + 1
   k_task, k_chi, k_tri, k_q, k_noise = jax.random.split(key, 5)
-  u = jax.random.normal(k_task, (batch_size, d))
-  w = u @ spec.inv_sqrt_cov if spec.prior == "inv_cov" else u
+  w = spec.task_weights(jax.random.normal(k_task, (batch_size, d)))
   dof = (n - jnp.arange(p)).astype(jnp.float32)
   diag = jnp.sqrt(chi_square(k_chi, jnp.broadcast_to(dof, (batch_size, p))))
   # Bartlett factor A, (B, p, p): exactly p(p-1)/2 normals below the diagonal, placed by constant 0/1 matrices

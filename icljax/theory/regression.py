@@ -137,6 +137,56 @@ def optimal_loss_identity_prior(cov: np.ndarray, n: int, sigma: float) -> float:
   return float(lam.sum() + sigma**2 - np.sum(lam**2 / denom))
 
 
+def optimal_b_general(cov: np.ndarray, prior_cov: np.ndarray, n: int, sigma: float) -> np.ndarray:
+  """Optimal ``B`` of ``x^T B g`` for ``x ~ N(0, Sigma)``, ``w* ~ N(0, Psi)``, any symmetric Psi:
+  ``B* = Psi Sigma G^{-1}`` with ``G = ((n+1)/n) Sigma Psi Sigma + ((tr(Psi Sigma) + sigma^2)/n) Sigma``.
+
+  Derivation (BUILD_NOTES, "Result 1: the negative control"): ``g = S w* + X^T eps / n`` with
+  ``S = X^T X / n``; the Wishart moment ``E[S A S] = ((n+1)/n) Sigma A Sigma + (tr(A Sigma)/n) Sigma`` gives
+  ``G = E[g g^T]`` above and ``E[g w*^T] = Sigma Psi``, so ``L(B) = tr(Sigma B G B^T) - 2 tr(Sigma B Sigma Psi) +
+  tr(Sigma Psi) + sigma^2`` is stationary at ``Sigma B G = Sigma Psi Sigma``. The LSA's even part (terms even in
+  the labels) is uncorrelated with the label under ``w* -> -w*`` and vanishes at the optimum, so this is the LSA's
+  optimum too. Psi = I gives ``Gamma*`` (eta* I when Sigma = I); Psi = Sigma^-1 gives ``eta* Sigma^-1``. A Psi that
+  is not a multiple of Sigma^-1 (a prior that is not rotation invariant after whitening) gives a B that is not
+  plain (or Sigma^-1-preconditioned) GD: result 1's negative control.
+
+  Args:
+    cov: Sigma.
+    prior_cov: Psi.
+    n: context length.
+    sigma: label-noise std.
+
+  Returns:
+    B* (float64).
+
+  Reference: derived here (the Wishart moments of Mahankali et al.'s proof of Thm 2, digest 3.3, with a general
+  prior); equals Mahankali et al. Thm 1/2 and Ahn et al. Thm 1 in their settings (tested).
+  """
+  cov, psi = np.asarray(cov, np.float64), np.asarray(prior_cov, np.float64)
+  g = (n + 1) / n * cov @ psi @ cov + (np.trace(psi @ cov) + sigma**2) / n * cov
+  return psi @ cov @ np.linalg.inv(g)
+
+
+def optimal_loss_general(cov: np.ndarray, prior_cov: np.ndarray, n: int, sigma: float) -> float:
+  """Minimum MSE of ``x^T B g`` for ``w* ~ N(0, Psi)``: ``tr(Sigma Psi) + sigma^2 - tr(Sigma B* Sigma Psi)``
+  (at the optimum ``tr(Sigma B G B^T) = tr(Sigma B Sigma Psi)``; derivation in :func:`optimal_b_general`).
+
+  Args:
+    cov: Sigma.
+    prior_cov: Psi.
+    n: context length.
+    sigma: label-noise std.
+
+  Returns:
+    The minimum MSE.
+
+  Reference: derived here, as :func:`optimal_b_general`.
+  """
+  cov, psi = np.asarray(cov, np.float64), np.asarray(prior_cov, np.float64)
+  b = optimal_b_general(cov, psi, n, sigma)
+  return float(np.trace(cov @ psi) + sigma**2 - np.trace(cov @ b @ cov @ psi))
+
+
 def eta_relu_net(n: int, d: int, sigma: float) -> float:
   """Step size for random ReLU-network targets, ``eta_F = n/(n+2d+3+4 sigma^2)`` (any width).
 

@@ -19,7 +19,7 @@ Wishart(C, n), independent of the query. With ``u = W_V^T h``, ``M = W_K^T W_Q``
 4. The result is a polynomial of degree 4 in w*, so its expectation over ``w* ~ N(0, Psi)`` (Psi = I or S^-1) is
    exact with the fully symmetric degree-5 Gaussian cubature of :func:`cubature5` (2 d^2 + 1 nodes).
 
-Covered: full (W_K, W_Q, W_V, h) and reduced (w, M) parameters, any Sigma, both priors, any sigma, normalisation
+Covered: full (W_K, W_Q, W_V, h) and reduced (w, M) parameters, any Sigma, any Gaussian prior, any sigma, normalisation
 1/n, 1 or 1/(n+1), query among keys or not, residual or not. Not covered: nonlinear targets (labels not
 Gaussian given x); there the toolkit samples.
 
@@ -108,7 +108,7 @@ def population_loss(params: dict[str, jax.Array], model: lsa.LsaSpec, spec: task
   Args:
     params: full (``W_K, W_Q, W_V, h``) or reduced (``w, M`` [, ``r``]) LSA parameters.
     model: the LSA's convention (normalisation, query among keys, residual) and context length.
-    spec: a linear-target prompt distribution (any Sigma, prior ``identity`` or ``inv_cov``, any sigma).
+    spec: a linear-target prompt distribution (any Sigma, any prior, any sigma).
 
   Returns:
     The population MSE (no factor 1/2), in the parameters' dtype.
@@ -123,7 +123,6 @@ def population_loss(params: dict[str, jax.Array], model: lsa.LsaSpec, spec: task
   h_x = reduced["r"][: spec.d] if "r" in reduced else jnp.zeros((spec.d,), dtype)
   spec = jax.tree.map(lambda a: jnp.asarray(a, dtype), spec)
   nodes, weights = cubature5(spec.d)
-  root = spec.inv_sqrt_cov if spec.prior == "inv_cov" else jnp.eye(spec.d, dtype=dtype)
-  w_stars = jnp.asarray(nodes, dtype) @ root          # w* = Psi^1/2 xi (both roots are symmetric)
+  w_stars = jnp.asarray(nodes, dtype) @ spec.prior_sqrt   # w* = Psi^1/2 xi (the root is symmetric)
   per_node = jax.vmap(lambda w: _loss_given_task(w, u, m, h_x, spec, model))(w_stars)
   return jnp.sum(jnp.asarray(weights, dtype) * per_node)

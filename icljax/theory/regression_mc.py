@@ -87,7 +87,7 @@ def bayes_risk_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 
   """Bayes risk of linear Gaussian targets (the ridge / posterior-mean predictor), with its standard error.
 
   Rao-Blackwellised over w* and the noise: ``C = sigma^2 + sigma^2 E tr(Sigma (X^T X + sigma^2 P)^{-1})`` with P
-  the prior precision (I for w* ~ N(0, I), Sigma for w* ~ N(0, Sigma^{-1})).
+  the prior precision Psi^{-1} (I for w* ~ N(0, I), Sigma for w* ~ N(0, Sigma^{-1})).
 
   Reference: Mahankali et al. (2023) Lemma 1 (the constant C); digest 3.2.
 
@@ -108,8 +108,7 @@ def bayes_risk_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 
       return 0.0, 0.0
     raise validation.ConfigError("sigma", sigma, "> 0 when n < d (the noiseless posterior is degenerate)")
   cov = spec.cov
-  # Prior precision: Sigma for w* ~ N(0, Sigma^{-1}), I for w* ~ N(0, I).
-  precision = cov if spec.prior == "inv_cov" else jnp.eye(spec.d)
+  precision = spec.prior_precision()
 
   def stat(p):
     a = jnp.einsum("bnd,bne->bde", p["x"], p["x"]) + sigma**2 * precision[None]

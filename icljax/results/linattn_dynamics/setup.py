@@ -52,6 +52,7 @@ def parse(config: ml_collections.ConfigDict) -> DynamicsSetup:
   run = specs.run_spec(config)
   kind = validation.choice("config.model", config.model, model.KINDS)
   d = validation.integer("config.d", config.d, low=1, high=16)
+  validation.choice("config.prior", config.prior, ("identity", "inv_cov"))   # the moments the theory covers
   task = validation.as_config_field(regression.make_spec, d, config.n, config.sigma, spectrum=config.spectrum,
                                     rotation=config.rotation, rotation_seed=config.rotation_seed, prior=config.prior)
   heads = validation.integer("config.heads", config.heads, low=1, high=64)

@@ -25,7 +25,13 @@ EXPERIMENT = Experiment(
               MainJobRun("lsa_preconditioned", "identity_prior"), MainJobRun("lsa_nonlinear"),
               MainJobRun("lsa_nonlinear", "tanh"),
               # the same theorems on the exact population loss (float64, L-BFGS): checks at float precision
-              MainJobRun("lsa_isotropic", "exact"), MainJobRun("lsa_preconditioned", "exact"),
+              MainJobRun("lsa_isotropic", "exact", figure="eta_grid"), MainJobRun("lsa_preconditioned", "exact"),
               MainJobRun("lsa_preconditioned", "identity_prior,exact"), MainJobRun("lsa_preconditioned", "other,exact"),
-              MainJobRun("lsa_isotropic", "d1,exact")),
+              MainJobRun("lsa_isotropic", "d1,exact"),
+              # the negative control: a prior that is not rotation invariant, so the optimum is not plain GD
+              MainJobRun("lsa_isotropic", "control,exact,init_scale=0.1"),
+              # learned step size against eta* over sigma^2 x n (issue 12; n = 20, sigma^2 = 0.25 is the run above)
+              *(MainJobRun("lsa_isotropic", f"n={n},sigma={sigma},exact,grid", figure="eta_grid")
+                for n in (5, 10, 20, 40, 80) for sigma in (0.0, 0.5, 1.0, 2.0) if (n, sigma) != (20, 0.5))),
+    group_figures=figures.group_figures,
 )

@@ -27,7 +27,7 @@ def _eval_stats(setup: LsaSetup, params: Any, th: Theory, key: jax.Array) -> tup
   task = setup.task
   b_theory = jnp.asarray(th.B, jnp.float32)
   sigma = float(task.sigma)
-  precision = task.cov if task.prior == "inv_cov" else None
+  precision = task.prior_precision()
   bayes = task.target == "linear" and sigma > 0
 
   def stat(p, batch):
@@ -54,7 +54,16 @@ def _structure_checks(c: Checker, setup: LsaSetup, th: Theory, b: np.ndarray) ->
   c(_b_entry(setup, th), f"B: relative Frobenius error vs {th.target_name}", 0.0, structure.relative_error(b, th.B))
   if th.eta is not None and (setup.task.isotropic or setup.task.target != "linear"):
     c("step_size", "learned step size tr(B)/d", th.eta, float(np.trace(b) / d))
+  if setup.task.prior == "spectrum":   # the negative control: the theorem's plain-GD form must not be found
+    c("not_plain_gd", "Dist(B, I): plain GD would give 0", structure.dist_to_identity(th.B),
+      structure.dist_to_identity(b))
+    return
   if setup.task.isotropic:
+    sigma = float(setup.task.sigma)
+    if setup.estimator == "exact" and setup.run.x64 and th.eta is not None and sigma > 0:
+      free = setup.task.n / (setup.task.n + d + 1)   # the step the noise would not shrink
+      c("sigma_free_gap", "noise shrinks the step: |tr(B)/d - n/(n+d+1)| / (n/(n+d+1))",
+        abs(th.eta - free) / free, abs(float(np.trace(b) / d) - free) / free)
     return
   wb = structure.whiten(b, th.cov)
   if th.eta is not None:

@@ -14,6 +14,7 @@ from icljax.experiment.api import FigureInput
 from icljax.experiment.checks import Checker, markdown_table
 from icljax.experiment.report import fmt, grouped
 from icljax.results.lsa.tolerances import TOLERANCES
+from icljax.theory import regression as theory
 
 
 def figures(inp: FigureInput) -> list[str]:
@@ -45,6 +46,35 @@ def figures(inp: FigureInput) -> list[str]:
                               {"S^1/2 B S^1/2 (learned)": structure.whiten(b, cov),
                                "S^1/2 B S^1/2 (theory)": structure.whiten(bt, cov)},
                               title="whitened: eta* I under the inv_cov prior"))
+  return out
+
+
+def group_figures(out_dir: Path, groups: Mapping[str, Sequence[tuple[Mapping[str, Any], ...]]]) -> list[str]:
+  """The main job's eta* grid (figure ``eta_grid``): learned step size tr(B)/d against n for each sigma^2, each
+  sigma's eta*(n) = n/(n+d+1+sigma^2) through its points and the sigma-free n/(n+d+1) dashed beside them.
+
+  Args:
+    out_dir: folder for the figures.
+    groups: figure name -> ``(config, metrics rows, summary)`` of each run drawn in it.
+
+  Returns:
+    Figure paths.
+  """
+  out = []
+  for name, group in groups.items():
+    d = int(group[0][0]["d"])
+    ns = sorted({int(cfg["n"]) for cfg, *_ in group})
+    grid = np.geomspace(ns[0], ns[-1], 100)
+    series = {}
+    for sigma in sorted({float(cfg["sigma"]) for cfg, *_ in group}):
+      runs_ = sorted((int(cfg["n"]), float(summary["scalars"]["B_diag_mean"])) for cfg, _, summary in group
+                     if float(cfg["sigma"]) == sigma)
+      series[f"sigma^2 = {sigma**2:g}"] = ([n for n, _ in runs_], [v for _, v in runs_], grid,
+                                          [theory.eta_star(n, d, sigma) for n in grid])
+    out.append(plots.points_on_curves(
+        Path(out_dir) / f"{name}.png", series, references={"n/(n+d+1) (sigma-free)": (grid, grid / (grid + d + 1))},
+        xlabel="n (in-context examples)", ylabel="learned step size tr(B)/d", logx=True, xticks=ns,
+        title=f"learned step vs eta* = n/(n+d+1+sigma^2), d = {d} (lines: eta*)"))
   return out
 
 

@@ -7,6 +7,7 @@ Settings and their theory (``B`` is the odd-part matrix of ``icljax.structure``;
 | linear | I | any | eta* I, eta* = n/(n+d+1+sigma^2) | closed form (Thm 1) |
 | linear | any | inv_cov | eta* Sigma^{-1} | closed form (Thm 2) |
 | linear | not I | identity | Gamma* (Ahn et al.) | closed form |
+| linear | any | spectrum (Psi) | Psi Sigma G^-1 (not plain GD: the negative control) | closed form (derived) |
 | relu | I | - | eta_F I, eta_F = n/(n+2d+3+4 sigma^2) | closed form (Thm 3) |
 | tanh | I | - | eta_F I, eta_F by Monte Carlo | MC of that predictor |
 | nonlinear | not I | - | MSE-optimal B of x^T B g by MC normal equations | MC of that predictor |
@@ -67,6 +68,12 @@ def theory_for(setup: LsaSetup, key: jax.Array) -> Theory:
   task = setup.task
   d, n, sigma = task.d, task.n, float(task.sigma)
   cov = np.asarray(task.cov, np.float64)
+  if task.target == "linear" and task.prior == "spectrum":
+    psi = np.asarray(task.prior_cov, np.float64)
+    return Theory(B=theory.optimal_b_general(cov, psi, n, sigma), eta=None,
+                  L_star=theory.optimal_loss_general(cov, psi, n, sigma),
+                  setting="negative control (w* ~ N(0, Psi), Psi not a multiple of Sigma^-1: not plain GD)",
+                  source="closed form B* = Psi Sigma G^-1 (derived, BUILD_NOTES)", target_name="B*_Psi", cov=cov)
   if task.target == "linear":
     eta = theory.eta_star(n, d, sigma)
     if task.isotropic or task.prior == "inv_cov":

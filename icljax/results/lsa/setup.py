@@ -61,7 +61,8 @@ def parse(config: ml_collections.ConfigDict) -> LsaSetup:
   with jax.enable_x64(run.x64):   # the task's arrays in the run's precision
     task = validation.as_config_field(
         regression.make_spec, config.d, config.n, config.sigma, spectrum=spectrum, rotation=config.rotation,
-        rotation_seed=config.rotation_seed, prior=config.prior, target=config.activation, width=config.width)
+        rotation_seed=config.rotation_seed, prior=config.prior, target=config.activation, width=config.width,
+        prior_spectrum=None if config.prior_spectrum is None else tuple(config.prior_spectrum))
   include_query, residual = specs.boolean(config, "include_query"), specs.boolean(config, "residual")
   model = validation.as_config_field(
       lsa.LsaSpec, d=config.d, n=config.n, normalization=config.normalization, include_query=include_query,

@@ -44,14 +44,13 @@ def _label(cfg: Mapping[str, Any]) -> str:
   return f"{kind}-{att}{'-W' if cfg['model'] == 'reparam_w' else ''}-{'FA' if cfg['kappa'] else 'F'}"
 
 
-def group_figures(out_dir: Path, groups: Mapping[str, Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]]
-                  ) -> list[str]:
+def group_figures(out_dir: Path, groups: Mapping[str, Sequence[tuple[Mapping[str, Any], ...]]]) -> list[str]:
   """One figure per group of runs (Fig. 1 noiseless / noisy rows, Fig. 2 finite sample): population loss,
   unseen-output test loss and Pr(output) or Pr(noise).
 
   Args:
     out_dir: folder for the figures.
-    groups: figure name -> ``(config, metrics rows)`` of each run drawn in it.
+    groups: figure name -> ``(config, metrics rows, summary)`` of each run drawn in it.
 
   Returns:
     Figure paths.
@@ -61,7 +60,7 @@ def group_figures(out_dir: Path, groups: Mapping[str, Sequence[tuple[Mapping[str
     alpha = group[0][0]["alpha"]
     prob = "pop_p_noise" if alpha > 0 else "pop_p_output"
     titles = ["population loss", "unseen-output test loss", "Pr(noise token)" if alpha > 0 else "Pr(output token)"]
-    series = {t: {_label(cfg): rows for cfg, rows in group} for t in titles}
+    series = {t: {_label(cfg): rows for cfg, rows, _ in group} for t in titles}
     out.append(plots.panels(Path(out_dir) / f"{name}.png", series, keys=["pop_loss", "test_loss", prob],
                             references=[{"H(alpha)": theory.entropy(alpha)}, {},
                                         {"alpha": alpha} if alpha > 0 else {"1": 1.0}],
