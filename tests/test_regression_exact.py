@@ -126,9 +126,11 @@ def test_exact_loss_refuses_nonlinear_targets():
 
 
 def test_exact_training_reaches_theory_in_the_other_conventions(tmp_path):
-  """Digest section 2.4: the same optimum in effective-B terms whatever the normalisation (the 'sum' run stalled
-  at loss 4.49 before its initialisation was scaled to the convention)."""
-  spec = "lsa_isotropic:exact,normalization='sum',include_query=True"
+  """Digest section 2.4: the same optimum in effective-B terms with all three conventions at once (the 'sum' run
+  stalled at loss 4.49 before its initialisation was scaled to the convention; the residual trains in the reduced
+  parameters, where L-BFGS reaches float rounding, BUILD_NOTES)."""
+  spec = "lsa_isotropic:exact,normalization='sum',include_query=True,residual=True,parameterization='reduced',conv"
   summary = driver.run(configs.load(spec), tmp_path / "run", printer=lambda s: None)
+  assert summary["name"] == "lsa_conv_sum_query_residual_reduced"
   failed = [(c["quantity"], c["measured"]) for c in summary["comparisons"] if c["status"] != "pass"]
   assert not failed, failed

@@ -28,6 +28,11 @@ EXPERIMENT = Experiment(
               MainJobRun("lsa_isotropic", "exact", figure="eta_grid"), MainJobRun("lsa_preconditioned", "exact"),
               MainJobRun("lsa_preconditioned", "identity_prior,exact"), MainJobRun("lsa_preconditioned", "other,exact"),
               MainJobRun("lsa_isotropic", "d1,exact"),
+              # digest section 2.4's conventions, one at a time and all together (the residual in reduced parameters)
+              *(MainJobRun("lsa_isotropic", f"exact,{words},conv") for words in (
+                  "include_query=True", "normalization='sum'", "normalization='mean_plus_one'",
+                  "residual=True,parameterization='reduced'",
+                  "normalization='sum',include_query=True,residual=True,parameterization='reduced'")),
               # the negative control: a prior that is not rotation invariant, so the optimum is not plain GD
               MainJobRun("lsa_isotropic", "control,exact,init_scale=0.1"),
               # learned step size against eta* over sigma^2 x n (issue 12; n = 20, sigma^2 = 0.25 is the run above)
