@@ -97,7 +97,7 @@ def test_quick_main_job_runs_each_results_headline_tiny(tmp_path):
   assert all(path.name.endswith("-quick") for *_, path in entries)
   assert [c.steps for _, _, c, _ in entries] == [150, 200, 20, 200, 100, 4000, 200]
   full = main_job._entries(tmp_path, quick=False)   # pylint: disable=protected-access
-  assert len(full) == 68 and len({path for *_, path in full}) == 68
+  assert len(full) == 74 and len({path for *_, path in full}) == 74
 
 
 def _cli(args, cwd=ROOT, timeout=120):

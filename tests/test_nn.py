@@ -10,8 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from icljax import estimators, validation
+from icljax import configs, estimators, validation
+from icljax.experiment import registry
+from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention as model
+from icljax.results.nn import sphere
+from icljax.results.nn.plan import NNContext
+from icljax.results.nn.tolerances import TOLERANCES
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
 from icljax.theory import nearest_neighbor as theory
@@ -199,3 +204,36 @@ def test_bad_arguments(call, field):
 def test_lemma12_threshold_matches_the_digests(d, N, expected):
   # li digest section 9 (39.5 at d = N = 4), athreya digest P14 (the other three, two decimals).
   assert abs(theory.lemma12_sigma_threshold(d, N) - expected) <= 0.05
+
+
+@pytest.mark.parametrize("d,n", [(4, 4), (8, 16), (3, 5)])
+def test_sphere_quadratures_against_numpy_points_on_the_sphere(d, n):
+  """Independent NumPy sphere points (normalised Gaussians), not the library's sampler."""
+  rng = np.random.default_rng(d * 100 + n)
+  x = rng.standard_normal((100_000, n + 1, d))
+  x /= np.linalg.norm(x, axis=-1, keepdims=True)
+  t = np.sort(np.einsum("bnd,bd->bn", x[:, :n], x[:, n]), -1)
+  top = t[:, -1]
+  assert abs(top.mean() - sphere.expected_max_tau(d, n)) < 4 * top.std() / np.sqrt(len(top))
+  for xi in (10.0, 100.0):
+    per = xi * np.exp(-xi * (top - t[:, -2]))
+    assert abs(per.mean() - sphere.gap_laplace(d, n, xi)) < 4 * per.std() / np.sqrt(len(per))
+
+
+def _sphere_setup_and_ctx(tau_eval):
+  setup = registry.get("nn").setup(configs.load("nn_long:quick"))
+  return setup, NNContext(xi0=jnp.array([0.0, 3.0]), tau_pop=tau_eval, tau_eval=tau_eval, tests={})
+
+
+def test_sphere_checks_pass_on_the_sampler_and_fail_on_a_wrong_law_of_tau():
+  tau = task.sample_tau(jax.random.key(3), 4, 4, 50_000)
+  setup, ctx = _sphere_setup_and_ctx(tau)
+  c = Checker(TOLERANCES)
+  sphere.checks(c, setup, ctx, {"scalars": {}})
+  assert all(ch.passed for ch in c.checks), [(ch.quantity, ch.theory, ch.measured) for ch in c.checks]
+  # Mutation: inner products uniform on [-1, 1] (the law of d = 3, not d = 4) fail the tau and P5 checks.
+  wrong = jax.random.uniform(jax.random.key(4), (50_000, 4), minval=-1.0, maxval=1.0)
+  c = Checker(TOLERANCES)
+  sphere.checks(c, setup, _sphere_setup_and_ctx(wrong)[1], {"scalars": {}})
+  failed = {ch.entry for ch in c.checks if not ch.passed}
+  assert {"sphere_tau", "p5_slope"} <= failed

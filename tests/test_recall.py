@@ -8,8 +8,13 @@ import numpy as np
 import optax
 import pytest
 
-from icljax import optim, validation
+from icljax import configs, optim, runs, train, validation
+from icljax.experiment import driver, registry
+from icljax.experiment.checks import Checker
 from icljax.models import recall as model
+from icljax.results.recall import checks as recall_checks
+from icljax.results.recall import finite_law
+from icljax.results.recall.tolerances import TOLERANCES
 from icljax.tasks import recall as task
 from icljax.theory import recall as theory
 
@@ -151,3 +156,72 @@ def test_noise_bigram_position_is_uniform_over_allowed_positions():
   expected = np.array([len(z) / (h - 2) / allowed[a] for a, _ in pairs])
   observed = np.array([counts[pair] for pair in pairs])
   assert stats.chisquare(observed, expected).pvalue > 1e-3
+
+
+def test_expected_kl_binomial_against_numpy_draws_and_the_asymptote():
+  rng = np.random.default_rng(0)
+  for alpha, m in ((0.5, 128), (0.2, 512)):
+    hats = rng.binomial(m, alpha, 400_000) / m
+    hats = hats[(hats > 0) & (hats < 1)]
+    kl = alpha * np.log(alpha / hats) + (1 - alpha) * np.log((1 - alpha) / (1 - hats))
+    assert abs(kl.mean() - theory.expected_kl_binomial(alpha, m)) < 4 * kl.std() / np.sqrt(len(kl))
+  assert 2 * 8192 * theory.expected_kl_binomial(0.5, 8192) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_noise_flags_are_the_flags_sample_draws():
+  spec = task.make_spec(0.3, H=16)
+  key = jax.random.key(5)
+  np.testing.assert_array_equal(task.noise_flags(key, spec, 64), task.sample(key, spec, 64)["noise"])
+
+
+def test_finite_law_checks_pass_and_fail_for_a_sampler_without_binomial_noise(monkeypatch):
+  spec = task.make_spec(0.5, H=16)
+  c = Checker(TOLERANCES)
+  arrays, _ = finite_law.checks(c, spec, sizes=(128, 2048), seeds=1000)
+  assert all(ch.passed for ch in c.checks) and len(c.checks) == 4
+  assert set(arrays) == {"law_M", "law_mean", "law_se", "law_exact", "law_used"}
+  # Mutation: a sampler that puts exactly round(alpha M) noisy sentences in every training set (no binomial noise).
+  exact_fraction = lambda key, spec, b: jax.random.permutation(key, jnp.arange(b) < round(float(spec.alpha) * b))
+  monkeypatch.setattr(task, "noise_flags", exact_fraction)
+  c = Checker(TOLERANCES)
+  finite_law.checks(c, spec, sizes=(128, 2048), seeds=1000)
+  assert not any(ch.passed for ch in c.checks if ch.entry == "kl_law")
+
+
+@pytest.fixture(scope="module")
+def origin_f_run(tmp_path_factory):
+  """A short Origin-Linear-F run (P10) and its setup, plan and final parameters."""
+  spec = "recall:origin_linear_F_a0.5,steps=40,log_every=20,H=32,batch_size=64,eval_size=512,test_size=64"
+  workdir = tmp_path_factory.mktemp("p10") / "run"
+  summary = driver.run(configs.load(spec), workdir, printer=lambda s: None)
+  experiment = registry.get("recall")
+  setup = experiment.setup(configs.load(spec))
+  plan = experiment.plan(setup)
+  state = runs.load_checkpoint(workdir / runs.CHECKPOINT, train.init_state(plan.params, plan.optimizer))
+  return summary, experiment, setup, plan, state.params, runs.read_jsonl(workdir / runs.METRICS)
+
+
+def test_origin_linear_f_never_moves_its_attention_and_a_moved_v_fails(origin_f_run):
+  summary, experiment, setup, plan, params, rows = origin_f_run
+  status = {c["entry"]: c["passed"] for c in summary["comparisons"]}
+  assert status["p10_attention_unused"] and np.max(np.abs(np.asarray(params["F"]))) > 0
+  moved = dict(params, V=params["V"] + 1e-3)
+  evaluation = experiment.evaluate(setup, plan.context, moved, rows)
+  assert not {c.entry: c.passed for c in evaluation.checks}["p10_attention_unused"]
+  # The context-free optimum the plateau is compared with (digest P10's figures).
+  assert [round(theory.context_free_loss(a, 4), 4) for a in (0.0, 0.2, 0.5, 0.8)] == [1.3863, 1.6094, 1.3863, 0.7777]
+
+
+def test_layer_split_counts_where_each_layers_logits_peak(monkeypatch, origin_f_run):
+  _, experiment, setup, plan, params, rows = origin_f_run
+  pop, tau = plan.context.pop, plan.context.model.tau
+  one_hot = lambda idx: jax.nn.one_hot(idx, plan.context.model.V) * 5.0
+  split = {"xi_A": one_hot(pop["y"]), "xi_F": one_hot(jnp.full_like(pop["y"], tau))}
+  swapped = {"xi_A": split["xi_F"], "xi_F": split["xi_A"]}
+  for parts, ok in ((split, True), (swapped, False)):
+    monkeypatch.setattr(model, "parts", lambda p, b, m, parts=parts: parts)
+    c = Checker(TOLERANCES)
+    out = {"scalars": {}, "notes": []}
+    recall_checks._layer_split(c, setup, plan.context, params, out)
+    assert [ch.passed for ch in c.checks] == [ok, ok]
+    assert out["scalars"]["frac_ff_argmax_y"] == (0.0 if ok else 1.0)

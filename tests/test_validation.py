@@ -12,7 +12,8 @@ BAD_VALUES = {
     "lsa_isotropic": [
         ("d", 0), ("n", 0), ("sigma", -0.5), ("spectrum", (1.0, 0.0, 1.0, 1.0, 1.0)), ("spectrum", (1.0,)),
         ("rotation", "haar"), ("rotation_seed", -1), ("prior", "flat"), ("activation", "gelu"), ("width", 0),
-        ("prior_spectrum", (1.0, 1.0, 1.0, 1.0, 1.0)), ("parameterization", "tiny"), ("normalization", "max"), ("include_query", 1), ("residual", "yes"),
+        ("prior_spectrum", (1.0, 1.0, 1.0, 1.0, 1.0)), ("parameterization", "tiny"), ("normalization", "max"),
+        ("include_query", 1), ("residual", "yes"),
         ("init_scale", 0.0), ("optimizer", "lion"), ("learning_rate", -1.0), ("schedule", "linear"),
         ("warmup_steps", -1), ("final_lr_fraction", 1.5), ("steps", 0), ("batch_size", 0), ("seed", -1),
         ("log_every", 0), ("eval_prompts", 10), ("theory_prompts", 10), ("experiment", "gpt"), ("estimator", "adam"),

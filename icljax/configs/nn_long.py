@@ -23,5 +23,5 @@ def get_config(arg=None):
   c.reference_setting = (4, 4, 3.0, 0.05)
   c.references = ((1000, 1.323, 3.102, 0.2322, 0.417), (10_000, 4.526, 6.009, 0.0942, 0.696),
                   (100_000, 10.14, 14.12, 0.0415, 0.857), (1_000_000, 21.52, 31.44, 0.01954, 0.932))
-  c.extras = ("slopes", "sigma_ratio")
+  c.extras = ("slopes", "sigma_ratio", "sphere")
   return apply_arg(c, arg, quick={**_nn.QUICK, "ratio_sigmas": (3.0, 10.0)})

@@ -5,7 +5,8 @@ Expected runtime: about 1 minute on a 2-core CPU (population, 2000 NGD steps of 
 Result 3 (Nguyen & Nguyen-Tang 2025): noisy in-context recall, V = 60 classes (tau = 59), triggers 0..4, outputs
 5..8, unseen outputs 9..58, H = 256. The default is Reparam-Linear-FA at alpha = 0.5, which reaches the Bayes risk
 H(alpha) = ln 2 at a linear rate. Named variants (--config=recall:<variant>) are the main job's runs: the paper's
-Fig. 1 models at alpha = 0 and 0.5 (e.g. ``origin_softmax_F_a0``), alpha = 0.2 / 0.8, ReLU, kappa = 0, float64
+Fig. 1 models at alpha = 0 and 0.5 (e.g. ``origin_softmax_F_a0``), alpha = 0.2 / 0.8 (Reparam-Linear/ReLU-FA,
+Reparam-W and Origin Linear-FA), ReLU, kappa = 0, float64
 (``reparam_linear_FA_a0.5_float64``) and the finite-sample Fig. 2 runs (``finite_reparam_w_relu_FA``). Fields:
 --config.model=origin|reparam|reparam_w, --config.attention=linear|relu|softmax, --config.kappa=0|1,
 --config.alpha in [0, 1), --config.M=2048 (finite sample; steps = epochs x M / batch_size), --config.x64=True.
@@ -17,7 +18,7 @@ from icljax.configs import apply_arg
 
 QUICK = {"steps": 20, "log_every": 10, "H": 32, "batch_size": 64, "eval_size": 256, "test_size": 64}
 _FIG1 = (("reparam", "linear", 1), ("reparam", "softmax", 1), ("reparam_w", "linear", 1), ("origin", "linear", 1),
-         ("origin", "softmax", 0))
+         ("origin", "softmax", 0), ("origin", "linear", 0))   # the last: P10's plateau (never uses attention)
 
 
 FIGURE: dict[str, str] = {}        # variant -> the paper figure it is drawn in (the main job's result figures)
@@ -30,9 +31,13 @@ def _variants() -> dict[str, dict]:
       name = f"{model}_{attention}_{'FA' if kappa else 'F'}_a{alpha:g}"
       out[name] = dict(model=model, attention=attention, kappa=kappa, alpha=alpha)
       FIGURE[name] = "fig1_noisy" if alpha else "fig1_noiseless"
-  for attention in ("linear", "relu"):   # other noise levels (appendix Figs 3-9)
-    for alpha in (0.2, 0.8):
+  for alpha in (0.2, 0.8):   # other noise levels (appendix Figs 3-9), one result figure per alpha
+    for attention in ("linear", "relu"):
       out[f"reparam_{attention}_FA_a{alpha:g}"] = dict(attention=attention, alpha=alpha, steps=1000)
+      FIGURE[f"reparam_{attention}_FA_a{alpha:g}"] = f"noisy_a{alpha:g}"
+    for model in ("reparam_w", "origin"):   # the unconstrained models at these alphas (issue 12)
+      out[f"{model}_linear_FA_a{alpha:g}"] = dict(model=model, alpha=alpha)
+      FIGURE[f"{model}_linear_FA_a{alpha:g}"] = f"noisy_a{alpha:g}"
   out["reparam_relu_FA_a0.5"] = dict(attention="relu", steps=1000)
   out["reparam_linear_F_a0.5"] = dict(kappa=0, steps=1000)
   out["reparam_linear_FA_a0.5_float64"] = dict(x64=True, steps=600)

@@ -110,7 +110,7 @@ def sample(key: jax.Array, spec: RecallSpec, batch_size: int, unseen: bool = Fal
   Reference: Nguyen & Nguyen-Tang (2025), the authors' generator (digest section 1.2).
   """
   b, h = batch_size, spec.H
-  k_q, k_y, k_f, k_p, k_pn, k_n = jax.random.split(key, 6)
+  k_q, k_y, k_f, k_p, k_pn = jax.random.split(key, 6)[:5]
   q = (jnp.full((b,), spec.triggers[0], jnp.int32) if spec.noisy else _choice(k_q, spec.triggers, (b,)))
   y = _choice(k_y, spec.unseen if unseen else spec.outputs, (b,))
   z = _choice(k_f, spec.filler, (b, h))
@@ -128,6 +128,24 @@ def sample(key: jax.Array, spec: RecallSpec, batch_size: int, unseen: bool = Fal
     r = jax.random.randint(k_pn, (b,), 0, h - 2 - width)
     p_noise = jnp.where(r < lo, r, r + width)
     z = z.at[rows, p_noise].set(q).at[rows, p_noise + 1].set(spec.tau)
-    noise = jax.random.bernoulli(k_n, spec.alpha, (b,))
+    noise = noise_flags(key, spec, b)
   target = jnp.where(noise, spec.tau, y)
   return {"z": z, "target": target, "y": y, "noise": noise}
+
+
+@prng.sampler
+def noise_flags(key: jax.Array, spec: RecallSpec, batch_size: int) -> jax.Array:
+  """Which of the ``batch_size`` sentences :func:`sample` draws from ``key`` have the noise token as target.
+
+  :func:`sample` takes its flags from here, so the noise fraction of a finite training set (``alpha_hat``) can be
+  drawn for many seeds without generating the sentences (result 3's finite-sample law).
+
+  Args:
+    key: the key :func:`sample` is given.
+    spec: the task (noisy).
+    batch_size: number of sentences B.
+
+  Returns:
+    (B,) bool, i.i.d. Bernoulli(alpha).
+  """
+  return jax.random.bernoulli(jax.random.split(key, 6)[5], spec.alpha, (batch_size,))

@@ -8,6 +8,8 @@ Reference: Nguyen & Nguyen-Tang (2025), Lemma 3.1, Thm 3.2, Thm 5.4-5.6 (v3 numb
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -149,3 +151,45 @@ def kl_bernoulli(alpha: float, alpha_hat: float) -> float:
   Reference: Nguyen & Nguyen-Tang (2025), finite-sample analysis (digest T4/P7).
   """
   return float(alpha * np.log(alpha / alpha_hat) + (1 - alpha) * np.log((1 - alpha) / (1 - alpha_hat)))
+
+
+def expected_kl_binomial(alpha: float, m: int) -> float:
+  """``E[KL(Ber(alpha) || Ber(K/M))]`` for ``K ~ Binomial(M, alpha)`` given ``0 < K < M``, exactly (a sum over K).
+
+  The finite-sample excess of result 3's limit loss averaged over training sets; ``1/(2M) + O(1/M^2)`` (the delta
+  method: KL ~ (alpha_hat - alpha)^2 / (2 alpha (1 - alpha)) and Var alpha_hat = alpha (1 - alpha)/M).
+
+  Args:
+    alpha: the noise level, in (0, 1).
+    m: training-set size M >= 2.
+
+  Returns:
+    The expectation in nats.
+
+  Reference: Nguyen & Nguyen-Tang (2025), finite-sample analysis (digest T4/P7: "E[KL] ~ 1/(2M)").
+  """
+  k = np.arange(1, m)
+  log_pmf = (np.array([math.lgamma(m + 1) - math.lgamma(i + 1) - math.lgamma(m - i + 1) for i in k])
+             + k * np.log(alpha) + (m - k) * np.log1p(-alpha))
+  pmf = np.exp(log_pmf)
+  hat = k / m
+  kl = alpha * np.log(alpha / hat) + (1 - alpha) * np.log((1 - alpha) / (1 - hat))
+  return float(np.sum(pmf * kl) / np.sum(pmf))
+
+
+def context_free_loss(alpha: float, num_outputs: int) -> float:
+  """The best loss of a predictor that sees only the last token (the trigger): ``H(alpha) + (1 - alpha) ln |Y|``.
+
+  The target is tau with probability alpha and otherwise uniform over the |Y| training outputs, whatever the
+  trigger; Origin-Linear-F from zero plateaus here because its attention never moves (P10).
+
+  Args:
+    alpha: the noise level (0: noiseless).
+    num_outputs: the number of training output tokens |Y|.
+
+  Returns:
+    The loss in nats (ln 4 = 1.3863 noiseless; 1.6094 / 1.3863 / 0.7777 at alpha = .2 / .5 / .8).
+
+  Reference: Nguyen & Nguyen-Tang (2025), digest P10.
+  """
+  return entropy(alpha) + (1 - alpha) * float(np.log(num_outputs))

@@ -11,7 +11,7 @@ import numpy as np
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention as model
-from icljax.results.nn import extras
+from icljax.results.nn import extras, sphere
 from icljax.results.nn.plan import NNContext, shift_stats
 from icljax.results.nn.setup import NNSetup
 from icljax.results.nn.tolerances import TOLERANCES
@@ -150,7 +150,9 @@ def evaluate(setup: NNSetup, ctx: NNContext, params: Any, rows: Rows) -> Evaluat
   _references(c, setup, rows, prefix, out)
   _shifts(c, setup, ctx, rows, out)
   if "sigma_ratio" in setup.extras:
-    extras.sigma_ratio(c, setup, ctx, out)
+    extras.sigma_ratio(c, setup, ctx, out, rows)
   if "landscape" in setup.extras:
     extras.landscape(c, setup, ctx, out)
+  if "sphere" in setup.extras:
+    sphere.checks(c, setup, ctx, out)
   return Evaluation(checks=c.checks, scalars=out["scalars"], arrays=out["arrays"], notes=out["notes"])

@@ -67,7 +67,18 @@ def late_slope(t: np.ndarray, v: np.ndarray, t_min: float) -> float:
   return float(np.polyfit(np.log(t[sel]), np.log(v[sel]), 1)[0])
 
 
-def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:
+def _eta_t_invariance(c: Checker, setup: NNSetup, eta_t: np.ndarray, xi: np.ndarray, rows) -> None:
+  """P8: the run's own trajectory (step eta) and the ratio run from the same sigma (step ratio_eta) at equal eta t."""
+  own = {round(float(r["step"]) * setup.eta, 6): (r["pop_xi1"], r["pop_xi2"]) for r in rows}
+  pairs = [(own[round(float(e), 6)], x) for e, x in zip(eta_t, xi) if round(float(e), 6) in own]
+  if not pairs:
+    return
+  rel = max(float(np.max(np.abs(np.asarray(a) / b - 1))) for a, b in pairs)
+  c("p8_eta_t", f"P8: max relative gap of (xi1, xi2) between eta = {setup.eta:g} and eta = {setup.ratio_eta:g} at "
+    f"equal eta t ({len(pairs)} points, up to eta t = {max(eta_t):g})", 0.0, rel)
+
+
+def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any], rows=()) -> None:
   """Adds xi1/xi2 trajectories (arrays, scalars, a note) for ``setup.ratio_sigmas``, and Lemma 12's 7/15 bound
   as a claim for those at or above its sigma threshold."""
   n_steps = int(round(setup.run.steps * setup.eta / setup.ratio_eta))
@@ -82,6 +93,8 @@ def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any])
     if sigma >= threshold:
       c("lemma12", f"Lemma 12: max xi1/xi2 over {n_steps} steps of eta={setup.ratio_eta:g} from sigma={sigma:g} "
         f"(threshold {threshold:.1f})", 7 / 15, float(np.max(r)), note="paper's bound")
+  if setup.model.sigma in setup.ratio_sigmas and setup.ratio_eta != setup.eta and "pop_xi1" in rows[-1]:
+    _eta_t_invariance(c, setup, t * setup.ratio_eta, xi[setup.ratio_sigmas.index(setup.model.sigma)], rows)
   worst = max(float(np.max(r)) for r in ratio)
   out["notes"].append(f"Li et al. Lemma 12 claims xi1 <= (7/15) xi2 = 0.467 xi2 for large sigma; here max xi1/xi2 = "
                       f"{worst:.3f} over sigma in {setup.ratio_sigmas} (see xi_ratio.png and BUILD_NOTES.md).")

@@ -9,6 +9,8 @@ import numpy as np
 
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
+from icljax.models import recall as model
+from icljax.results.recall import finite_law
 from icljax.results.recall.plan import RecallContext
 from icljax.results.recall.setup import RecallSetup
 from icljax.results.recall.tolerances import TOLERANCES
@@ -125,6 +127,31 @@ def _unconstrained(c: Checker, setup: RecallSetup, ctx: RecallContext, rows: Row
                       f"(max {max_test:.3f}; it {trend}), {gap:.3f} above the population loss at the end.")
 
 
+def _layer_split(c: Checker, setup: RecallSetup, ctx: RecallContext, params: Any, out: dict) -> None:
+  """Figs 10-12 / T5 for the unconstrained models: on the population sentences, how often the attention's logits
+  peak at the output y and the feed-forward's at tau (the paper: "attention predicts outputs while FFN handles
+  noise")."""
+  parts = model.parts(params, ctx.pop, ctx.model)
+  y = np.asarray(ctx.pop["y"])
+  attention_y = float(np.mean(np.argmax(np.asarray(parts["xi_A"]), -1) == y))
+  ff_tau = float(np.mean(np.argmax(np.asarray(parts["xi_F"]), -1) == ctx.model.tau))
+  ff_y = float(np.mean(np.argmax(np.asarray(parts["xi_F"]), -1) == y))
+  out["scalars"].update(frac_attention_argmax_y=attention_y, frac_ff_argmax_tau=ff_tau, frac_ff_argmax_y=ff_y)
+  c("layer_split", "fraction of sentences whose attention logits peak at y (Figs 10-12)", 1.0, attention_y)
+  c("layer_split", "fraction of sentences whose feed-forward logits peak at tau (Figs 10-12)", 1.0, ff_tau,
+    note=f"the feed-forward peaks at y in {ff_y:.1%}")
+
+
+def _p10(c: Checker, setup: RecallSetup, params: Any, final: Mapping[str, float]) -> None:
+  """P10: Origin-Linear-F from zero never moves W or V (their gradients are exactly 0: a = 0 and dL/dW ~ V = 0),
+  so only F learns and the loss plateaus at the context-free optimum."""
+  moved = max(float(np.max(np.abs(np.asarray(params[k])))) for k in ("W", "V"))
+  c("p10_attention_unused", "max |W|, |V| after training (P10: exactly 0)", 0.0, moved)
+  spec = setup.task
+  c("p10_plateau", "final population loss - context-free optimum H(alpha) + (1 - alpha) ln |Y| (P10)", 0.0,
+    final["pop_loss"] - theory.context_free_loss(float(spec.alpha), len(spec.outputs)))
+
+
 def evaluate(setup: RecallSetup, ctx: RecallContext, params: Any, rows: Rows) -> Evaluation:
   """Checks of a trained result-3 run.
 
@@ -157,7 +184,15 @@ def evaluate(setup: RecallSetup, ctx: RecallContext, params: Any, rows: Rows) ->
     _reparam(c, setup, rows, out["notes"])
   else:
     _unconstrained(c, setup, ctx, rows, out)
+  if setup.kind == "origin" and setup.attention == "linear" and setup.kappa == 0:
+    _p10(c, setup, params, final)
+  elif setup.kind != "reparam" and setup.task.noisy:
+    _layer_split(c, setup, ctx, params, out)
   arrays = {k: np.asarray(v) for k, v in params.items()}
+  if setup.M and setup.task.noisy and setup.kind == "reparam":
+    law_arrays, law_notes = finite_law.checks(c, setup.task)
+    arrays.update(law_arrays)
+    out["notes"] += law_notes
   arrays.update(step=np.array([r["step"] for r in rows]), pop_loss=np.array([r["pop_loss"] for r in rows]),
                 test_loss=np.array([r["test_loss"] for r in rows]))
   return Evaluation(checks=c.checks, scalars=out["scalars"], arrays=arrays, notes=out["notes"])

@@ -33,6 +33,14 @@ def figures(inp: FigureInput) -> list[str]:
   out.append(plots.curves(inp.fig_dir / "probability.png", inp.metrics, [prob, prob.replace("pop", "test")],
                           references={"alpha" if alpha > 0 else "1": alpha or 1.0},
                           title="Pr(noise token)" if alpha > 0 else "Pr(output token)", ylabel="mean prob"))
+  if "law_M" in inp.arrays:
+    m = inp.arrays["law_M"]
+    out.append(plots.points_on_curves(
+        inp.fig_dir / "finite_law.png", {"mean over seeds' training sets": (m, 2 * m * inp.arrays["law_mean"], m,
+                                                                           2 * m * inp.arrays["law_exact"])},
+        references={"1/(2M) (the paper)": (m, np.ones_like(m))}, xlabel="M (training sentences)",
+        ylabel="2M E[KL(alpha || alpha_hat)]", logx=True, xticks=[int(v) for v in m],
+        title="finite-sample excess x 2M (line: exact binomial expectation)"))
   out.append(plots.curves(inp.fig_dir / "logits.png", inp.metrics, ["xi_A_y", "xi_A_max", "xi_F_tau", "xi_F_max"],
                           title="layer-wise logits (attention -> y, feed-forward -> tau)", ylabel="mean logit"))
   return out
