@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 
 from icljax import configs, estimators, validation
-from icljax.experiment import registry
+from icljax.experiment import driver, registry
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention as model
-from icljax.results.nn import sphere
+from icljax.results.nn import ensemble, sphere
 from icljax.results.nn.plan import NNContext
 from icljax.results.nn.tolerances import TOLERANCES
 from icljax.tasks import nearest_neighbor as task
@@ -237,3 +237,25 @@ def test_sphere_checks_pass_on_the_sampler_and_fail_on_a_wrong_law_of_tau():
   sphere.checks(c, setup, _sphere_setup_and_ctx(wrong)[1], {"scalars": {}})
   failed = {ch.entry for ch in c.checks if not ch.passed}
   assert {"sphere_tau", "p5_slope"} <= failed
+
+
+def test_ensemble_member_is_the_full_w_run_of_its_seed_and_a_biased_estimator_fails(tmp_path, monkeypatch):
+  """The vmapped ensemble's seed-0 member equals the driver's full-W / same-prompt run at seed 0; the ensemble mean
+  tracks the population system; an estimator whose loss is scaled (labels x 1.5) fails."""
+  spec = "nn_dynamics:steps=400,log_every=200,tau_samples=2000,eval_tau_samples=2000,extras=(),shifts=()"
+  summary = driver.run(configs.load(spec), tmp_path / "run", printer=lambda s: None)
+  setup = registry.get("nn").setup(configs.load(spec))
+  xi0 = jnp.array([0.0, setup.model.sigma])
+  member = ensemble.sample_endpoints(setup, xi0, seeds=2)[0]
+  np.testing.assert_allclose(member, [summary["scalars"]["W_xi1"], summary["scalars"]["W_xi2"]], rtol=2e-4)
+  ctx = NNContext(xi0=xi0, tau_pop=None, tau_eval=None, tests={})
+  c = Checker(TOLERANCES)
+  ensemble.checks(c, setup, ctx, {"arrays": {}, "scalars": {}, "notes": []})
+  assert [ch.entry for ch in c.checks] == ["ensemble", "ensemble"] and all(ch.passed for ch in c.checks), [
+      (ch.theory, ch.measured, ch.tolerance) for ch in c.checks]
+  original = theory.loss_with_labels
+  wrong = lambda xi, tau, y: original(xi, tau, 1.5 * y)   # a loss 2.25x too large: GD runs ahead in eta t
+  monkeypatch.setattr(theory, "loss_with_labels", wrong)
+  c = Checker(TOLERANCES)
+  ensemble.checks(c, setup, ctx, {"arrays": {}, "scalars": {}, "notes": []})
+  assert not all(ch.passed for ch in c.checks)

@@ -37,7 +37,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.reference_setting = (8, 16, 3.0, 0.05)   # (d, N, sigma, eta) of the rows below
   c.references = ()               # digest P6 rows (t, xi1, xi2, L, E[q_i*]); None where unknown
   c.shift_references = ()         # digest P9 rows (t, shift, MSE)
-  c.extras = ()                   # 'slopes' (P7), 'sigma_ratio', 'landscape', 'sphere' (sphere lemmas, P5)
+  c.extras = ()                   # 'slopes' (P7), 'sigma_ratio', 'landscape', 'sphere' (sphere lemmas, P5),
+                                  # 'ensemble' (full-W vs population over 64 seeds' samples)
   c.ratio_sigmas = (3.0, 10.0, 20.0, 40.0)
   c.ratio_eta = 0.5               # step of the sigma_ratio runs (the trajectory depends on eta * t only, P8)
   c.landscape_xi1 = (0.0, 20.0)

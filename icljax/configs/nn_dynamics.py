@@ -17,5 +17,5 @@ def get_config(arg=None):
   c.model = "both"
   c.estimator = "symmetrized"
   c.references = ((10_000, 2.881, 3.400, 0.3343, None),)
-  c.extras = ("sphere",)
+  c.extras = ("sphere", "ensemble")
   return apply_arg(c, arg, quick=_nn.QUICK)

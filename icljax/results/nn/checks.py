@@ -11,7 +11,7 @@ import numpy as np
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention as model
-from icljax.results.nn import extras, sphere
+from icljax.results.nn import ensemble, extras, sphere
 from icljax.results.nn.plan import NNContext, shift_stats
 from icljax.results.nn.setup import NNSetup
 from icljax.results.nn.tolerances import TOLERANCES
@@ -155,4 +155,6 @@ def evaluate(setup: NNSetup, ctx: NNContext, params: Any, rows: Rows) -> Evaluat
     extras.landscape(c, setup, ctx, out)
   if "sphere" in setup.extras:
     sphere.checks(c, setup, ctx, out)
+  if "ensemble" in setup.extras and setup.estimator == "symmetrized":
+    ensemble.checks(c, setup, ctx, out)
   return Evaluation(checks=c.checks, scalars=out["scalars"], arrays=out["arrays"], notes=out["notes"])

@@ -14,7 +14,7 @@ from icljax.tasks import nearest_neighbor_shift as shift
 
 SYSTEMS = ("both", "reduced", "full")
 ESTIMATORS = ("symmetrized", "sgd")
-EXTRAS = ("slopes", "sigma_ratio", "landscape", "sphere")
+EXTRAS = ("slopes", "sigma_ratio", "landscape", "sphere", "ensemble")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +32,8 @@ class NNSetup:
     shifts: ``(name, spec)`` of each shifted test distribution; ``R`` their label bound.
     references: digest P6 rows that apply to this run (setting and steps); ``skipped``: notes on the others.
     shift_references: digest P9 rows that apply to this run.
-    extras: ``'slopes'``, ``'sigma_ratio'``, ``'landscape'``, ``'sphere'`` (sphere lemmas and P5).
+    extras: ``'slopes'``, ``'sigma_ratio'``, ``'landscape'``, ``'sphere'`` (sphere lemmas and P5), ``'ensemble'``
+      (full-W vs population over seeds' samples).
     ratio_sigmas, ratio_eta: the sigma_ratio runs; landscape_*: the landscape grid and its reference values.
   """
 

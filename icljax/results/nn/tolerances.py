@@ -42,6 +42,9 @@ TOLERANCES = {
                          "loss still falls in every run. Settled by the paper's full proof of Lemmas 9 and 12, or a "
                          "larger (d, N) with the hidden constants stated."),
     "hessian": Tolerance(0.001, "abs", "digest", "P10 Hessian min eigenvalue at (0, 0), 3 digits"),
+    "ensemble": Tolerance(4.0, "abs", "standard error", "full-W end point averaged over 64 seeds' samples against "
+                          "the population system averaged over 8 population samples: 4 s.e. of the difference "
+                          "(both means' s.e. combined)", per_se=True),
     "sphere_tau": Tolerance(4.0, "abs", "standard error", "E[tau_(1)] on the run's fresh prompts against its "
                             "quadrature (trapezoid on 20001 points, error < 1e-8): 4 s.e.", per_se=True),
     "sphere_bound": Tolerance(0.0, "min", "paper", "Li et al.'s sphere lemma E[tau_{i*}] >= 2/(N+1)^2, as stated "
