@@ -15,6 +15,7 @@ Theorem 3.1).
 import dataclasses
 
 import jax
+import jax.numpy as jnp
 import pytest
 
 from icljax import configs, runs, train
@@ -101,7 +102,8 @@ def test_the_gate_fails_on_a_broken_estimator(monkeypatch, tmp_path):
   trained B then lands on Gamma*, not eta* Sigma^-1, and the theory checks say so."""
   correct = regression_exact.population_loss
   monkeypatch.setattr(regression_exact, "population_loss",
-                      lambda p, m, s: correct(p, m, dataclasses.replace(s, prior="identity")))
+                      lambda p, m, s: correct(p, m, dataclasses.replace(s, prior="identity",
+                                                                        prior_sqrt=jnp.eye(s.d, dtype=s.cov.dtype))))
   summary = driver.run(configs.load("lsa_preconditioned:exact,eval_prompts=20000,steps=150"), tmp_path / "run",
                        printer=lambda s: None)
   failed = {c["entry"] for c in summary["comparisons"] if c["kind"] == "theory" and not c["passed"]}

@@ -24,6 +24,8 @@ import optax
 from icljax.experiment.checks import Check, Tolerance
 
 S = TypeVar("S")   # an experiment's frozen setup (specs)
+# The main job's runs drawn in one result-level figure: figure name -> (config, metrics rows, summary) per run.
+FigureGroups = Mapping[str, Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], Mapping[str, Any]]]]
 C = TypeVar("C")   # an experiment's evaluation context
 
 
@@ -114,6 +116,5 @@ class Experiment(Generic[S, C]):
   stack_fields: tuple[str, ...] = ("seed",)
   static: Callable[[Mapping[str, Any]], Mapping[str, Any]] = lambda cfg: {}
   aggregate: Callable[[Path, Sequence[Mapping[str, Any]], Sequence[str]], str] | None = None
-  group_figures: Callable[[Path, Mapping[str, Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]],
-                                                             Mapping[str, Any]]]]], Sequence[str]] | None = None
+  group_figures: Callable[[Path, FigureGroups], Sequence[str]] | None = None
   main_job: tuple[MainJobRun, ...] = ()

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from icljax import plots, structure
-from icljax.experiment.api import FigureInput
+from icljax.experiment.api import FigureGroups, FigureInput
 from icljax.experiment.checks import Checker, markdown_table
 from icljax.experiment.report import fmt, grouped
 from icljax.results.lsa.tolerances import TOLERANCES
@@ -49,7 +49,7 @@ def figures(inp: FigureInput) -> list[str]:
   return out
 
 
-def group_figures(out_dir: Path, groups: Mapping[str, Sequence[tuple[Mapping[str, Any], ...]]]) -> list[str]:
+def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
   """The main job's eta* grid (figure ``eta_grid``): learned step size tr(B)/d against n for each sigma^2, each
   sigma's eta*(n) = n/(n+d+1+sigma^2) through its points and the sigma-free n/(n+d+1) dashed beside them.
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from icljax import plots
-from icljax.experiment.api import FigureInput
+from icljax.experiment.api import FigureGroups, FigureInput
 from icljax.experiment.checks import markdown_table
 from icljax.experiment.report import grouped
 from icljax.theory import recall as theory
@@ -52,7 +52,7 @@ def _label(cfg: Mapping[str, Any]) -> str:
   return f"{kind}-{att}{'-W' if cfg['model'] == 'reparam_w' else ''}-{'FA' if cfg['kappa'] else 'F'}"
 
 
-def group_figures(out_dir: Path, groups: Mapping[str, Sequence[tuple[Mapping[str, Any], ...]]]) -> list[str]:
+def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
   """One figure per group of runs (Fig. 1 noiseless / noisy rows, Fig. 2 finite sample): population loss,
   unseen-output test loss and Pr(output) or Pr(noise).
 
