@@ -78,13 +78,13 @@ def test_exact_population_loss_of_the_control_equals_the_closed_form():
 
 
 def test_control_run_lands_on_the_derived_optimum_and_plain_gd_fails_its_checks(tmp_path):
-  summary = driver.run(configs.load("lsa_isotropic:control,exact,init_scale=0.1"), tmp_path / "run",
+  summary = driver.run(configs.load("lsa_isotropic:control,exact,init_scale=0.1,eval_prompts=20000"), tmp_path / "run",
                        printer=lambda s: None)
   by_entry = {c["entry"]: c for c in summary["comparisons"]}
   assert summary["status"] == "pass" and by_entry["B_exact"]["measured"] < 1e-6
   assert by_entry["not_plain_gd"]["passed"] and by_entry["not_plain_gd"]["kind"] == "claim"
   # Mutation: the trained model replaced by plain GD with the theorem's eta* (the hypothesis the control rejects).
-  setup = registry.get("lsa").setup(configs.load("lsa_isotropic:control,exact,init_scale=0.1"))
+  setup = registry.get("lsa").setup(configs.load("lsa_isotropic:control,exact,init_scale=0.1,eval_prompts=20000"))
   with jax.enable_x64(True):
     plan = lsa_plan(setup)
     eta = theory.eta_star(20, 5, 0.5)

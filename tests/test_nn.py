@@ -14,7 +14,7 @@ from icljax import configs, estimators, validation
 from icljax.experiment import driver, registry
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention as model
-from icljax.results.nn import ensemble, sphere
+from icljax.results.nn import ensemble, extras, sphere
 from icljax.results.nn.plan import NNContext
 from icljax.results.nn.tolerances import TOLERANCES
 from icljax.tasks import nearest_neighbor as task
@@ -242,7 +242,7 @@ def test_sphere_checks_pass_on_the_sampler_and_fail_on_a_wrong_law_of_tau():
 def test_ensemble_member_is_the_full_w_run_of_its_seed_and_a_biased_estimator_fails(tmp_path, monkeypatch):
   """The vmapped ensemble's seed-0 member equals the driver's full-W / same-prompt run at seed 0; the ensemble mean
   tracks the population system; an estimator whose loss is scaled (labels x 1.5) fails."""
-  spec = "nn_dynamics:steps=400,log_every=200,tau_samples=2000,eval_tau_samples=2000,extras=(),shifts=()"
+  spec = "nn_dynamics:d=4,N=4,steps=400,log_every=200,tau_samples=2000,eval_tau_samples=2000,extras=(),shifts=()"
   summary = driver.run(configs.load(spec), tmp_path / "run", printer=lambda s: None)
   setup = registry.get("nn").setup(configs.load(spec))
   xi0 = jnp.array([0.0, setup.model.sigma])
@@ -259,3 +259,20 @@ def test_ensemble_member_is_the_full_w_run_of_its_seed_and_a_biased_estimator_fa
   c = Checker(TOLERANCES)
   ensemble.checks(c, setup, ctx, {"arrays": {}, "scalars": {}, "notes": []})
   assert not all(ch.passed for ch in c.checks)
+
+
+def test_p10_limits_pass_and_a_wrong_self_score_fails(monkeypatch):
+  """The query's own score is xi1 - xi2 (its inner product with itself is 1); a model scoring it -xi2 fails the
+  xi1 -> infinity limit."""
+  ctx = NNContext(xi0=jnp.array([0.0, 3.0]), tau_pop=task.sample_tau(jax.random.key(2), 4, 4, 4000), tau_eval=None,
+                  tests={})
+  c = Checker(TOLERANCES)
+  extras._p10_limits(c, ctx)
+  assert [ch.entry for ch in c.checks] == ["p10_limit_xi1", "p10_limit_xi2", "p10_limit_xi2"]
+  assert all(ch.passed for ch in c.checks)
+  wrong = lambda xi, tau: jax.nn.softmax(jnp.concatenate([xi[0] * tau, jnp.broadcast_to(-xi[1], tau[:, :1].shape)],
+                                                         -1), -1)
+  monkeypatch.setattr(model, "reduced_attention", wrong)
+  c = Checker(TOLERANCES)
+  extras._p10_limits(c, ctx)
+  assert not c.checks[0].passed

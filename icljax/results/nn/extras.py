@@ -105,6 +105,23 @@ def _loss_point(xi: jax.Array, tau: jax.Array) -> tuple[float, float]:
   return float(per.mean()), float(per.std() / np.sqrt(per.size))
 
 
+def _p10_limits(c: Checker, ctx: NNContext) -> None:
+  """P10's limits: L -> 1/2 as xi1 grows with xi2 fixed (the query's own token wins the attention), and L -> the
+  context-only softmax's loss 1/2 E[sum p_j^2 - 2 p_i* + 1], p = softmax(xi1 tau), as xi2 grows (a NumPy transcription
+  on the same inner products)."""
+  value, se = _loss_point(jnp.array([1e4, 3.0]), ctx.tau_pop)
+  c("p10_limit_xi1", "P10: L(1e4, 3) vs its xi1 -> infinity limit 1/2", 0.5, value)
+  tau = np.asarray(ctx.tau_pop, np.float64)
+  for x1 in (4.0, 10.0):
+    logits = x1 * tau
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    star = np.take_along_axis(p, np.argmax(tau, -1)[:, None], -1)[:, 0]
+    limit = float(np.mean(0.5 * (np.sum(p**2, -1) - 2 * star + 1)))
+    value, _ = _loss_point(jnp.array([x1, 60.0]), ctx.tau_pop)
+    c("p10_limit_xi2", f"P10: L({x1:g}, 60) vs the context-only softmax's loss (xi2 -> infinity)", limit, value)
+
+
 def landscape(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:
   """The loss on a grid (arrays), the digest's P10 values and P1 at xi1 = 0 (checks), the Hessian at (0, 0)."""
   xi1 = np.linspace(*setup.landscape_xi1, setup.landscape_points)
@@ -118,6 +135,7 @@ def landscape(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -
   for x2 in P1_POINTS:
     value, _ = _loss_point(jnp.array([0.0, x2]), ctx.tau_pop)
     c("p1_closed_form", f"P1 L(0, {x2:g}) vs closed form", theory.loss_at_zero(setup.task.N, x2), value)
+  _p10_limits(c, ctx)
   hess = np.asarray(jax.hessian(theory.loss)(jnp.array([0.0, 0.0]), ctx.tau_pop))
   out["scalars"]["hessian_min_eig_at_0_0"] = float(np.min(np.linalg.eigvalsh(hess)))
   if setup.reference_match:

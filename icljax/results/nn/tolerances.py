@@ -42,6 +42,12 @@ TOLERANCES = {
                          "loss still falls in every run. Settled by the paper's full proof of Lemmas 9 and 12, or a "
                          "larger (d, N) with the hidden constants stated."),
     "hessian": Tolerance(0.001, "abs", "digest", "P10 Hessian min eigenvalue at (0, 0), 3 digits"),
+    "p10_limit_xi1": Tolerance(1e-3, "abs", "digest", "P10: L -> 1/2 as xi1 -> infinity (xi2 fixed); at xi1 = 1e4 the "
+                               "context wins only where tau_(1) > 1 - 3e-4 (probability ~3e-5 at d = N = 4)",
+                               kind="claim"),
+    "p10_limit_xi2": Tolerance(1e-5, "abs", "float rounding", "P10: at xi2 = 60 the query's weight is e^-60: the "
+                               "library's loss equals the context-only softmax's (NumPy, same inner products) to "
+                               "float32 rounding"),
     "ensemble": Tolerance(4.0, "abs", "standard error", "full-W end point averaged over 64 seeds' samples against "
                           "the population system averaged over 8 population samples: 4 s.e. of the difference "
                           "(both means' s.e. combined)", per_se=True),
