@@ -24,7 +24,7 @@ BAD_VALUES = {
         ("sample_size", 0), ("batch_size", 0), ("tau_samples", 10), ("eval_tau_samples", 10), ("test_prompts", 0),
         ("shifts", ("rotated",)), ("shifts", ("appendix_b:3.0",)), ("shifts", ("appendix_b:x",)), ("R", 0.0),
         ("references", ((15, 1.0),)), ("shift_references", ((15, "appendix_b:0.1"),)), ("extras", ("plots",)),
-        ("landscape_references", (((1.0, 2.0),),))],
+        ("landscape_references", (((1.0, 2.0),),)), ("ratio_horizon", -1.0)],
     "recall": [
         ("model", "mamba"), ("attention", "gelu"), ("kappa", 2), ("alpha", 1.0), ("alpha", -0.1),
         ("V", 3), ("triggers", (0, 59)), ("outputs", (4, 5)), ("H", 3), ("eta", 0.0), ("steps", 0),

@@ -41,6 +41,7 @@ def base_config() -> ml_collections.ConfigDict:
                                   # 'ensemble' (full-W vs population over 64 seeds' samples)
   c.ratio_sigmas = (3.0, 10.0, 20.0, 40.0)
   c.ratio_eta = 0.5               # step of the sigma_ratio runs (the trajectory depends on eta * t only, P8)
+  c.ratio_horizon = 0.0           # eta * t of the sigma_ratio runs, >= 0; 0 = the run's own eta * steps
   c.landscape_xi1 = (0.0, 20.0)
   c.landscape_xi2 = (-5.0, 20.0)
   c.landscape_points = 51

@@ -17,5 +17,10 @@ def get_config(arg=None):
   c.model = "both"
   c.estimator = "symmetrized"
   c.references = ((10_000, 2.881, 3.400, 0.3343, None),)
-  c.extras = ("sphere", "ensemble")
+  c.extras = ("sphere", "ensemble", "sigma_ratio")
+  # Lemma 12's 7/15 at d = 8, N = 16 from sigma = 47.5 > its threshold 47.0, to eta t = 5e4 (t = 1e6 at eta = 0.05)
+  # in 1e4 steps of eta = 5 (P8: the trajectory depends on eta t only; eta = 0.5 gives the same ratio to 1e-4).
+  c.ratio_sigmas = (47.5,)
+  c.ratio_eta = 5.0
+  c.ratio_horizon = 5e4
   return apply_arg(c, arg, quick=_nn.QUICK)

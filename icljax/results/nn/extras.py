@@ -81,7 +81,7 @@ def _eta_t_invariance(c: Checker, setup: NNSetup, eta_t: np.ndarray, xi: np.ndar
 def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any], rows=()) -> None:
   """Adds xi1/xi2 trajectories (arrays, scalars, a note) for ``setup.ratio_sigmas``, and Lemma 12's 7/15 bound
   as a claim for those at or above its sigma threshold."""
-  n_steps = int(round(setup.run.steps * setup.eta / setup.ratio_eta))
+  n_steps = int(round((setup.ratio_horizon or setup.run.steps * setup.eta) / setup.ratio_eta))
   t, xi, _ = population_runs(ctx.tau_pop, setup.ratio_sigmas, setup.task.d, setup.ratio_eta, n_steps)
   ratio = xi[..., 0] / xi[..., 1]
   out["arrays"].update(ratio_t=t * setup.ratio_eta / setup.eta, ratio=ratio, ratio_sigmas=np.array(setup.ratio_sigmas))

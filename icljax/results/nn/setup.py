@@ -34,7 +34,7 @@ class NNSetup:
     shift_references: digest P9 rows that apply to this run.
     extras: ``'slopes'``, ``'sigma_ratio'``, ``'landscape'``, ``'sphere'`` (sphere lemmas and P5), ``'ensemble'``
       (full-W vs population over seeds' samples).
-    ratio_sigmas, ratio_eta: the sigma_ratio runs; landscape_*: the landscape grid and its reference values.
+    ratio_sigmas, ratio_eta, ratio_horizon: the sigma_ratio runs (horizon in eta t; 0: the run's own); landscape_*: the landscape grid and its reference values.
   """
 
   run: specs.RunSpec
@@ -56,6 +56,7 @@ class NNSetup:
   extras: tuple[str, ...]
   ratio_sigmas: tuple[float, ...]
   ratio_eta: float
+  ratio_horizon: float
   landscape_xi1: tuple[float, float]
   landscape_xi2: tuple[float, float]
   landscape_points: int
@@ -143,6 +144,7 @@ def parse(config: ml_collections.ConfigDict) -> NNSetup:
       R=float(config.R), references=references, shift_references=shift_refs,
       skipped=tuple(skipped + skipped2 + skipped3), extras=tuple(config.extras),
       ratio_sigmas=tuple(float(s) for s in config.ratio_sigmas), ratio_eta=float(config.ratio_eta),
+      ratio_horizon=validation.real("config.ratio_horizon", config.ratio_horizon, low=0.0),
       landscape_xi1=tuple(config.landscape_xi1), landscape_xi2=tuple(config.landscape_xi2),
       landscape_points=int(config.landscape_points), landscape_references=landscape_refs,
       reference_match=not skipped3 and _matches(config))
