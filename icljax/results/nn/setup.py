@@ -34,7 +34,8 @@ class NNSetup:
     shift_references: digest P9 rows that apply to this run.
     extras: ``'slopes'``, ``'sigma_ratio'``, ``'landscape'``, ``'sphere'`` (sphere lemmas and P5), ``'ensemble'``
       (full-W vs population over seeds' samples).
-    ratio_sigmas, ratio_eta, ratio_horizon: the sigma_ratio runs (horizon in eta t; 0: the run's own); landscape_*: the landscape grid and its reference values.
+    ratio_sigmas, ratio_eta, ratio_horizon: the sigma_ratio runs (horizon in eta t; 0: the run's own).
+    landscape_*: the landscape grid and its reference values.
   """
 
   run: specs.RunSpec
