@@ -17,8 +17,10 @@ TOLERANCES = {
     "q_star_increasing": Tolerance(-1e-7, "min", "float rounding", "P6: attention concentrates on the nearest "
                                    "neighbour along the run", kind="claim"),
     "reference": Tolerance(0.02, "rel", "digest", "digest reruns at 8000 vs 64000 prompts moved <= 2%"),
-    "reference_late": Tolerance(0.05, "rel", "measured", "xi at t = 1e6: 8 tau samples of 4000 give sd 1.3% / 1.5% "
-                                "and means -1.2% / +2.6% from the digest (BUILD_NOTES)"),
+    "reference_late": Tolerance(0.08, "rel", "measured", "xi at t = 1e6 against the digest's single 8000-prompt "
+                                "sample: 4 x the combined sample-to-sample sd (1.5% at this run's 4000 prompts, "
+                                "1.06% at the digest's 8000; 8 samples) plus float32's drift (-0.4%, float64 "
+                                "reruns)"),
     "slope": Tolerance(0.05, "abs", "issue", "P7 late-time slopes fitted over the last decade of t"),
     "shift_falls": Tolerance(-4.0, "max", "standard error", "Fig. 3 right: GD lowers the shifted-test MSE against "
                              "the 1-NN label; final - initial <= -4 s.e. of the difference", kind="claim",
