@@ -279,3 +279,22 @@ def gd_step(xi: jax.Array, tau: jax.Array, eta: float, d: int) -> jax.Array:
   Reference: Li et al. (2024), the GD recursion (digest section 4).
   """
   return xi - jnp.array([eta / d, eta]) * grads(xi, tau)
+
+
+def reduced_gd(xi: jax.Array, tau_blocks: jax.Array, eta: float, d: int, steps: int) -> jax.Array:
+  """``steps`` steps of reduced population GD (the xi1 step ``eta/d``) on prepared inner products, jit-able.
+
+  Args:
+    xi: the start ``(xi1, xi2)``.
+    tau_blocks: the output of :func:`prepare_tau`.
+    eta: the GD step on W.
+    d: input dimension.
+    steps: number of steps (a Python int or a traced scalar).
+
+  Returns:
+    The end point.
+
+  Reference: Li et al. (2024), the GD recursion (digest section 4), with :func:`loss_and_grads_blocks`' gradient.
+  """
+  scale = jnp.array([eta / d, eta])
+  return jax.lax.fori_loop(0, steps, lambda i, x: x - scale * loss_and_grads_blocks(x, tau_blocks)[1], xi)

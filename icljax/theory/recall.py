@@ -138,19 +138,20 @@ def ngd_trajectory(t: np.ndarray, eta: float, num_triggers: int, noisy: bool) ->
   return eta * t if noisy else eta * t / np.sqrt(num_triggers)
 
 
-def kl_bernoulli(alpha: float, alpha_hat: float) -> float:
+def kl_bernoulli(alpha: float, alpha_hat: float | np.ndarray) -> float | np.ndarray:
   """``KL(Ber(alpha) || Ber(alpha_hat))``: the finite-sample excess of the limit loss (T4/P7).
 
   Args:
     alpha: the true noise level.
-    alpha_hat: the training set's noise fraction.
+    alpha_hat: the training set's noise fraction (a number, or an array of them).
 
   Returns:
-    The KL divergence in nats.
+    The KL divergence in nats (a float, or an array shaped like ``alpha_hat``).
 
   Reference: Nguyen & Nguyen-Tang (2025), finite-sample analysis (digest T4/P7).
   """
-  return float(alpha * np.log(alpha / alpha_hat) + (1 - alpha) * np.log((1 - alpha) / (1 - alpha_hat)))
+  value = alpha * np.log(alpha / alpha_hat) + (1 - alpha) * np.log((1 - alpha) / (1 - alpha_hat))
+  return value if np.ndim(value) else float(value)
 
 
 def expected_kl_binomial(alpha: float, m: int) -> float:
@@ -172,9 +173,7 @@ def expected_kl_binomial(alpha: float, m: int) -> float:
   log_pmf = (np.array([math.lgamma(m + 1) - math.lgamma(i + 1) - math.lgamma(m - i + 1) for i in k])
              + k * np.log(alpha) + (m - k) * np.log1p(-alpha))
   pmf = np.exp(log_pmf)
-  hat = k / m
-  kl = alpha * np.log(alpha / hat) + (1 - alpha) * np.log((1 - alpha) / (1 - hat))
-  return float(np.sum(pmf * kl) / np.sum(pmf))
+  return float(np.sum(pmf * kl_bernoulli(alpha, k / m)) / np.sum(pmf))
 
 
 def context_free_loss(alpha: float, num_outputs: int) -> float:

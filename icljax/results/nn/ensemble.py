@@ -61,14 +61,12 @@ def population_endpoints(setup: NNSetup, xi0: jax.Array, draws: int = POPULATION
   Returns:
     (draws, 2) end points.
   """
-  scale = jnp.array([setup.eta / setup.task.d, setup.eta])
   key = prng.stream(setup.run.seed, "theory")
 
   def one(r):
     tau = theory.prepare_tau(task.sample_tau(jax.random.fold_in(key, r + 1), setup.task.d, setup.task.N,
                                              setup.tau_samples))
-    return jax.lax.fori_loop(0, setup.run.steps,
-                             lambda i, xi: xi - scale * theory.loss_and_grads_blocks(xi, tau)[1], xi0)
+    return theory.reduced_gd(xi0, tau, setup.eta, setup.task.d, setup.run.steps)
 
   return np.asarray(jax.jit(jax.vmap(one))(jnp.arange(draws)), np.float64)
 

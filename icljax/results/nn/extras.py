@@ -38,11 +38,10 @@ def population_runs(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: floa
   """
   tau_t = theory.prepare_tau(tau)
   log_every = max(1, steps // points)
-  scale = jnp.array([eta / d, eta])
 
   def run(xi0, tau_blocks):
     def chunk(xi, _):
-      xi = jax.lax.fori_loop(0, log_every, lambda i, x: x - scale * theory.loss_and_grads_blocks(x, tau_blocks)[1], xi)
+      xi = theory.reduced_gd(xi, tau_blocks, eta, d, log_every)
       return xi, (xi, theory.loss_and_grads_blocks(xi, tau_blocks)[0])
     return jax.lax.scan(chunk, xi0, None, length=steps // log_every)[1]
 
@@ -109,7 +108,7 @@ def _p10_limits(c: Checker, ctx: NNContext) -> None:
   """P10's limits: L -> 1/2 as xi1 grows with xi2 fixed (the query's own token wins the attention), and L -> the
   context-only softmax's loss 1/2 E[sum p_j^2 - 2 p_i* + 1], p = softmax(xi1 tau), as xi2 grows (a NumPy transcription
   on the same inner products)."""
-  value, se = _loss_point(jnp.array([1e4, 3.0]), ctx.tau_pop)
+  value, _ = _loss_point(jnp.array([1e4, 3.0]), ctx.tau_pop)
   c("p10_limit_xi1", "P10: L(1e4, 3) vs its xi1 -> infinity limit 1/2", 0.5, value)
   tau = np.asarray(ctx.tau_pop, np.float64)
   for x1 in (4.0, 10.0):

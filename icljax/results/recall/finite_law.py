@@ -61,7 +61,7 @@ def law(spec: task.RecallSpec, sizes: Sequence[int] = SIZES, seeds: int = SEEDS)
   for m in sizes:
     hats = alpha_hats(spec, m, seeds)
     hats = hats[(hats > 0) & (hats < 1)]
-    kl = alpha * np.log(alpha / hats) + (1 - alpha) * np.log((1 - alpha) / (1 - hats))
+    kl = theory.kl_bernoulli(alpha, hats)
     out["M"].append(m)
     out["mean"].append(kl.mean())
     out["se"].append(kl.std(ddof=1) / np.sqrt(len(kl)))
