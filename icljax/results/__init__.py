@@ -3,6 +3,8 @@ tolerance table, figures) and needs nothing else of the infrastructure.
 
 * ``lsa``: one-layer linear self-attention = one step of (preconditioned) GD (Mahankali et al. 2023);
 * ``nn``: softmax attention learns one-nearest-neighbour (Li et al. 2024);
+* ``nn_fixed_data``: the same in the paper's Fig. 3 setting, full-W SGD on a fixed data set from a random
+  initialisation, against the population system;
 * ``recall``: one-layer attention is Bayes-optimal for noisy in-context recall (Nguyen & Nguyen-Tang 2025);
 * ``nn_multiclass``: K-class softmax attention learns 1-NN, binary dynamics at step (K-1)/K eta (Athreya & Wang
   2026);
@@ -14,12 +16,22 @@ tolerance table, figures) and needs nothing else of the infrastructure.
 """
 
 from icljax.experiment import registry
-from icljax.results import linattn_dynamics, lsa, lsa_chain_of_thought, lsa_multilayer, nn, nn_multiclass, recall
+from icljax.results import (
+    linattn_dynamics,
+    lsa,
+    lsa_chain_of_thought,
+    lsa_multilayer,
+    nn,
+    nn_fixed_data,
+    nn_multiclass,
+    recall,
+)
 
-BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, recall.EXPERIMENT, nn_multiclass.EXPERIMENT, lsa_multilayer.EXPERIMENT,
+BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, nn_fixed_data.EXPERIMENT, recall.EXPERIMENT, nn_multiclass.EXPERIMENT,
+           lsa_multilayer.EXPERIMENT,
            linattn_dynamics.EXPERIMENT, lsa_chain_of_thought.EXPERIMENT)
 for _experiment in BUILTIN:
   registry.register(_experiment)
 
-__all__ = ["BUILTIN", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "lsa_multilayer", "nn", "nn_multiclass",
-           "recall"]
+__all__ = ["BUILTIN", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "lsa_multilayer", "nn", "nn_fixed_data",
+           "nn_multiclass", "recall"]

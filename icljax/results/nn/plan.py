@@ -72,17 +72,21 @@ def pop_stats(xi: jax.Array, tau_eval: jax.Array, tau_pop: jax.Array) -> tuple[j
   return pp["loss"].mean(), pp["q_star"].mean(), pp["q_self"].mean(), theory.loss(xi, tau_pop)
 
 
+def prediction_errors(yhat: jax.Array, batch: Mapping[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+  """Per prompt: ``|y_hat - y_i*|`` and whether the prediction agrees with the 1-NN label (it is closer to it than
+  to any other context label)."""
+  err = jnp.abs(yhat - batch["target"])
+  others = jnp.where(jax.nn.one_hot(batch["i_star"], batch["y"].shape[1]) > 0, jnp.inf,
+                     jnp.abs(yhat[:, None] - batch["y"]))
+  return err, err <= jnp.min(others, -1)
+
+
 @jax.jit
 def shift_stats(xi: jax.Array, batch: Mapping[str, jax.Array], R: jax.Array) -> tuple[jax.Array, ...]:
   """MSE against the 1-NN label, agreement with it, the largest excess over the P11 bound on a test set, and the
   MSE's standard error over the test prompts."""
   q = model.reduced_attention(xi, batch["tau"])[:, :-1]
-  yhat = jnp.sum(q * batch["y"], -1)
-  err = jnp.abs(yhat - batch["target"])
-  # Agreement: the prediction is closer to the 1-NN label than to any other context label.
-  others = jnp.where(jax.nn.one_hot(batch["i_star"], batch["y"].shape[1]) > 0, jnp.inf,
-                     jnp.abs(yhat[:, None] - batch["y"]))
-  agree = err <= jnp.min(others, -1)
+  err, agree = prediction_errors(jnp.sum(q * batch["y"], -1), batch)
   if batch["tau"].shape[1] >= 2:
     bound = shift_theory.recovery_bound(xi, batch["tau"], R)
   else:

@@ -65,28 +65,29 @@ class NNSetup:
   reference_match: bool
 
 
-def shift_spec(config: ml_collections.ConfigDict, name: str) -> shift.ShiftSpec:
+def shift_spec(config: ml_collections.ConfigDict, name: str, field: str = "config.shifts") -> shift.ShiftSpec:
   """``'appendix_b:0.5'`` (margin delta after the colon) or a kind name, as a validated spec.
 
   Args:
     config: the config (d, N, R).
     name: the shift's name.
+    field: the config field that names it (in error messages).
 
   Returns:
     The spec.
   """
   kind, _, arg = str(name).partition(":")
-  validation.choice("config.shifts", kind, shift.SHIFTS)
+  validation.choice(field, kind, shift.SHIFTS)
   kwargs = {}
   if arg:
     try:
       kwargs["delta"] = float(arg)
     except ValueError:
-      raise validation.ConfigError("config.shifts", name, "'appendix_b:<delta>' with delta in (0, 2)") from None
+      raise validation.ConfigError(field, name, "'appendix_b:<delta>' with delta in (0, 2)") from None
   try:
     return shift.make_shift(kind, config.d, config.N, R=config.R, **kwargs)
   except validation.ConfigError as e:
-    raise validation.ConfigError("config.shifts" if e.field == "delta" else f"config.{e.field}", e.value,
+    raise validation.ConfigError(field if e.field == "delta" else f"config.{e.field}", e.value,
                                  e.accepted) from None
 
 

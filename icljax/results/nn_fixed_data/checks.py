@@ -1,0 +1,78 @@
+"""Checks of a Fig. 3 run: the training loss and the shifted-test MSE fall (the paper's Fig. 3), the chains against
+the population system (mean gap with its error bar from W_0, the largest gap as the claim 'tracks'), the label
+column, and from a random start the decay of W's off-family part."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from icljax.experiment.api import Evaluation
+from icljax.experiment.checks import Checker
+from icljax.results.nn_fixed_data.plan import FixedDataContext, chain_stats, measure
+from icljax.results.nn_fixed_data.setup import FixedDataSetup
+from icljax.results.nn_fixed_data.tolerances import TOLERANCES
+
+Rows = Sequence[Mapping[str, Any]]
+
+
+def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Rows) -> Evaluation:
+  """Checks of a trained Fig. 3 run.
+
+  Args:
+    setup: the run's specs.
+    ctx: the chains' starts, data sets, evaluation inner products and test set.
+    params: trained ``W`` (R, D, D) and ``xi_pop`` (R, 2).
+    rows: the metric rows.
+
+  Returns:
+    The evaluation.
+  """
+  c = Checker(TOLERANCES)
+  R = setup.replicas
+  start = measure(ctx.w0, ctx.xi0, ctx)
+  last = measure(params["W"], params["xi_pop"], ctx)   # the trained parameters (the last row measured them too)
+  random = setup.model.init == "random" and setup.model.init_scale > 0
+  c("label_column_fixed", "max |W label column - its initial value| over chains and steps", 0.0,
+    max([r["label_column_moved"] for r in rows] + [last["label_column_moved"]]))
+  ch0 = chain_stats(ctx.w0, ctx.data, ctx.test)
+  ch1 = chain_stats(params["W"], ctx.data, ctx.test)
+  d_train = np.asarray(ch1["train"], np.float64) - np.asarray(ch0["train"], np.float64)
+  c("train_loss_falls", f"training loss on the data set: final - initial (mean over {R} chains)", 0.0,
+    float(d_train.mean()), se=float(d_train.std(ddof=1) / np.sqrt(R)), dof=R - 1,
+    note=f"initial {start['train_loss']:.4f}")
+  d_test = (np.asarray(ch1["sq_err"], np.float64) - np.asarray(ch0["sq_err"], np.float64)).mean(0)
+  name = setup.shift[0]
+  c("shift_falls", f"shift {name}: final - initial MSE vs the 1-NN label (chains' mean)", 0.0, float(d_test.mean()),
+    se=float(d_test.std(ddof=1) / np.sqrt(d_test.size)), note=f"initial {start['shift_mse']:.4f}")
+  worst = max([r["rel_gap_max"] for r in rows] + [last["rel_gap_max"]])
+  entry = "tracks_population_random" if random else "tracks_population_w0"
+  c(entry, "max over chains and logged steps of |xi(W) - xi_pop| / max(1, |xi_pop|)", 0.0, worst)
+  if random:
+    c("off_family_decays", "off-family Frobenius norm of W: final - initial (mean over chains)", 0.0,
+      last["off_family"] - start["off_family"], se=float(np.hypot(last["off_family_se"], start["off_family_se"])),
+      note=f"initial {start['off_family']:.3f}")
+  else:
+    for i in (1, 2):
+      c("gap_mean", f"xi{i}(W) - xi{i} of the population system at t = {setup.run.steps} (mean over {R} chains)",
+        0.0, last[f"gap_xi{i}"], se=last[f"gap_xi{i}_se"], dof=R - 1,
+        note=f"xi{i} = {last[f'W_xi{i}']:.4f} vs {last[f'pop_xi{i}']:.4f}")
+  scalars = {"setting": f"d={setup.task.d}, N={setup.task.N}, sigma={setup.model.sigma}, init={setup.model.init} "
+                        f"(scale {setup.model.init_scale:g}), eta={setup.eta}, {R} chains of {setup.dataset_size} "
+                        f"prompts, batch {setup.batch_size}",
+             "epochs": setup.run.steps * setup.epochs, "max_rel_gap": worst, "final_rel_gap": last["rel_gap_max"]}
+  for key in ("W_xi1", "W_xi2", "pop_xi1", "pop_xi2", "gap_xi1", "gap_xi2", "off_family", "train_loss", "pop_loss",
+              "shift_mse", "pop_shift_mse", "shift_agree"):
+    scalars[f"final_{key}"], scalars[f"final_{key}_se"] = last[key], last[key + "_se"]
+    scalars[f"initial_{key}"] = start[key]
+  notes = [f"{R} chains, each its own data set of {setup.dataset_size} prompts, initialisation and population sample; "
+           f"{setup.run.steps} steps of batch {setup.batch_size} = {setup.run.steps * setup.epochs:.1f} epochs. At the "
+           f"end the chains' (xi1, xi2) = ({last['W_xi1']:.3f} ± {last['W_xi1_se']:.3f}, {last['W_xi2']:.3f} ± "
+           f"{last['W_xi2_se']:.3f}) against the population systems' ({last['pop_xi1']:.3f}, {last['pop_xi2']:.3f}); "
+           f"off-family norm {start['off_family']:.3f} -> {last['off_family']:.3f}; the largest relative gap "
+           f"{worst:.3f} along the run, {last['rel_gap_max']:.3f} at the end."]
+  arrays = {"step": np.array([r["step"] for r in rows], np.float64), "W": np.asarray(params["W"], np.float64),
+            "xi_pop": np.asarray(params["xi_pop"], np.float64), "xi0": np.asarray(ctx.xi0, np.float64)}
+  return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)

@@ -1,0 +1,153 @@
+"""The Fig. 3 plan: R independent chains on one clock, each a full-W SGD run on its own fixed data set beside the
+reduced population system from the chain's projected start.
+
+* ``W`` (R, D, D): chain r starts at W_0 + N(0, init_scale^2) noise (key ``fold_in(init, r)``) and takes minibatch
+  SGD steps of ``batch_size`` prompts drawn with replacement from its data set of ``dataset_size`` prompts (key
+  ``fold_in(sample, r)``);
+* ``xi_pop`` (R, 2): the reduced population system (labels integrated, steps ``(eta/d, eta)``) from chain r's
+  projection ``(tr W_xx / d, -W_ind,ind)`` at t = 0, on its own sample of inner products (key ``fold_in(theory, r)``).
+
+Each chain's gap (its projection minus its population system) carries the chain's data-set, SGD and population-sample
+noise, independently across chains: their spread is the error bar of the mean gap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from icljax import estimators, optim, prng
+from icljax.experiment.api import Plan
+from icljax.models import softmax_attention as model
+from icljax.results.nn.plan import half_mse, prediction_errors
+from icljax.results.nn_fixed_data.setup import FixedDataSetup
+from icljax.tasks import nearest_neighbor as task
+from icljax.tasks import nearest_neighbor_shift as shift
+from icljax.theory import nearest_neighbor as theory
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedDataContext:
+  """What evaluation needs: the chains' starts, their data sets, fresh inner products, the shifted test set."""
+
+  w0: jax.Array
+  xi0: jax.Array
+  data: Mapping[str, jax.Array]
+  tau_eval: jax.Array
+  test: Mapping[str, jax.Array]
+
+
+def project(w: jax.Array) -> jax.Array:
+  """``(xi1, xi2) = (tr W_xx / d, -W_ind,ind)`` of each chain, (R, 2)."""
+  d = w.shape[-1] - 2
+  return jnp.stack([jnp.trace(w[:, :d, :d], axis1=1, axis2=2) / d, -w[:, d + 1, d + 1]], -1)
+
+
+def objective(setup: FixedDataSetup):
+  """``(params, key, hparams) -> loss``: the sum over chains and systems (they share no parameter)."""
+  R, B = setup.replicas, setup.batch_size
+
+  def chain(w, data, key):
+    return estimators.fixed_minibatch(half_mse, data, B, replace=True)(w, key)
+
+  def fn(p, key, hp):
+    keys = jax.vmap(lambda r: jax.random.fold_in(key, r))(jnp.arange(R))
+    full = jnp.sum(jax.vmap(chain)(p["W"], hp["data"], keys))
+    return full + jnp.sum(jax.vmap(theory.reduced_loss)(p["xi_pop"], hp["tau_blocks"]))
+
+  return fn
+
+
+@jax.jit
+def chain_stats(w: jax.Array, data: Mapping[str, jax.Array], test: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+  """Per chain: the loss on its whole data set, and the squared error and agreement against the 1-NN label on each
+  test prompt (R, T)."""
+  yhat = jax.vmap(lambda wr: model.apply({"W": wr}, test))(w)
+  err, agree = jax.vmap(lambda y: prediction_errors(y, test))(yhat)
+  return {"train": jax.vmap(half_mse)(w, data), "sq_err": err**2, "agree": agree}
+
+
+@jax.jit
+def population_stats(xi: jax.Array, tau_eval: jax.Array, test: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+  """Per population system (R, 2): its loss on fresh inner products, and its squared error against the 1-NN label on
+  each test prompt (R, T)."""
+  def one(x):
+    q = model.reduced_attention(x, test["tau"])[:, :-1]
+    err, _ = prediction_errors(jnp.sum(q * test["y"], -1), test)
+    return theory.per_prompt(x, tau_eval)["loss"].mean(), err**2
+  loss, sq_err = jax.vmap(one)(xi)
+  return {"loss": loss, "sq_err": sq_err}
+
+
+def mean_se(values: np.ndarray) -> tuple[float, float]:
+  """Mean over chains (axis 0) and its standard error."""
+  values = np.asarray(values, np.float64)
+  return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def measure(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str, float]:
+  """Everything logged at one step (also at t = 0 by evaluation): per-chain means and standard errors.
+
+  Args:
+    w: the chains' W (R, D, D).
+    xi_pop: the population systems (R, 2).
+    ctx: the run's context.
+
+  Returns:
+    The metrics.
+  """
+  xi_w = np.asarray(project(w), np.float64)
+  pop = np.asarray(xi_pop, np.float64)
+  gap = xi_w - pop
+  ch = {k: np.asarray(v, np.float64) for k, v in chain_stats(w, ctx.data, ctx.test).items()}
+  ps = {k: np.asarray(v, np.float64) for k, v in population_stats(xi_pop, ctx.tau_eval, ctx.test).items()}
+  d = w.shape[-1] - 2
+  off = np.array([model.off_family(wr)["other"] for wr in np.asarray(w)])
+  row: dict[str, float] = {}
+  for name, values in (("W_xi1", xi_w[:, 0]), ("W_xi2", xi_w[:, 1]), ("pop_xi1", pop[:, 0]), ("pop_xi2", pop[:, 1]),
+                       ("gap_xi1", gap[:, 0]), ("gap_xi2", gap[:, 1]), ("off_family", off),
+                       ("train_loss", ch["train"]), ("pop_loss", ps["loss"]),
+                       ("shift_mse", ch["sq_err"].mean(1)), ("shift_agree", ch["agree"].mean(1)),
+                       ("pop_shift_mse", ps["sq_err"].mean(1))):
+    row[name], row[name + "_se"] = mean_se(values)
+  row["rel_gap_max"] = float(np.max(np.abs(gap) / np.maximum(1.0, np.abs(pop))))
+  row["label_column_moved"] = float(np.max(np.abs(np.asarray(w)[:, :, d] - np.asarray(ctx.w0)[:, :, d])))
+  return row
+
+
+def plan(setup: FixedDataSetup) -> Plan[FixedDataContext]:
+  """The plan of a Fig. 3 run (keys: init, sample, theory, eval, data).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    The plan.
+  """
+  seed, d, N, R = setup.run.seed, setup.task.d, setup.task.N, setup.replicas
+  init_key, sample_key, theory_key = (prng.stream(seed, s) for s in ("init", "sample", "theory"))
+  w0 = jnp.stack([model.init(jax.random.fold_in(init_key, r), setup.model)["W"] for r in range(R)])
+  xi0 = project(w0)
+  chains = [task.sample(jax.random.fold_in(sample_key, r), setup.task, setup.dataset_size) for r in range(R)]
+  data = {k: jnp.stack([c[k] for c in chains]) for k in ("x", "y", "x_query", "target")}
+  tau_blocks = jnp.stack([theory.prepare_tau(task.sample_tau(jax.random.fold_in(theory_key, r), d, N,
+                                                             setup.tau_samples)) for r in range(R)])
+  eval_key = prng.stream(seed, "eval")
+  test = shift.sample_shift(eval_key, setup.shift[1], setup.test_prompts)
+  shift.check_assumption3(test, setup.R)
+  tau_eval = task.sample_tau(jax.random.fold_in(eval_key, 1), d, N, 20_000)
+  ctx = FixedDataContext(w0=w0, xi0=xi0, data=data, tau_eval=tau_eval, test=test)
+  scales = {"W": 1.0, "xi_pop": jnp.tile(jnp.array([1.0 / d, 1.0]), (R, 1))}
+
+  def track(p) -> dict[str, float]:
+    return measure(p["W"], p["xi_pop"], ctx)
+
+  return Plan(objective=objective(setup), params={"W": w0, "xi_pop": xi0},
+              optimizer=optax.chain(optax.sgd(setup.eta), optim.scale_by_tree(scales)),
+              hparams={"data": data, "tau_blocks": tau_blocks}, data_key=prng.stream(seed, "data"), context=ctx,
+              track=track)

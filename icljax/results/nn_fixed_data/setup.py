@@ -1,0 +1,77 @@
+"""The Fig. 3 config of result 2, read once into frozen specs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import ml_collections
+
+from icljax import validation
+from icljax.experiment import specs
+from icljax.models import softmax_attention as model
+from icljax.results.nn.setup import shift_spec
+from icljax.tasks import nearest_neighbor as task
+from icljax.tasks import nearest_neighbor_shift as shift
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedDataSetup:
+  """Everything a Fig. 3 run reads.
+
+  Attributes:
+    run: name, seed, steps, logging.
+    task: the training distribution of 1-NN prompts (d, N, Rademacher labels).
+    model: W_0 and its random perturbation.
+    eta: the SGD step on W (the population system's xi1 moves by eta/d).
+    replicas: independent chains, each with its own data set, initialisation and population sample.
+    dataset_size: prompts in each chain's fixed data set.
+    batch_size: prompts per SGD step (drawn with replacement from the data set).
+    tau_samples: inner products of each chain's population sample.
+    shift: ``(name, spec)`` of the shifted test distribution; ``R`` its label bound.
+    test_prompts: prompts of the shifted test set.
+  """
+
+  run: specs.RunSpec
+  task: task.NNSpec
+  model: model.NNModelSpec
+  eta: float
+  replicas: int
+  dataset_size: int
+  batch_size: int
+  tau_samples: int
+  shift: tuple[str, shift.ShiftSpec]
+  R: float
+  test_prompts: int
+
+  @property
+  def epochs(self) -> float:
+    """Passes over the data set per step."""
+    return self.batch_size / self.dataset_size
+
+
+def parse(config: ml_collections.ConfigDict) -> FixedDataSetup:
+  """Validates an ``nn_fixed_data`` config; raises ``ConfigError`` naming the first bad field.
+
+  Args:
+    config: the config (``icljax/configs/nn_fixed_data.py`` lists every field and its range).
+
+  Returns:
+    The setup.
+  """
+  run = specs.run_spec(config)
+  d = validation.integer("config.d", config.d, low=2)
+  n = validation.integer("config.N", config.N, low=1)
+  sigma = validation.real("config.sigma", config.sigma, low=0.0, low_open=True)
+  eta = validation.real("config.eta", config.eta, low=0.0, low_open=True)
+  init = validation.choice("config.init", config.init, model.INITS)
+  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0)
+  sizes = specs.positive_ints(config, "batch_size", "test_prompts")
+  replicas = validation.integer("config.replicas", config.replicas, low=2)
+  dataset_size = validation.integer("config.dataset_size", config.dataset_size, low=sizes["batch_size"])
+  tau_samples = validation.integer("config.tau_samples", config.tau_samples, low=100)
+  validation.real("config.R", config.R, low=0.0, low_open=True)
+  name = str(config.shift)
+  return FixedDataSetup(
+      run=run, task=task.make_spec(d, n), model=model.NNModelSpec(d, sigma, init, init_scale), eta=eta,
+      replicas=replicas, dataset_size=dataset_size, batch_size=sizes["batch_size"], tau_samples=tau_samples,
+      shift=(name, shift_spec(config, name, "config.shift")), R=float(config.R), test_prompts=sizes["test_prompts"])
