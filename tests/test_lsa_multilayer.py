@@ -16,6 +16,9 @@ from icljax.tasks import regression
 from icljax.theory import multilayer_with_b as with_b
 from icljax.theory import multistep_gd as theory
 
+# Tests that need Theorem 4's family optimum run in one worker, which computes it once (the theory caches it).
+THM4 = pytest.mark.xdist_group("thm4")
+
 SPECTRUM = (1.0, 1.0, 0.25, 0.0625, 1.0)
 
 
@@ -118,6 +121,7 @@ def test_thm4_recursion_is_the_model_on_its_family():
   assert abs(z) < 4, (per.mean(), rec.mean(), z)
 
 
+@THM4
 def test_thm4_family_optimum_matches_the_digest():
   """P7: L = 2 optimum (0.516, 3.46), b = 0.866, loss 0.0576 +- 0.0005 (SAA; the layer scalars within the digest's
   3%); L = 3 at the digest's point (0.3787, 2.4133, 9.6482), b = (0.9066, 0.566): (6.80 +- 0.05) 1e-4."""
@@ -167,6 +171,7 @@ def _evaluate_with_b_at(b_scale, b_anisotropy=0.0):
   return {c.entry for c in evaluation.checks if c.kind == "theory" and not c.passed}, evaluation
 
 
+@THM4
 def test_thm4_checks_pass_at_the_family_optimum_and_fail_when_perturbed():
   failed, evaluation = _evaluate_with_b_at(1.0)
   assert not failed, [(c.quantity, c.measured, c.tolerance) for c in evaluation.checks]
@@ -176,6 +181,7 @@ def test_thm4_checks_pass_at_the_family_optimum_and_fail_when_perturbed():
   assert status["beats_sparse"] == status["best_member"] == "pass"
 
 
+@THM4
 def test_another_local_minimum_of_the_family_is_a_critical_point_but_not_the_best():
   """Seed 1's end point (a = (0.771, 2.646), b = 0.353, loss 0.086): Theorem 4's checks pass, the best-member claim
   disagrees (reported, not a failure)."""
@@ -197,6 +203,7 @@ def test_quick_run_writes_its_artefacts(tmp_path):
   assert len(summary["figures"]) == 3
 
 
+@THM4
 def test_quick_run_with_b_writes_its_artefacts(tmp_path):
   summary = driver.run(configs.load("lsa_multilayer:with_b,quick"), tmp_path / "run", printer=lambda s: None)
   with np.load(tmp_path / "run" / runs.PARAMS) as params:

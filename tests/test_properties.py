@@ -1,5 +1,7 @@
 """Property-based tests (hypothesis) of the models and samplers: shapes, symmetries, no NaN at extremes."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,32 +24,42 @@ FEW = settings(max_examples=3, deadline=None)      # the compile-bound model pro
 @FEW
 @given(d=st.integers(1, 6), n=st.integers(1, 12), batch=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_lsa_shapes_and_context_permutation_invariance(d, n, batch, seed):
-  prompts = regression.sample(jax.random.key(seed), regression.make_spec(d, n, 0.3), batch)
+  @jax.jit
+  def both(key):   # one compiled program per shape
+    prompts = regression.sample(key, regression.make_spec(d, n, 0.3), batch)
+    params = lsa.init(jax.random.fold_in(key, 1), lsa.LsaSpec(d, n, init_scale=0.5))
+    perm = jax.random.permutation(jax.random.fold_in(key, 2), n)
+    permuted = dict(prompts, x=prompts["x"][:, perm], y=prompts["y"][:, perm])
+    out = [(lsa.apply(params, prompts, spec), lsa.apply(params, permuted, spec))
+           for spec in (lsa.LsaSpec(d, n, normalization=z) for z in lsa.NORMALIZATIONS)]
+    return prompts, out
+
+  prompts, out = both(jax.random.key(seed))
   assert prompts["x"].shape == (batch, n, d) and prompts["y_query"].shape == (batch,)
-  params = lsa.init(jax.random.key(seed + 1), lsa.LsaSpec(d, n, init_scale=0.5))
-  perm = jax.random.permutation(jax.random.key(seed + 2), n)
-  permuted = dict(prompts, x=prompts["x"][:, perm], y=prompts["y"][:, perm])
-  for normalization in lsa.NORMALIZATIONS:
-    spec = lsa.LsaSpec(d, n, normalization=normalization)
-    a = lsa.apply(params, prompts, spec)
-    b = lsa.apply(params, permuted, spec)
+  for a, b in out:
     assert a.shape == (batch,)
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@functools.partial(jax.jit, static_argnames=("d", "n"))
+def _structured_lsa(key, eta, d, n):
+  """The LSA at the theorem's structure (u_x = 0, m_21 = 0) on prompts and on their label-flipped copies, and one GD
+  step's prediction: one compiled program per shape (eager ops would compile one program each)."""
+  prompts = regression.sample(key, regression.make_spec(d, n, 0.5), 4)
+  m = jnp.zeros((d + 1, d + 1)).at[:d, :d].set(eta * jnp.eye(d)).at[:, d].set(0.7)
+  params = lsa.lift({"w": jnp.zeros(d + 1).at[d].set(1.0), "M": m})
+  spec = lsa.LsaSpec(d, n)
+  return (lsa.apply(params, dict(prompts, y=-prompts["y"]), spec), lsa.apply(params, prompts, spec),
+          reg_theory.one_step_gd_predict(prompts, eta))
 
 
 @SETTINGS
 @given(d=st.integers(2, 6), n=st.integers(1, 12), eta=st.floats(0.01, 2.0), seed=st.integers(0, 2**16))
 def test_flipping_all_labels_negates_the_gd_structured_lsa(d, n, eta, seed):
   # On the structure the theorem predicts (u_x = 0, m_21 = 0) the LSA is odd in the labels.
-  prompts = regression.sample(jax.random.key(seed), regression.make_spec(d, n, 0.5), 4)
-  m = jnp.zeros((d + 1, d + 1)).at[:d, :d].set(eta * jnp.eye(d)).at[:, d].set(0.7)
-  params = lsa.lift({"w": jnp.zeros(d + 1).at[d].set(1.0), "M": m})
-  flipped = dict(prompts, y=-prompts["y"])
-  spec = lsa.LsaSpec(d, n)
-  np.testing.assert_allclose(lsa.apply(params, flipped, spec), -lsa.apply(params, prompts, spec), rtol=1e-5,
-                             atol=1e-6)
-  np.testing.assert_allclose(lsa.apply(params, prompts, spec), reg_theory.one_step_gd_predict(prompts, eta), rtol=1e-4,
-                             atol=1e-5)
+  flipped, plain, gd = _structured_lsa(jax.random.key(seed), eta, d=d, n=n)
+  np.testing.assert_allclose(flipped, -plain, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(plain, gd, rtol=1e-4, atol=1e-5)
 
 
 @FEW
