@@ -110,6 +110,24 @@ def _applicable(config: ml_collections.ConfigDict, rows, field: str, width: int,
   return keep, skipped
 
 
+def model_and_step(config: ml_collections.ConfigDict) -> tuple[int, int, model.NNModelSpec, float]:
+  """The fields every result-2 config shares, validated: d, N, the model (W_0 and its perturbation), the step.
+
+  Args:
+    config: the config.
+
+  Returns:
+    ``(d, N, model spec, eta)``.
+  """
+  d = validation.integer("config.d", config.d, low=2)
+  n = validation.integer("config.N", config.N, low=1)
+  sigma = validation.real("config.sigma", config.sigma, low=0.0, low_open=True)
+  eta = validation.real("config.eta", config.eta, low=0.0, low_open=True)
+  init = validation.choice("config.init", config.init, model.INITS)
+  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0)
+  return d, n, model.NNModelSpec(d, sigma, init, init_scale), eta
+
+
 def parse(config: ml_collections.ConfigDict) -> NNSetup:
   """Validates a result-2 config and reads it into specs; raises ``ConfigError`` naming the first bad field.
 
@@ -120,16 +138,11 @@ def parse(config: ml_collections.ConfigDict) -> NNSetup:
     The setup.
   """
   run = specs.run_spec(config)
-  d = validation.integer("config.d", config.d, low=2)
-  n = validation.integer("config.N", config.N, low=1)
-  sigma = validation.real("config.sigma", config.sigma, low=0.0, low_open=True)
-  eta = validation.real("config.eta", config.eta, low=0.0, low_open=True)
+  d, n, model_spec, eta = model_and_step(config)
   sizes = specs.positive_ints(config, "sample_size", "batch_size", "test_prompts")
   labels = validation.choice("config.labels", config.labels, task.LABELS)
   systems = validation.choice("config.model", config.model, SYSTEMS)
   estimator = validation.choice("config.estimator", config.estimator, ESTIMATORS)
-  init = validation.choice("config.init", config.init, model.INITS)
-  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0)
   tau_samples = validation.integer("config.tau_samples", config.tau_samples, low=100)
   eval_tau = validation.integer("config.eval_tau_samples", config.eval_tau_samples, low=100)
   validation.real("config.R", config.R, low=0.0, low_open=True)
@@ -140,7 +153,7 @@ def parse(config: ml_collections.ConfigDict) -> NNSetup:
   shift_refs, skipped2 = _applicable(config, config.shift_references, "shift_references", 3)
   landscape_refs, skipped3 = _applicable(config, config.landscape_references, "landscape_references", 2, timed=False)
   return NNSetup(
-      run=run, task=task.make_spec(d, n, labels), model=model.NNModelSpec(d, sigma, init, init_scale), eta=eta,
+      run=run, task=task.make_spec(d, n, labels), model=model_spec, eta=eta,
       systems=systems, estimator=estimator, sample_size=sizes["sample_size"], batch_size=sizes["batch_size"],
       tau_samples=tau_samples, eval_tau_samples=eval_tau, test_prompts=sizes["test_prompts"], shifts=shifts,
       R=float(config.R), references=references, shift_references=shift_refs,

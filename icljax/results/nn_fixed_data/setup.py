@@ -9,7 +9,7 @@ import ml_collections
 from icljax import validation
 from icljax.experiment import specs
 from icljax.models import softmax_attention as model
-from icljax.results.nn.setup import shift_spec
+from icljax.results.nn.setup import model_and_step, shift_spec
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
 
@@ -59,12 +59,7 @@ def parse(config: ml_collections.ConfigDict) -> FixedDataSetup:
     The setup.
   """
   run = specs.run_spec(config)
-  d = validation.integer("config.d", config.d, low=2)
-  n = validation.integer("config.N", config.N, low=1)
-  sigma = validation.real("config.sigma", config.sigma, low=0.0, low_open=True)
-  eta = validation.real("config.eta", config.eta, low=0.0, low_open=True)
-  init = validation.choice("config.init", config.init, model.INITS)
-  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0)
+  d, n, model_spec, eta = model_and_step(config)
   sizes = specs.positive_ints(config, "batch_size", "test_prompts")
   replicas = validation.integer("config.replicas", config.replicas, low=2)
   dataset_size = validation.integer("config.dataset_size", config.dataset_size, low=sizes["batch_size"])
@@ -72,6 +67,6 @@ def parse(config: ml_collections.ConfigDict) -> FixedDataSetup:
   validation.real("config.R", config.R, low=0.0, low_open=True)
   name = str(config.shift)
   return FixedDataSetup(
-      run=run, task=task.make_spec(d, n), model=model.NNModelSpec(d, sigma, init, init_scale), eta=eta,
+      run=run, task=task.make_spec(d, n), model=model_spec, eta=eta,
       replicas=replicas, dataset_size=dataset_size, batch_size=sizes["batch_size"], tau_samples=tau_samples,
       shift=(name, shift_spec(config, name, "config.shift")), R=float(config.R), test_prompts=sizes["test_prompts"])
