@@ -8,6 +8,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Batch = Any
 
@@ -53,6 +54,23 @@ def prompts_used(num_prompts: int, chunk: int = 10_000) -> int:
   """
   chunk = min(chunk, num_prompts)
   return -(-num_prompts // chunk) * chunk
+
+
+def mean_se(values: Any, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+  """Mean over independent replicas (seeds, chains, samples) and its standard error, in float64.
+
+  Args:
+    values: the replicas' values.
+    axis: the replica axis.
+
+  Returns:
+    ``(mean, sd / sqrt(n))`` with the sample sd (ddof 1), each of the remaining shape; the error is 0 for one
+    replica.
+  """
+  values = np.asarray(values, np.float64)
+  n = values.shape[axis]
+  se = values.std(axis, ddof=1) / math.sqrt(n) if n > 1 else np.zeros_like(values.mean(axis))
+  return values.mean(axis), se
 
 
 def t_factor(dof: int, k: float = 4.0) -> float:

@@ -3,7 +3,6 @@ of the trained replicas against in-context PCR, the final Gamma, per-head struct
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from icljax import stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import linear_attention_heads as model
@@ -34,11 +34,6 @@ def plateau_ms(setup: DynamicsSetup) -> list[int]:
     return [0, d]
   final = min(spec.heads * spec.rank, d)
   return sorted(set(range(0, final, spec.rank)) | {final})
-
-
-def _mean_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  values = np.asarray(values, np.float64)
-  return values.mean(0), values.std(0, ddof=1) / math.sqrt(values.shape[0])
 
 
 def _identities(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, p0: Any) -> None:
@@ -159,7 +154,7 @@ def _replica_checks(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: Dyn
       if flat.sum() < 2:
         notes.append(f"trained plateau {m}: fewer than 2 replicas rest on it; not compared")
         continue
-      mean, se = _mean_se(read[flat, j])
+      mean, se = stats.mean_se(read[flat, j])
       c("plateau_level", f"trained: plateau {m} level vs L(M_{m}) (mean of {int(flat.sum())} replicas)", levels[m],
         mean, se=se, floor=float(spreads[flat, j].max()), dof=int(flat.sum()) - 1)
   timed = setup.model.kind == "separate" and setup.sample_size >= P12_SAMPLE
@@ -208,7 +203,7 @@ def _rank_pattern(c: Checker, notes: list[str], scalars: dict[str, Any], arrays:
 
 def _gamma_checks(c: Checker, rotated: np.ndarray, target: np.ndarray) -> None:
   """The final Gamma in the eigenbasis (learned order) against the closed form at the last plateau."""
-  g_mean, g_se = _mean_se(rotated)
+  g_mean, g_se = stats.mean_se(rotated)
   dof, d = len(rotated) - 1, target.shape[0]
   for dd in range(d):
     c("gamma_final", f"final Gamma_{dd}{dd} (eigendirection {dd}, replica mean)", target[dd, dd], g_mean[dd, dd],
@@ -252,7 +247,7 @@ def _final_level(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, params:
       z = np.asarray(theory.features(prompts), np.float64)
       resid = np.asarray(prompts["y_query"], np.float64) - z @ g_star.reshape(-1)
       excess[r] = np.trace(np.linalg.solve(h, (z * resid[:, None] ** 2).T @ z / len(z))) / len(z)
-  mean, se = _mean_se(final - excess)
+  mean, se = stats.mean_se(final - excess)
   c("final_level", f"trained: final loss - expected least-squares excess vs L(M_{m}) (replica mean)", level, mean,
     se=se, dof=dof, note=f"expected excess {np.mean(excess):.2e}" if m == task.d else "")
 

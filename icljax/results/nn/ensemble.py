@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax import prng
+from icljax import prng, stats
 from icljax.experiment.checks import Checker
 from icljax.results.nn.plan import NNContext
 from icljax.results.nn.setup import NNSetup
@@ -84,8 +84,8 @@ def checks(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> N
   population = population_endpoints(setup, ctx.xi0)
   out["arrays"].update(ensemble_xi=samples, ensemble_population_xi=population)
   for i, name in enumerate(("xi1", "xi2")):
-    m, se = samples[:, i].mean(), samples[:, i].std(ddof=1) / np.sqrt(len(samples))
-    p, pse = population[:, i].mean(), population[:, i].std(ddof=1) / np.sqrt(len(population))
+    m, se = stats.mean_se(samples[:, i])
+    p, pse = stats.mean_se(population[:, i])
     c("ensemble", f"{name} at t = {setup.run.steps}: mean over {len(samples)} seeds' samples of {setup.sample_size} "
       f"prompts (full-W GD) vs the population system ({len(population)} draws)", float(p), float(m),
       se=float(np.hypot(se, pse)))

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from icljax import stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
-from icljax.results.nn_fixed_data.plan import FixedDataContext, chain_stats, measure
+from icljax.results.nn_fixed_data.plan import FixedDataContext, per_chain, summarize
 from icljax.results.nn_fixed_data.setup import FixedDataSetup
 from icljax.results.nn_fixed_data.tolerances import TOLERANCES
 
@@ -32,21 +33,17 @@ def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Ro
   """
   c = Checker(TOLERANCES)
   R = setup.replicas
-  start = measure(ctx.w0, ctx.xi0, ctx)
-  last = measure(params["W"], params["xi_pop"], ctx)   # the trained parameters (the last row measured them too)
+  raw0, raw1 = per_chain(ctx.w0, ctx.xi0, ctx), per_chain(params["W"], params["xi_pop"], ctx)
+  start, last = summarize(raw0), summarize(raw1)   # last: the trained parameters (the last row measured them too)
   random = setup.model.init == "random" and setup.model.init_scale > 0
   c("label_column_fixed", "max |W label column - its initial value| over chains and steps", 0.0,
     max([r["label_column_moved"] for r in rows] + [last["label_column_moved"]]))
-  ch0 = chain_stats(ctx.w0, ctx.data, ctx.test)
-  ch1 = chain_stats(params["W"], ctx.data, ctx.test)
-  d_train = np.asarray(ch1["train"], np.float64) - np.asarray(ch0["train"], np.float64)
+  mean, se = stats.mean_se(raw1["train"] - raw0["train"])
   c("train_loss_falls", f"training loss on the data set: final - initial (mean over {R} chains)", 0.0,
-    float(d_train.mean()), se=float(d_train.std(ddof=1) / np.sqrt(R)), dof=R - 1,
-    note=f"initial {start['train_loss']:.4f}")
-  d_test = (np.asarray(ch1["sq_err"], np.float64) - np.asarray(ch0["sq_err"], np.float64)).mean(0)
-  name = setup.shift[0]
-  c("shift_falls", f"shift {name}: final - initial MSE vs the 1-NN label (chains' mean)", 0.0, float(d_test.mean()),
-    se=float(d_test.std(ddof=1) / np.sqrt(d_test.size)), note=f"initial {start['shift_mse']:.4f}")
+    float(mean), se=float(se), dof=R - 1, note=f"initial {start['train_loss']:.4f}")
+  mean, se = stats.mean_se((raw1["sq_err"] - raw0["sq_err"]).mean(0))   # per test prompt, chains averaged
+  c("shift_falls", f"shift {setup.shift[0]}: final - initial MSE vs the 1-NN label (chains' mean)", 0.0,
+    float(mean), se=float(se), note=f"initial {start['shift_mse']:.4f}")
   worst = max([r["rel_gap_max"] for r in rows] + [last["rel_gap_max"]])
   entry = "tracks_population_random" if random else "tracks_population_w0"
   c(entry, "max over chains and logged steps of |xi(W) - xi_pop| / max(1, |xi_pop|)", 0.0, worst)
@@ -59,16 +56,17 @@ def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Ro
       c("gap_mean", f"xi{i}(W) - xi{i} of the population system at t = {setup.run.steps} (mean over {R} chains)",
         0.0, last[f"gap_xi{i}"], se=last[f"gap_xi{i}_se"], dof=R - 1,
         note=f"xi{i} = {last[f'W_xi{i}']:.4f} vs {last[f'pop_xi{i}']:.4f}")
+  epochs = setup.run.steps * setup.epochs_per_step
   scalars = {"setting": f"d={setup.task.d}, N={setup.task.N}, sigma={setup.model.sigma}, init={setup.model.init} "
                         f"(scale {setup.model.init_scale:g}), eta={setup.eta}, {R} chains of {setup.dataset_size} "
                         f"prompts, batch {setup.batch_size}",
-             "epochs": setup.run.steps * setup.epochs, "max_rel_gap": worst, "final_rel_gap": last["rel_gap_max"]}
+             "epochs": epochs, "max_rel_gap": worst, "final_rel_gap": last["rel_gap_max"]}
   for key in ("W_xi1", "W_xi2", "pop_xi1", "pop_xi2", "gap_xi1", "gap_xi2", "off_family", "train_loss", "pop_loss",
               "shift_mse", "pop_shift_mse", "shift_agree"):
     scalars[f"final_{key}"], scalars[f"final_{key}_se"] = last[key], last[key + "_se"]
     scalars[f"initial_{key}"] = start[key]
   notes = [f"{R} chains, each its own data set of {setup.dataset_size} prompts, initialisation and population sample; "
-           f"{setup.run.steps} steps of batch {setup.batch_size} = {setup.run.steps * setup.epochs:.1f} epochs. At the "
+           f"{setup.run.steps} steps of batch {setup.batch_size} = {epochs:.1f} epochs. At the "
            f"end the chains' (xi1, xi2) = ({last['W_xi1']:.3f} ± {last['W_xi1_se']:.3f}, {last['W_xi2']:.3f} ± "
            f"{last['W_xi2_se']:.3f}) against the population systems' ({last['pop_xi1']:.3f}, {last['pop_xi2']:.3f}); "
            f"off-family norm {start['off_family']:.3f} -> {last['off_family']:.3f}; the largest relative gap "

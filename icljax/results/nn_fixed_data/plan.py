@@ -21,10 +21,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from icljax import estimators, optim, prng
+from icljax import estimators, optim, prng, stats
 from icljax.experiment.api import Plan
 from icljax.models import softmax_attention as model
-from icljax.results.nn.plan import half_mse, prediction_errors
+from icljax.results.nn.plan import half_mse, prediction_errors, shift_stats
 from icljax.results.nn_fixed_data.setup import FixedDataSetup
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
@@ -33,13 +33,15 @@ from icljax.theory import nearest_neighbor as theory
 
 @dataclasses.dataclass(frozen=True)
 class FixedDataContext:
-  """What evaluation needs: the chains' starts, their data sets, fresh inner products, the shifted test set."""
+  """What evaluation needs: the chains' starts, their data sets, fresh inner products, the shifted test set and its
+  label bound."""
 
   w0: jax.Array
   xi0: jax.Array
   data: Mapping[str, jax.Array]
   tau_eval: jax.Array
   test: Mapping[str, jax.Array]
+  R: float
 
 
 def project(w: jax.Array) -> jax.Array:
@@ -73,25 +75,61 @@ def chain_stats(w: jax.Array, data: Mapping[str, jax.Array], test: Mapping[str, 
 
 
 @jax.jit
-def population_stats(xi: jax.Array, tau_eval: jax.Array, test: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-  """Per population system (R, 2): its loss on fresh inner products, and its squared error against the 1-NN label on
-  each test prompt (R, T)."""
-  def one(x):
-    q = model.reduced_attention(x, test["tau"])[:, :-1]
-    err, _ = prediction_errors(jnp.sum(q * test["y"], -1), test)
-    return theory.per_prompt(x, tau_eval)["loss"].mean(), err**2
-  loss, sq_err = jax.vmap(one)(xi)
-  return {"loss": loss, "sq_err": sq_err}
+def population_stats(xi: jax.Array, tau_eval: jax.Array, test: Mapping[str, jax.Array],
+                     R: jax.Array) -> dict[str, jax.Array]:
+  """Per population system (R, 2): its loss on fresh inner products and its MSE against the 1-NN label on the test
+  set (``nn.plan.shift_stats``)."""
+  return {"loss": jax.vmap(lambda x: theory.per_prompt(x, tau_eval)["loss"].mean())(xi),
+          "shift_mse": jax.vmap(lambda x: shift_stats(x, test, R)[0])(xi)}
 
 
-def mean_se(values: np.ndarray) -> tuple[float, float]:
-  """Mean over chains (axis 0) and its standard error."""
-  values = np.asarray(values, np.float64)
-  return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+def per_chain(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str, np.ndarray]:
+  """Every per-chain quantity at one step (float64): projections, population systems, their gap, the off-family norm,
+  the chain's loss on its data set, its squared error and agreement on each test prompt (R, T), the population
+  systems' loss and test MSE, and how far the label column moved.
+
+  Args:
+    w: the chains' W (R, D, D).
+    xi_pop: the population systems (R, 2).
+    ctx: the run's context.
+
+  Returns:
+    name -> array with the chains on axis 0 (``label_column_moved``: a scalar).
+  """
+  f64 = lambda tree: {k: np.asarray(v, np.float64) for k, v in tree.items()}
+  xi_w, pop = np.asarray(project(w), np.float64), np.asarray(xi_pop, np.float64)
+  d = w.shape[-1] - 2
+  return {"W_xi": xi_w, "pop_xi": pop, "gap": xi_w - pop,
+          "off_family": np.array([model.off_family(wr)["other"] for wr in np.asarray(w)]),
+          "label_column_moved": float(np.max(np.abs(np.asarray(w)[:, :, d] - np.asarray(ctx.w0)[:, :, d]))),
+          **f64(chain_stats(w, ctx.data, ctx.test)),
+          **{f"pop_{k}": v for k, v in f64(population_stats(xi_pop, ctx.tau_eval, ctx.test, ctx.R)).items()}}
+
+
+def summarize(raw: Mapping[str, np.ndarray]) -> dict[str, float]:
+  """The metrics row of :func:`per_chain`'s values: means over the chains with their standard errors, the largest
+  relative gap and the label column's move.
+
+  Args:
+    raw: the output of :func:`per_chain`.
+
+  Returns:
+    The row.
+  """
+  row: dict[str, float] = {}
+  for name, values in (("W_xi1", raw["W_xi"][:, 0]), ("W_xi2", raw["W_xi"][:, 1]), ("pop_xi1", raw["pop_xi"][:, 0]),
+                       ("pop_xi2", raw["pop_xi"][:, 1]), ("gap_xi1", raw["gap"][:, 0]), ("gap_xi2", raw["gap"][:, 1]),
+                       ("off_family", raw["off_family"]), ("train_loss", raw["train"]), ("pop_loss", raw["pop_loss"]),
+                       ("shift_mse", raw["sq_err"].mean(1)), ("shift_agree", raw["agree"].mean(1)),
+                       ("pop_shift_mse", raw["pop_shift_mse"])):
+    row[name], row[name + "_se"] = (float(v) for v in stats.mean_se(values))
+  row["rel_gap_max"] = float(np.max(np.abs(raw["gap"]) / np.maximum(1.0, np.abs(raw["pop_xi"]))))
+  row["label_column_moved"] = raw["label_column_moved"]
+  return row
 
 
 def measure(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str, float]:
-  """Everything logged at one step (also at t = 0 by evaluation): per-chain means and standard errors.
+  """The metrics row logged at one step: :func:`summarize` of :func:`per_chain`.
 
   Args:
     w: the chains' W (R, D, D).
@@ -101,23 +139,7 @@ def measure(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str,
   Returns:
     The metrics.
   """
-  xi_w = np.asarray(project(w), np.float64)
-  pop = np.asarray(xi_pop, np.float64)
-  gap = xi_w - pop
-  ch = {k: np.asarray(v, np.float64) for k, v in chain_stats(w, ctx.data, ctx.test).items()}
-  ps = {k: np.asarray(v, np.float64) for k, v in population_stats(xi_pop, ctx.tau_eval, ctx.test).items()}
-  d = w.shape[-1] - 2
-  off = np.array([model.off_family(wr)["other"] for wr in np.asarray(w)])
-  row: dict[str, float] = {}
-  for name, values in (("W_xi1", xi_w[:, 0]), ("W_xi2", xi_w[:, 1]), ("pop_xi1", pop[:, 0]), ("pop_xi2", pop[:, 1]),
-                       ("gap_xi1", gap[:, 0]), ("gap_xi2", gap[:, 1]), ("off_family", off),
-                       ("train_loss", ch["train"]), ("pop_loss", ps["loss"]),
-                       ("shift_mse", ch["sq_err"].mean(1)), ("shift_agree", ch["agree"].mean(1)),
-                       ("pop_shift_mse", ps["sq_err"].mean(1))):
-    row[name], row[name + "_se"] = mean_se(values)
-  row["rel_gap_max"] = float(np.max(np.abs(gap) / np.maximum(1.0, np.abs(pop))))
-  row["label_column_moved"] = float(np.max(np.abs(np.asarray(w)[:, :, d] - np.asarray(ctx.w0)[:, :, d])))
-  return row
+  return summarize(per_chain(w, xi_pop, ctx))
 
 
 def plan(setup: FixedDataSetup) -> Plan[FixedDataContext]:
@@ -141,7 +163,7 @@ def plan(setup: FixedDataSetup) -> Plan[FixedDataContext]:
   test = shift.sample_shift(eval_key, setup.shift[1], setup.test_prompts)
   shift.check_assumption3(test, setup.R)
   tau_eval = task.sample_tau(jax.random.fold_in(eval_key, 1), d, N, 20_000)
-  ctx = FixedDataContext(w0=w0, xi0=xi0, data=data, tau_eval=tau_eval, test=test)
+  ctx = FixedDataContext(w0=w0, xi0=xi0, data=data, tau_eval=tau_eval, test=test, R=setup.R)
   scales = {"W": 1.0, "xi_pop": jnp.tile(jnp.array([1.0 / d, 1.0]), (R, 1))}
 
   def track(p) -> dict[str, float]:

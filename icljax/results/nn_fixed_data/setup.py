@@ -44,7 +44,7 @@ class FixedDataSetup:
   test_prompts: int
 
   @property
-  def epochs(self) -> float:
+  def epochs_per_step(self) -> float:
     """Passes over the data set per step."""
     return self.batch_size / self.dataset_size
 

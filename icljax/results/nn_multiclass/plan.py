@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from icljax import optim, prng
+from icljax import optim, prng, stats
 from icljax.experiment.api import Plan
 from icljax.models import softmax_attention_multiclass as model
 from icljax.results.nn_multiclass.setup import MulticlassSetup
@@ -68,10 +68,6 @@ def population(xi: jax.Array, tau: jax.Array, c: jax.Array, K: int) -> tuple[jax
   return jnp.mean(loss), jnp.std(loss) / jnp.sqrt(loss.shape[0]), acc, acc_se
 
 
-def _mean_se(values: np.ndarray) -> tuple[float, float]:
-  return float(np.mean(values)), float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
-
-
 def _track(setup: MulticlassSetup, ctx: MulticlassContext):
   d, K = setup.task.d, setup.task.K
   labels0 = np.asarray(model.label_columns(ctx.w0, d, K))
@@ -86,7 +82,7 @@ def _track(setup: MulticlassSetup, ctx: MulticlassContext):
     for name, values in (("sgd", xi_w), ("pop", np.asarray(p["xi_pop"], np.float64)),
                          ("bin", np.asarray(p["xi_bin"], np.float64))):
       for i in (0, 1):
-        row[f"{name}_xi{i + 1}"], row[f"{name}_xi{i + 1}_se"] = _mean_se(values[:, i])
+        row[f"{name}_xi{i + 1}"], row[f"{name}_xi{i + 1}_se"] = (float(v) for v in stats.mean_se(values[:, i]))
     xi = jnp.mean(p["xi_pop"], axis=0)
     loss, loss_se, acc, acc_se = (float(v) for v in population(xi, ev["tau"], ev["c"], K))
     row.update(pop_loss=loss, pop_loss_se=loss_se, accuracy=acc, accuracy_se=acc_se)

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax import prng
+from icljax import prng, stats
 from icljax.experiment.checks import Checker
 from icljax.tasks import recall as task
 from icljax.theory import recall as theory
@@ -63,8 +63,9 @@ def law(spec: task.RecallSpec, sizes: Sequence[int] = SIZES, seeds: int = SEEDS)
     hats = hats[(hats > 0) & (hats < 1)]
     kl = theory.kl_bernoulli(alpha, hats)
     out["M"].append(m)
-    out["mean"].append(kl.mean())
-    out["se"].append(kl.std(ddof=1) / np.sqrt(len(kl)))
+    mean, se = stats.mean_se(kl)
+    out["mean"].append(mean)
+    out["se"].append(se)
     out["exact"].append(theory.expected_kl_binomial(alpha, m))
     out["used"].append(len(kl))
   return {k: np.asarray(v, np.float64) for k, v in out.items()}
