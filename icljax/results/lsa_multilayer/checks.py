@@ -3,6 +3,7 @@ L-step PGD (or of Theorem 4's family), the whitened isotropic structure, and the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -85,21 +86,21 @@ def _training_noise(setup: MultilayerSetup, ctx: MultilayerContext, theta: np.nd
   gradients of the training loss restricted to the family (20000 fresh prompts) / sqrt(prompts trained on: the
   fixed sample, else one batch). The trained point minimises that finite objective, so its population gradient is
   off zero by about this much."""
-  L, cov = setup.model.L, setup.task.cov
   prompts = regression.sample(jax.random.fold_in(ctx.eval_key, 3), setup.task, 20_000, weights=True)
+  spread = _gradient_spread(jnp.asarray(theta, jnp.float32), prompts, setup.task.cov, setup.model.L)
+  return np.asarray(spread, np.float64) / np.sqrt(setup.sample_size or setup.batch_size)
 
-  @jax.jit
-  def spread(t, prompts):
-    stats = with_b.gram_statistics(prompts)
 
-    def per_prompt(t):
-      err = with_b.effective_weights(_member_params(t, jnp.linalg.inv(cov), L), stats) - prompts["w"]
-      return jnp.einsum("bd,de,be->b", err, cov, err)
+@functools.partial(jax.jit, static_argnums=(3,))
+def _gradient_spread(theta: jax.Array, prompts: dict[str, jax.Array], cov: jax.Array, L: int) -> jax.Array:
+  """The standard deviation over prompts of the per-prompt family gradient at ``theta`` (compiled once per L)."""
+  gram = with_b.gram_statistics(prompts)
 
-    return jax.jacfwd(per_prompt)(t).std(0)
+  def per_prompt(t):
+    err = with_b.effective_weights(_member_params(t, jnp.linalg.inv(cov), L), gram) - prompts["w"]
+    return jnp.einsum("bd,de,be->b", err, cov, err)
 
-  return np.asarray(spread(jnp.asarray(theta, jnp.float32), prompts), np.float64) / np.sqrt(
-      setup.sample_size or setup.batch_size)
+  return jax.jacfwd(per_prompt)(theta).std(0)
 
 
 def _with_b(c: Checker, setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: Rows, mse: float,
