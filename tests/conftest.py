@@ -26,11 +26,3 @@ def pytest_sessionfinish(session, exitstatus):
   del session, exitstatus
   if os.environ.get("ICLJAX_TEST_CACHE_OWNER") == str(os.getpid()):
     shutil.rmtree(os.environ["ICLJAX_COMPILATION_CACHE"], ignore_errors=True)
-
-
-def pytest_collection_modifyitems(session, config, items):
-  """The tests marked ``slow`` (end-to-end runs, 10-60 worker-seconds each) go first, so xdist hands them out
-  while the short tests can still fill the other worker; in collection order, a long test often started last and
-  kept one worker busy after the other had finished."""
-  del session, config
-  items.sort(key=lambda item: item.get_closest_marker("slow") is None)

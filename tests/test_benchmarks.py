@@ -13,7 +13,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 KEYS = {"result", "toolkit_per_s", "torch_per_s", "jax_reference_per_s", "ratio_vs_torch"}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("module,args", [
     ("benchmarks.lsa_step", ["--seconds=0.05", "--batch=64", "--scan=20", "--big-n=30", "--fixed-n=30"]),
     ("benchmarks.nn_step", ["--seconds=0.05", "--steps=200", "--reference-steps=20", "--prompts=256", "--sym-dims=2"]),
@@ -28,7 +27,6 @@ def test_benchmark_script_ends_with_its_json_line(module, args):
   assert math.isnan(summary["torch_per_s"]) or summary["torch_per_s"] > 0   # NaN where torch is not installed
 
 
-@pytest.mark.slow
 def test_time_to_theory_prints_its_table_and_json_line():
   proc = subprocess.run([sys.executable, "-m", "benchmarks.time_to_theory", "--budget=1", "--eps=1e-1"], cwd=ROOT,
                         capture_output=True, text=True, timeout=600)

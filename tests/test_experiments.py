@@ -41,7 +41,6 @@ def _common_artefacts(workdir, summary, steps):
 
 # lsa_isotropic, nn_long and the default recall run at CI size in tests/test_science_gate.py, where their theory
 # checks must pass.
-@pytest.mark.slow
 @pytest.mark.parametrize("spec,param_names", [
     ("lsa_preconditioned:identity_prior", {"W_K", "W_Q", "W_V", "h", "B", "B_theory"}),
     ("lsa_nonlinear:tanh,parameterization=reduced", {"W_K", "W_Q", "W_V", "h", "w", "M"}),
@@ -58,7 +57,6 @@ def test_tiny_lsa_runs_write_every_artefact(tmp_path, spec, param_names):
   assert any("not redone" in line for line in lines)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("spec", ["nn_dynamics:d=3,N=4", "nn_long:ratio_sigmas=(3.0,10.0),extras=('sigma_ratio',)",
                                   "nn_shift", "nn_landscape:landscape_points=5"])
 def test_tiny_nn_runs_write_every_artefact(tmp_path, spec):
@@ -74,7 +72,6 @@ def test_tiny_nn_runs_write_every_artefact(tmp_path, spec):
     assert any("skipped" in n for n in summary["notes"])   # digest rows are for d = 8, N = 16
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("extra,names", [
     ("alpha=0.0,attention=relu", {"lam"}),
     ("model=origin,attention=softmax,kappa=0", {"W", "V", "F"}),

@@ -208,7 +208,6 @@ def test_merged_run_end_to_end(run):
   assert (workdir / "figures" / "escape.png").exists() and (workdir / "figures" / "staircase.png").exists()
 
 
-@pytest.mark.slow
 def test_a_broken_theory_or_estimator_fails_the_run(run, monkeypatch):
   """Mutations: the staircase computed for the wrong prior (a plausible bug: Om = Sigma^-1 for Om = I) fails the
   flow's plateau check; sample moments with H 1% too large fail the estimator identity (at an O(1) Gamma)."""

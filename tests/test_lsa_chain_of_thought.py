@@ -129,7 +129,6 @@ def _evaluate_at(v_scale=1.0, no_cot_scale=1.0, arg="eval_prompts=20000"):
   return {c.entry for c in evaluation.checks if c.kind == "theory" and not c.passed}, evaluation
 
 
-@pytest.mark.slow
 def test_the_checks_pass_at_the_theory_and_fail_when_perturbed():
   failed, evaluation = _evaluate_at()
   assert not failed, [(c.quantity, c.measured, c.tolerance) for c in evaluation.checks]
@@ -146,7 +145,6 @@ def test_the_recovery_claim_is_reported_as_a_disagreement_at_the_papers_dimensio
   assert len(recovery) == 1 and recovery[0].status == "disagrees" and 0.03 < recovery[0].measured < 0.05
 
 
-@pytest.mark.slow
 def test_quick_run_writes_its_artefacts(tmp_path):
   summary = driver.run(configs.load("lsa_chain_of_thought:quick"), tmp_path / "run", printer=lambda s: None)
   with np.load(tmp_path / "run" / runs.PARAMS) as params:

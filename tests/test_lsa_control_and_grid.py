@@ -77,7 +77,6 @@ def test_exact_population_loss_of_the_control_equals_the_closed_form():
         theory.optimal_loss_general(cov, psi, 20, 0.5), rel=1e-10)
 
 
-@pytest.mark.slow
 def test_control_run_lands_on_the_derived_optimum_and_plain_gd_fails_its_checks(tmp_path):
   summary = driver.run(configs.load("lsa_isotropic:control,exact,init_scale=0.1,eval_prompts=20000"), tmp_path / "run",
                        printer=lambda s: None)

@@ -140,7 +140,6 @@ def test_laguerre_eigenvalues_have_the_law_of_direct_wishart_draws():
   assert sps.ks_2samp(wrong[:, 0], direct[:, 0]).pvalue < 1e-4
 
 
-@pytest.mark.slow
 @THM4
 def test_thm4_family_optimum_matches_the_digest():
   """P7: L = 2 optimum (0.516, 3.46), b = 0.866, loss 0.0576 +- 0.0005 (SAA; the layer scalars within the digest's
@@ -191,7 +190,6 @@ def _evaluate_with_b_at(b_scale, b_anisotropy=0.0):
   return {c.entry for c in evaluation.checks if c.kind == "theory" and not c.passed}, evaluation
 
 
-@pytest.mark.slow
 @THM4
 def test_thm4_checks_pass_at_the_family_optimum_and_fail_when_perturbed():
   failed, evaluation = _evaluate_with_b_at(1.0)
@@ -202,7 +200,6 @@ def test_thm4_checks_pass_at_the_family_optimum_and_fail_when_perturbed():
   assert status["beats_sparse"] == status["best_member"] == "pass"
 
 
-@pytest.mark.slow
 @THM4
 def test_another_local_minimum_of_the_family_is_a_critical_point_but_not_the_best():
   """Seed 1's end point (a = (0.771, 2.646), b = 0.353, loss 0.086): Theorem 4's checks pass, the best-member claim

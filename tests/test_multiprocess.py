@@ -52,7 +52,6 @@ def two_process_sweep(tmp_path_factory):
   return root, outs
 
 
-@pytest.mark.slow
 def test_two_processes_train_one_sweep_with_the_artefacts_of_one_process(two_process_sweep):
   root, outs = two_process_sweep
   assert "on 2 device(s)" in outs[0][0]   # one device per process, one mesh over both

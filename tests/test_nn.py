@@ -239,7 +239,6 @@ def test_sphere_checks_pass_on_the_sampler_and_fail_on_a_wrong_law_of_tau():
   assert {"sphere_tau", "p5_slope"} <= failed
 
 
-@pytest.mark.slow
 def test_ensemble_member_is_the_full_w_run_of_its_seed_and_a_biased_estimator_fails(tmp_path, monkeypatch):
   """The vmapped ensemble's seed-0 member equals the driver's full-W / same-prompt run at seed 0; the ensemble mean
   tracks the population system; an estimator whose loss is scaled (labels x 1.5) fails."""

@@ -113,7 +113,6 @@ def test_late_slope_reads_a_logarithmic_law_and_a_power_law():
   assert abs(nn_extras.late_slope(t, 5.0 * t ** (-1 / 3), 1e5) + 1 / 3) < 1e-9
 
 
-@pytest.mark.slow
 def test_reduced_kclass_loss_falls_polynomially_not_logarithmically():
   """Athreya digest P8 / section 9.5 at the paper's d = 8, N = 16, K = 3, sigma = 3, eta = 0.05: 1e6 K-class steps
   as binary GD at step 1 with f eta t held; the late slope is near -1/3, far from a logarithmic rate's -0.08."""

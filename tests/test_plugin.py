@@ -29,6 +29,7 @@ from icljax.experiment import (
   registry,
   specs,
 )
+from icljax.experiment import report as report_builder
 
 TOLERANCES = {"w_star": Tolerance(0.02, "rel", "measured", "SGD on 256 fresh prompts for 300 steps with a decaying "
                                   "step: the stationary noise of w is < 0.5%"),
@@ -131,3 +132,15 @@ def test_plugin_check_can_fail(plugin, tmp_path):
   config.steps, config.log_every = 3, 3
   summary = driver.run(config, tmp_path / "short", printer=lambda s: None)
   assert summary["status"] == "fail" and summary["comparisons"][0]["status"] == "fail"
+
+
+def test_a_claim_contradicted_by_several_runs_is_stated_once(plugin, tmp_path):
+  """REPORT.md's disagreement section: the disputed text once, each further run nested under it with its figure."""
+  summary = driver.run(get_config(), tmp_path / "run", printer=lambda s: None)
+  runs_ = [("first", tmp_path / "run", summary), ("second", tmp_path / "run", summary)]
+  lines = report_builder.disagreement_section(runs_, tmp_path)
+  text = "\n".join(lines)
+  disputed = next(c["disputed"] for c in summary["comparisons"] if c["status"] == "disagrees")
+  assert text.count(disputed) == 1 and "run `first`" in text
+  nested = [line for line in lines if line.startswith("  - also ")]
+  assert len(nested) == 1 and "run `second`" in nested[0] and "Figures:" in nested[0]

@@ -4,12 +4,9 @@ for 1000 steps and ends with ``structure.assert_lsa_structure``, so it fails if 
 import pathlib
 import re
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
 def test_readme_python_examples_run(capsys):
   blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
   assert len(blocks) >= 2

@@ -125,7 +125,6 @@ def test_exact_loss_refuses_nonlinear_targets():
                           regression.make_spec(3, 5, target="relu"))
 
 
-@pytest.mark.slow
 def test_exact_training_reaches_theory_in_the_other_conventions(tmp_path):
   """Digest section 2.4: the same optimum in effective-B terms with all three conventions at once (the 'sum' run
   stalled at loss 4.49 before its initialisation was scaled to the convention; the residual trains in the reduced

@@ -60,7 +60,6 @@ def _same_artefacts(a, b):
     assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_killed_run_resumes_to_identical_artefacts(reference, tmp_path, sig):
   workdir = tmp_path / "run"

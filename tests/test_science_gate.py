@@ -42,7 +42,6 @@ def gate(request, tmp_path_factory):
 DISAGREEMENTS = {"nn_multiclass": {"lemma12", "random_guess", "log_rate"}, "linattn_dynamics": {"drop_times_late"}}
 
 
-@pytest.mark.slow
 def test_every_theory_check_of_the_gate_passes(gate):
   name, workdir, summary = gate
   theory = [c for c in summary["comparisons"] if c["kind"] == "theory"]
@@ -98,7 +97,6 @@ def test_perturbed_trained_parameters_fail_a_theory_check(gate):
   assert expected <= failed, [(c.quantity, c.theory, c.measured) for c in evaluation.checks]
 
 
-@pytest.mark.slow
 def test_the_gate_fails_on_a_broken_estimator(monkeypatch, tmp_path):
   """A plausible bug: the exact estimator ignores the task prior (w* ~ N(0, I) always). On Theorem 2's setting the
   trained B then lands on Gamma*, not eta* Sigma^-1, and the theory checks say so."""

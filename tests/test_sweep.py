@@ -35,7 +35,6 @@ def _device_report(result):
   return {line.split()[0]: line for line in proc.stdout.splitlines() if "bitwise_identical" in line}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("result", ["lsa", "nn", "recall"])
 def test_stacks_are_bitwise_identical_on_1_and_8_devices(result):
   line = _device_report(result)[result]
@@ -66,7 +65,6 @@ def test_bad_sweep_specs_are_rejected(spec, fragment):
     grid.parse(spec, configs.load("lsa_isotropic"))
 
 
-@pytest.mark.slow
 def test_stacked_points_match_single_runs(tmp_path):
   config = configs.load("lsa_isotropic:steps=40,batch_size=64,log_every=20,eval_prompts=1000,theory_prompts=1000")
   index = grid.run(config, tmp_path / "sw", grid.parse("sigma=0.0,1.0;seed=1", config), printer=lambda s: None)
@@ -95,7 +93,6 @@ def test_bad_sweep_spec_on_the_cli_is_one_line_exit_2(tmp_path):
   assert not (tmp_path / "sw").exists()
 
 
-@pytest.mark.slow
 def test_killed_sweep_neither_redoes_nor_loses_a_point(tmp_path):
   workdir = tmp_path / "sw"
   cmd = [sys.executable, "-m", "icljax.apps.sweep", "--config=lsa_isotropic", f"--workdir={workdir}",

@@ -42,7 +42,7 @@ def _variants() -> dict[str, dict]:
   out["reparam_linear_F_a0.5"] = dict(kappa=0, steps=1000)
   out["reparam_linear_FA_a0.5_float64"] = dict(x64=True, steps=600)
   for model in ("reparam", "reparam_w", "origin"):   # paper Fig. 2 (finite sample)
-    out[f"finite_{model}_relu_FA"] = dict(model=model, attention="relu", M=2048, steps=400, log_every=4, eta=0.05)
+    out[f"finite_{model}_relu_FA"] = dict(model=model, attention="relu", M=2048, steps=400, log_every=10, eta=0.05)
     FIGURE[f"finite_{model}_relu_FA"] = "fig2_finite"
   return {k: {**v, "name": f"recall_{k}"} for k, v in out.items()}
 
@@ -63,7 +63,7 @@ def get_config(arg=None):
   c.batch_size = 512                # >= 1
   c.M = 0                           # 0: fresh batches (population); else a finite training set of M >= batch_size
   c.seed = 0                        # >= 0
-  c.log_every = 10                  # steps per metrics line, >= 1
+  c.log_every = 25                  # steps per metrics line, >= 1 (each logs the loss on eval_size + test_size)
   c.V = 60                          # classes including tau = V - 1, >= 4
   c.triggers = (0, 1, 2, 3, 4)      # token ids in 0..V-2 (noisy runs use the first only)
   c.outputs = (5, 6, 7, 8)          # training outputs, disjoint from triggers; unseen outputs = all the rest

@@ -70,16 +70,21 @@ def disagreement_section(runs_: Sequence[tuple[str, Path, Mapping[str, Any]]], r
   Returns:
     Markdown lines (empty when no claim disagrees).
   """
-  lines = []
+  by_text: dict[str, list[str]] = {}   # one entry per disputed statement; further runs that contradict it nest
   for name, d, s in runs_:
     for c in map(Check.from_dict, s["comparisons"]):
       if c.status != "disagrees":
         continue
       setting = s.get("scalars", {}).get("setting", "")
       figures = ", ".join(f"[{Path(f).name}]({d.relative_to(root)}/{f})" for f in s.get("figures", []))
-      lines += [f"- **{c.quantity}** (run `{name}`{'; ' + setting if setting else ''}): the paper's statement is "
-                f"{requirement(c)}; measured **{fmt(c.measured)}**. {c.disputed}"
-                + (f" Figures: {figures}." if figures else "")]
+      where = f"run `{name}`{'; ' + setting if setting else ''}"
+      if c.disputed not in by_text:
+        by_text[c.disputed] = [f"- **{c.quantity}** ({where}): the paper's statement is {requirement(c)}; measured "
+                               f"**{fmt(c.measured)}**. {c.disputed}" + (f" Figures: {figures}." if figures else "")]
+      else:
+        by_text[c.disputed].append(f"  - also {c.quantity} ({where}): {requirement(c)}; measured "
+                                   f"**{fmt(c.measured)}**." + (f" Figures: {figures}." if figures else ""))
+  lines = [line for entry in by_text.values() for line in entry]
   if not lines:
     return []
   return ["## Where the papers and the numbers disagree", "",
