@@ -76,14 +76,14 @@ def disagreement_section(runs_: Sequence[tuple[str, Path, Mapping[str, Any]]], r
       if c.status != "disagrees":
         continue
       setting = s.get("scalars", {}).get("setting", "")
-      figures = ", ".join(f"[{Path(f).name}]({d.relative_to(root)}/{f})" for f in s.get("figures", []))
-      where = f"run `{name}`{'; ' + setting if setting else ''}"
+      links = ", ".join(f"[{Path(f).name}]({d.relative_to(root)}/{f})" for f in s.get("figures", []))
+      figures = f" Figures: {links}." if links else ""
+      where, measured = f"run `{name}`{'; ' + setting if setting else ''}", f"measured **{fmt(c.measured)}**."
       if c.disputed not in by_text:
-        by_text[c.disputed] = [f"- **{c.quantity}** ({where}): the paper's statement is {requirement(c)}; measured "
-                               f"**{fmt(c.measured)}**. {c.disputed}" + (f" Figures: {figures}." if figures else "")]
+        by_text[c.disputed] = [f"- **{c.quantity}** ({where}): the paper's statement is {requirement(c)}; "
+                               f"{measured} {c.disputed}{figures}"]
       else:
-        by_text[c.disputed].append(f"  - also {c.quantity} ({where}): {requirement(c)}; measured "
-                                   f"**{fmt(c.measured)}**." + (f" Figures: {figures}." if figures else ""))
+        by_text[c.disputed].append(f"  - also {c.quantity} ({where}): {requirement(c)}; {measured}{figures}")
   lines = [line for entry in by_text.values() for line in entry]
   if not lines:
     return []
