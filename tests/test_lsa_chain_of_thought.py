@@ -2,6 +2,8 @@
 computation, the model's identities (construction = GD, cached = literal, sparse = dense, the gauge), the sampler's
 w*, an end-to-end run, mutations that must fail, and bad input."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -117,11 +119,16 @@ def test_sampler_weights_are_the_targets_and_change_nothing_else():
     regression.sample(key, regression.make_spec(4, 9, target="relu"), 2, weights=True)
 
 
-def _evaluate_at(v_scale=1.0, no_cot_scale=1.0, arg="eval_prompts=20000"):
-  """The run's checks at the construction (V_31 scaled) and at the no-CoT optimum (scaled), no training."""
+@functools.cache
+def _plan(arg):
   experiment = registry.get("lsa_chain_of_thought")
   setup = experiment.setup(configs.load(f"lsa_chain_of_thought:{arg}"))
-  plan = experiment.plan(setup)
+  return experiment, setup, experiment.plan(setup)
+
+
+def _evaluate_at(v_scale=1.0, no_cot_scale=1.0, arg="eval_prompts=20000"):
+  """The run's checks at the construction (V_31 scaled) and at the no-CoT optimum (scaled), no training."""
+  experiment, setup, plan = _plan(arg)
   d, eta, step = setup.model.d, setup.eta, plan.context.no_cot_step
   params = {"cot": {"V31": -eta * v_scale * jnp.eye(d), "W13": jnp.eye(d)},
             "no_cot": {"V31": -step * no_cot_scale * jnp.eye(d), "W13": jnp.eye(d)}}

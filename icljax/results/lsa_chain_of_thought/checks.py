@@ -4,6 +4,7 @@ without chain of thought against Theorem 3.1, and the paper's recovery and out-o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax import stats
+from icljax._pytree import filter_jit
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import cot_lsa as model
@@ -49,12 +51,28 @@ def per_prompt(params: dict, batch: dict[str, jax.Array], setup: CotSetup) -> ja
                           no_cot[:, None], (no_cot - e_hat[:, setup.cot_steps - 1])[:, None]], axis=1)
 
 
+def _static(setup: CotSetup) -> CotSetup:
+  """The setup without its prompt distributions (arrays): hashable, a static argument of the programs below."""
+  return dataclasses.replace(setup, task=None, ood_task=None)
+
+
+# Parameters and prompt distributions are arguments of these programs, never constants: evaluations at other
+# parameters (mutation tests, several runs of one shape) reuse the compiled program.
+_per_prompt = filter_jit(per_prompt)
+
+
+@filter_jit
+def _mc_per_prompt(params: dict, task: regression.RegressionSpec, key: jax.Array, setup: CotSetup,
+                   prompts: int) -> tuple[jax.Array, jax.Array]:
+  """Mean and standard error of :func:`per_prompt` over ``prompts`` fresh prompts of ``task``."""
+  return stats.monte_carlo(lambda b: per_prompt(params, b, setup),
+                           lambda k, b: regression.sample(k, task, b, weights=True), key, prompts)
+
+
 def _moments(params: dict, setup: CotSetup, task: regression.RegressionSpec, key: jax.Array):
   """Means and standard errors of :func:`per_prompt` over the eval prompts, split into named columns."""
   big_k = setup.eval_steps
-  mean, se = (np.asarray(a, np.float64) for a in stats.monte_carlo(
-      jax.jit(lambda b: per_prompt(params, b, setup)), lambda k, b: regression.sample(k, task, b, weights=True), key,
-      setup.eval_prompts))
+  mean, se = (np.asarray(a, np.float64) for a in _mc_per_prompt(params, task, key, _static(setup), setup.eval_prompts))
   split = lambda a: {**{c: a[i * big_k:(i + 1) * big_k] for i, c in enumerate(COLUMNS)}, "no_cot": a[-2],
                      "gap": a[-1]}
   return split(mean), split(se)
@@ -160,9 +178,9 @@ def evaluate(setup: CotSetup, ctx: CotContext, params: Any, rows: Rows) -> Evalu
   mean, se = _moments(params, setup, setup.task, ctx.eval_key)
   ratio = _chain(c, setup, ctx, mean, se, notes)
   ood_arrays, ood_scalars = _ood(c, setup, ctx, params, notes)
-  medians = np.median(np.asarray(jax.jit(lambda b: per_prompt(params, b, setup))(
-      regression.sample(jax.random.fold_in(ctx.eval_key, 2), setup.task, min(setup.eval_prompts, 10_000),
-                        weights=True)))[:, :big_k], axis=0)
+  medians = np.median(np.asarray(_per_prompt(params, regression.sample(
+      jax.random.fold_in(ctx.eval_key, 2), setup.task, min(setup.eval_prompts, 10_000), weights=True),
+      _static(setup)))[:, :big_k], axis=0)
   scalars = {
       "setting": f"d={spec.d}, n={spec.n}, eta={setup.eta:g}, k={k_cot} (teacher-forced), {big_k} generated, "
                  f"{spec.parameterization}",

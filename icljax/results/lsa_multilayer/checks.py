@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax import stats, structure
+from icljax._pytree import filter_jit
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import multilayer_lsa as model
@@ -47,9 +48,7 @@ def evaluate(setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: 
     c("gram_form", "literal L-layer forward (with B_l) - its Gram form, / max(1, |y_hat|)", 0.0, gap)
   else:
     c("lemma1", f"Lemma 1: |L-layer forward - {spec.L}-step PGD| / max(1, |y_hat|)", 0.0, gap)
-  sq_err = jax.jit(lambda b: (model.apply(params, b, spec) - b["y_query"]) ** 2)
-  mse, mse_se = (float(v) for v in stats.monte_carlo(sq_err, lambda k, b: regression.sample(k, task, b), ctx.eval_key,
-                                                     setup.eval_prompts))
+  mse, mse_se = (float(v) for v in _eval_mse(params, task, ctx.eval_key, spec, setup.eval_prompts))
   wa, steps, dists = layers(params["A"], ctx.cov)
   for layer, dist in enumerate(dists):
     c("whitened_isotropic", f"Dist(S^1/2 A_{layer} S^1/2, I)", 0.0, float(dist))
@@ -73,6 +72,15 @@ def evaluate(setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: 
   arrays = {"A": np.asarray(params["A"]), "whitened_A": wa, "a_trained": steps, "a_star": ctx.a_star,
             "step": np.array([r["step"] for r in rows]), "loss_t": np.array([r["loss"] for r in rows])}
   return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)
+
+
+@filter_jit
+def _eval_mse(params: Any, task: regression.RegressionSpec, key: jax.Array, spec: model.MultilayerSpec,
+              prompts: int) -> tuple[jax.Array, jax.Array]:
+  """The model's MSE on ``prompts`` fresh prompts and its standard error, one program per shape: the parameters are
+  an argument, not constants of the program, so evaluations at other parameters reuse it."""
+  return stats.monte_carlo(lambda b: (model.apply(params, b, spec) - b["y_query"]) ** 2,
+                           lambda k, b: regression.sample(k, task, b), key, prompts)
 
 
 def _member_params(theta: jax.Array, inv_cov: jax.Array, L: int) -> dict[str, jax.Array]:
