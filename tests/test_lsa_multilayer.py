@@ -154,15 +154,17 @@ def test_thm4_family_optimum_matches_the_digest():
 
 
 @functools.cache
-def _plan():
+def _plan(arg):
+  """The experiment, setup and plan of ``lsa_multilayer:<arg>``, built once per process (Theorem 4's plan holds the
+  family optimum)."""
   experiment = registry.get("lsa_multilayer")
-  setup = experiment.setup(configs.load("lsa_multilayer:eval_prompts=50000,sample_size=10"))
+  setup = experiment.setup(configs.load(f"lsa_multilayer:{arg}"))
   return experiment, setup, experiment.plan(setup)
 
 
 def _evaluate_at(scale, anisotropy=0.0):
   """The run's checks at A_l = scale a*_l Sigma^-1 (+ an anisotropic term on layer 0), no training."""
-  experiment, setup, plan = _plan()
+  experiment, setup, plan = _plan("eval_prompts=50000,sample_size=10")
   inv_cov = jnp.linalg.inv(setup.task.cov)
   a = jnp.asarray(plan.context.a_star, jnp.float32)[:, None, None] * scale * inv_cov[None]
   a = a.at[0].add(anisotropy * jnp.diag(jnp.arange(5.0)) @ inv_cov)
@@ -177,16 +179,9 @@ def test_the_checks_pass_at_the_optimum_and_fail_when_perturbed():
   assert "whitened_isotropic" in _evaluate_at(1.0, anisotropy=0.1)[0]
 
 
-@functools.cache
-def _with_b_plan():
-  experiment = registry.get("lsa_multilayer")
-  setup = experiment.setup(configs.load("lsa_multilayer:with_b,eval_prompts=50000"))
-  return experiment, setup, experiment.plan(setup)
-
-
 def _evaluate_with_b_at(b_scale, b_anisotropy=0.0):
   """Theorem 4's checks at the family's optimum A_l = a*_l Sigma^-1, B_l = b*_l b_scale I (+ anisotropy)."""
-  experiment, setup, plan = _with_b_plan()
+  experiment, setup, plan = _plan("with_b,eval_prompts=50000")
   opt, inv_cov = plan.context.thm4, jnp.linalg.inv(setup.task.cov)
   b = np.r_[opt.b * b_scale, 0.3][:, None, None] * np.eye(5)[None]
   b[0] += b_anisotropy * np.diag(np.arange(5.0))
@@ -209,7 +204,7 @@ def test_thm4_checks_pass_at_the_family_optimum_and_fail_when_perturbed():
 def test_another_local_minimum_of_the_family_is_a_critical_point_but_not_the_best():
   """Seed 1's end point (a = (0.771, 2.646), b = 0.353, loss 0.086): Theorem 4's checks pass, the best-member claim
   disagrees (reported, not a failure)."""
-  experiment, setup, plan = _with_b_plan()
+  experiment, setup, plan = _plan("with_b,eval_prompts=50000")
   inv_cov = jnp.linalg.inv(setup.task.cov)
   params = {"A": jnp.array([0.77057, 2.64566])[:, None, None] * inv_cov[None],
             "B": jnp.array([0.35324, 0.3])[:, None, None] * jnp.eye(5)[None]}
