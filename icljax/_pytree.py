@@ -45,6 +45,7 @@ def filter_jit(fn: Callable[..., Any]) -> Callable[..., Any]:
       it = iter(dynamic)
       args, kwargs = jax.tree.unflatten(treedef, [next(it) if s is _DYNAMIC else s for s in static])
       return fn(*args, **kwargs)
+    run.__name__ = run.__qualname__ = getattr(fn, "__name__", "run")   # the program's name in logs and dumps
     return jax.jit(run)
 
   @functools.wraps(fn)
