@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from icljax import configs, runs
+from icljax import configs, runs, validation
 from icljax.experiment import driver, main_job
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,13 +91,19 @@ def test_tiny_recall_runs_write_every_artefact(tmp_path, extra, names):
 def test_quick_main_job_runs_each_results_headline_tiny(tmp_path):
   """--quick: the first (headline) run of every result, in its quick variant (the main job's lifecycle and REPORT.md
   are exercised end to end by tests/test_plugin.py and the science gate's runs)."""
-  entries = main_job._entries(tmp_path, quick=True)   # pylint: disable=protected-access
+  entries = main_job._entries(tmp_path, "quick")   # pylint: disable=protected-access
   assert [e[0].name for e in entries] == ["lsa", "nn", "nn_fixed_data", "recall", "nn_multiclass", "lsa_multilayer",
                                           "linattn_dynamics", "lsa_chain_of_thought"]
   assert all(path.name.endswith("-quick") for *_, path in entries)
   assert [c.steps for _, _, c, _ in entries] == [150, 200, 100, 20, 200, 100, 4000, 200]
-  full = main_job._entries(tmp_path, quick=False)   # pylint: disable=protected-access
+  full = main_job._entries(tmp_path, "full")   # pylint: disable=protected-access
   assert len(full) == 78 and len({path for *_, path in full}) == 78
+  # --headline: the first run of each result, the full job's own config and directory (so the full job reuses it).
+  headline = main_job._entries(tmp_path, "headline")   # pylint: disable=protected-access
+  firsts = [next(e for e in full if e[0] is exp) for exp, *_ in entries]
+  assert [(e[0].name, e[2].to_dict(), e[3]) for e in headline] == [(e[0].name, e[2].to_dict(), e[3]) for e in firsts]
+  with pytest.raises(validation.ConfigError, match="profile"):
+    main_job.run(tmp_path, profile="fast")
 
 
 def _cli(args, cwd=ROOT, timeout=120):
@@ -121,6 +127,12 @@ def test_bad_input_on_the_cli_is_one_line_exit_2_nothing_written(tmp_path, confi
   assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
   assert lines[0].startswith("error: ") and field in lines[0]
   assert not workdir.exists()
+
+
+def test_quick_and_headline_exclude_each_other_on_the_cli(tmp_path):
+  proc = _cli(["icljax.apps.reproduce", "--quick", "--headline", f"--workdir={tmp_path / 'job'}"], timeout=60)
+  assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-2000:]
+  assert "--quick and --headline" in proc.stderr and not (tmp_path / "job").exists()
 
 
 def test_cli_from_another_directory_by_config_name_exits_1_when_a_check_fails(tmp_path):

@@ -126,6 +126,18 @@ def test_plugin_runs_alone_in_a_sweep_and_in_the_report(plugin, tmp_path):
   assert "w (claimed unbiased)" in disagreements and "w* = n/(n+1) < 1" in disagreements
 
 
+def test_headline_profile_reports_itself_and_the_full_job_reuses_its_runs(plugin, tmp_path):
+  report, failed, _ = main_job.run(tmp_path / "job", profile="headline", only=["mean_shrinkage"],
+                                   printer=lambda s: None)
+  names = registry.names()
+  full_runs = sum(len(registry.get(n).main_job) for n in names)
+  assert not failed and f"**Headline profile**: the first run of each result at full size ({len(names)} of the " \
+      f"main job's {full_runs} runs)" in report.read_text()
+  lines = []
+  main_job.run(tmp_path / "job", only=["mean_shrinkage"], printer=lines.append)
+  assert "1 runs (1 finished, not redone)" in lines[0] and "Headline profile" not in report.read_text()
+
+
 def test_plugin_check_can_fail(plugin, tmp_path):
   """Mutation: training too briefly leaves w far from n/(n+1), and the check says so."""
   config = get_config()

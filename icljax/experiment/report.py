@@ -141,14 +141,16 @@ def run_section(summary: Mapping[str, Any], rel_dir: str = ".", level: int = 3) 
 
 
 def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, Path, Mapping[str, Any]]],
-                                                      Sequence[str]]], *, quick: bool, pending: int) -> Path:
+                                                      Sequence[str]]], *, profile: str, pending: int,
+                 full_runs: int) -> Path:
   """REPORT.md of the main job: totals, a run index, and per result its title, claim, figures and run sections.
 
   Args:
     path: the report file (its folder is the main job's workdir).
     sections: per result ``(experiment, [(run name, run dir, summary)], result-level figure paths)``.
-    quick: whether the runs are the tiny quick variants.
+    profile: the main job's profile (``full``, ``headline`` or ``quick``).
     pending: runs not finished yet.
+    full_runs: how many runs the full profile has (named in the headline profile's note).
 
   Returns:
     ``path``.
@@ -159,8 +161,12 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
   lines = ["# icljax reproduction report", "",
            count_line(checks) + f" over {len(done)} runs" + (f" ({pending} runs not finished)" if pending else "")
            + "."]
-  if quick:
+  if profile == "quick":
     lines += ["", "**Quick mode**: tiny runs that exercise the machinery; the checks are not expected to pass."]
+  elif profile == "headline":
+    lines += ["", f"**Headline profile**: the first run of each result at full size ({len(done) + pending} of the "
+              f"main job's {full_runs} runs); `icljax-reproduce` without `--headline` runs them all and reuses "
+              "these."]
   lines += ["", results_table(sections), ""] + disagreement_section(done, root)
   index = []
   for name, d, s in done:
