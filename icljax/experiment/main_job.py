@@ -85,7 +85,7 @@ def write(workdir: Path, entries: Sequence[tuple[Experiment, MainJobRun, Any, Pa
 
 
 def run(workdir: str | Path, *, profile: str = "full", only: Sequence[str] = (),
-        printer: Callable[[str], None] = print) -> tuple[Path, list[tuple[str, str]]]:
+        printer: Callable[[str], None] = print) -> tuple[Path, list[tuple[str, str]], str]:
   """Runs the main job (or the selected results) and writes REPORT.md.
 
   Args:
