@@ -90,6 +90,29 @@ def dist_to_identity(a: np.ndarray) -> float:
   return float(np.linalg.norm(a - np.trace(a) / d * np.eye(d)) / np.linalg.norm(a))
 
 
+def dist_noise_weights(matrix: np.ndarray, noise_cov: np.ndarray) -> np.ndarray:
+  """The weights of the quadratic form that ``Dist(X, I)^2`` is, to first order, when ``X`` is a multiple of I plus
+  Gaussian noise: ``Dist^2 = sum_i w_i z_i^2`` with ``z_i`` i.i.d. N(0, 1).
+
+  With ``X = c I + E``, ``X - tr(X)/d I = P E`` (P removes the trace part, linear) and ``|X|_F^2 = c^2 d + O(E)``,
+  so ``Dist^2 = |P vec(E)|^2 / |X|_F^2``: the weights are the eigenvalues of ``P C P / |X|_F^2``, C the noise's
+  covariance. Evaluated at the measured ``X`` (its norm), as the statistic is.
+
+  Args:
+    matrix: the (d, d) matrix whose distance is tested (the measured one).
+    noise_cov: (d^2, d^2) covariance of its row-major ``vec``.
+
+  Returns:
+    The d^2 non-negative weights (one is 0: the trace direction).
+  """
+  x = np.asarray(matrix, np.float64)
+  d = x.shape[0]
+  eye = np.eye(d).ravel()
+  proj = np.eye(d * d) - np.outer(eye, eye) / d
+  w = np.linalg.eigvalsh(proj @ np.asarray(noise_cov, np.float64) @ proj) / float(np.sum(x**2))
+  return np.clip(w, 0.0, None)
+
+
 def whiten(b: np.ndarray, cov: np.ndarray) -> np.ndarray:
   """``Sigma^{1/2} B Sigma^{1/2}``: equals ``eta* I`` at the optimum for the N(0, Sigma^{-1}) prior.
 

@@ -2,6 +2,7 @@
 literal L-layer forward pass is L steps of preconditioned GD) against an independent NumPy transcription, and the
 run's checks: they pass at the theory's optimum and fail on perturbed step sizes or a non-isotropic layer."""
 
+import dataclasses
 import functools
 
 import jax
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from icljax import configs, runs
+from icljax import configs, runs, validation
 from icljax.experiment import driver, registry
 from icljax.models import multilayer_lsa as model
 from icljax.tasks import regression
@@ -164,7 +165,8 @@ def _plan(arg):
 
 def _evaluate_at(scale, anisotropy=0.0):
   """The run's checks at A_l = scale a*_l Sigma^-1 (+ an anisotropic term on layer 0), no training."""
-  experiment, setup, plan = _plan("eval_prompts=50000,sample_size=10")
+  experiment, setup, plan = _plan("eval_prompts=50000,sample_size=10,noise_prompts=20000")
+  setup = dataclasses.replace(setup, sample_size=200_000)   # the checks of a run trained on the default sample
   inv_cov = jnp.linalg.inv(setup.task.cov)
   a = jnp.asarray(plan.context.a_star, jnp.float32)[:, None, None] * scale * inv_cov[None]
   a = a.at[0].add(anisotropy * jnp.diag(jnp.arange(5.0)) @ inv_cov)
@@ -181,7 +183,7 @@ def test_the_checks_pass_at_the_optimum_and_fail_when_perturbed():
 
 def _evaluate_with_b_at(b_scale, b_anisotropy=0.0):
   """Theorem 4's checks at the family's optimum A_l = a*_l Sigma^-1, B_l = b*_l b_scale I (+ anisotropy)."""
-  experiment, setup, plan = _plan("with_b,eval_prompts=50000")
+  experiment, setup, plan = _plan("with_b,eval_prompts=50000,noise_prompts=20000")
   opt, inv_cov = plan.context.thm4, jnp.linalg.inv(setup.task.cov)
   b = np.r_[opt.b * b_scale, 0.3][:, None, None] * np.eye(5)[None]
   b[0] += b_anisotropy * np.diag(np.arange(5.0))
@@ -204,7 +206,7 @@ def test_thm4_checks_pass_at_the_family_optimum_and_fail_when_perturbed():
 def test_another_local_minimum_of_the_family_is_a_critical_point_but_not_the_best():
   """Seed 1's end point (a = (0.771, 2.646), b = 0.353, loss 0.086): Theorem 4's checks pass, the best-member claim
   disagrees (reported, not a failure)."""
-  experiment, setup, plan = _plan("with_b,eval_prompts=50000")
+  experiment, setup, plan = _plan("with_b,eval_prompts=50000,noise_prompts=20000")
   inv_cov = jnp.linalg.inv(setup.task.cov)
   params = {"A": jnp.array([0.77057, 2.64566])[:, None, None] * inv_cov[None],
             "B": jnp.array([0.35324, 0.3])[:, None, None] * jnp.eye(5)[None]}
@@ -229,3 +231,11 @@ def test_quick_run_with_b_writes_its_artefacts(tmp_path):
     assert params["B"].shape == (2, 5, 5) and params["b_star"].shape == (1,)
   assert {c["entry"] for c in summary["comparisons"]} >= {"gram_form", "loss_vs_member", "b_isotropic",
                                                           "family_stationary", "best_member"}
+
+
+@pytest.mark.parametrize("override,accepted", [("noise_prompts=500", ">= 1000"), ("noise_prompts=1500", "multiple"),
+                                               ("L=4", r"in \[1, 3\]"), ("sample_size=0", "optimizer 'lbfgs'")])
+def test_bad_input_names_the_field(override, accepted):
+  field = override.split("=")[0]
+  with pytest.raises(validation.ConfigError, match=rf"config\.{field}=.* invalid: expected .*{accepted}"):
+    registry.get("lsa_multilayer").setup(configs.load(f"lsa_multilayer:{override}"))

@@ -15,7 +15,7 @@ import ml_collections
 
 from icljax.configs import apply_arg
 
-QUICK = {"steps": 100, "log_every": 50, "sample_size": 2000, "eval_prompts": 2000}
+QUICK = {"steps": 100, "log_every": 50, "sample_size": 2000, "eval_prompts": 2000, "noise_prompts": 10_000}
 VARIANTS = {"with_b": {"name": "lsa_multilayer_with_b", "layer_class": "with_b", "L": 2, "sample_size": 100_000,
                       "steps": 400, "log_every": 50}}
 
@@ -43,4 +43,6 @@ def get_config(arg=None):
   c.batch_size = 4096             # fresh prompts per step when sample_size = 0, >= 1
   c.init_scale = 0.1              # std of the entries of A_l at init, > 0 (the authors: 1e-4; BUILD_NOTES)
   c.eval_prompts = 200_000        # fresh prompts for the eval MSE, >= 1
+  c.noise_prompts = 100_000       # fresh prompts estimating the trained layers' sampling noise at the theory's
+                                  # point (the isotropy checks' tolerances), a multiple of 1000, >= 1000
   return apply_arg(c, arg, quick=QUICK, variants=VARIANTS)

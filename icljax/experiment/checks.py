@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from icljax import stats
@@ -147,7 +147,8 @@ class Checker:
     self.checks: list[Check] = []
 
   def __call__(self, entry: str, quantity: str, theory: float, measured: float, *, se: float | None = None,
-               floor: float = 0.0, note: str = "", dof: int | None = None) -> Check:
+               floor: float = 0.0, note: str = "", dof: int | None = None,
+               quantile: Callable[[float], float] | None = None) -> Check:
     """Adds and returns one check.
 
     Args:
@@ -160,14 +161,19 @@ class Checker:
       note: shown beside the quantity.
       dof: degrees of freedom of ``se`` when it comes from a few replicas: k becomes the Student-t value with the
         same tail (``icljax.stats.t_factor``), so a spread estimated from 4 chains is not read as a normal error.
+      quantile: for a non-negative statistic whose noise is not normal (a distance, a norm): ``k -> `` the value
+        its null distribution, computed in the run, exceeds with the two-sided tail of k normal standard errors
+        (e.g. :func:`icljax.stats.quadratic_form_quantile`); it replaces ``k se`` of a ``per_se`` entry.
 
     Returns:
       The check.
     """
     tol = self.table[entry]
-    if tol.per_se:
+    if tol.per_se and quantile is not None:
+      value = float(quantile(tol.value)) + floor
+    elif tol.per_se:
       if se is None:
-        raise ValueError(f"tolerance entry {entry!r} is per standard error: pass se=")
+        raise ValueError(f"tolerance entry {entry!r} is per standard error: pass se= (or quantile=)")
       k = tol.value if dof is None else stats.t_factor(dof, tol.value)
       value = k * float(se) + floor
       if dof is not None:

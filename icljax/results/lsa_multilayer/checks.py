@@ -16,6 +16,7 @@ from icljax._pytree import filter_jit
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import multilayer_lsa as model
+from icljax.results.lsa_multilayer import noise
 from icljax.results.lsa_multilayer.plan import MultilayerContext, covariate_factors, layers
 from icljax.results.lsa_multilayer.setup import MultilayerSetup
 from icljax.results.lsa_multilayer.tolerances import TOLERANCES
@@ -50,8 +51,10 @@ def evaluate(setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: 
     c("lemma1", f"Lemma 1: |L-layer forward - {spec.L}-step PGD| / max(1, |y_hat|)", 0.0, gap)
   mse, mse_se = (float(v) for v in _eval_mse(params, task, ctx.eval_key, spec, setup.eval_prompts))
   wa, steps, dists = layers(params["A"], ctx.cov)
-  for layer, dist in enumerate(dists):
-    c("whitened_isotropic", f"Dist(S^1/2 A_{layer} S^1/2, I)", 0.0, float(dist))
+  null, size = ctx.isotropy, setup.sample_size or setup.batch_size
+  for layer, match in enumerate(noise.match_layers(steps, null, permutable=not spec.train_b)):
+    c("whitened_isotropic", f"Dist(S^1/2 A_{layer} S^1/2, I)", 0.0, float(dists[layer]),
+      quantile=noise.tolerance(null.a_weights[match], size), note=_noise_note(setup, null.a_weights[match]))
   if spec.train_b:
     return _with_b(c, setup, ctx, params, rows, mse, mse_se, wa, steps)
   c("loss_vs_pgd", f"eval MSE vs the best {spec.L}-step PGD", ctx.loss_star, mse, se=mse_se)
@@ -111,14 +114,23 @@ def _gradient_spread(theta: jax.Array, prompts: dict[str, jax.Array], cov: jax.A
   return jax.jacfwd(per_prompt)(theta).std(0)
 
 
+def _noise_note(setup: MultilayerSetup, weights: np.ndarray) -> str:
+  """Where the tolerance comes from, as the report shows it."""
+  size = setup.sample_size or setup.batch_size
+  prompts = f"a sample of {size}" if setup.sample_size else f"batches of {size}"
+  return f"sampling noise of {prompts} prompts: RMS Dist {noise.rms(weights, size):.2g}"
+
+
 def _with_b(c: Checker, setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: Rows, mse: float,
             mse_se: float, wa: np.ndarray, steps: np.ndarray) -> Evaluation:
   """Theorem 4's checks: B_l = b_l I, the model's loss is its family member's, that member is a critical point of
   the family (the theorem's statement), and which critical point it is (the best one, or another)."""
   spec, opt = setup.model, ctx.thm4
   factors, b_dists = covariate_factors(params["B"])
-  for layer, dist in enumerate(b_dists):
-    c("b_isotropic", f"Dist(B_{layer}, I)", 0.0, float(dist))
+  size = setup.sample_size or setup.batch_size
+  for layer, (dist, weights) in enumerate(zip(b_dists, ctx.isotropy.b_weights)):
+    c("b_isotropic", f"Dist(B_{layer}, I)", 0.0, float(dist), quantile=noise.tolerance(weights, size),
+      note=_noise_note(setup, weights))
   with jax.enable_x64(True):
     member, member_se, grad, grad_se = (np.asarray(v) for v in with_b.family_mean_and_gradient(
         jnp.asarray(steps), jnp.asarray(factors), jax.random.fold_in(ctx.eval_key, 2), spec.d, spec.n, 300_000))

@@ -12,6 +12,7 @@ import numpy as np
 from icljax import estimators, prng, structure
 from icljax.experiment.api import Plan
 from icljax.models import multilayer_lsa as model
+from icljax.results.lsa_multilayer import noise
 from icljax.results.lsa_multilayer.setup import MultilayerSetup
 from icljax.tasks import regression
 from icljax.theory import multilayer_with_b as with_b
@@ -31,7 +32,7 @@ class Thm4Optimum:
 @dataclasses.dataclass(frozen=True)
 class MultilayerContext:
   """The best L-step PGD (sorted steps, loss), the best constant step (and loss), Theorem 4's optimum (runs that
-  train B_l), Sigma, the eval key."""
+  train B_l), Sigma, the eval key, the isotropy checks' null at the theory's point."""
 
   a_star: np.ndarray
   loss_star: float
@@ -40,6 +41,7 @@ class MultilayerContext:
   thm4: Thm4Optimum | None
   cov: jax.Array
   eval_key: jax.Array
+  isotropy: noise.IsotropyNull
 
 
 def layers(a: jax.Array, cov: jax.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,8 +70,10 @@ def plan(setup: MultilayerSetup) -> Plan[MultilayerContext]:
   seed, spec, task = setup.run.seed, setup.model, setup.task
   a_star, loss_star, a_const, loss_const = theory.optimal_steps(spec.L, spec.d, spec.n)
   thm4 = Thm4Optimum(*with_b.thm4_optimum(spec.L, spec.d, spec.n)) if spec.train_b else None
+  steps, factors = (thm4.a, thm4.b) if thm4 is not None else (a_star, None)
+  isotropy = noise.isotropy_null(task, prng.stream(seed, "theory"), steps, factors, setup.noise_prompts)
   ctx = MultilayerContext(a_star=a_star, loss_star=loss_star, a_constant=a_const, loss_constant=loss_const,
-                          thm4=thm4, cov=task.cov, eval_key=prng.stream(seed, "eval"))
+                          thm4=thm4, cov=task.cov, eval_key=prng.stream(seed, "eval"), isotropy=isotropy)
   # Trained through the Gram form (Lemma 1's GD when B_l = 0), which equals the literal forward pass for every
   # parameter value (checked at the trained parameters to float rounding): O(d^3 L) per prompt from (S0, g0), not
   # O(n^2 d L). On a fixed sample the query is integrated out exactly: E_xq (<c, x_q> - <w*, x_q>)^2 =

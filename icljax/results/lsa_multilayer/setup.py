@@ -24,6 +24,7 @@ class MultilayerSetup:
     sample_size: 0: fresh batches of ``batch_size`` every step; > 0: one fixed sample of that many prompts (the
       authors' L-BFGS protocol; L-BFGS needs a deterministic loss).
     batch_size, eval_prompts: sample sizes.
+    noise_prompts: fresh prompts that estimate the trained layers' sampling noise (the isotropy checks' tolerances).
   """
 
   run: specs.RunSpec
@@ -33,6 +34,7 @@ class MultilayerSetup:
   sample_size: int
   batch_size: int
   eval_prompts: int
+  noise_prompts: int
 
 
 def parse(config: ml_collections.ConfigDict) -> MultilayerSetup:
@@ -56,7 +58,10 @@ def parse(config: ml_collections.ConfigDict) -> MultilayerSetup:
     raise validation.ConfigError("config.sample_size", sample_size, ">= 1 with optimizer 'lbfgs' (it needs a "
                                  "deterministic loss: one fixed sample)")
   sizes = specs.positive_ints(config, "batch_size", "eval_prompts")
+  noise_prompts = validation.integer("config.noise_prompts", config.noise_prompts, low=1000)
+  if noise_prompts % 1000:
+    raise validation.ConfigError("config.noise_prompts", noise_prompts, "a multiple of 1000, >= 1000")
   return MultilayerSetup(run=run, task=task, model=model.MultilayerSpec(task.d, task.n, layers, init_scale,
                                                                    train_b=layer_class == "with_b"),
                          optimizer=optimizer, sample_size=sample_size, batch_size=sizes["batch_size"],
-                         eval_prompts=sizes["eval_prompts"])
+                         eval_prompts=sizes["eval_prompts"], noise_prompts=noise_prompts)

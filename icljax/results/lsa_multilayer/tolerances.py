@@ -12,13 +12,17 @@ TOLERANCES = {
                              "MSE", per_se=True),
     "steps_excess": Tolerance(4.0, "max", "standard error", "the trained whitened step sizes, run as exact PGD, lose "
                               "at most what the eval MSE resolves: f(a_trained) - f(a*) <= 4 s.e.", per_se=True),
-    "whitened_isotropic": Tolerance(0.03, "max", "digest", "P5: Dist(Sigma^1/2 A_l Sigma^1/2, I) < 3% for a "
-                                    "trained B = 0 model (full-matrix SAA optima: <= 0.4% off-diagonal)"),
+    "whitened_isotropic": Tolerance(4.0, "max", "standard error", "P5 / Theorem 3: the whitened A_l is a_l I at the "
+                                    "critical point; Dist(Sigma^1/2 A_l Sigma^1/2, I) of the trained A_l within the "
+                                    "4-s.e. tail quantile of its sampling noise at the run's M (the sample's "
+                                    "minimiser: H^+ V H^+ / M to first order, a weighted chi-square; noise.py). The "
+                                    "digest's fixed 3% held at M = 200000 only", per_se=True),
     "gram_form": Tolerance(1e-5, "max", "float rounding", "the literal L-layer forward pass with B_l against its Gram "
                            "form (x <- (I - B S A) x, y <- y - x . A^T g per layer), at the trained parameters; as "
                            "lemma1"),
-    "b_isotropic": Tolerance(0.03, "max", "digest", "P7: Dist(B_l, I) -> 0 for the layers before the last; the 3% of "
-                             "P5's isotropy test"),
+    "b_isotropic": Tolerance(4.0, "max", "standard error", "P7 / Theorem 4's family: B_l = b_l I for the layers "
+                             "before the last; Dist(B_l, I) within the 4-s.e. tail quantile of its sampling noise at "
+                             "the run's M, as whitened_isotropic", per_se=True),
     "loss_vs_member": Tolerance(4.0, "abs", "standard error", "the trained model's eval MSE against Theorem 4's "
                                 "recursion at its own (a_l, b_l) = (tr S^1/2 A_l S^1/2 / d, tr B_l / d) on 3e5 "
                                 "eigenvalue draws: it is that family member; 4 s.e. of both means combined",
