@@ -276,3 +276,22 @@ def test_p10_limits_pass_and_a_wrong_self_score_fails(monkeypatch):
   c = Checker(TOLERANCES)
   extras._p10_limits(c, ctx)
   assert not c.checks[0].passed
+
+
+def test_hessian_at_origin_and_its_standard_error():
+  """P10's min eigenvalue at (0, 0) equals jax.hessian of the mean loss, its spread predicts the scatter of the
+  eigenvalue over independent samples, and the digest's -0.0053 is within the check's error bar at d = N = 4."""
+  taus = [task.sample_tau(jax.random.key(100 + i), 4, 4, 2000) for i in range(12)]
+  values = []
+  for tau in taus:
+    value, spread = extras.hessian_min_eig(tau)
+    assert value == pytest.approx(float(np.min(np.linalg.eigvalsh(np.asarray(
+        jax.hessian(theory.loss)(jnp.zeros(2), tau))))), abs=1e-6)
+    values.append((value, spread / np.sqrt(2000)))
+  scatter, predicted = np.std([v for v, _ in values], ddof=1), np.mean([s for _, s in values])
+  assert 0.5 < scatter / predicted < 1.6   # 12 samples: the ratio's sd is ~0.2
+  big = task.sample_tau(jax.random.key(99), 4, 4, 20_000)
+  value, spread = extras.hessian_min_eig(big)
+  se = spread * np.sqrt(1 / 20_000 + 1 / extras.DIGEST_PROMPTS)
+  check = Checker(TOLERANCES)("hessian", "P10", extras.HESSIAN_AT_ORIGIN, value, se=se, floor=5e-5)
+  assert check.passed and check.tolerance < 0.003, (value, check.tolerance)

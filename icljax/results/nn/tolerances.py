@@ -43,7 +43,9 @@ TOLERANCES = {
                          "digest P14). As restated, Lemma 9's condition cannot hold on the ray xi1 = (7/15) xi2. The "
                          "loss still falls in every run. Settled by the paper's full proof of Lemmas 9 and 12, or a "
                          "larger (d, N) with the hidden constants stated."),
-    "hessian": Tolerance(0.001, "abs", "digest", "P10 Hessian min eigenvalue at (0, 0), 3 digits"),
+    "hessian": Tolerance(4.0, "abs", "standard error", "P10 Hessian min eigenvalue at (0, 0) against the digest's "
+                         "-0.0053: 4 s.e. of the difference (per-prompt second derivative along the eigenvector, over "
+                         "our sample and the digest's 8000 prompts) plus its rounding 5e-5", per_se=True),
     "p10_limit_xi1": Tolerance(1e-3, "abs", "digest", "P10: L -> 1/2 as xi1 -> infinity (xi2 fixed); at xi1 = 1e4 the "
                                "context wins only where tau_(1) > 1 - 3e-4 (probability ~3e-5 at d = N = 4)",
                                kind="claim"),
