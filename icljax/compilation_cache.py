@@ -5,10 +5,6 @@ same code, same JAX version and backend), so a second main job skips most of its
 enable it unless ``--nocompilation_cache`` is given or ``ICLJAX_COMPILATION_CACHE=0`` is set; the directory is
 ``$ICLJAX_COMPILATION_CACHE`` when that names a path, else ``$XDG_CACHE_HOME/icljax/jax`` (default
 ``~/.cache/icljax/jax``). A cached program is the same executable, so results are bitwise those of a fresh compile.
-
-The cache is bounded (:data:`MAX_BYTES`, least recently used entries evicted first), which also makes JAX read and
-write every entry under a file lock: without it an entry is written with a plain write, and a process reading while
-another writes gets a truncated entry (seen once in the test suite's shared cache: JAX then warns and recompiles).
 """
 
 from __future__ import annotations
@@ -19,7 +15,6 @@ from pathlib import Path
 import jax
 
 ENV = "ICLJAX_COMPILATION_CACHE"
-MAX_BYTES = 2 * 1024**3   # the main job and the test suite each write ~100 MB
 
 
 def default_dir() -> Path | None:
@@ -54,5 +49,4 @@ def enable(path: str | os.PathLike | None = None, min_compile_seconds: float = 0
   jax.config.update("jax_compilation_cache_dir", str(where))
   jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_seconds))
   jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-  jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)   # LRU eviction, and entries read/written locked
   return where

@@ -13,7 +13,6 @@ if "ICLJAX_COMPILATION_CACHE" not in os.environ:   # set once, by the first pyte
   # JAX's own variables, for subprocesses that are not icljax entry points (benchmark scripts, fake-device helpers).
   os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ["ICLJAX_COMPILATION_CACHE"]
   os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-  os.environ["JAX_COMPILATION_CACHE_MAX_SIZE"] = str(2 * 1024**3)   # bounded: entries read and written under a lock
 
 import jax
 import pytest

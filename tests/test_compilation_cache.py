@@ -1,5 +1,5 @@
-"""The persistent compilation cache: where it lives, how it is turned off, and that it is bounded, so JAX reads and
-writes its entries under a file lock (unlocked, a reader once got an entry another process was still writing)."""
+"""The persistent compilation cache: where it lives, how it is turned off, and that a second process reads back
+what the first wrote."""
 
 import os
 import subprocess
@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
 import sys, jax, jax.numpy as jnp
 from icljax import compilation_cache
-print(compilation_cache.enable(sys.argv[1]), jax.config.jax_compilation_cache_max_size)
+print(compilation_cache.enable(sys.argv[1]))
 print(float(jax.jit(lambda x: jnp.sin(x) * 3.0)(jnp.arange(4.0)).sum()))
 """
 
@@ -28,15 +28,16 @@ def test_the_directory_follows_the_environment(monkeypatch, tmp_path):
   assert compilation_cache.default_dir() == tmp_path / "icljax" / "jax"
 
 
-def test_a_bounded_cache_is_written_under_its_lock_and_read_back(tmp_path):
+
+def test_a_second_process_reads_the_cache_back(tmp_path):
   env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
   run = lambda: subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "c")], cwd=ROOT, capture_output=True,
                                text=True, timeout=120, env=dict(env, JAX_PLATFORMS="cpu"))
   first = run()
   assert first.returncode == 0, first.stderr[-2000:]
-  assert first.stdout.split()[:2] == [str(tmp_path / "c"), str(compilation_cache.MAX_BYTES)]
-  entries = sorted(p.name for p in (tmp_path / "c").iterdir() if p.name.endswith("-cache"))
-  assert entries and (tmp_path / "c" / ".lockfile").exists()   # the lock JAX takes once the cache is bounded
+  assert first.stdout.split()[0] == str(tmp_path / "c")
+  entries = sorted(p.name for p in (tmp_path / "c").iterdir())
+  assert entries
   second = run()
   assert second.returncode == 0 and second.stdout == first.stdout and "Error reading" not in second.stderr
-  assert sorted(p.name for p in (tmp_path / "c").iterdir() if p.name.endswith("-cache")) == entries   # read back
+  assert sorted(p.name for p in (tmp_path / "c").iterdir()) == entries   # read back, nothing compiled anew
