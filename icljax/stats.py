@@ -88,13 +88,18 @@ def t_factor(dof: int, k: float = 4.0) -> float:
     raise ValueError(f"dof={dof}: a standard error needs at least 2 samples")
   tail = math.erfc(k / math.sqrt(2.0)) / 2
   with jax.enable_x64(True):
-    upper = lambda t: float(0.5 * jax.scipy.special.betainc(dof / 2, 0.5, dof / (dof + t * t)))
-    lo, hi = k, k
-    while upper(hi) > tail:
-      hi *= 2
-    for _ in range(100):   # bisection on the decreasing upper tail
-      mid = (lo + hi) / 2
-      lo, hi = (mid, hi) if upper(mid) > tail else (lo, mid)
+    return _invert_upper_tail(lambda t: float(0.5 * jax.scipy.special.betainc(dof / 2, 0.5, dof / (dof + t * t))),
+                              tail, k, k)
+
+
+def _invert_upper_tail(upper: Callable[[float], float], tail: float, lo: float, hi: float) -> float:
+  """The point where a decreasing upper-tail function crosses ``tail``: ``hi`` doubles until it brackets the
+  crossing, then 100 bisection steps (``lo`` must satisfy ``upper(lo) > tail`` or be the left end of the domain)."""
+  while upper(hi) > tail:
+    lo, hi = hi, 2 * hi
+  for _ in range(100):
+    mid = (lo + hi) / 2
+    lo, hi = (mid, hi) if upper(mid) > tail else (lo, mid)
   return hi
 
 
@@ -111,14 +116,8 @@ def chi2_isf(dof: float, tail: float) -> float:
   if not (dof > 0 and 0 < tail < 1):
     raise ValueError(f"chi2_isf(dof={dof}, tail={tail}): expected dof > 0 and 0 < tail < 1")
   with jax.enable_x64(True):
-    upper = lambda x: float(jax.scipy.special.gammaincc(dof / 2, x / 2))
-    lo, hi = 0.0, max(float(dof), 1.0)
-    while upper(hi) > tail:
-      lo, hi = hi, 2 * hi
-    for _ in range(100):   # bisection on the decreasing upper tail
-      mid = (lo + hi) / 2
-      lo, hi = (mid, hi) if upper(mid) > tail else (lo, mid)
-  return hi
+    return _invert_upper_tail(lambda x: float(jax.scipy.special.gammaincc(dof / 2, x / 2)), tail, 0.0,
+                              max(float(dof), 1.0))
 
 
 def quadratic_form_quantile(weights: Any, k: float = 4.0) -> float:

@@ -51,7 +51,7 @@ def evaluate(setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: 
     c("lemma1", f"Lemma 1: |L-layer forward - {spec.L}-step PGD| / max(1, |y_hat|)", 0.0, gap)
   mse, mse_se = (float(v) for v in _eval_mse(params, task, ctx.eval_key, spec, setup.eval_prompts))
   wa, steps, dists = layers(params["A"], ctx.cov)
-  null, size = ctx.isotropy, setup.sample_size or setup.batch_size
+  null, size = ctx.isotropy, setup.objective_prompts
   for layer, match in enumerate(noise.match_layers(steps, null, permutable=not spec.train_b)):
     weights = null.a_weights[match]
     c("whitened_isotropic", f"Dist(S^1/2 A_{layer} S^1/2, I)", 0.0, float(dists[layer]),
@@ -100,7 +100,7 @@ def _training_noise(setup: MultilayerSetup, ctx: MultilayerContext, theta: np.nd
   off zero by about this much."""
   prompts = regression.sample(jax.random.fold_in(ctx.eval_key, 3), setup.task, 20_000, weights=True)
   spread = _gradient_spread(jnp.asarray(theta, jnp.float32), prompts, setup.task.cov, setup.model.L)
-  return np.asarray(spread, np.float64) / np.sqrt(setup.sample_size or setup.batch_size)
+  return np.asarray(spread, np.float64) / np.sqrt(setup.objective_prompts)
 
 
 @functools.partial(jax.jit, static_argnums=(3,))
@@ -117,7 +117,7 @@ def _gradient_spread(theta: jax.Array, prompts: dict[str, jax.Array], cov: jax.A
 
 def _noise_note(setup: MultilayerSetup, weights: np.ndarray, entry: str) -> str:
   """Where the tolerance comes from, as the report shows it; says so when it is vacuous (Dist <= 1 always)."""
-  size = setup.sample_size or setup.batch_size
+  size = setup.objective_prompts
   prompts = f"a sample of {size}" if setup.sample_size else f"batches of {size}"
   note = f"sampling noise of {prompts} prompts: RMS Dist {noise.rms(weights, size):.2g}"
   if noise.tolerance(weights, size)(TOLERANCES[entry].value) >= 1.0:
@@ -131,7 +131,7 @@ def _with_b(c: Checker, setup: MultilayerSetup, ctx: MultilayerContext, params: 
   the family (the theorem's statement), and which critical point it is (the best one, or another)."""
   spec, opt = setup.model, ctx.thm4
   factors, b_dists = covariate_factors(params["B"])
-  size = setup.sample_size or setup.batch_size
+  size = setup.objective_prompts
   for layer, (dist, weights) in enumerate(zip(b_dists, ctx.isotropy.b_weights)):
     c("b_isotropic", f"Dist(B_{layer}, I)", 0.0, float(dist), quantile=noise.tolerance(weights, size),
       note=_noise_note(setup, weights, "b_isotropic"))

@@ -39,13 +39,11 @@ class IsotropyNull:
     steps: the whitened steps a_l of the theory's point, in its layer order.
     a_weights: per layer, the weights for ``Dist(Sigma^1/2 A_l Sigma^1/2, I)^2``.
     b_weights: per layer before the last, the weights for ``Dist(B_l, I)^2`` (empty without B).
-    prompts: how many fresh prompts estimated H and V.
   """
 
   steps: np.ndarray
   a_weights: tuple[np.ndarray, ...]
   b_weights: tuple[np.ndarray, ...]
-  prompts: int
 
 
 def _flatten(params: dict[str, np.ndarray]) -> tuple[jax.Array, Callable[[jax.Array], dict[str, jax.Array]]]:
@@ -98,7 +96,7 @@ def isotropy_null(task: regression.RegressionSpec, key: jax.Array, steps: np.nda
                     for i in range(L))
   b_weights = tuple(structure.dist_noise_weights(point["B"][i], block(L + i)) for i in range(L - 1)
                     ) if factors is not None else ()
-  return IsotropyNull(np.asarray(steps, np.float64), a_weights, b_weights, prompts)
+  return IsotropyNull(np.asarray(steps, np.float64), a_weights, b_weights)
 
 
 def match_layers(trained_steps: np.ndarray, null: IsotropyNull, permutable: bool) -> list[int]:
@@ -128,4 +126,3 @@ def tolerance(weights: np.ndarray, size: int) -> Callable[[float], float]:
 def rms(weights: np.ndarray, size: int) -> float:
   """The root-mean-square ``Dist`` under its null after M = ``size`` prompts (``sqrt(sum w / M)``)."""
   return float(np.sqrt(np.sum(weights) / size))
-

@@ -36,6 +36,11 @@ class MultilayerSetup:
   eval_prompts: int
   noise_prompts: int
 
+  @property
+  def objective_prompts(self) -> int:
+    """M, the prompts the training objective averages: the fixed sample, else one fresh batch."""
+    return self.sample_size or self.batch_size
+
 
 def parse(config: ml_collections.ConfigDict) -> MultilayerSetup:
   """Validates an ``lsa_multilayer`` config; raises ``ConfigError`` naming the first bad field.
