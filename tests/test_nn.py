@@ -295,3 +295,9 @@ def test_hessian_at_origin_and_its_standard_error():
   se = spread * np.sqrt(1 / 20_000 + 1 / extras.DIGEST_PROMPTS)
   check = Checker(TOLERANCES)("hessian", "P10", extras.HESSIAN_AT_ORIGIN, value, se=se, floor=5e-5)
   assert check.passed and check.tolerance < 0.003, (value, check.tolerance)
+  # Mutations: a wrong law of the inner products (uniform on [-1, 1]) or the wrong dimension (d = 5) fail it.
+  for wrong in (jax.random.uniform(jax.random.key(1), (20_000, 4), minval=-1.0, maxval=1.0),
+                task.sample_tau(jax.random.key(99), 5, 4, 20_000)):
+    value, spread = extras.hessian_min_eig(wrong)
+    se = spread * np.sqrt(1 / 20_000 + 1 / extras.DIGEST_PROMPTS)
+    assert not Checker(TOLERANCES)("hessian", "P10", extras.HESSIAN_AT_ORIGIN, value, se=se, floor=5e-5).passed
