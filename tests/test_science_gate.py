@@ -22,13 +22,7 @@ from icljax import configs, runs, train
 from icljax.experiment import driver, registry
 from icljax.theory import regression_exact
 
-GATE = {"lsa": "lsa_preconditioned:other,exact",
-        "nn": "nn_long:steps=10000,log_every=100,eval_tau_samples=20000,extras=()",
-        "recall": "recall:steps=200,H=64,eval_size=1024,test_size=256",
-        "nn_multiclass": ("nn_multiclass:steps=1000,tau_samples=2000,eval_prompts=5000,enum_prompts=200,"
-                          "lemma12_prompts=200"),
-        "linattn_dynamics": "linattn_dynamics",
-        "lsa_chain_of_thought": "lsa_chain_of_thought:steps=1000,eval_prompts=10000"}
+GATE = {e.name: e.gate for e in map(registry.get, registry.names()) if e.gate}
 
 
 @pytest.fixture(scope="module", params=sorted(GATE))

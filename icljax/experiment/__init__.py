@@ -7,10 +7,10 @@
 * :func:`run`: one config into one workdir (a sweep group of one); ``grid`` runs sweeps, ``main_job`` the report.
 """
 
-from icljax.experiment.api import Evaluation, Experiment, FigureInput, MainJobRun, Plan
-from icljax.experiment.checks import Check, Checker, Tolerance
+from icljax.experiment.api import Evaluation, Experiment, FigureInput, MainJobRun, Mutant, Plan
+from icljax.experiment.checks import Check, Checker, Summary, Tolerance, summarize
 from icljax.experiment.driver import prepare, run, run_points
 from icljax.experiment.registry import get, names, register
 
-__all__ = ["Check", "Checker", "Evaluation", "Experiment", "FigureInput", "MainJobRun", "Plan", "Tolerance", "get",
-           "names", "prepare", "register", "run", "run_points"]
+__all__ = ["Check", "Checker", "Evaluation", "Experiment", "FigureInput", "MainJobRun", "Mutant", "Plan", "Summary",
+           "Tolerance", "get", "names", "prepare", "register", "run", "run_points", "summarize"]

@@ -84,6 +84,35 @@ class MainJobRun:
 
 
 @dataclasses.dataclass(frozen=True)
+class Mutant:
+  """A plausible bug in one library function.
+
+  Attributes:
+    name: short identifier, unique within its theorem (e.g. ``sampler_ignores_noise``).
+    target: ``module:attribute`` of the function to replace (e.g. ``icljax.tasks.recall:sample``); code must call
+      it through its module (``task.sample``), which the project's one-import style guarantees.
+    mutate: ``original -> replacement``: the replacement behaves like the original with the bug planted.
+    bug: one line: the plausible bug, as a reviewer would describe it.
+    killed_by: tolerance entries that must all fail in the mutated run (every ``theory`` entry of a theorem's
+      table is named by at least one of its mutants: a theory check no plausible bug can fail is an identity).
+    gate: the config spec to run (``name[:arg]``); empty: the theorem's own gate.
+  """
+
+  name: str
+  target: str
+  mutate: Callable[[Callable[..., Any]], Callable[..., Any]]
+  bug: str
+  killed_by: tuple[str, ...]
+  gate: str = ""
+
+  def __post_init__(self):
+    if ":" not in self.target:
+      raise ValueError(f"Mutant.target={self.target!r} is invalid: expected 'module:attribute'")
+    if not self.killed_by:
+      raise ValueError(f"Mutant {self.name!r}: killed_by must name at least one tolerance entry")
+
+
+@dataclasses.dataclass(frozen=True)
 class Experiment(Generic[S, C]):
   """A theorem as a value: typed members, no probing.
 
@@ -103,6 +132,9 @@ class Experiment(Generic[S, C]):
     group_figures: ``(out_dir, {figure: [(config, metrics, summary)]}) -> paths``, figures across runs
       (optional).
     main_job: the runs of this result in the main job, in report order.
+    gate: the science gate: a CI-sized config spec (``name[:arg]``) whose theory checks must all pass, and which
+      every one of ``mutants`` must make fail.
+    mutants: plausible bugs in the code this theorem's checks cover (:class:`Mutant`), each killed by the gate.
   """
 
   name: str
@@ -118,3 +150,5 @@ class Experiment(Generic[S, C]):
   aggregate: Callable[[Path, Sequence[Mapping[str, Any]], Sequence[str]], str] | None = None
   group_figures: Callable[[Path, FigureGroups], Sequence[str]] | None = None
   main_job: tuple[MainJobRun, ...] = ()
+  gate: str = ""
+  mutants: tuple[Mutant, ...] = ()

@@ -4,16 +4,24 @@ Every result declares one table (``Experiment.tolerances``): entry name -> :clas
 value, how it applies (``relation``), its kind and where the number comes from (``source`` and ``why``). A check
 names its table entry, the reference value and the measured value; nothing else decides whether it passes.
 
-Kinds of comparison:
+Kinds of comparison (:data:`KINDS`):
 
-* ``theory``: a trained value against an independent closed form or population computation; the tolerance is
-  an error bar computed in the run (``per_se``: k standard errors) or float rounding;
-* ``identity``: true by construction (a correctness check of the code, not evidence for the theorem);
-* ``claim``: a qualitative statement encoded as the paper states it, with a margin.
+* ``theory``: evidence for the theorem. Its measured side depends on training, its reference is an independent
+  computation (a closed form, a population computation, a NumPy re-derivation) that shares no code path with what
+  produced the measured side, and its tolerance is an error bar computed in the run (``per_se``: k standard
+  errors) or float rounding;
+* ``fit``: how well training fitted its own target (the trained model against the function it was trained to
+  imitate, e.g. a chain of thought against the GD iterates it was supervised with): necessary, not evidence;
+* ``identity``: true by construction or at any parameter value (a correctness check of the code, not evidence);
+* ``claim``: a qualitative statement encoded as the paper states it, with a margin;
+* ``control``: a negative control, a comparison that must *not* hold (a wrong formula, a mis-specified claim, a
+  setting where the theorem does not apply): if it holds, the run fails.
 
-Statuses: ``pass``; ``fail`` (a theory or identity check out of its tolerance, or a claim the toolkit expects to
-hold: a regression); ``disagrees`` (a claim whose table entry is ``disputed``: the paper states it, the numbers
-contradict it; reported with its figure in REPORT.md's disagreement section, never as a pass and never hidden).
+Statuses: ``pass``; ``fail`` (a theory, fit or identity check out of its tolerance, a claim the toolkit expects to
+hold, or a control that holds); ``disagrees`` (a claim whose table entry is ``disputed``: the paper states it, the
+numbers contradict it; reported with its figure in REPORT.md's disagreement section, never as a pass and never
+hidden). :func:`summarize` turns a run's checks into counts and the run's status; the driver, the report and the
+sweep all use it.
 
 Relations: ``rel`` (``|m - r| <= tol |r|``), ``abs`` (``|m - r| <= tol``), ``max`` (``m <= tol``), ``min``
 (``m >= tol``).
@@ -28,7 +36,8 @@ from typing import Any
 
 from icljax import stats
 
-KINDS = ("theory", "identity", "claim")
+KINDS = ("theory", "fit", "identity", "claim", "control")
+STATUSES = ("pass", "fail", "disagrees")
 RELATIONS = ("rel", "abs", "max", "min")
 SOURCES = ("standard error", "float rounding", "digest", "paper", "issue", "measured")
 
@@ -42,7 +51,7 @@ class Tolerance:
     relation: ``rel``, ``abs``, ``max`` or ``min``.
     source: where the number comes from (one of :data:`SOURCES`).
     why: one line: the computation or measurement behind the number.
-    kind: ``theory``, ``identity`` or ``claim``.
+    kind: one of :data:`KINDS`.
     per_se: the tolerance is ``value`` times a standard error computed in the run (plus any stated floor).
     disputed: for a ``claim`` the numbers are known to contradict: what was found and what would settle it. A
       failing check of this entry has the status ``disagrees`` instead of ``fail``.
@@ -62,7 +71,8 @@ class Tolerance:
       if value not in options:
         raise ValueError(f"Tolerance.{name}={value!r} is invalid: expected one of {options}")
     if self.disputed and self.kind != "claim":
-      raise ValueError("Tolerance.disputed is for claims only: a theory or identity check that fails is a fault")
+      raise ValueError("Tolerance.disputed is for claims only: a theory, fit or identity check that fails is a "
+                       "fault, and a control that holds fails the run")
 
   @property
   def text(self) -> str:
@@ -92,8 +102,9 @@ class Check:
       raise ValueError(f"kind={self.kind!r} is invalid: expected one of {KINDS}")
 
   @property
-  def passed(self) -> bool:
-    """Whether the measured value is within the tolerance (a non-finite measurement never passes)."""
+  def holds(self) -> bool:
+    """Whether the comparison holds: the measured value is within the tolerance (a non-finite measurement never
+    does). A ``control`` passes when this is False."""
     m, t, tol = float(self.measured), float(self.theory), float(self.tolerance)
     if not math.isfinite(m):
       return False
@@ -107,10 +118,18 @@ class Check:
 
   @property
   def status(self) -> str:
-    """``pass``, ``fail`` or ``disagrees`` (a disputed claim that the numbers contradict)."""
-    if self.passed:
+    """``pass``, ``fail`` or ``disagrees`` (a disputed claim that the numbers contradict); a ``control`` passes
+    when its comparison does not hold."""
+    if self.kind == "control":
+      return "fail" if self.holds else "pass"
+    if self.holds:
       return "pass"
     return "disagrees" if self.disputed else "fail"
+
+  @property
+  def passed(self) -> bool:
+    """Whether the check's status is ``pass``."""
+    return self.status == "pass"
 
   @property
   def tolerance_text(self) -> str:
@@ -122,7 +141,8 @@ class Check:
     """The JSON form (``summary.json``)."""
     return {"quantity": self.quantity, "theory": float(self.theory), "measured": float(self.measured),
             "tolerance": float(self.tolerance), "relation": self.relation, "kind": self.kind, "entry": self.entry,
-            "passed": bool(self.passed), "status": self.status, "note": self.note, "disputed": self.disputed}
+            "holds": bool(self.holds), "passed": bool(self.passed), "status": self.status, "note": self.note,
+            "disputed": self.disputed}
 
   @classmethod
   def from_dict(cls, d: Mapping[str, Any]) -> Check:
@@ -184,6 +204,57 @@ class Checker:
                   tol.disputed)
     self.checks.append(check)
     return check
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+  """What a run's (or a job's) checks come to.
+
+  Attributes:
+    counts: kind -> ``(passed, total)`` for every kind of :data:`KINDS` (zeros included).
+    disagree: checks whose status is ``disagrees``.
+    failed: checks whose status is ``fail``.
+    status: ``fail`` if any check fails, else ``disagrees`` if any disagrees, else ``pass``.
+  """
+
+  counts: Mapping[str, tuple[int, int]]
+  disagree: int
+  failed: int
+  status: str
+
+  @property
+  def passed(self) -> int:
+    """Checks that pass, all kinds together."""
+    return sum(p for p, _ in self.counts.values())
+
+  @property
+  def total(self) -> int:
+    """Checks of all kinds."""
+    return sum(t for _, t in self.counts.values())
+
+  def line(self) -> str:
+    """``"a/b checks pass (theory x/y, fit ..., identity ..., claim ..., control ...); k claims disagree"``, kinds
+    without checks left out."""
+    parts = [f"{kind} {p}/{t}" for kind, (p, t) in self.counts.items() if t]
+    return (f"{self.passed}/{self.total} checks pass ({', '.join(parts)})"
+            + (f"; {self.disagree} of the papers' claims disagree with the numbers" if self.disagree else ""))
+
+
+def summarize(checks: Sequence[Check | Mapping[str, Any]]) -> Summary:
+  """The one count of checks by kind and status, used by the driver, the report and the sweep.
+
+  Args:
+    checks: :class:`Check` objects or their ``to_dict`` form (from ``summary.json``).
+
+  Returns:
+    The summary.
+  """
+  objs = [c if isinstance(c, Check) else Check.from_dict(c) for c in checks]
+  counts = {kind: (sum(c.passed for c in objs if c.kind == kind), sum(c.kind == kind for c in objs))
+            for kind in KINDS}
+  statuses = [c.status for c in objs]
+  status = "fail" if "fail" in statuses else "disagrees" if "disagrees" in statuses else "pass"
+  return Summary(counts, statuses.count("disagrees"), statuses.count("fail"), status)
 
 
 def table_markdown(title: str, table: Mapping[str, Tolerance]) -> str:

@@ -35,7 +35,7 @@ import icljax.results  # noqa: F401  (registers the built-in results)
 from icljax import runs, sweep, train, validation
 from icljax.experiment import registry
 from icljax.experiment.api import Experiment, FigureInput, Plan
-from icljax.experiment.checks import Check
+from icljax.experiment.checks import Check, summarize
 
 Printer = Callable[[str], None]
 # Seconds between writes of a run's metrics and checkpoint (always at the first log and the last step); the
@@ -230,12 +230,10 @@ def _finish(point: Point, plan: Plan, state: train.TrainState, rows: list[dict[s
   evaluation = exp.evaluate(point.setup, plan.context, state.params, rows)
   timing = dict(shared, evaluate_seconds=time.perf_counter() - t_eval, group_size=group_size)
   checks = [c.to_dict() for c in evaluation.checks]
-  counts = {kind: [sum(c["passed"] for c in checks if c["kind"] == kind), sum(c["kind"] == kind for c in checks)]
-            for kind in ("theory", "identity", "claim")}
-  statuses = {c["status"] for c in checks}
-  status = "fail" if "fail" in statuses else "disagrees" if "disagrees" in statuses else "pass"
+  tally = summarize(evaluation.checks)
   summary = {"experiment": exp.name, "name": point.label, "title": exp.title, "claim": exp.claim,
-             "comparisons": checks, "all_passed": status == "pass", "status": status, "counts": counts,
+             "comparisons": checks, "all_passed": tally.status == "pass", "status": tally.status,
+             "counts": {k: list(v) for k, v in tally.counts.items()},
              "scalars": dict(evaluation.scalars), "notes": list(evaluation.notes), "figures": []}
   if writer:
     runs.atomic_savez(point.workdir / runs.PARAMS, dict(evaluation.arrays))
@@ -246,12 +244,8 @@ def _finish(point: Point, plan: Plan, state: train.TrainState, rows: list[dict[s
     # Wall-clock times live apart from summary.json: the same config and seed give identical summaries.
     runs.atomic_write_json(point.workdir / runs.TIMING, timing)
     runs.atomic_write_json(point.workdir / runs.SUMMARY, summary)
-  passed = sum(c["passed"] for c in checks)
-  disagree = sum(c["status"] == "disagrees" for c in checks)
-  printer(f"[{point.label}] done in {time.perf_counter() - t0:.0f}s: {passed}/{len(checks)} trained-vs-theory "
-          f"checks pass (theory {counts['theory'][0]}/{counts['theory'][1]})"
-          + (f", {disagree} where the paper's claim disagrees with the numbers" if disagree else "")
-          + f"; summary in {point.workdir / runs.SUMMARY}")
+  printer(f"[{point.label}] done in {time.perf_counter() - t0:.0f}s: {tally.line()}; summary in "
+          f"{point.workdir / runs.SUMMARY}")
   logging.info("[%s] time: %s", point.label, ", ".join(f"{k} {v:.2f}" for k, v in timing.items()))
   for c in checks:
     logging.info("[%s] %s %s %s: theory %.6g, measured %.6g, tolerance %s", point.label, c["status"], c["kind"],

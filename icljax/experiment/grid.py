@@ -20,6 +20,7 @@ import ml_collections
 
 from icljax import configs, runs, sweep, validation
 from icljax.experiment import driver, registry
+from icljax.experiment.checks import summarize
 
 Grid = list[tuple[str, list[Any]]]
 
@@ -135,9 +136,9 @@ def write_index(workdir: Path, points: Sequence[driver.Point], swept: Sequence[s
     if not path.exists():
       continue
     s = runs.read_json(path)
-    row = {"dir": p.workdir.name, **{f: p.cfg[f] for f in swept},
-           "checks_passed": sum(c["passed"] for c in s["comparisons"]), "checks": len(s["comparisons"]),
-           "all_passed": s["all_passed"], "status": s.get("status", "pass" if s["all_passed"] else "fail")}
+    tally = summarize(s["comparisons"])
+    row = {"dir": p.workdir.name, **{f: p.cfg[f] for f in swept}, "checks_passed": tally.passed,
+           "checks": tally.total, "all_passed": tally.status == "pass", "status": tally.status}
     row.update({k: v for k, v in s["scalars"].items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
     rows.append(row)
   runs.write_metrics(workdir / "runs.jsonl", rows)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from icljax import runs
-from icljax.experiment.checks import Check, markdown_table
+from icljax.experiment.checks import KINDS, Check, markdown_table, summarize
 
 
 def fmt(x: float) -> str:
@@ -40,15 +40,8 @@ STATUS_CELL = {"pass": "pass", "fail": "**FAIL**", "disagrees": "**disagrees** (
 
 
 def count_line(checks: Sequence[Check]) -> str:
-  """``"a/b checks pass (theory x/y, identity ..., claim ...); k claims disagree"``."""
-  parts = []
-  for kind in ("theory", "identity", "claim"):
-    mine = [c for c in checks if c.kind == kind]
-    if mine:
-      parts.append(f"{kind} {sum(c.passed for c in mine)}/{len(mine)}")
-  disagree = sum(c.status == "disagrees" for c in checks)
-  return (f"{sum(c.passed for c in checks)}/{len(checks)} checks pass ({', '.join(parts)})"
-          + (f"; {disagree} of the papers' claims disagree with the numbers" if disagree else ""))
+  """``"a/b checks pass (theory x/y, fit ..., identity ..., claim ..., control ...); k claims disagree"``."""
+  return summarize(checks).line()
 
 
 def requirement(c: Check) -> str:
@@ -106,16 +99,14 @@ def results_table(sections: Sequence[tuple[Any, Sequence[tuple[str, Path, Mappin
   for experiment, items, *_ in sections:
     if not items:
       continue
-    checks = [Check.from_dict(c) for *_, s in items for c in s["comparisons"]]
+    tally = summarize([c for *_, s in items for c in s["comparisons"]])
     times = [runs.read_json(d / runs.TIMING) if (d / runs.TIMING).exists() else {} for _, d, _ in items]
     split = [sum(t.get(f"{k}_seconds", 0.0) for t in times) for k in ("compile", "train", "log", "evaluate",
                                                                         "figures")]
-    kinds = [f"{sum(c.passed for c in checks if c.kind == k)}/{sum(c.kind == k for c in checks)}"
-             for k in ("theory", "identity", "claim")]
-    rows.append([experiment.name, len(items), *kinds, sum(c.status == "disagrees" for c in checks),
-                 sum(c.status == "fail" for c in checks), *(f"{v:.0f}" for v in split)])
-  return markdown_table(["result", "runs", "theory", "identity", "claim", "disagree", "FAIL", "compile s", "train s",
-                         "log s", "evaluate s", "figures s"], rows)
+    kinds = [f"{p}/{t}" for p, t in tally.counts.values()]
+    rows.append([experiment.name, len(items), *kinds, tally.disagree, tally.failed, *(f"{v:.0f}" for v in split)])
+  return markdown_table(["result", "runs", *KINDS, "disagree", "FAIL", "compile s", "train s", "log s", "evaluate s",
+                         "figures s"], rows)
 
 
 def run_section(summary: Mapping[str, Any], rel_dir: str = ".", level: int = 3) -> str:

@@ -25,4 +25,5 @@ EXPERIMENT = Experiment(
     aggregate=figures.aggregate,
     main_job=(MainJobRun("linattn_dynamics"), MainJobRun("linattn_dynamics", "merged"),
               MainJobRun("linattn_dynamics", "rank")),
+    gate='linattn_dynamics',
 )

@@ -39,4 +39,5 @@ EXPERIMENT = Experiment(
               *(MainJobRun("lsa_isotropic", f"n={n},sigma={sigma},exact,grid", figure="eta_grid")
                 for n in (5, 10, 20, 40, 80) for sigma in (0.0, 0.5, 1.0, 2.0) if (n, sigma) != (20, 0.5))),
     group_figures=figures.group_figures,
+    gate='lsa_preconditioned:other,exact',
 )

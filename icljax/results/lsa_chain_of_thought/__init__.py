@@ -23,4 +23,5 @@ EXPERIMENT = Experiment(
     aggregate=figures.aggregate,
     main_job=(MainJobRun("lsa_chain_of_thought"), MainJobRun("lsa_chain_of_thought", "dense"),
               MainJobRun("lsa_chain_of_thought", "paper_dims")),
+    gate='lsa_chain_of_thought:steps=1000,eval_prompts=10000',
 )

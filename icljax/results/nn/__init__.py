@@ -21,4 +21,5 @@ EXPERIMENT = Experiment(
     stack_fields=("seed", "sigma"),
     aggregate=figures.aggregate,
     main_job=(MainJobRun("nn_dynamics"), MainJobRun("nn_long"), MainJobRun("nn_shift"), MainJobRun("nn_landscape")),
+    gate='nn_long:steps=10000,log_every=100,eval_tau_samples=20000,extras=()',
 )

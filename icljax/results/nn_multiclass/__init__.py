@@ -22,4 +22,5 @@ EXPERIMENT = Experiment(
     stack_fields=("seed", "sigma", "eta"),
     aggregate=figures.aggregate,
     main_job=(MainJobRun("nn_multiclass"),),
+    gate='nn_multiclass:steps=1000,tau_samples=2000,eval_prompts=5000,enum_prompts=200,lemma12_prompts=200',
 )

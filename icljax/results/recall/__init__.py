@@ -34,4 +34,5 @@ EXPERIMENT = Experiment(
     aggregate=figures.aggregate,
     group_figures=figures.group_figures,
     main_job=_main_job(),
+    gate='recall:steps=200,H=64,eval_size=1024,test_size=256',
 )
