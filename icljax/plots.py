@@ -44,20 +44,39 @@ def _save(fig, path: str | os.PathLike) -> str:
 def curves(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], keys: Sequence[str], *,
            x: str = "step", references: Mapping[str, float] | None = None, title: str = "",
            ylabel: str = "", logx: bool = False, logy: bool = False) -> str:
-  """Line plot of ``rows[key]`` against ``rows[x]`` for each key, with horizontal reference lines."""
+  """Line plot of ``rows[key]`` against ``rows[x]`` for each key, with horizontal reference lines, each in its own
+  colour and dash (:func:`reference_styles`), never one of the curves' colours."""
   fig, ax = _figure((6, 4))
   xs = np.array([r[x] for r in rows], dtype=float)
   for key in keys:
     ys = np.array([r.get(key, np.nan) for r in rows], dtype=float)
     ax.plot(xs, ys, label=key)
-  for label, value in (references or {}).items():
-    ax.axhline(value, ls="--", lw=1, color="k" if len(references) == 1 else None, label=label)
+  refs = references or {}
+  for (label, value), style in zip(refs.items(), reference_styles(len(refs))):
+    ax.axhline(value, lw=1, label=label, **style)
   if logx:
     ax.set_xscale("log")
   if logy:
     ax.set_yscale("log")
   _label(ax, x, ylabel, title)
   return _save(fig, path)
+
+
+REFERENCE_COLORS = ("k", "tab:gray", "tab:brown", "tab:olive", "tab:pink", "tab:cyan")
+REFERENCE_DASHES = ("--", ":", "-.")
+
+
+def reference_styles(n: int) -> list[dict[str, str]]:
+  """Distinct colour-and-dash pairs for ``n`` reference lines (colours apart from the curves' default cycle).
+
+  Args:
+    n: how many reference lines.
+
+  Returns:
+    ``[{"color": ..., "ls": ...}]``, no two alike for ``n`` up to 18.
+  """
+  return [{"color": REFERENCE_COLORS[i % len(REFERENCE_COLORS)],
+           "ls": REFERENCE_DASHES[(i // len(REFERENCE_COLORS)) % len(REFERENCE_DASHES)]} for i in range(n)]
 
 
 def matrices(path: str | os.PathLike, panels: Mapping[str, np.ndarray], title: str = "") -> str:

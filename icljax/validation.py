@@ -32,7 +32,7 @@ def integer(field: str, value: Any, *, low: int | None = None, high: int | None 
   """Checks ``low <= value <= high`` for an integer and returns it."""
   ok = _is_int(value) and (low is None or value >= low) and (high is None or value <= high)
   if not ok:
-    raise ConfigError(field, value, _range_text("an integer", low, high, "<="))
+    raise ConfigError(field, value, range_text("an integer", low, high))
   return int(value)
 
 
@@ -74,7 +74,17 @@ def positive_vector(field: str, value: Any, *, length: int | None = None) -> tup
   return tuple(float(v) for v in value)
 
 
-def _range_text(kind: str, low: Any, high: Any, op: str) -> str:
+def range_text(kind: str, low: Any, high: Any) -> str:
+  """``"an integer in [1, 5]"``, ``"an integer >= 1"``: the one wording of a closed range.
+
+  Args:
+    kind: what the value is (``an integer``).
+    low: lower bound or None.
+    high: upper bound or None.
+
+  Returns:
+    The text.
+  """
   if low is not None and high is not None:
     return f"{kind} in [{low}, {high}]"
   if low is not None:

@@ -1,158 +1,113 @@
-"""A theorem needs no new infrastructure: this file defines a tiny experiment (its own sampler, model and one
-closed-form check) and runs it through a single run, a sweep and the main job's report builder, with no change to
-library code.
+"""A theorem needs no new infrastructure: the README's outside theorem (``docs/examples/ridge_shrinkage.py``, one
+file) runs through a single run, a sweep and the main job in process, its negative control fails the run when it
+holds, and an installed package that declares the entry-point group ``icljax.experiments`` is found by the three
+commands with no flag (subprocesses).
 
-The theorem: prompts hold n draws x_i ~ N(mu, 1) with mu ~ N(0, 1); a one-parameter model predicts
-mu_hat = w * mean(x). The population loss E(mu_hat - mu)^2 = (1 - w)^2 + w^2/n is minimised at the posterior-mean
-shrinkage w* = n/(n+1), with loss 1/(n+1).
+The theorem: one-parameter linear attention y_hat = gamma x_q^T X^T y / n on x ~ N(0, I_d), w* ~ N(0, I/d), label
+noise sigma; its population optimum is gamma* = n/(n+d+1+d sigma^2) (derived in the file's docstring).
 """
 
 import dataclasses
+import json
+import os
+import pathlib
+import subprocess
+import sys
 
-import jax
-import jax.numpy as jnp
-import ml_collections
-import optax
 import pytest
 
-from icljax import plots, prng, validation
-from icljax.experiment import (
-  Checker,
-  Evaluation,
-  Experiment,
-  MainJobRun,
-  Plan,
-  Tolerance,
-  driver,
-  grid,
-  main_job,
-  registry,
-  specs,
-)
-from icljax.experiment import report as report_builder
+from icljax.experiment import configs, driver, fields, grid, main_job, registry
 
-TOLERANCES = {"w_star": Tolerance(0.02, "rel", "measured", "SGD on 256 fresh prompts for 300 steps with a decaying "
-                                  "step: the stationary noise of w is < 0.5%"),
-              "unbiased": Tolerance(0.99, "min", "paper", "a (made-up) paper's claim: the learned estimate is "
-                                    "unbiased, w = 1", kind="claim",
-                                    disputed="the posterior mean shrinks: w* = n/(n+1) < 1 at every n")}
-
-
-@dataclasses.dataclass(frozen=True)
-class Setup:
-  run: specs.RunSpec
-  n: int
-  batch_size: int
-  lr: float
-
-
-def setup(config):
-  return Setup(run=specs.run_spec(config), n=validation.integer("config.n", config.n, low=1),
-               batch_size=validation.integer("config.batch_size", config.batch_size, low=1),
-               lr=validation.real("config.lr", config.lr, low=0.0, low_open=True))
-
-
-def sample(key, n, batch_size):
-  k_mu, k_x = jax.random.split(key)
-  mu = jax.random.normal(k_mu, (batch_size,))
-  return {"x": mu[:, None] + jax.random.normal(k_x, (batch_size, n)), "mu": mu}
-
-
-def apply(params, batch):
-  return params["w"] * batch["x"].mean(-1)
-
-
-def plan(s: Setup) -> Plan:
-  def objective(params, key, hparams):
-    del hparams
-    batch = sample(key, s.n, s.batch_size)
-    return jnp.mean((apply(params, batch) - batch["mu"]) ** 2)
-
-  schedule = optax.cosine_decay_schedule(s.lr, s.run.steps, alpha=0.01)
-  return Plan(objective=objective, params={"w": jnp.zeros(())}, hparams=None, optimizer=optax.sgd(schedule),
-              data_key=prng.stream(s.run.seed, "data"), context=s.n / (s.n + 1),
-              track=lambda p: {"w": float(p["w"])})
-
-
-def evaluate(s, w_star, params, rows):
-  c = Checker(TOLERANCES)
-  c("w_star", "w vs n/(n+1)", w_star, float(params["w"]))
-  c("unbiased", "w (claimed unbiased)", 1.0, float(params["w"]))
-  return Evaluation(checks=c.checks, scalars={"setting": f"n={s.n}", "w": float(params["w"]), "w_star": w_star},
-                    arrays={"w": params["w"]}, notes=[f"{len(rows)} logged steps"])
-
-
-def figures(inp):
-  return [plots.curves(inp.fig_dir / "w.png", inp.metrics, ["w"], references={"n/(n+1)": inp.summary["scalars"][
-      "w_star"]}, title="shrinkage", ylabel="w")]
-
-
-def get_config(arg=None):
-  del arg
-  c = ml_collections.ConfigDict()
-  c.experiment, c.name = "mean_shrinkage", "mean_shrinkage"
-  c.n, c.batch_size, c.lr, c.steps, c.seed, c.log_every = 4, 256, 0.3, 300, 0, 100
-  return c
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "docs" / "examples" / "ridge_shrinkage.py"
 
 
 @pytest.fixture()
-def plugin(tmp_path):
-  config_file = tmp_path / "mean_shrinkage.py"
-  config_file.write_text("from tests.test_plugin import get_config  # noqa: F401\n")
-  experiment = registry.register(Experiment(
-      name="mean_shrinkage", title="Plug-in: in-context mean estimation learns posterior shrinkage",
-      claim="w -> n/(n+1).", setup=setup, plan=plan, evaluate=evaluate, figures=figures, tolerances=TOLERANCES,
-      stack_fields=("seed",), main_job=(MainJobRun(str(config_file)),)))
+def ridge():
+  [experiment] = registry.load_plugin(str(EXAMPLE))
   yield experiment
-  registry.unregister("mean_shrinkage")
+  registry.unregister(experiment.name)
 
 
-def test_plugin_runs_alone_in_a_sweep_and_in_the_report(plugin, tmp_path):
-  summary = driver.run(get_config(), tmp_path / "run", printer=lambda s: None)
-  assert summary["status"] == "disagrees" and not summary["all_passed"] and summary["title"] == plugin.title
-  assert [c["status"] for c in summary["comparisons"]] == ["pass", "disagrees"]
-  assert summary["comparisons"][0]["entry"] == "w_star" and (tmp_path / "run" / "figures" / "w.png").exists()
+def test_outside_theorem_runs_alone_in_a_sweep_and_in_the_report(ridge, tmp_path):
+  summary = driver.run(configs.load("ridge_shrinkage"), tmp_path / "run", printer=lambda s: None)
+  assert summary["status"] == "pass" and summary["name"] == "ridge_shrinkage"
+  assert [(c["entry"], c["kind"], c["holds"]) for c in summary["comparisons"]] == [
+      ("gamma_star", "theory", True), ("noise_free", "control", False)]
+  assert (tmp_path / "run" / "figures" / "gamma.png").exists()
 
-  index = grid.run(get_config(), tmp_path / "sweep", grid.parse("n=2,8;seed=0,1", get_config()),
-                   printer=lambda s: None)
-  assert len(index) == 4 and all(r["status"] == "disagrees" for r in index)
-  assert {round(r["w_star"], 6) for r in index} == {round(2 / 3, 6), round(8 / 9, 6)}
+  base = configs.load("ridge_shrinkage:quick,prompts=20000,steps=60")
+  index = grid.run(base, tmp_path / "sweep", grid.parse("sigma=0.0,1.0;seed=0,1", base), printer=lambda s: None)
+  assert len(index) == 4 and all(r["status"] == "pass" for r in index)
+  assert {r["dir"].split("-")[0] for r in index} == {"ridge_shrinkage", "ridge_shrinkage_seed1",
+                                                     "ridge_shrinkage_sigma0", "ridge_shrinkage_seed1_sigma0"}
+  # At sigma = 0 the noise-free step is the optimum: the control cannot tell them apart and is not emitted.
+  rows = {(r["sigma"], r["seed"]): r for r in index}
+  assert rows[(0.0, 0)]["checks"] == 1 and rows[(1.0, 0)]["checks"] == 2
 
-  report, failed, table = main_job.run(tmp_path / "job", only=["mean_shrinkage"], printer=lambda s: None)
-  assert table.startswith("| result |") and "mean_shrinkage" in table
+  report, failed, table = main_job.run(tmp_path / "job", only=["ridge_shrinkage"], printer=lambda s: None)
   text = report.read_text()
-  assert not failed and "## Plug-in: in-context mean estimation" in text and "w vs n/(n+1)" in text
-  disagreements = text.split("## Where the papers and the numbers disagree")[1].split("\n## ")[0]
-  assert "w (claimed unbiased)" in disagreements and "w* = n/(n+1) < 1" in disagreements
+  assert not failed and "ridge_shrinkage" in table and "over 1 runs." in text and "not finished" not in text
+  assert "## Linear attention learns in-context ridge shrinkage" in text
 
 
-def test_headline_profile_reports_itself_and_the_full_job_reuses_its_runs(plugin, tmp_path):
-  report, failed, _ = main_job.run(tmp_path / "job", profile="headline", only=["mean_shrinkage"],
-                                   printer=lambda s: None)
-  names = registry.names()
-  full_runs = sum(len(registry.get(n).main_job) for n in names)
-  assert not failed and f"**Headline profile**: the first run of each result at full size ({len(names)} of the " \
-      f"main job's {full_runs} runs)" in report.read_text()
-  lines = []
-  main_job.run(tmp_path / "job", only=["mean_shrinkage"], printer=lines.append)
-  assert "1 runs (1 finished, not redone)" in lines[0] and "Headline profile" not in report.read_text()
+def test_a_control_that_holds_fails_the_run(ridge, tmp_path, monkeypatch):
+  """Mutation: a theorem whose training ignores the noise (the model sees noise-free labels) lands on the noise-free
+  step, so its control holds and the run fails."""
+  module = sys.modules[ridge.plan.__module__]
+  original = module.features
+  monkeypatch.setattr(module, "features", lambda key, c, m: original(key, fields.replace(c, sigma=0.0), m))
+  summary = driver.run(configs.load("ridge_shrinkage"), tmp_path / "run", printer=lambda s: None)
+  status = {c["entry"]: c["status"] for c in summary["comparisons"]}
+  assert summary["status"] == "fail" and status == {"gamma_star": "fail", "noise_free": "fail"}
 
 
-def test_plugin_check_can_fail(plugin, tmp_path):
-  """Mutation: training too briefly leaves w far from n/(n+1), and the check says so."""
-  config = get_config()
-  config.steps, config.log_every = 3, 3
-  summary = driver.run(config, tmp_path / "short", printer=lambda s: None)
-  assert summary["status"] == "fail" and summary["comparisons"][0]["status"] == "fail"
+def test_registration_checks_the_declarations(ridge):
+  with pytest.raises(ValueError, match="not a declared field"):
+    registry.check(dataclasses.replace(ridge, quick={"promts": 10}))
+  with pytest.raises(ValueError, match="stack_fields"):
+    registry.check(dataclasses.replace(ridge, stack_fields=("seed", "sigmaa")))
+  with pytest.raises(ValueError, match="names no preset"):
+    registry.check(dataclasses.replace(ridge, main_job=(main_job.MainJobRun("ridge"),)))
+  with pytest.raises(ValueError, match="is not a variant"):
+    registry.check(dataclasses.replace(ridge, main_job=(main_job.MainJobRun("ridge_shrinkage", ("fast",)),)))
+  with pytest.raises(ValueError, match="config.sigma"):
+    registry.check(dataclasses.replace(ridge, main_job=(main_job.MainJobRun("ridge_shrinkage", (),
+                                                                            {"sigma": -1.0}),)))
 
 
-def test_a_claim_contradicted_by_several_runs_is_stated_once(plugin, tmp_path):
-  """REPORT.md's disagreement section: the disputed text once, each further run nested under it with its figure."""
-  summary = driver.run(get_config(), tmp_path / "run", printer=lambda s: None)
-  runs_ = [("first", tmp_path / "run", summary), ("second", tmp_path / "run", summary)]
-  lines = report_builder.disagreement_section(runs_, tmp_path)
-  text = "\n".join(lines)
-  disputed = next(c["disputed"] for c in summary["comparisons"] if c["status"] == "disagrees")
-  assert text.count(disputed) == 1 and "run `first`" in text
-  nested = [line for line in lines if line.startswith("  - also ")]
-  assert len(nested) == 1 and "run `second`" in nested[0] and "Figures:" in nested[0]
+def _installed_package(root: pathlib.Path) -> dict[str, str]:
+  """A package as pip installs it: the module and a dist-info whose entry points name the theorem."""
+  site = root / "site"
+  (site / "ridge_pkg").mkdir(parents=True)
+  (site / "ridge_pkg" / "__init__.py").write_text(EXAMPLE.read_text())
+  info = site / "ridge_pkg-0.1.dist-info"
+  info.mkdir()
+  (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ridge-pkg\nVersion: 0.1\n")
+  (info / "entry_points.txt").write_text("[icljax.experiments]\nridge = ridge_pkg:EXPERIMENT\n")
+  return dict(os.environ, PYTHONPATH=str(site) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+@pytest.mark.slow
+def test_an_installed_package_is_found_by_its_entry_point_in_all_three_commands(tmp_path):
+  env = _installed_package(tmp_path)
+  bin_dir = pathlib.Path(sys.executable).parent
+  run = lambda *args: subprocess.run([str(bin_dir / args[0]), *args[1:], "--quiet"], env=env, cwd=tmp_path,
+                                     capture_output=True, text=True, timeout=300)
+  listed = subprocess.run([str(bin_dir / "icljax-run"), "--list"], env=env, capture_output=True, text=True,
+                          timeout=120)
+  assert "ridge_shrinkage" in listed.stdout and "lsa_isotropic" in listed.stdout
+  out = run("icljax-run", "--config=ridge_shrinkage:quick,prompts=20000,steps=60", "--workdir=run")
+  assert out.returncode == 0, out.stderr
+  assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "pass"
+  out = run("icljax-sweep", "--config=ridge_shrinkage:quick,prompts=20000,steps=60", "--workdir=sweep",
+            "--sweep=sigma=0.5,1.0")
+  assert out.returncode == 0, out.stderr
+  assert len((tmp_path / "sweep" / "runs.jsonl").read_text().splitlines()) == 2
+  out = run("icljax-reproduce", "--only=ridge_shrinkage", "--workdir=job")
+  assert out.returncode == 0, out.stderr
+  assert "2/2 checks pass (theory 1/1, control 1/1) over 1 runs." in (tmp_path / "job" / "REPORT.md").read_text()
+  # A sweep with a failing point exits 1 (so does a run): too few steps leave gamma far from gamma*.
+  out = run("icljax-sweep", "--config=ridge_shrinkage:quick,steps=1,log_every=1", "--workdir=bad",
+            "--sweep=seed=0,1")
+  assert out.returncode == 1 and "with a failing check" in out.stdout + out.stderr

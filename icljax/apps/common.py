@@ -1,7 +1,15 @@
-"""Plumbing shared by the absl entry points: configs by name, one-line errors with exit status 2, signals."""
+"""Plumbing shared by the absl entry points: configs and plug-ins, ``--help``, one-line errors with exit status 2,
+signals.
+
+Exit statuses of the three commands: 0 every check passes (a paper's claim the numbers contradict is reported, not
+failed), 1 a check fails (any run or grid point), 2 bad input or a corrupted artefact (one line on stderr, nothing
+written or overwritten), 3 NaN/Inf (the last good checkpoint is kept), 130/143 interrupted by SIGINT/SIGTERM (the
+same command resumes).
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -10,7 +18,8 @@ from typing import Any, NoReturn
 import jax
 from absl import app, flags, logging
 
-from icljax import compilation_cache, configs, runs, validation
+from icljax import compilation_cache, runs, validation
+from icljax.experiment import configs, registry
 
 _CACHE = flags.DEFINE_bool("compilation_cache", True, "Reuse compiled programs across runs through JAX's persistent "
                            "compilation cache ($ICLJAX_COMPILATION_CACHE, else ~/.cache/icljax/jax); "
@@ -19,6 +28,18 @@ _QUIET = flags.DEFINE_bool("quiet", False, "No progress lines: only the final li
                            "status.")
 _VERBOSE = flags.DEFINE_bool("verbose", False, "Also every chunk's losses, every check with its tolerance, the "
                              "time split (plan/compile/train/evaluate/figures) and JAX's own info logs (stderr).")
+_PLUGIN = flags.DEFINE_multi_string("plugin", [], "A theorem outside icljax: a module name, a .py file or a package "
+                                    "directory defining EXPERIMENT (repeatable). Installed packages that declare the "
+                                    "entry-point group icljax.experiments need no flag.")
+_DETERMINISTIC = flags.DEFINE_bool("deterministic", False, "Deterministic GPU/TPU kernels (XLA flag "
+                                   "--xla_gpu_deterministic_ops=true, set before JAX starts): bitwise-repeatable "
+                                   "runs on accelerators at some speed cost; CPU runs are deterministic anyway.")
+_LIST = flags.DEFINE_bool("list", False, "List every registered theorem and its packaged configs, then exit.")
+
+_OVERRIDES: dict[str, str] = {}
+HELP_TAIL = ("List the theorems and their packaged configs: {cmd} --list. A config's fields (default, accepted "
+             "values, meaning) and variants: icljax-run --config=NAME --describe. Override a field: "
+             "--config.FIELD=VALUE.")
 
 
 def fail(message: str) -> NoReturn:
@@ -27,45 +48,89 @@ def fail(message: str) -> NoReturn:
   sys.exit(2)
 
 
-def _resolve_config_args(argv: Sequence[str]) -> list[str]:
-  """``--config=NAME[:arg]`` of a packaged config becomes its file path, so configs are found from any directory."""
-  out = list(argv)
-  for i, arg in enumerate(out):
-    if arg.startswith("--config="):
-      out[i] = "--config=" + configs.resolve(arg.split("=", 1)[1])
-    elif arg == "--config" and i + 1 < len(out):
-      out[i + 1] = configs.resolve(out[i + 1])
-  return out
+def overrides() -> dict[str, str]:
+  """The ``--config.FIELD=VALUE`` arguments of the command line (field -> text)."""
+  return dict(_OVERRIDES)
 
 
-def _config_fields(argv: Sequence[str]) -> list[str]:
+def _split_overrides(argv: Sequence[str]) -> list[str]:
+  rest = []
   for arg in argv:
-    if arg.startswith("--config="):
-      try:
-        return sorted(configs.load(arg.split("=", 1)[1]).keys())
-      except Exception:  # pylint: disable=broad-except  (only used to enrich an error message)
-        return []
-  return []
+    if arg.startswith("--config."):
+      key, sep, text = arg[len("--config."):].partition("=")
+      if not sep or not key:
+        fail(f"{arg} is invalid: expected --config.FIELD=VALUE")
+      _OVERRIDES[key] = text
+    else:
+      rest.append(arg)
+  return rest
 
 
-def parse_flags(argv: Sequence[str]) -> list[str]:
-  """absl ``flags_parser`` that resolves config names and turns every parsing failure into one line, exit 2."""
+def _help(main_module: str) -> NoReturn:
+  module = sys.modules[main_module]
+  cmd = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else main_module
+  text = [(module.__doc__ or "").strip(), "", "Flags of this command:",
+          flags.FLAGS.module_help(module) or "  (none)", "", "Flags of every icljax command:",
+          flags.FLAGS.module_help(sys.modules[__name__]),
+          "", "JAX's flags (--jax_enable_x64, --jax_platforms, ...): --helpfull.", "",
+          HELP_TAIL.format(cmd=cmd)]
+  print("\n".join(text))
+  sys.exit(0)
+
+
+def parse_flags(argv: Sequence[str], main_module: str) -> list[str]:
+  """absl ``flags_parser``: ``--help`` lists this command's own flags; ``--config.FIELD=VALUE`` arguments are kept
+  for the typed config; every parsing failure is one line, exit 2."""
+  if any(a in ("--help", "-h", "--helpshort", "-?") for a in argv[1:]):
+    try:
+      flags.FLAGS(list(argv[:1]))   # defaults only, so module_help can show them
+    except flags.Error:
+      pass
+    _help(main_module)
   try:
-    argv = _resolve_config_args(argv)
-    return flags.FLAGS(argv)
+    return flags.FLAGS(_split_overrides(argv))
   except flags.Error as e:
     fail(str(e).replace("flag --", "--"))
-  except (AttributeError, KeyError) as e:
-    # ml_collections raises these for an override of a field that does not exist.
-    missing = str(e).strip("'\"")
-    bad = [a for a in argv if a.startswith("--config.") and missing in a.split("=", 1)[0].split(".")]
-    fields = _config_fields(argv)
-    fail(f"{bad[0] if bad else '--config.' + missing} is invalid: no such config field"
-         + (f" (fields: {', '.join(fields)})" if fields else ""))
-  except validation.ConfigError as e:
-    fail(str(e))
-  except (OSError, SyntaxError, ValueError, TypeError) as e:
-    fail(f"could not load the config: {e}")
+
+
+def start(argv: Sequence[str]) -> None:
+  """The prologue of every entry point: no positional arguments; logging; plug-ins; ``--list``; determinism."""
+  if len(argv) > 1:
+    fail(f"unexpected arguments: {' '.join(argv[1:])}")
+  if _QUIET.value and _VERBOSE.value:
+    fail("--quiet and --verbose exclude each other")
+  if _DETERMINISTIC.value:
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true").strip()
+  logging.set_verbosity(logging.INFO if _VERBOSE.value else logging.WARNING)
+  for spec in _PLUGIN.value:
+    guarded(registry.load_plugin, spec)
+  if _LIST.value:
+    print(configs.listing())
+    sys.exit(0)
+
+
+def deterministic() -> bool:
+  """Whether ``--deterministic`` was given."""
+  return _DETERMINISTIC.value
+
+
+def load_config(spec: str | None, describe: bool = False) -> Any:
+  """The typed config of ``--config`` with the command line's overrides (bad input: one line, exit 2).
+
+  Args:
+    spec: the ``--config`` value.
+    describe: print the config's fields and variants and exit 0 instead.
+
+  Returns:
+    The config.
+  """
+  if not spec:
+    fail("--config is required (a packaged config such as lsa_isotropic, or a theorem's .py file; --list lists "
+         "them)")
+  if describe:
+    print(guarded(configs.describe, guarded(configs.load, spec).preset))
+    sys.exit(0)
+  return guarded(configs.load, spec, overrides())
 
 
 class Terminated(Exception):
@@ -103,15 +168,6 @@ def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     sys.exit(143)
 
 
-def start(argv: Sequence[str]) -> None:
-  """The prologue of every entry point: no positional arguments; absl logging at warnings (info with --verbose)."""
-  if len(argv) > 1:
-    fail(f"unexpected arguments: {' '.join(argv[1:])}")
-  if _QUIET.value and _VERBOSE.value:
-    fail("--quiet and --verbose exclude each other")
-  logging.set_verbosity(logging.INFO if _VERBOSE.value else logging.WARNING)
-
-
 def printer() -> Callable[[str], None]:
   """Progress lines on stdout (flushed); nothing with ``--quiet`` or on any process but 0 of a multi-process run."""
   return (lambda s: None) if _QUIET.value or jax.process_index() else (lambda s: print(s, flush=True))
@@ -123,8 +179,12 @@ def quiet() -> bool:
 
 
 def run_app(main: Callable[[list[str]], int]) -> None:
-  """Starts an absl app with JAX's flags (``--jax_enable_x64``, ``--jax_platforms``), one-line flag errors and the
-  persistent compilation cache (unless ``--nocompilation_cache``)."""
+  """Starts an absl app with JAX's flags (``--jax_enable_x64``, ``--jax_platforms``), this command's ``--help``,
+  one-line flag errors and the persistent compilation cache (unless ``--nocompilation_cache``).
+
+  Args:
+    main: the command's main function (its module's flags are the ones ``--help`` lists).
+  """
   jax.config.parse_flags_with_absl()
 
   def with_cache(argv: list[str]) -> int:
@@ -132,4 +192,4 @@ def run_app(main: Callable[[list[str]], int]) -> None:
       compilation_cache.enable()
     return main(argv)
 
-  app.run(with_cache, flags_parser=parse_flags)
+  app.run(with_cache, flags_parser=lambda argv: parse_flags(argv, main.__module__))

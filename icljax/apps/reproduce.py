@@ -1,11 +1,13 @@
-"""The main job: every result's runs, then REPORT.md with claims, figures and every trained-vs-theory check.
+"""icljax-reproduce: the main job. Every registered theorem's key runs (or all of them), then REPORT.md with the
+claims, figures, every trained-vs-theory check and where the papers and the numbers disagree.
 
-    icljax-reproduce --workdir=icljax-reproduce            # full
-    icljax-reproduce --workdir=icljax-reproduce --headline # each result's headline run at full size
-    icljax-reproduce --workdir=/tmp/repro --quick          # smoke: tiny runs, under a minute
-    icljax-reproduce --workdir=icljax-reproduce --only=lsa # one result (finished runs of the others stay listed)
+    icljax-reproduce --workdir=icljax-reproduce                  # the papers' key figures (default)
+    icljax-reproduce --workdir=icljax-reproduce --full           # every run (the full archive)
+    icljax-reproduce --workdir=/tmp/repro --quick                # smoke: tiny runs, under a minute
+    icljax-reproduce --workdir=icljax-reproduce --only=lsa,recall  # some theorems
+    icljax-reproduce --plugin=ridge.py --only=ridge_shrinkage    # a theorem outside icljax
 
-Exit status: 0 when no check fails (or in quick mode), 1 when a check fails, 2 on bad input.
+Exit status: 0 no check fails (or in quick mode), 1 a check fails, 2 bad input, 3 NaN/Inf, 130/143 interrupted.
 """
 
 from __future__ import annotations
@@ -18,19 +20,19 @@ from icljax.apps import common
 from icljax.experiment import main_job
 
 _WORKDIR = flags.DEFINE_string("workdir", "icljax-reproduce", "Directory for REPORT.md and the runs.")
-_QUICK = flags.DEFINE_bool("quick", False, "Tiny runs (under a minute in all) to check the machinery.")
-_HEADLINE = flags.DEFINE_bool("headline", False, "Only the first (headline) run of each result, at full size; its "
-                              "checks must pass as in the full job, which reuses these runs.")
-_ONLY = flags.DEFINE_list("only", [], "Run only these results (experiment names, e.g. lsa,nn,recall).")
+_FULL = flags.DEFINE_bool("full", False, "Every run of every theorem (the full archive), not only the key figures.")
+_QUICK = flags.DEFINE_bool("quick", False, "Tiny variants of the key runs (under a minute in all) to check the "
+                           "machinery; their checks are not expected to pass.")
+_ONLY = flags.DEFINE_list("only", [], "Run only these theorems (names as --list shows them, e.g. lsa,recall).")
 
 
 def main(argv: list[str]) -> int:
-  if _QUICK.value and _HEADLINE.value:
-    common.fail("--quick and --headline exclude each other (tiny headline runs, or full-size headline runs)")
   common.start(argv)
-  profile = "quick" if _QUICK.value else "headline" if _HEADLINE.value else "full"
+  if _QUICK.value and _FULL.value:
+    common.fail("--quick and --full exclude each other (tiny key runs, or every run at full size)")
+  profile = "quick" if _QUICK.value else "full" if _FULL.value else "key"
   path, failed, table = common.guarded(main_job.run, _WORKDIR.value, profile=profile, only=_ONLY.value,
-                                       printer=common.printer())
+                                       printer=common.printer(), deterministic=common.deterministic())
   if not common.quiet():
     print(table)
   print(f"[main job] {'all checks pass' if not failed else f'{len(failed)} checks fail'}; report: {path.resolve()}")

@@ -1,36 +1,38 @@
-"""Runs one experiment config into a workdir.
+"""icljax-run: one config of one theorem into one workdir.
 
     icljax-run --config=lsa_isotropic --workdir=runs/iso --config.n=40
-    icljax-run --config=recall:origin_softmax_F_a0 --workdir=runs/origin       # a named variant
-    icljax-run --config=path/to/my_config.py:quick --workdir=runs/mine          # a config file, with its argument
+    icljax-run --config=recall:origin_softmax_F_a0 --workdir=runs/origin     # a named variant
+    icljax-run --config=lsa_isotropic:quick --workdir=/tmp/smoke              # tiny sizes
+    icljax-run --plugin=ridge.py --config=ridge_shrinkage --workdir=runs/r    # a theorem outside icljax
+    icljax-run --config=lsa_isotropic --describe                              # its fields, ranges, variants
 
 Writes config.json, metrics.jsonl, summary.json, params.npz, figures/, checkpoint.npz and timing.json into
 --workdir. A finished run is not redone; an interrupted one (any signal, SIGKILL included) resumes from its last
-checkpoint when the same command is run again. Exit status: 0 all checks pass, 1 a check fails, 2 bad input or a
-corrupted artefact (one line on stderr, nothing written or overwritten), 3 NaN/Inf (the last good checkpoint is
-kept), 130/143 interrupted by SIGINT/SIGTERM.
+checkpoint when the same command is run again. Exit status: 0 all checks pass (a paper's claim the numbers
+contradict is reported as "disagrees", not failed), 1 a check fails, 2 bad input or a corrupted artefact (one line
+on stderr, nothing written), 3 NaN/Inf (the last good checkpoint is kept), 130/143 SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
 
 from absl import flags
-from ml_collections import config_flags
 
 from icljax.apps import common
 from icljax.experiment import driver
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "A packaged config name (lsa_isotropic, nn_dynamics, "
-                                          "recall, ...) or a config file, optionally ':arg'.", lock_config=True)
+_CONFIG = flags.DEFINE_string("config", None, "A packaged config NAME[:words] (--list lists them; words: quick, a "
+                              "named variant, field=value) or a theorem's .py file[:words].")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for the run's artefacts.")
+_DESCRIBE = flags.DEFINE_bool("describe", False, "Print the config's fields (default, accepted values, meaning) and "
+                              "its theorem's named variants, then exit.")
 
 
 def main(argv: list[str]) -> int:
   common.start(argv)
-  if _CONFIG.value is None:
-    common.fail("--config is required (e.g. --config=lsa_isotropic)")
+  config = common.load_config(_CONFIG.value, describe=_DESCRIBE.value)
   if not _WORKDIR.value:
     common.fail("--workdir is required (a directory for the run's artefacts)")
-  summary = common.guarded(driver.run, _CONFIG.value, _WORKDIR.value, printer=common.printer())
+  summary = common.guarded(driver.run, config, _WORKDIR.value, printer=common.printer())
   return 1 if summary["status"] == "fail" else 0
 
 

@@ -3,27 +3,28 @@
     icljax-sweep --config=lsa_isotropic --workdir=sweeps/eta \\
         --sweep="n=5,10,20,40,80;sigma=0.0,0.5,1.0,2.0;seed=0,1" --config.steps=1500
 
-``--sweep`` is ``field=v1,v2,...`` terms joined by ``;``; values are Python literals of the field's type. Every
-grid point gets a content-addressed run directory ``<workdir>/<name>-<hash>`` with the artefacts of a single run.
-Finished points are skipped; an interrupted group is trained again from its checkpoints. ``<workdir>/runs.jsonl``
-and ``runs.csv`` index every point, ``SWEEP.md`` holds the aggregate. ``--multihost`` calls
-``jax.distributed.initialize()`` first (SLURM, TPU pods: coordinates from the environment); only process 0
-writes. Bad input prints one line on stderr and exits with status 2.
+``--sweep`` is ``field=v1,v2,...`` terms joined by ``;``; values are Python literals of the field's type (strings
+may go unquoted). Every grid point gets a content-addressed run directory ``<workdir>/<run name>-<hash>`` with the
+artefacts of a single run. Finished points are skipped; an interrupted group is trained again from its
+checkpoints. ``<workdir>/runs.jsonl`` and ``runs.csv`` index every point, ``SWEEP.md`` holds the aggregate.
+``--multihost`` calls ``jax.distributed.initialize()`` first (SLURM, TPU pods: coordinates from the environment);
+only process 0 writes. Exit status: 0 every point passes, 1 a check fails at some point, 2 bad input (one line on
+stderr, nothing written), 3 NaN/Inf, 130/143 interrupted.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import jax
 from absl import flags
-from ml_collections import config_flags
 
 from icljax.apps import common
 from icljax.experiment import grid
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "A packaged config name or a config file.",
-                                          lock_config=True)
+_CONFIG = flags.DEFINE_string("config", None, "The base config: a packaged config NAME[:words] (--list lists them) "
+                              "or a theorem's .py file[:words]; --config.FIELD=VALUE overrides its fields.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Sweep directory (index, aggregate, one folder per point).")
 _SWEEP = flags.DEFINE_string("sweep", None, "Grid: 'field=v1,v2;field2=...'.")
 _DEVICES = flags.DEFINE_integer("devices", None, "Devices to shard the run axis over (default: all local).")
@@ -38,8 +39,9 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None, "With --multihost: this p
 
 def main(argv: list[str]) -> int:
   common.start(argv)
-  if _CONFIG.value is None or not _WORKDIR.value:
-    common.fail("--config and --workdir are required")
+  config = common.load_config(_CONFIG.value)
+  if not _WORKDIR.value:
+    common.fail("--workdir is required (the sweep's directory)")
   if _MULTIHOST.value:
     jax.distributed.initialize(coordinator_address=_COORDINATOR.value, num_processes=_NUM_PROCESSES.value,
                                process_id=_PROCESS_ID.value)
@@ -48,12 +50,15 @@ def main(argv: list[str]) -> int:
   printer = common.printer()
 
   def go():
-    return grid.run(_CONFIG.value, Path(_WORKDIR.value), grid.parse(_SWEEP.value, _CONFIG.value),
-                    devices=_DEVICES.value, printer=printer)
+    return grid.run(config, Path(_WORKDIR.value), grid.parse(_SWEEP.value, config), devices=_DEVICES.value,
+                    printer=printer)
 
   index = common.guarded(go)
+  failed = [r["dir"] for r in index if r["status"] == "fail"]
   printer(f"[sweep] {len(index)} points indexed in {Path(_WORKDIR.value) / 'runs.jsonl'}")
-  return 0
+  if failed:
+    print(f"[sweep] {len(failed)} points with a failing check: {', '.join(failed)}", file=sys.stderr)
+  return 1 if failed else 0
 
 
 def cli() -> None:

@@ -1,13 +1,16 @@
 """The typed experiment API: a theorem is an :class:`Experiment` value registered by name.
 
-An experiment turns a config into frozen specs once (``setup``), plans the training (``plan``: objective, initial
-parameters, per-run arrays, optimiser), compares the trained parameters with theory (``evaluate``: declarative
-checks from its tolerance table) and draws figures from the artefacts (``figures``). The driver
-(``icljax.experiment.driver``) owns everything else: validation order, workdirs, locks, training in chunks,
-resume, NaN guard, checkpoints, artefacts. A single run is a sweep group of one.
+A theorem declares its config fields once (a frozen :class:`icljax.experiment.fields.Config` subclass) and its
+packaged configs (:class:`Preset`); turns the validated config into frozen specs once (``setup``), plans the
+training (``plan``: objective, initial parameters, per-run arrays, optimiser), compares the trained parameters with
+theory (``evaluate``: declarative checks from its tolerance table), draws figures from the artefacts (``figures``)
+and names the plausible bugs its checks must catch (``mutants``). The driver (``icljax.experiment.driver``) owns
+everything else: validation order, workdirs, locks, training in chunks, resume, NaN guard, checkpoints,
+artefacts. A single run is a sweep group of one.
 
-Adding a theorem: write a package under ``icljax/results/`` (or anywhere) that builds an ``Experiment`` and
-register it (``icljax.experiment.registry.register``); configs name it in their ``experiment`` field.
+Adding a theorem: one package (a folder of ``icljax/results/`` for a built-in, any importable module for anyone
+else) whose ``EXPERIMENT`` is an :class:`Experiment`; it is found through the entry-point group
+``icljax.experiments`` or ``--plugin=MODULE_OR_PATH`` (``icljax.experiment.registry``).
 """
 
 from __future__ import annotations
@@ -18,13 +21,12 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import jax
-import ml_collections
 import optax
 
 from icljax.experiment.checks import Check, Tolerance
 
 S = TypeVar("S")   # an experiment's frozen setup (specs)
-# The main job's runs drawn in one result-level figure: figure name -> (config, metrics rows, summary) per run.
+# The main job's runs drawn in one result-level figure: figure name -> (typed config, metrics rows, summary) per run.
 FigureGroups = Mapping[str, Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], Mapping[str, Any]]]]
 C = TypeVar("C")   # an experiment's evaluation context
 
@@ -64,23 +66,71 @@ class Evaluation:
 
 @dataclasses.dataclass(frozen=True)
 class FigureInput:
-  """Everything a figure is drawn from: the run's artefacts, never live objects."""
+  """Everything a figure is drawn from: the run's artefacts, never live objects.
+
+  Attributes:
+    fig_dir: where the figures go.
+    config: the run's typed config.
+    metrics: its metric rows.
+    summary: its summary.
+    arrays: its saved arrays (``params.npz``).
+  """
 
   fig_dir: Path
-  config: Mapping[str, Any]
+  config: Any
   metrics: Sequence[Mapping[str, Any]]
   summary: Mapping[str, Any]
   arrays: Mapping[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
-class MainJobRun:
-  """One run of the main job: a packaged config, its ``get_config`` argument (a named variant), and the
-  result-level figure it is drawn in (if any). The run is named by the config's ``name``."""
+class Preset:
+  """A packaged config: a name (``--config=NAME``), its values and the text ``--list`` and the docs show.
 
-  config: str
-  arg: str | None = None
+  Attributes:
+    name: unique among every registered theorem's presets.
+    doc: first line the command that runs it, then its runtime on a 2-core CPU and what it shows.
+    values: field -> value (the theorem's :class:`~icljax.experiment.fields.Config` defaults for the rest).
+  """
+
+  name: str
+  doc: str
+  values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRef:
+  """A config named by a preset, named variants of its theorem (applied in order) and field overrides; checked
+  against the declarations when the theorem is registered.
+
+  Attributes:
+    preset: a preset name.
+    variants: names of the theorem's variants (``Experiment.variants``) or ``quick``.
+    overrides: field -> value, applied last.
+  """
+
+  preset: str
+  variants: tuple[str, ...] = ()
+  overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+  @property
+  def spec(self) -> str:
+    """The same config as a ``--config`` value (``preset:variant,field=value``)."""
+    words = [*self.variants, *(f"{k}={v!r}" for k, v in self.overrides.items())]
+    return self.preset + (":" + ",".join(words) if words else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class MainJobRun(RunRef):
+  """One run of the main job.
+
+  Attributes:
+    figure: the result-level figure it is drawn in (``Experiment.group_figures``), if any.
+    key: a key figure of the paper: run by the default profile (``full`` runs every run).
+  """
+
   figure: str = ""
+  key: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +145,7 @@ class Mutant:
     bug: one line: the plausible bug, as a reviewer would describe it.
     killed_by: tolerance entries that must all fail in the mutated run (every ``theory`` entry of a theorem's
       table is named by at least one of its mutants: a theory check no plausible bug can fail is an identity).
-    gate: the config spec to run (``name[:arg]``); empty: the theorem's own gate.
+    gate: the config to run; None: the theorem's own gate.
   """
 
   name: str
@@ -103,7 +153,7 @@ class Mutant:
   mutate: Callable[[Callable[..., Any]], Callable[..., Any]]
   bug: str
   killed_by: tuple[str, ...]
-  gate: str = ""
+  gate: RunRef | None = None
 
   def __post_init__(self):
     if ":" not in self.target:
@@ -114,41 +164,54 @@ class Mutant:
 
 @dataclasses.dataclass(frozen=True)
 class Experiment(Generic[S, C]):
-  """A theorem as a value: typed members, no probing.
+  """A theorem as a value: typed members, no probing. Registered through the entry-point group
+  ``icljax.experiments`` (built-ins: every subpackage of ``icljax.results``) or ``--plugin``.
 
   Attributes:
-    name: the value of ``config.experiment`` that selects it.
+    name: the theorem's one name (its folder, ``--only``, its docs page).
     title: the result's title (run summaries and REPORT.md).
     claim: the theorem's claim in one paragraph (run summaries and REPORT.md).
-    setup: config -> frozen specs; raises ``ConfigError`` on bad input, before anything is written.
+    config: its config class (a frozen :class:`icljax.experiment.fields.Config` subclass: every field declared
+      once with its default, accepted values and meaning).
+    presets: its packaged configs (at least one; the first is the default).
+    setup: typed config -> frozen specs (cross-field rules raise ``ConfigError`` before anything is written).
     plan: specs -> :class:`Plan`.
     evaluate: ``(setup, context, params, metric rows) -> Evaluation``.
     figures: :class:`FigureInput` -> figure paths.
     tolerances: the result's tolerance table (every check names one entry).
+    variants: named variants: name -> field values (``--config=PRESET:variant``).
+    quick: the field values of the word ``quick`` (tiny sizes; the checks are not expected to pass).
     stack_fields: config fields that may differ within one compiled stack (seed and physical scalars).
     static: ``config -> mapping`` of extra static structure implied by stack-field values.
+    run_name: ``config -> name`` of a run whose ``name`` field is empty; default: the preset's name followed by
+      the identifying fields whose values differ from the preset's (:func:`icljax.experiment.configs.run_name`).
     aggregate: ``(workdir, index rows, swept fields) -> markdown`` of a sweep (figures go to ``workdir/figures``;
       the grid writes the text to SWEEP.md), optional.
     group_figures: ``(out_dir, {figure: [(config, metrics, summary)]}) -> paths``, figures across runs
       (optional).
-    main_job: the runs of this result in the main job, in report order.
-    gate: the science gate: a CI-sized config spec (``name[:arg]``) whose theory checks must all pass, and which
-      every one of ``mutants`` must make fail.
+    main_job: the runs of this result in the main job, in report order (``key=True`` for the default profile).
+    gate: the science gate: a CI-sized config whose theory checks must all pass, and which every one of
+      ``mutants`` must make fail.
     mutants: plausible bugs in the code this theorem's checks cover (:class:`Mutant`), each killed by the gate.
   """
 
   name: str
   title: str
   claim: str
-  setup: Callable[[ml_collections.ConfigDict], S]
+  config: type
+  presets: tuple[Preset, ...]
+  setup: Callable[[Any], S]
   plan: Callable[[S], Plan[C]]
   evaluate: Callable[[S, C, Any, Sequence[Mapping[str, Any]]], Evaluation]
   figures: Callable[[FigureInput], Sequence[str]]
   tolerances: Mapping[str, Tolerance]
+  variants: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+  quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
   stack_fields: tuple[str, ...] = ("seed",)
-  static: Callable[[Mapping[str, Any]], Mapping[str, Any]] = lambda cfg: {}
+  static: Callable[[Any], Mapping[str, Any]] = lambda config: {}
+  run_name: Callable[[Any], str] | None = None
   aggregate: Callable[[Path, Sequence[Mapping[str, Any]], Sequence[str]], str] | None = None
   group_figures: Callable[[Path, FigureGroups], Sequence[str]] | None = None
   main_job: tuple[MainJobRun, ...] = ()
-  gate: str = ""
+  gate: RunRef | None = None
   mutants: tuple[Mutant, ...] = ()

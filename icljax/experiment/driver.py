@@ -27,13 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import ml_collections
 import numpy as np
 from absl import logging
 
-import icljax.results  # noqa: F401  (registers the built-in results)
-from icljax import runs, sweep, train, validation
-from icljax.experiment import registry
+from icljax import runs, sweep, train
+from icljax.experiment import configs, fields
 from icljax.experiment.api import Experiment, FigureInput, Plan
 from icljax.experiment.checks import Check, summarize
 
@@ -45,43 +43,40 @@ PERSIST_SECONDS = float(os.environ.get("ICLJAX_PERSIST_SECONDS", "5"))
 
 @dataclasses.dataclass(frozen=True)
 class Point:
-  """A validated run: its config, resolved config dict, workdir, experiment, specs and workdir status."""
+  """A validated run: its typed config, its JSON form, workdir, experiment, specs, workdir status and name."""
 
-  config: ml_collections.ConfigDict
+  config: Any
   cfg: dict[str, Any]
   workdir: Path
   experiment: Experiment
   setup: Any
   status: str
-
-  @property
-  def label(self) -> str:
-    return self.setup.run.name
+  label: str
 
 
-def prepare(config: ml_collections.ConfigDict, workdir: str | Path) -> Point:
+def prepare(config: Any, workdir: str | Path) -> Point:
   """Validates a config fully and says what its workdir holds; writes nothing.
 
   Args:
-    config: an experiment config (its ``experiment`` field names a registered experiment).
+    config: a theorem's typed config (``icljax.experiment.configs.load``).
     workdir: the run's directory.
 
   Returns:
     The validated point.
   """
-  if "experiment" not in config:
-    raise validation.ConfigError("config.experiment", None, "one of " + ", ".join(map(repr, registry.names())))
-  experiment = registry.get(config.experiment)
+  experiment = configs.experiment_of(config)
+  fields.validate(type(config), config.to_dict())   # a config built by hand is held to the declarations too
   setup = experiment.setup(config)
-  cfg = config.to_dict()
-  return Point(config, cfg, Path(workdir), experiment, setup, runs.check_workdir(workdir, cfg))
+  cfg = runs.to_jsonable({"experiment": experiment.name, **config.to_dict()})
+  return Point(config, cfg, Path(workdir), experiment, setup, runs.check_workdir(workdir, cfg),
+               configs.run_name(config))
 
 
-def run(config: ml_collections.ConfigDict, workdir: str | Path, *, printer: Printer = print) -> dict[str, Any]:
-  """Runs one experiment config into ``workdir`` and returns its summary (a group of one).
+def run(config: Any, workdir: str | Path, *, printer: Printer = print) -> dict[str, Any]:
+  """Runs one config into ``workdir`` and returns its summary (a group of one).
 
   Args:
-    config: the experiment config.
+    config: a theorem's typed config.
     workdir: the run's directory.
     printer: where progress lines go.
 
@@ -114,7 +109,7 @@ def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any =
       if on_done is not None:
         on_done(i, out[i])
     else:
-      key = sweep.group_key(p.cfg, p.experiment.stack_fields, p.experiment.static(p.cfg))
+      key = sweep.group_key(p.cfg, p.experiment.stack_fields, p.experiment.static(p.config))
       groups.setdefault(p.experiment.name + key, []).append(i)
   for idx in groups.values():
     for i, summary in zip(idx, _run_group([points[i] for i in idx], printer, mesh, vmap_size)):
@@ -126,7 +121,7 @@ def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any =
 
 def _run_group(points: Sequence[Point], printer: Printer, mesh: Any, vmap_size: int | None) -> list[dict[str, Any]]:
   writer = jax.process_index() == 0
-  with jax.enable_x64(points[0].setup.run.x64):
+  with jax.enable_x64(points[0].config.x64):
     t0 = time.perf_counter()
     plans = [p.experiment.plan(p.setup) for p in points]   # may still reject input: nothing written yet
     clock = {"plan_seconds": time.perf_counter() - t0, "compile_seconds": 0.0}
@@ -176,8 +171,8 @@ def _resume(point: Point, plan: Plan, printer: Printer) -> tuple[train.TrainStat
 def _train(points: Sequence[Point], plans: Sequence[Plan], states: Sequence[train.TrainState],
            rows: Sequence[list[dict[str, Any]]], printer: Printer, mesh: Any, vmap_size: int | None,
            writer: bool, clock: dict[str, float]) -> list[train.TrainState]:
-  run0 = points[0].setup.run
-  label = run0.name if len(points) == 1 else f"{points[0].experiment.name} stack of {len(points)}"
+  run0 = points[0].config
+  label = points[0].label if len(points) == 1 else f"{points[0].experiment.name} stack of {len(points)}"
   progress = train.Progress(label, run0.steps, printer=printer)
   progress.update(int(states[0].step), float("nan"))
   last_good = [int(s.step) for s in states]
@@ -238,7 +233,7 @@ def _finish(point: Point, plan: Plan, state: train.TrainState, rows: list[dict[s
   if writer:
     runs.atomic_savez(point.workdir / runs.PARAMS, dict(evaluation.arrays))
     t_fig = time.perf_counter()
-    figures = exp.figures(FigureInput(point.workdir / runs.FIGURES, point.cfg, rows, summary, evaluation.arrays))
+    figures = exp.figures(FigureInput(point.workdir / runs.FIGURES, point.config, rows, summary, evaluation.arrays))
     summary["figures"] = [str(Path(f).relative_to(point.workdir)) for f in figures]
     timing.update(figures_seconds=time.perf_counter() - t_fig, total_seconds=time.perf_counter() - t0)
     # Wall-clock times live apart from summary.json: the same config and seed give identical summaries.

@@ -6,7 +6,6 @@ driver (points that share shapes train as one stacked program), then an index an
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import csv
 import io
@@ -16,17 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import ml_collections
 
-from icljax import configs, runs, sweep, validation
-from icljax.experiment import driver, registry
+from icljax import runs, sweep, validation
+from icljax.experiment import configs, driver, fields
 from icljax.experiment.checks import summarize
 
 Grid = list[tuple[str, list[Any]]]
 
 
-def parse(spec: str | None, config: ml_collections.ConfigDict) -> Grid:
-  """Parses ``field=v1,v2;...`` against a config: fields must exist, grids be non-empty, values fit the type.
+def parse(spec: str | None, config: fields.Config) -> Grid:
+  """Parses ``field=v1,v2;...`` against a config: fields must be declared, grids non-empty, values accepted.
 
   Args:
     spec: the sweep spec.
@@ -38,35 +36,28 @@ def parse(spec: str | None, config: ml_collections.ConfigDict) -> Grid:
   if not spec or not spec.strip():
     raise validation.ConfigError("--sweep", spec, "'field=v1,v2;field2=...' with at least one value per field")
   grid: Grid = []
+  declared = fields.declarations(type(config))
   for term in spec.split(";"):
     if not term.strip():
       continue
     field, sep, values = term.partition("=")
     field = field.strip()
-    if not sep or field not in config:
-      raise validation.ConfigError("--sweep", term, f"a config field before '=' (fields: {', '.join(sorted(config))})")
+    if not sep or field not in declared or field in type(config).FIXED + ("name",):
+      raise validation.ConfigError("--sweep", term, f"a config field before '=' (fields: "
+                                   f"{', '.join(k for k in declared if k not in ('preset', 'name'))})")
     if field in (f for f, _ in grid):
       raise validation.ConfigError("--sweep", term, f"each field once ('{field}' repeats)")
-    try:
-      parsed = [ast.literal_eval(v.strip()) for v in configs.split_top_level(values) if v.strip()]
-    except (ValueError, SyntaxError):
-      raise validation.ConfigError("--sweep", term, "Python literals after '=' (numbers, 'strings', tuples)") from None
+    parsed = [fields.parse_text(type(config), field, v.strip()) for v in configs.split_top_level(values) if v.strip()]
     if not parsed:
       raise validation.ConfigError("--sweep", term, f"at least one value for '{field}'")
     for value in parsed:
-      probe = config.copy_and_resolve_references()
-      try:
-        with probe.unlocked():
-          probe[field] = value
-      except TypeError:
-        raise validation.ConfigError("--sweep", f"{field}={value!r}", f"values of the type of config.{field} "
-                                     f"({type(config[field]).__name__})") from None
+      fields.replace(config, **{field: value})   # each value is checked against the field's declaration
     grid.append((field, parsed))
   return grid
 
 
-def expand(config: ml_collections.ConfigDict, grid: Grid) -> list[ml_collections.ConfigDict]:
-  """Every grid point as a resolved config, named ``<name>-<content address>``.
+def expand(config: fields.Config, grid: Grid) -> list[fields.Config]:
+  """Every grid point as a config, named ``<run name>-<content address>``.
 
   Args:
     config: the base config.
@@ -77,19 +68,16 @@ def expand(config: ml_collections.ConfigDict, grid: Grid) -> list[ml_collections
   """
   points = []
   for values in itertools.product(*(v for _, v in grid)):
-    point = config.copy_and_resolve_references()
-    with point.unlocked():
-      for (field, _), value in zip(grid, values):
-        point[field] = value
-      point.name = f"{point.get('name', point.experiment)}-{sweep.point_id(point.to_dict())}"
-    points.append(point)
+    point = fields.replace(config, **{field: value for (field, _), value in zip(grid, values)})
+    address = sweep.point_id(runs.to_jsonable(point.to_dict()))
+    points.append(fields.replace(point, name=f"{configs.run_name(point)}-{address}"))
   return points
 
 
-def run(config: ml_collections.ConfigDict, workdir: Path, grid: Grid, *, devices: int | None = None,
+def run(config: fields.Config, workdir: Path, grid: Grid, *, devices: int | None = None,
         printer: Callable[[str], None] = print) -> list[dict[str, Any]]:
   """Validates every point, trains the unfinished ones (stacks where shapes allow), writes the index and the
-  experiment's aggregate report.
+  theorem's aggregate report.
 
   Args:
     config: the base config.
@@ -112,7 +100,7 @@ def run(config: ml_collections.ConfigDict, workdir: Path, grid: Grid, *, devices
     driver.run_points(points, printer=printer, mesh=mesh,
                       on_done=lambda i, s: write_index(workdir, points, swept) if writer else None)
     index = write_index(workdir, points, swept) if writer else []
-    experiment = registry.get(config.experiment)
+    experiment = configs.experiment_of(config)
     if writer and experiment.aggregate is not None and index:
       runs.atomic_write_text(workdir / "SWEEP.md", experiment.aggregate(workdir, index, swept))
       printer(f"[sweep] aggregated report: {workdir / 'SWEEP.md'}")

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import jax
 
-from icljax import configs
-from icljax.experiment import driver, registry
+from icljax.experiment import configs, driver, registry
 from icljax.experiment.api import Experiment, Mutant
 from icljax.experiment.checks import markdown_table
 
@@ -100,6 +99,8 @@ def run(experiment: Experiment, mutant: Mutant, workdir: str | Path) -> Outcome:
     The outcome.
   """
   spec = mutant.gate or experiment.gate
+  if spec is None:
+    raise ValueError(f"{experiment.name} has no science gate to run its mutant {mutant.name!r} against")
   with applied(mutant) as calls:
     summary = driver.run(configs.load(spec), workdir, printer=lambda s: None)
   failed = frozenset(c["entry"] for c in summary["comparisons"] if c["status"] == "fail")

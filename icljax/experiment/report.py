@@ -133,15 +133,16 @@ def run_section(summary: Mapping[str, Any], rel_dir: str = ".", level: int = 3) 
 
 def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, Path, Mapping[str, Any]]],
                                                       Sequence[str]]], *, profile: str, pending: int,
-                 full_runs: int) -> Path:
+                 full_runs: int, environment: Mapping[str, str] | None = None) -> Path:
   """REPORT.md of the main job: totals, a run index, and per result its title, claim, figures and run sections.
 
   Args:
     path: the report file (its folder is the main job's workdir).
     sections: per result ``(experiment, [(run name, run dir, summary)], result-level figure paths)``.
-    profile: the main job's profile (``full``, ``headline`` or ``quick``).
+    profile: the main job's profile (``key``, ``full`` or ``quick``).
     pending: runs not finished yet.
-    full_runs: how many runs the full profile has (named in the headline profile's note).
+    full_runs: how many runs the full profile has (named in the key profile's note).
+    environment: what the job ran on (platform, device, versions), shown in a table.
 
   Returns:
     ``path``.
@@ -154,10 +155,12 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
            + "."]
   if profile == "quick":
     lines += ["", "**Quick mode**: tiny runs that exercise the machinery; the checks are not expected to pass."]
-  elif profile == "headline":
-    lines += ["", f"**Headline profile**: the first run of each result at full size ({len(done) + pending} of the "
-              f"main job's {full_runs} runs); `icljax-reproduce` without `--headline` runs them all and reuses "
-              "these."]
+  elif profile == "key":
+    lines += ["", f"**Key-figure profile** (the default): the runs each theorem names as its paper's key figures "
+              f"({len(done) + pending} of the selected theorems' {full_runs} runs), every check at the full job's "
+              "standard; `icljax-reproduce --full` runs them all and reuses these."]
+  if environment:
+    lines += ["", "Ran on: " + "; ".join(f"{k} {v}" for k, v in environment.items()) + "."]
   lines += ["", results_table(sections), ""] + disagreement_section(done, root)
   index = []
   for name, d, s in done:

@@ -1,16 +1,15 @@
-"""Typed specs every experiment shares: the run (seed, steps, logging, precision) and the optax optimiser.
-
-Each experiment's ``setup`` reads its config once into frozen specs; these two are common to all of them.
+"""Typed specs every theorem shares: the run (name, seed, steps, logging, precision) and the optax optimiser, read
+from the typed config; :class:`OptimizerFields` declares the optimiser's fields once for every theorem that has them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import ml_collections
 import optax
 
-from icljax import optim, validation
+from icljax import optim
+from icljax.experiment import configs, fields
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
 SCHEDULES = ("constant", "cosine")
@@ -27,35 +26,30 @@ class RunSpec:
   x64: bool = False
 
 
-def run_spec(config: ml_collections.ConfigDict) -> RunSpec:
-  """Validates and reads ``name``, ``seed``, ``steps``, ``log_every`` (and ``x64`` when present).
+def run_spec(config: fields.Config) -> RunSpec:
+  """The run's name (``config.name`` or derived), seed, steps, logging interval and precision.
 
   Args:
-    config: the experiment config.
+    config: a theorem's typed config.
 
   Returns:
     The run spec.
   """
-  x64 = config.get("x64", False)
-  if not isinstance(x64, bool):
-    raise validation.ConfigError("config.x64", x64, "True or False")
-  return RunSpec(name=str(config.get("name", config.experiment)),
-                 seed=validation.integer("config.seed", config.seed, low=0),
-                 steps=validation.integer("config.steps", config.steps, low=1),
-                 log_every=validation.integer("config.log_every", config.log_every, low=1), x64=x64)
+  return RunSpec(name=configs.run_name(config), seed=config.seed, steps=config.steps, log_every=config.log_every,
+                 x64=config.x64)
 
 
-def positive_ints(config: ml_collections.ConfigDict, *names: str) -> dict[str, int]:
-  """Validates config fields that must be integers >= 1.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OptimizerFields(fields.Config):
+  """The optimiser's fields, for theorems trained by Adam, SGD or L-BFGS (derive the theorem's config from it)."""
 
-  Args:
-    config: the experiment config.
-    *names: field names.
-
-  Returns:
-    name -> value.
-  """
-  return {name: validation.integer(f"config.{name}", config[name], low=1) for name in names}
+  optimizer: str = fields.field("adam", "'adam', 'sgd', or 'lbfgs' (deterministic losses only)",
+                                fields.Choice(*OPTIMIZERS))
+  learning_rate: float = fields.field(3e-3, "peak learning rate", fields.Real(low=0.0, low_open=True))
+  schedule: str = fields.field("cosine", "'cosine' (warmup + cosine decay) or 'constant'", fields.Choice(*SCHEDULES))
+  warmup_steps: int = fields.field(100, "linear warmup steps of the cosine schedule", fields.Int(low=0))
+  final_lr_fraction: float = fields.field(0.01, "final / peak learning rate of the cosine schedule",
+                                          fields.Real(low=0.0, high=1.0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,34 +82,15 @@ class OptimizerSpec:
     return optim.adam(schedule) if self.optimizer == "adam" else optax.sgd(schedule)
 
 
-def optimizer_spec(config: ml_collections.ConfigDict) -> OptimizerSpec:
-  """Validates and reads ``optimizer``, ``learning_rate``, ``schedule``, ``warmup_steps``, ``final_lr_fraction``.
+def optimizer_spec(config: OptimizerFields) -> OptimizerSpec:
+  """The optimiser of a config with :class:`OptimizerFields`.
 
   Args:
-    config: the experiment config (``steps`` is read too).
+    config: the typed config (``steps`` is read too).
 
   Returns:
     The optimiser spec.
   """
-  return OptimizerSpec(
-      optimizer=validation.choice("config.optimizer", config.optimizer, OPTIMIZERS),
-      learning_rate=validation.real("config.learning_rate", config.learning_rate, low=0.0, low_open=True),
-      schedule=validation.choice("config.schedule", config.schedule, SCHEDULES),
-      warmup_steps=validation.integer("config.warmup_steps", config.warmup_steps, low=0),
-      final_lr_fraction=validation.real("config.final_lr_fraction", config.final_lr_fraction, low=0.0, high=1.0),
-      steps=validation.integer("config.steps", config.steps, low=1))
-
-
-def boolean(config: ml_collections.ConfigDict, name: str) -> bool:
-  """Validates a boolean config field.
-
-  Args:
-    config: the experiment config.
-    name: field name.
-
-  Returns:
-    The value.
-  """
-  if not isinstance(config[name], bool):
-    raise validation.ConfigError(f"config.{name}", config[name], "True or False")
-  return config[name]
+  return OptimizerSpec(optimizer=config.optimizer, learning_rate=config.learning_rate, schedule=config.schedule,
+                       warmup_steps=config.warmup_steps, final_lr_fraction=config.final_lr_fraction,
+                       steps=config.steps)
