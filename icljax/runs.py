@@ -145,6 +145,11 @@ class NumericalFault(RuntimeError):
   """A NaN or Inf appeared in the loss or the parameters; the last good checkpoint is intact."""
 
 
+class PeerLost(RuntimeError):
+  """Another process of a multi-process run stopped (a collective with it failed); the last good checkpoints are
+  intact and the same command, run again on every process, resumes from them."""
+
+
 def save_checkpoint(path: str | os.PathLike, state: Any) -> None:
   """Saves every leaf of a pytree (params, optimiser state, step) atomically, in flattening order."""
   leaves = jax.tree.leaves(state)

@@ -28,7 +28,7 @@ import optax
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from icljax import train
+from icljax import runs, train
 
 
 def point_id(config: Mapping[str, Any]) -> str:
@@ -186,10 +186,16 @@ def _place(value: jax.Array, sharding: NamedSharding) -> jax.Array:
 
 
 def _to_host(tree: Any) -> Any:
-  """Every leaf in full on this host: as is when this process addresses all of it, else gathered from all."""
+  """Every leaf in full on this host: as is when this process addresses all of it, else gathered from all (a
+  failed gather, i.e. another process has stopped, raises :class:`icljax.runs.PeerLost`)."""
   if all(getattr(a, "is_fully_addressable", True) for a in jax.tree.leaves(tree)):
     return tree
-  return multihost_utils.process_allgather(tree, tiled=True)
+  try:
+    return multihost_utils.process_allgather(tree, tiled=True)
+  except Exception as e:
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    raise runs.PeerLost(f"process {jax.process_index()} of {jax.process_count()} lost another process: gathering "
+                        f"the runs' states failed ({first[:160]})") from None
 
 
 def _train_sharded(objective, optimizer, states, data_keys, hparams, steps, log_every, mesh, vmap_size,

@@ -3,8 +3,8 @@ signals.
 
 Exit statuses of the three commands: 0 every check passes (a paper's claim the numbers contradict is reported, not
 failed), 1 a check fails (any run or grid point), 2 bad input or a corrupted artefact (one line on stderr, nothing
-written or overwritten), 3 NaN/Inf (the last good checkpoint is kept), 130/143 interrupted by SIGINT/SIGTERM (the
-same command resumes).
+written or overwritten), 3 NaN/Inf (the last good checkpoint is kept), 4 another process of a multi-process run
+stopped (the last good checkpoints are kept), 130/143 interrupted by SIGINT/SIGTERM (the same command resumes).
 """
 
 from __future__ import annotations
@@ -141,8 +141,9 @@ def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
   """Runs ``fn`` and turns the toolkit's user-facing failures into one line on stderr and an exit status.
 
   ConfigError / ArtefactError -> 2 (bad input or a corrupted artefact; nothing overwritten), NumericalFault -> 3
-  (NaN/Inf; the last good checkpoint is intact), SIGINT -> 130, SIGTERM -> 143 (rerun the same command to resume
-  from the last checkpoint).
+  (NaN/Inf; the last good checkpoint is intact), PeerLost -> 4 (another process of a multi-process run stopped;
+  at once, without waiting for JAX's shutdown barrier), SIGINT -> 130, SIGTERM -> 143 (rerun the same command to
+  resume from the last checkpoint).
   """
 
   def on_term(signum, frame):
@@ -160,6 +161,12 @@ def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
   except runs.NumericalFault as e:
     print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
     sys.exit(3)
+  except runs.PeerLost as e:
+    print(f"error: {' '.join(str(e).split())}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    # Not sys.exit: JAX's exit handler would wait in the distributed shutdown barrier for the lost process until
+    # the heartbeat timeout, then abort. Every artefact is already written atomically; the locks die with us.
+    os._exit(4)
   except KeyboardInterrupt:
     print("interrupted (SIGINT): rerun the same command to resume from the last checkpoint", file=sys.stderr)
     sys.exit(130)

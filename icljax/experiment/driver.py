@@ -213,6 +213,17 @@ def _train(points: Sequence[Point], plans: Sequence[Plan], states: Sequence[trai
 
   if mesh is None:
     mesh = sweep.make_mesh(min(len(points), jax.device_count()))
+  try:
+    return _train_stack(points, plans, states, mesh, vmap_size, on_log, clock)
+  except runs.PeerLost as e:
+    kept = "; ".join(f"{p.label}: step {s}" for p, s in zip(points, last_good))
+    raise runs.PeerLost(f"[{label}] {e}; nothing half-written, last good checkpoints kept ({kept}); run the same "
+                        "command again on every process to resume") from None
+
+
+def _train_stack(points: Sequence[Point], plans: Sequence[Plan], states: Sequence[train.TrainState], mesh: Any,
+                 vmap_size: int | None, on_log: Callable, clock: dict[str, float]) -> list[train.TrainState]:
+  run0 = points[0].config
   return sweep.train_stack(plans[0].objective, plans[0].optimizer, states, [p.data_key for p in plans],
                            [p.hparams for p in plans], steps=run0.steps, log_every=run0.log_every, mesh=mesh,
                            vmap_size=vmap_size, on_log=on_log, clock=clock)
