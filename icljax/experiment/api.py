@@ -193,6 +193,9 @@ class Experiment(Generic[S, C]):
     gate: the science gate: a CI-sized config whose theory checks must all pass, and which every one of
       ``mutants`` must make fail.
     mutants: plausible bugs in the code this theorem's checks cover (:class:`Mutant`), each killed by the gate.
+    page: its docs page (markdown in its folder, ``page.md`` for the built-ins): the claim, setting, derivation of
+      every check, disagreements and per-figure commands; the docs build fills in its field, tolerance, mutant and
+      main-job tables from the declarations.
   """
 
   name: str
@@ -215,3 +218,4 @@ class Experiment(Generic[S, C]):
   main_job: tuple[MainJobRun, ...] = ()
   gate: RunRef | None = None
   mutants: tuple[Mutant, ...] = ()
+  page: Path | None = None

@@ -100,7 +100,7 @@ def environment(deterministic: bool = False) -> dict[str, str]:
   out = {"platform": jax.default_backend(), "device kind": devices[0].device_kind, "devices": str(len(devices)),
          "deterministic kernels": "yes (--deterministic)" if deterministic else "no",
          "python": platform.python_version()}
-  for package in ("icljax", "jax", "jaxlib", "optax", "numpy", "scipy", "ml_collections", "absl-py", "matplotlib"):
+  for package in ("icljax", "jax", "jaxlib", "optax", "numpy", "scipy", "absl-py", "matplotlib"):
     try:
       out[package] = importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
