@@ -87,6 +87,60 @@ def loss_noisy(lam: float, alpha: float, V: int = 60, kappa: int = 1, gamma_hat:
   return float(log_z - (1 - alpha) * lam - alpha * lt)
 
 
+def bayes_form_loss(lam: float | np.ndarray, alpha: float, V: int = 60) -> float | np.ndarray:
+  """P2 in its Bayes form, ``H(alpha) + ln(1 + (V-2)(1-alpha) e^{-lam})``: the population loss of the noisy
+  Reparam-FA model (kappa = 1) at attention logit ``lam`` with the feed-forward weight of the true law. Written
+  without :func:`gamma`, so it can be the reference of a model whose gamma was set by that function.
+
+  Args:
+    lam: attention logit(s) on y (e.g. eta t along the NGD trajectory).
+    alpha: noise level in (0, 1).
+    V: classes.
+
+  Returns:
+    The loss (an array shaped like ``lam``, or a float).
+
+  Reference: Nguyen & Nguyen-Tang (2025), Lemma 3.1 with kappa = 1 (digest P2).
+  """
+  value = entropy(alpha) + np.log1p((V - 2) * (1 - alpha) * np.exp(-np.asarray(lam, np.float64)))
+  return value if np.ndim(value) else float(value)
+
+
+def loss_sd_fa(alpha: float) -> float:
+  """Standard deviation of one sentence's loss for the noisy Reparam-FA model under the true law.
+
+  A sentence's loss is ``ln Z - lam`` when its target is y and ``ln Z - lam - gamma`` when it is tau (the tau logit
+  is ``gamma + lam``), whatever lam: a two-point law with gap ``|ln(alpha/(1-alpha))|`` and weights ``1-alpha,
+  alpha``. It is 0 at alpha = 0.5, where the training loss cannot see the noise.
+
+  Args:
+    alpha: noise level in (0, 1).
+
+  Returns:
+    ``sqrt(alpha (1-alpha)) |ln(alpha/(1-alpha))|``.
+
+  Reference: Nguyen & Nguyen-Tang (2025), the minibatch loss of the construction (digest P2, derived).
+  """
+  return float(np.sqrt(alpha * (1 - alpha)) * abs(np.log(alpha) - np.log1p(-alpha)))
+
+
+def p_noise_fa(lam: float, alpha: float, V: int = 60) -> float:
+  """P6: the noisy Reparam-FA model's probability of tau at attention logit ``lam``,
+  ``alpha / (1 + (V-2)(1-alpha) e^{-lam})``, which tends to alpha.
+
+  Args:
+    lam: attention logit on y.
+    alpha: noise level in (0, 1).
+    V: classes.
+
+  Returns:
+    P(tau) on any sentence (seen or unseen output).
+
+  Reference: Nguyen & Nguyen-Tang (2025), Thm 5.5 (digest P6, derived).
+  """
+  return float(alpha / (1 + (V - 2) * (1 - alpha) * np.exp(-lam)))
+
+
 def kappa0_optimum(alpha: float, V: int = 60) -> tuple[float, float]:
   """P9: without the attention input to the FF, the best ``Lam* = ln(1 + (V-2)(1-alpha)/alpha)`` and its loss
   ``H(alpha) + alpha ln(1 + (V-2)(1-alpha)/alpha)`` (not Bayes-optimal).
@@ -116,7 +170,7 @@ def softmax_plateau(alpha: float, V: int = 60) -> float:
 
   Reference: Nguyen & Nguyen-Tang (2025) (digest P5, derived).
   """
-  return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else loss_noisy(1.0, alpha, V)
+  return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else bayes_form_loss(1.0, alpha, V)
 
 
 def ngd_trajectory(t: np.ndarray, eta: float, num_triggers: int, noisy: bool) -> np.ndarray:
