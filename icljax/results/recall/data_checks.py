@@ -34,8 +34,8 @@ def _eps(setup: RecallSetup) -> float:
 
 
 def saturation(setup: RecallSetup) -> float:
-  """Lam beyond which float rounds the noisy FA model's p_y to 1 and NGD steps on rounding noise (digest 6.3),
-  less 2 nats: ``ln((V-2)(1-alpha)) + mantissa ln 2 - 2``."""
+  """Lam beyond which float rounds the noisy FA model's p_y to 1 and NGD steps on rounding noise, less 2 nats:
+  ``ln((V-2)(1-alpha)) + mantissa ln 2 - 2`` (derived in the theorem's docs page)."""
   alpha = float(setup.task.alpha)
   return float(np.log((setup.task.V - 2) * (1 - alpha)) + (52 if setup.run.x64 else 23) * np.log(2.0) - 2.0)
 

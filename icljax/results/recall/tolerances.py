@@ -64,7 +64,7 @@ TOLERANCES = {
                              "Origin-Linear-FA after 2000 NGD steps, 30% / 100% for Origin-Softmax-F (0.5) and 50% / "
                              "7% for the finite Origin-ReLU-FA. With kappa = 1 the Origin FF reads the attention "
                              "output and carries y at low alpha. Settled by the quantity, alpha and step the paper's "
-                             "Figs 10-12 plot (the digest could not read them)."),
+                             "Figs 10-12 plot (not readable here)."),
     "p10_attention_unused": Tolerance(0.0, "max", "float rounding", "P10: W and V of Origin-Linear-F receive "
                                       "exactly zero gradients from the zero initialisation (NGD skips zero-norm "
                                       "steps), so they stay exactly 0: a structural zero", kind="identity"),
@@ -80,5 +80,5 @@ TOLERANCES = {
                             "generalise here (also at alpha = 0.2: 4.36 -> 1.61, 0.8: 3.03 -> 0.90). Origin models' "
                             "test loss grows at alpha = 0, 0.2 (4.09 -> 7.19), 0.5, but falls at alpha = 0.8 (4.09 ->"
                             " 2.22): 80% of the targets are the noise token, which unseen outputs share. Settled by "
-                            "the paper's own Reparam-W curves (step count, eta), which the digest could not read."),
+                            "the paper's own Reparam-W curves (step count, eta), which could not be read here."),
 }
