@@ -43,9 +43,11 @@ TOLERANCES = {
                                 "logged Lam over the run's second half, 4 batch-means s.e. (Student t with the "
                                 "batches' dof); the lattice walk's stationary mean is within 0.006 of Lam* at B = "
                                 "512, eta = 0.1 (exact birth-death chain, notes)", per_se=True),
-    "test_follows": Tolerance(1e-3, "max", "issue", "P6: the unseen-output test loss of the reparam models has the "
-                              "same closed form as the population loss: true at any parameter value (both losses "
-                              "weight the targets by the nominal alpha)", kind="identity"),
+    "test_follows": Tolerance(1e-3, "max", "float rounding", "P6: the unseen-output test loss of the reparam models "
+                              "has the same closed form as the population loss: true at any parameter value for "
+                              "linear/ReLU attention (both losses weight the targets by the nominal alpha; measured "
+                              "<= 1.5e-6), and for softmax once its weight on y is 1 (before, filler tokens' "
+                              "weights differ between seen and unseen outputs: the margin)", kind="identity"),
     "layer_logits": Tolerance(1e-4, "max", "float rounding", "P8: the attention logit peaks at y and the "
                               "feed-forward logit at tau once Lam >= ln((1-alpha)/alpha): structural for the "
                               "reparameterised model", kind="identity"),
