@@ -73,6 +73,30 @@ def mean_se(values: Any, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
   return values.mean(axis), se
 
 
+def batch_means(values: Any, num_batches: int) -> tuple[float, float, int]:
+  """Mean of a correlated series (a Markov chain's path, an optimiser's oscillation) with its batch-means standard
+  error.
+
+  The series is cut into ``num_batches`` contiguous batches of equal length (the first ``len % num_batches`` values
+  are dropped); when a batch is longer than the series' correlation time the batch means are nearly independent, so
+  their spread gives the error of the overall mean without modelling the correlation.
+
+  Args:
+    values: the series (1-D).
+    num_batches: number of batches, >= 2.
+
+  Returns:
+    ``(mean, se, dof)``: the mean of the batches used, ``sd(batch means, ddof 1) / sqrt(num_batches)``, and the
+    standard error's degrees of freedom ``num_batches - 1`` (for :func:`t_factor`).
+  """
+  x = np.asarray(values, np.float64).ravel()
+  if num_batches < 2 or x.size < num_batches:
+    raise ValueError(f"batch_means: {x.size} values cannot make {num_batches} (>= 2) batches")
+  size = x.size // num_batches
+  means = x[x.size - size * num_batches:].reshape(num_batches, size).mean(1)
+  return float(means.mean()), float(means.std(ddof=1) / math.sqrt(num_batches)), num_batches - 1
+
+
 def t_factor(dof: int, k: float = 4.0) -> float:
   """The Student-t critical value with the two-sided tail of ``k`` normal standard errors, for a standard error
   estimated from ``dof`` degrees of freedom (e.g. R - 1 for the spread of R replicas).

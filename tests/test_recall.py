@@ -50,7 +50,7 @@ def test_index_arithmetic_equals_dense_equation_1(kind, attention, kappa, alpha)
   np.testing.assert_allclose(model.apply(params, batch, m), model.dense_logits(params, batch, m), atol=1e-5)
 
 
-def test_p1_p2_p4_p5_p9_closed_forms_match_the_digest():
+def test_p1_p2_p4_p5_p9_closed_forms_match_the_tabulated_values():
   np.testing.assert_allclose([theory.loss_noisy(0.0, a) for a in (.2, .5, .8)], [4.359025, 4.094345, 3.034099],
                              atol=1e-6)
   table = {.2: (3.394634, 0.772443, 0.502507), .5: (3.150040, 0.871628, 0.694463), .8: (2.161940, 0.575658, 0.500929)}
@@ -208,7 +208,7 @@ def test_origin_linear_f_never_moves_its_attention_and_a_moved_v_fails(origin_f_
   moved = dict(params, V=params["V"] + 1e-3)
   evaluation = experiment.evaluate(setup, plan.context, moved, rows)
   assert not {c.entry: c.passed for c in evaluation.checks}["p10_attention_unused"]
-  # The context-free optimum the plateau is compared with (digest P10's figures).
+  # The context-free optimum the plateau is compared with (P10's figures).
   assert [round(theory.context_free_loss(a, 4), 4) for a in (0.0, 0.2, 0.5, 0.8)] == [1.3863, 1.6094, 1.3863, 0.7777]
 
 

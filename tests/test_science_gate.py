@@ -71,7 +71,7 @@ MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact
              "nn_multiclass": (_scale_multiclass_xi, {"reference", "sgd_tracks"}),
              "linattn_dynamics": (lambda p, rows: (dict(p, v=p["v"] * 1.05), rows), {"gamma_final"}),
              "lsa_chain_of_thought": (lambda p, rows: ({**p, "cot": dict(p["cot"], V31=p["cot"]["V31"] * 1.05)}, rows),
-                                      {"cot_weights", "tracks_gd", "gd_exact"})}
+                                      {"cot_weights", "gd_exact", "iterate_errors"})}
 
 
 def test_perturbed_trained_parameters_fail_a_theory_check(gate):

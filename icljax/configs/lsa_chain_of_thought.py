@@ -4,10 +4,10 @@ Expected runtime: well under a minute on a 2-core CPU.
 
 Chain of thought (Huang, Wang, Lee 2025): one-layer linear attention predicts w* of a noiseless in-context linear
 regression (x ~ N(0, I), w* ~ N(0, I), d = 5, n = 20, no query), trained teacher-forced on k = 5 steps of GD with
-eta = 0.5 (the digest's check setting); generated autoregressively for 20 steps and scored against the GD iterates
-and w*. Beside it, the same model without chain of thought, trained on |w_hat - w*|^2: one GD step at
-n/(n + d + 1). Variants: ``dense`` (full V and W from a random initialisation), ``paper_dims`` (the paper's d = 10,
-n = 20, k = 10, where GD's error is heavy-tailed).
+eta = 0.5 (stable: eta lambda_max(S) < 2 on practically every prompt); generated autoregressively for 20 steps
+and scored against the GD iterates and w*. Beside it, the same model without chain of thought, trained on
+|w_hat - w*|^2: one GD step at n/(n + d + 1). Variants: ``dense`` (full V and W from a random initialisation),
+``paper_dims`` (the paper's d = 10, n = 20, k = 10, where GD's error is heavy-tailed).
 """
 
 import ml_collections

@@ -39,7 +39,7 @@ def _variants() -> dict[str, dict]:
       out[f"{model}_linear_FA_a{alpha:g}"] = dict(model=model, alpha=alpha)
       FIGURE[f"{model}_linear_FA_a{alpha:g}"] = f"noisy_a{alpha:g}"
   out["reparam_relu_FA_a0.5"] = dict(attention="relu", steps=1000)
-  out["reparam_linear_F_a0.5"] = dict(kappa=0, steps=1000)
+  out["reparam_linear_F_a0.5"] = dict(kappa=0, steps=1000, log_every=5)   # P9's tail mean: 100 logged Lam
   out["reparam_linear_FA_a0.5_float64"] = dict(x64=True, steps=600)
   for model in ("reparam", "reparam_w", "origin"):   # paper Fig. 2 (finite sample)
     out[f"finite_{model}_relu_FA"] = dict(model=model, attention="relu", M=2048, steps=400, log_every=10, eta=0.05)

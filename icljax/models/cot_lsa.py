@@ -1,4 +1,4 @@
-"""One-layer linear attention that writes its own chain of thought (Huang, Wang, Lee 2025; digest B2).
+"""One-layer linear attention that writes its own chain of thought (Huang, Wang, Lee 2025, section 3).
 
 Prompt ``(x_1..x_n, y_1..y_n)`` with no query; the model generates weight vectors. Column layout (tokens are
 columns of ``Z``, width ``D = 2d + 2``: x-slot d | y-slot 1 | w-slot d | indicator 1):
@@ -12,13 +12,13 @@ Only the last column of ``f`` is ever read, and it is ``z_i + V (sum_c t_c t_c^T
 (:func:`generate`, :func:`teacher_forced`: O((n + k) D^2) per prompt). :func:`literal` is the equation above on a
 preallocated (n + 1 + k)-column buffer (zero columns add nothing), for the identity check.
 
-Parameterisations: ``sparse`` (digest B2: only ``V_31`` (w-slot rows, x-slot columns) and ``W_13`` (x-slot rows,
-w-slot columns) trained, ``W_24 = -1`` fixed, every other entry 0), so that
+Parameterisations: ``sparse`` (Theorem 3.2's pattern: only ``V_31`` (w-slot rows, x-slot columns) and ``W_13``
+(x-slot rows, w-slot columns) trained, ``W_24 = -1`` fixed, every other entry 0), so that
 ``w_hat_{i+1} = w_hat_i + V_31 (S W_13 w_hat_i - g)`` with ``S = X^T X / n``, ``g = X^T y / n``; ``dense`` (full
 ``V``, ``W``).
 
 Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, section 3 (embedding and model as restated by Javanmard et
-al., arXiv 2603.01293, eqs. 3.1-3.3); ahn_huang digest B2, D5.
+al., arXiv 2603.01293, eqs. 3.1-3.3), Theorem 3.2 and Assumption 4.1.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class CotSpec:
     d: dimension of x and w.
     n: examples per prompt (the 1/n normalisation).
     parameterization: ``'sparse'`` (V_31, W_13; W_24 = -1) or ``'dense'`` (full V, W).
-    init_scale: sparse: ``V_31 = -s I``, ``W_13 = s I`` (Assumption 4.1: equal spectra up to sign, digest D5);
+    init_scale: sparse: ``V_31 = -s I``, ``W_13 = s I`` (Assumption 4.1: equal spectra up to sign);
       dense: entries N(0, s^2).
   """
 
@@ -84,7 +84,7 @@ def init(key: jax.Array, spec: CotSpec) -> dict[str, jax.Array]:
 
 
 def full(params: dict[str, jax.Array], spec: CotSpec) -> tuple[jax.Array, jax.Array]:
-  """The (D x D) ``V`` and ``W`` of either parameterisation (sparse: digest B2's block pattern).
+  """The (D x D) ``V`` and ``W`` of either parameterisation (sparse: Theorem 3.2's block pattern).
 
   Args:
     params: the model's parameters.

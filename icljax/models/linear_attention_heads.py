@@ -8,7 +8,7 @@ Tokens are the columns of ``X = [[x_1 ... x_n x_q], [y_1 ... y_n 0]]`` ((d+1) x 
 with ``W^KQ_i = W^K_i^T W^Q_i`` (ATTN_S: ``W^K_i, W^Q_i`` of R rows each). Keys and values run over all n+1 columns;
 the readout (the label slot of the query) is fixed. The blocks that can reach ``y_hat`` are the value row
 ``[v-vector_i, v_i]`` and the key-query columns ``[U_i; u_i^T]``; the paper starts the vector parts at 0, where they
-stay (digest 2.2-2.3), and then::
+stay (Zhang et al. 2025, Secs. 3-4, Eqs. M and S), and then::
 
     ATTN_M: y_hat = sum_i v_i beta^T U_i x_q,              params {'v': (H,), 'U': (H, d, d)}
     ATTN_S: y_hat = sum_i v_i sum_r (beta^T k_ir)(q_ir^T x_q),  params {'v': (H,), 'k': (H, R, d), 'q': (H, R, d)}
@@ -18,7 +18,7 @@ parameters; :func:`apply_tokens` builds the full ``W^V_i``, ``W^KQ_i`` and evalu
 reduction is a check, not an assumption. ATTN_M is a two-layer linear network on ``z = vec(beta x_q^T)`` (R1):
 :func:`to_mlp` maps its parameters, :func:`mlp_apply` evaluates that network.
 
-Reference: Zhang, Singh, Latham, Saxe (2025), Eqs. 3, M, S, 6-7; digest sections 2, 8.
+Reference: Zhang, Singh, Latham, Saxe (2025), Eqs. 1, 3, 4, M, S, 6-7.
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.theory import regression as regression_theory
-
 KINDS = ("separate", "merged")
+INITS = ("random", "aligned")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +44,10 @@ class HeadsSpec:
     kind: ``'separate'`` (ATTN_S) or ``'merged'`` (ATTN_M).
     rank: R, rows of each head's key and query (ATTN_S only).
     init_scale: s: ATTN_M: v, U entries N(0, s^2); ATTN_S: v ~ N(0, s^2), k, q entries N(0, s^2/d), so that
-      |v| ~ ||k|| ~ ||q|| ~ s (digest 2.5).
+      |v| ~ ||k|| ~ ||q|| ~ s (the paper's small initialisation, Secs. 3-4; the per-entry scales are ours).
+    init_mode: ``'random'`` (as above) or ``'aligned'`` (ATTN_M only): the aligned, balanced initialisation of
+      norm s under which Eq. 10 is the exact time course, ``v = s h``, ``U_i = s h_i I / sqrt(d)`` with ``h`` a
+      random unit vector in R^H (so ``Gamma = s^2 I / sqrt(d)``).
   """
 
   d: int
@@ -54,10 +56,11 @@ class HeadsSpec:
   kind: str = "separate"
   rank: int = 1
   init_scale: float = 1e-2
+  init_mode: str = "random"
 
 
 def init(key: jax.Array, spec: HeadsSpec) -> dict[str, jax.Array]:
-  """Small random initialisation (digest 2.5).
+  """Small initialisation (:class:`HeadsSpec`: random, or ATTN_M's aligned and balanced one).
 
   Args:
     key: PRNG key.
@@ -69,6 +72,9 @@ def init(key: jax.Array, spec: HeadsSpec) -> dict[str, jax.Array]:
   kv, ka, kb = jax.random.split(key, 3)
   s, d, h = spec.init_scale, spec.d, spec.heads
   v = s * jax.random.normal(kv, (h,))
+  if spec.init_mode == "aligned":
+    unit = v / jnp.linalg.norm(v)
+    return {"v": s * unit, "U": (s / np.sqrt(d)) * unit[:, None, None] * jnp.eye(d)[None]}
   if spec.kind == "merged":
     return {"v": v, "U": s * jax.random.normal(ka, (h, d, d))}
   scale = s / np.sqrt(d)
@@ -90,6 +96,20 @@ def gamma(params: dict[str, jax.Array]) -> jax.Array:
   return jnp.einsum("h,hri,hrj->ij", params["v"], params["k"], params["q"])
 
 
+def context_statistic(prompts: dict[str, jax.Array]) -> jax.Array:
+  """``beta = (1/n) sum_i y_i x_i`` per prompt (the query excluded), (B, d): the paper's in-context input-output
+  correlation (Eq. 4), through which both parameterisations read the context.
+
+  Args:
+    prompts: raw prompts.
+
+  Returns:
+    beta (B, d).
+  """
+  n = prompts["x"].shape[-2]
+  return jnp.einsum("bnd,bn->bd", prompts["x"], prompts["y"]) / n
+
+
 def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Array:
   """The reduced model per prompt, head by head (Eq. M: ``sum_i v_i beta^T U_i x_q``; Eq. S:
   ``sum_i v_i sum_r (beta^T k_ir)(q_ir^T x_q)``), not through Gamma.
@@ -101,7 +121,7 @@ def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Ar
   Returns:
     Predictions (B,).
   """
-  beta, xq = regression_theory.gd_statistic(prompts), prompts["x_query"]
+  beta, xq = context_statistic(prompts), prompts["x_query"]
   if "U" in params:
     return jnp.einsum("bi,hij,bj->bh", beta, params["U"], xq) @ params["v"]
   per_head = jnp.sum(jnp.einsum("bi,hri->bhr", beta, params["k"]) * jnp.einsum("bj,hrj->bhr", xq, params["q"]), -1)

@@ -8,7 +8,7 @@ last position as the only query::
 
 with ``sigma`` linear, ``relu`` (``max(0, s + 1e-8)``, as in the authors' code) or ``softmax`` over h.
 
-Model kinds (digest section 2.3):
+Model kinds (the authors' released code, github.com/ngmq/onelayer-transformer-ICR-DA-NTP, models.py):
 
 * ``origin``: trainable ``W, V, F`` (d x d), initialised to zero;
 * ``reparam``: ``V = I``; noiseless ``W = sum_q lam_q E(q) Ẽ(q)^T`` and no F (logits = attention logits);
@@ -66,7 +66,7 @@ def make_model(kind: str, attention: str, kappa: int, *, V: int, triggers, noisy
   Returns:
     The model spec (``gamma`` is an array leaf, so stacks of runs may differ in it).
 
-  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) and the authors' model classes (digest section 2.3).
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) and the authors' released model classes.
   """
   return RecallModel(gamma=jnp.asarray(gamma, dtype=float), kind=kind, attention=attention, kappa=int(kappa), V=V,
                      d=2 * V if d is None else d, triggers=tuple(triggers), noisy=noisy)
@@ -82,7 +82,7 @@ def init(key: jax.Array | None, model: RecallModel) -> dict[str, jax.Array]:
   Returns:
     ``W, V, F`` (origin), ``W`` (reparam_w), ``Lam`` (noisy reparam) or ``lam`` (noiseless reparam).
 
-  Reference: Nguyen & Nguyen-Tang (2025), authors' code (digest section 2.3).
+  Reference: Nguyen & Nguyen-Tang (2025), the authors' released code.
   """
   del key
   if model.kind == "origin":
@@ -124,7 +124,7 @@ def parts(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: Reca
   Returns:
     ``{'xi_A', 'xi_F', 'weights'}``.
 
-  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) (digest section 2.2).
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1).
   """
   z = batch["z"]
   prev = _prev(z)
@@ -171,7 +171,7 @@ def apply(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: Reca
   Returns:
     Logits ``xi_A + xi_F`` of shape (B, V).
 
-  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) (digest section 2.2).
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1).
   """
   p = parts(params, batch, model)
   return p["xi_A"] + p["xi_F"]
@@ -216,7 +216,7 @@ def dense_logits(params: dict[str, jax.Array], batch: dict[str, jax.Array], mode
   Returns:
     Logits (B, V).
 
-  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) (digest section 2.2).
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1).
   """
   z = batch["z"]
   V, d = model.V, model.d

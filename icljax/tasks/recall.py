@@ -1,6 +1,7 @@
 """Noisy in-context recall sentences (Nguyen & Nguyen-Tang 2025; Bietti et al. 2023; Chen et al. 2024).
 
-The generator of the authors' code (digest section 1.2), inside jit, for any vocabulary:
+The generator of the authors' released code (github.com/ngmq/onelayer-transformer-ICR-DA-NTP, train.py), inside jit,
+for any vocabulary:
 
 1. trigger ``q``: uniform over ``triggers`` (noiseless) or ``triggers[0]`` (noisy: a single trigger);
 2. output ``y``: uniform over ``outputs`` (or over ``unseen`` for the unseen-output test set);
@@ -12,7 +13,7 @@ The generator of the authors' code (digest section 1.2), inside jit, for any voc
 Tokens are 0-indexed; the generic noise token is ``tau = V - 1``. The paper's instance is the default:
 V = 60, triggers 0..4, outputs 5..8, unseen outputs 9..58, H = 256.
 
-Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1; digest sections 1.2 and 6.6.
+Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1, and the authors' released generator.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def make_spec(alpha: float = 0.0, *, V: int = 60, triggers: Sequence[int] = (0, 
   Returns:
     The spec.
 
-  Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1; the authors' generator (digest section 1.2).
+  Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1; the authors' released generator.
   """
   alpha = validation.real("alpha", alpha, low=0.0, high=1.0, high_open=True)
   V = validation.integer("V", V, low=4)
@@ -107,7 +108,7 @@ def sample(key: jax.Array, spec: RecallSpec, batch_size: int, unseen: bool = Fal
   Returns:
     ``{'z', 'target', 'y', 'noise'}``.
 
-  Reference: Nguyen & Nguyen-Tang (2025), the authors' generator (digest section 1.2).
+  Reference: Nguyen & Nguyen-Tang (2025), the authors' released generator.
   """
   b, h = batch_size, spec.H
   k_q, k_y, k_f, k_p, k_pn = jax.random.split(key, 6)[:5]

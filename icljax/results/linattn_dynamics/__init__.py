@@ -1,11 +1,11 @@
 """Training dynamics of multi-head linear attention: ATTN_M drops once, ATTN_S learns the eigendirections one at a
 time, with plateaus at in-context principal-component regression.
 
-Reference: Zhang, Singh, Latham, Saxe (2025), arXiv 2501.16265; digest ``zhang_2501.16265.md`` (R1-R9, P1-P12).
+Reference: Zhang, Singh, Latham, Saxe (2025), arXiv 2501.16265, Secs. 2-5, Eqs. 1-22.
 """
 
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.linattn_dynamics import checks, figures, plan, setup, tolerances
+from icljax.results.linattn_dynamics import checks, figures, mutants, plan, setup, tolerances
 
 EXPERIMENT = Experiment(
     name="linattn_dynamics",
@@ -24,6 +24,8 @@ EXPERIMENT = Experiment(
     stack_fields=("seed",),
     aggregate=figures.aggregate,
     main_job=(MainJobRun("linattn_dynamics"), MainJobRun("linattn_dynamics", "merged"),
-              MainJobRun("linattn_dynamics", "rank")),
-    gate='linattn_dynamics',
+              MainJobRun("linattn_dynamics", "rank"), MainJobRun("linattn_dynamics", "fig3"),
+              MainJobRun("linattn_dynamics", "sigmoid")),
+    gate="linattn_dynamics",
+    mutants=mutants.MUTANTS,
 )

@@ -14,7 +14,7 @@ from icljax import stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import linear_attention_heads as model
-from icljax.results.linattn_dynamics import plateaus, timing
+from icljax.results.linattn_dynamics import order, plateaus, timing
 from icljax.results.linattn_dynamics.plan import DynamicsContext, replica_prompts
 from icljax.results.linattn_dynamics.setup import DynamicsSetup
 from icljax.results.linattn_dynamics.tolerances import TOLERANCES
@@ -23,12 +23,11 @@ from icljax.theory import linear_attention_dynamics as theory
 
 Rows = Sequence[Mapping[str, float]]
 P1_STEPS = 1000
-P12_SAMPLE = 6000   # the digest's P12 sample size, where its drop-time tolerances were measured
 
 
 def plateau_ms(setup: DynamicsSetup) -> list[int]:
   """The m of the plateaus L(M_m) the run should show: ATTN_M: 0 and d (one drop); ATTN_S: 0, R, 2R, ... up to
-  min(H R, d) (a plateau per new head, digest R9)."""
+  min(H R, d) (a plateau per new head, Sec. 5)."""
   d, spec = setup.task.d, setup.model
   if spec.kind == "merged":
     return [0, d]
@@ -54,10 +53,11 @@ def _identities(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, p0: Any)
   prompts = replica_prompts(setup, ctx.sample_key, 0)
   zs, y = theory.features(prompts), prompts["y_query"]
   lr = setup.learning_rate
-  run = jax.jit(lambda p, f: theory.gd_curve(f, p, lr, P1_STEPS)[1], static_argnums=1)
+  steps = min(P1_STEPS, setup.run.steps)
+  run = jax.jit(lambda p, f: theory.gd_curve(f, p, lr, steps)[1], static_argnums=1)
   attn = np.asarray(run(ctx.init, lambda p: jnp.mean((model.apply(p, prompts) - y) ** 2)), np.float64)
   mlp = np.asarray(run(model.to_mlp(ctx.init), lambda p: jnp.mean((model.mlp_apply(p, zs) - y) ** 2)), np.float64)
-  c("mlp_trajectory", f"P1: loss of ATTN_M vs MLP(z) over {P1_STEPS} GD steps from the mapped init", 0.0,
+  c("mlp_trajectory", f"P1: loss of ATTN_M vs MLP(z) over {steps} GD steps from the mapped init", 0.0,
     float(np.max(np.abs(attn - mlp) / attn)))
 
 
@@ -92,17 +92,12 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
   c, notes = Checker(TOLERANCES), []
   replicas = [jax.tree.map(lambda x, r=r: x[r], params) for r in range(R)]
   _identities(c, setup, ctx, replicas[0])
-  # The exact-gradient flow from the same initialisation: the theory trajectory, every step, to its last plateau.
-  flow_loss, flow_params = timing.flow_to_end(setup, ctx, levels[ms[0]], levels[ms[-1]])
-  flow_steps = np.arange(len(flow_loss), dtype=np.float64)
-  flow_stairs = plateaus.detect(flow_steps, flow_loss)
-  c("drop_count", "drops of the exact-gradient flow", len(ms) - 1, len(flow_stairs.drops))
-  flow_complete = len(flow_stairs.levels) == len(ms)
-  if flow_complete:
-    timing.plateau_checks(c, "flow", "flow_plateau", flow_stairs, ms, levels, 1e-5)
+  flow_loss, flow_params, flow_stairs, flow_times = _flow(c, notes, setup, ctx, ms)
+  flow_complete = bool(np.all(np.isfinite(flow_times)))
   mids = plateaus.midpoints(levels, ms)
-  flow_times = plateaus.crossings(flow_steps[1:], flow_loss[1:], mids)
   times, complete = _replica_checks(c, notes, setup, ctx, rows, ms, mids, flow_times)
+  order.drop_times(c, notes, setup, times, flow_times, ms)
+  order.learning_order(c, notes, setup, ctx, rows, ms, times)
   target = np.diag(np.where(np.arange(task.d) < ms[-1], gam, 0.0))
   rotated = np.array([ctx.basis.T @ np.asarray(model.gamma(p), np.float64) @ ctx.basis for p in replicas])
   if complete:
@@ -121,6 +116,7 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
                             "flow_loss": flow_loss, "basis": ctx.basis, "v": np.asarray(params["v"])}
   if spec.kind == "merged":
     timing.escape_slope(c, setup, ctx, levels, scalars, arrays)
+    order.half_drop(c, setup, ctx, rows, scalars)
   else:
     if timing.settled(flow_loss, levels[ms[0]], levels[ms[-1]]):   # every dwell is final
       _rank_pattern(c, notes, scalars, arrays, setup, levels, flow_loss, ms[-1])
@@ -129,6 +125,25 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
     timing.power_law(c, setup, ctx, mids, flow_times, scalars, len(flow_loss))
   timing.noise(c, setup, ctx, ms, flow_times, scalars, arrays, len(flow_loss))
   return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)
+
+
+def _flow(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: DynamicsContext, ms: list[int]
+          ) -> tuple[np.ndarray, Any, plateaus.Staircase, np.ndarray]:
+  """The exact-gradient flow from the run's initialisation (the theory trajectory, every step, to its last plateau):
+  its drop count, its plateaus against L(M_m) and its midpoint crossings (NaN for a drop it never makes)."""
+  levels = ctx.stairs["levels"]
+  loss, final = timing.flow_to_end(setup, ctx, levels[ms[0]], levels[ms[-1]])
+  steps = np.arange(len(loss), dtype=np.float64)
+  stairs = plateaus.detect(steps, loss)
+  c("drop_count", "drops of the exact-gradient flow", len(ms) - 1, len(stairs.drops))
+  times = plateaus.crossings(steps[1:], loss[1:], plateaus.midpoints(levels, ms))
+  complete = bool(np.all(np.isfinite(times)))
+  if len(stairs.levels) != len(ms) and complete:   # a brief plateau merged two drops: read between the crossings
+    stairs = plateaus.levels_between(steps[1:], loss[1:], times)
+    notes.append("the flow's plateaus read between its midpoint crossings (the detector merges a brief plateau)")
+  if complete:
+    timing.plateau_checks(c, "flow", "flow_plateau", stairs, ms, levels, 1e-5)
+  return loss, final, stairs, times
 
 
 def _replica_checks(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: DynamicsContext, rows: Rows,
@@ -149,6 +164,8 @@ def _replica_checks(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: Dyn
     read, spreads = np.array([f.levels for f in found]), np.array([f.spreads for f in found])
     drops = -np.diff(levels[np.array(ms)])
     for j, m in enumerate(ms[:reached]):
+      if m == 0:   # the loss at Gamma ~ 0, the shared init: the flow's initial_level identity covers it
+        continue
       # A replica whose plateau m is no plateau (its spread exceeds a tenth of the adjacent drops) has no level.
       flat = spreads[:, j] <= 0.1 * min(drops[max(j - 1, 0)], drops[j])
       if flat.sum() < 2:
@@ -157,10 +174,7 @@ def _replica_checks(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: Dyn
       mean, se = stats.mean_se(read[flat, j])
       c("plateau_level", f"trained: plateau {m} level vs L(M_{m}) (mean of {int(flat.sum())} replicas)", levels[m],
         mean, se=se, floor=float(spreads[flat, j].max()), dof=int(flat.sum()) - 1)
-  timed = setup.model.kind == "separate" and setup.sample_size >= P12_SAMPLE
-  if not timed:
-    notes.append(f"drop times not compared with the flow: the digest's P12 tolerances are for ATTN_S at P >= "
-                 f"{P12_SAMPLE}")
+  timed = setup.model.kind == "separate" and setup.sample_size >= order.P12_SAMPLE
   for j, m in enumerate(ms[1:reached + 1] if timed else []):
     entry = "drop_times_late" if j >= max(len(ms) - 3, 2) else "drop_times_early"
     if setup.run.log_every > TOLERANCES[entry].value * flow_times[j] / 2:

@@ -1,5 +1,7 @@
 """The linear-attention dynamics plan: R replicas of the paper's protocol (full-batch GD on P fixed prompts each,
-from one shared small initialisation), trained through the sample's loss moments; the theory computed once."""
+from one shared small initialisation), trained through the sample's loss moments; the theory computed once. Every
+logged row carries each replica's population loss and the diagonal of its Gamma in Sigma's eigenbasis (``eigh``
+order, increasing eigenvalue: the learning order and the half-drop step are read from it)."""
 
 from __future__ import annotations
 
@@ -71,7 +73,9 @@ def plan(setup: DynamicsSetup) -> Plan[DynamicsContext]:
   def track(p) -> dict[str, float]:
     gammas = np.asarray(jax.vmap(model.gamma)(p), np.float64)
     losses = [float(theory.quadratic_loss(g, population)) for g in gammas]   # float64 numpy
-    return {**{f"pop_loss_{r}": v for r, v in enumerate(losses)}, "pop_loss_mean": float(np.mean(losses))}
+    diagonals = np.einsum("ir,kij,jr->kr", evecs, gammas, evecs)   # Gamma's diagonal in Sigma's eigenbasis (eigh)
+    return {**{f"pop_loss_{r}": v for r, v in enumerate(losses)}, "pop_loss_mean": float(np.mean(losses)),
+            **{f"gdiag_{r}_{j}": float(diagonals[r, j]) for r in range(R) for j in range(task.d)}}
 
   return Plan(objective=objective, params=jax.tree.map(lambda x: jnp.stack([x] * R), p0), hparams=stacked,
               optimizer=optax.sgd(setup.learning_rate), data_key=prng.stream(seed, "data"), context=ctx, track=track)

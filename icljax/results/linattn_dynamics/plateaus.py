@@ -132,8 +132,9 @@ def levels_between(steps: np.ndarray, loss: np.ndarray, times: np.ndarray, per_e
 
 def dwell(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray, band: float = 0.25, start: float = 1.0
           ) -> np.ndarray:
-  """The log-time dwell near each level (digest 6.5): the measure, in e-folds of the step, of the times t >= start
-  at which the loss lies within ``band`` of the adjacent gaps around ``levels[m]``, the band
+  """The log-time dwell near each level (how long a curve rests near each plateau): the measure, in e-folds of the
+  step, of the times t >= start at which the loss lies within ``band`` of the adjacent gaps around ``levels[m]``, the
+  band
   ``[L_m - band (L_m - L_{m+1}), L_m + band (L_{m-1} - L_m)]`` (open above for the first level, below for the last).
   The curve is linear in ln t between logged steps and the measure is exact for that interpolation.
 
@@ -142,7 +143,7 @@ def dwell(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray, band: float =
     loss: the loss at those steps.
     levels: the levels L(M_0) > L(M_1) > ...
     band: the half-width of the band as a fraction of each adjacent gap.
-    start: the first time counted (the digest's t >= 1 tau).
+    start: the first time counted (t >= 1 tau by default).
 
   Returns:
     One dwell per level (e-folds).

@@ -19,8 +19,8 @@ class DynamicsSetup:
   Attributes:
     run: name, seed, steps, logging.
     task: the regression prompts (anisotropic Sigma, prior, noise).
-    model: ATTN_S or ATTN_M: heads, rank, init scale.
-    learning_rate: plain full-batch GD on the MSE (no momentum: t/tau = 2 lr step, digest section 3).
+    model: ATTN_S or ATTN_M: heads, rank, init scale and mode (random, or ATTN_M's aligned one of Eq. 10).
+    learning_rate: plain full-batch GD on the MSE (no momentum: t/tau = 2 lr step, the Euler step of Eq. 5).
     sample_size: P, the fixed prompts of each replica (the paper's protocol).
     replicas: independent samples trained from the same initialisation (their spread is the error bar).
     flow_inits: init multiples of the population-GD flows for the timing laws (P6: ATTN_M's ln(1/s) slope; P8:
@@ -58,6 +58,9 @@ def parse(config: ml_collections.ConfigDict) -> DynamicsSetup:
   heads = validation.integer("config.heads", config.heads, low=1, high=64)
   rank = validation.integer("config.rank", config.rank, low=1, high=d)
   init_scale = validation.real("config.init_scale", config.init_scale, low=0.0, high=1.0, low_open=True)
+  init_mode = validation.choice("config.init_mode", config.init_mode, model.INITS)
+  if init_mode == "aligned" and kind != "merged":
+    raise validation.ConfigError("config.init_mode", init_mode, "'random' for ATTN_S (the aligned init is ATTN_M's)")
   lr = validation.real("config.learning_rate", config.learning_rate, low=0.0, low_open=True)
   sample_size = validation.integer("config.sample_size", config.sample_size, low=d * d + 1)
   replicas = validation.integer("config.replicas", config.replicas, low=2, high=64)
@@ -66,6 +69,6 @@ def parse(config: ml_collections.ConfigDict) -> DynamicsSetup:
     raise validation.ConfigError("config.flow_inits", config.flow_inits, "at least two distinct positive multiples")
   noise = validation.real("config.noise_sigma", config.noise_sigma, low=0.0)
   eval_prompts = validation.integer("config.eval_prompts", config.eval_prompts, low=1)
-  return DynamicsSetup(run=run, task=task, model=model.HeadsSpec(d, task.n, heads, kind, rank, init_scale),
+  return DynamicsSetup(run=run, task=task, model=model.HeadsSpec(d, task.n, heads, kind, rank, init_scale, init_mode),
                        learning_rate=lr, sample_size=sample_size, replicas=replicas, flow_inits=flow_inits,
                        noise_sigma=noise, eval_prompts=eval_prompts)

@@ -20,9 +20,11 @@ from icljax.theory import linear_attention_dynamics as theory
 
 def plateau_checks(c: Checker, label: str, entry: str, stairs: plateaus.Staircase, ms: list[int],
                    levels: np.ndarray, rounding: float) -> None:
-  """One check per plateau of a curve: its level against L(M_m), within its spread plus float rounding."""
+  """One check per plateau of a curve: its level against L(M_m), within its spread plus float rounding (plateau 0,
+  the loss at Gamma ~ 0, is c = E y_q^2 whatever is trained: an identity)."""
   for m, level, spread in zip(ms, stairs.levels, stairs.spreads):
-    c(entry, f"{label}: plateau {m} level vs L(M_{m})", levels[m], level, se=spread, floor=rounding * abs(levels[m]))
+    c(entry if m else "initial_level", f"{label}: plateau {m} level vs L(M_{m})", levels[m], level, se=spread,
+      floor=rounding * abs(levels[m]))
 
 
 def flow(setup: DynamicsSetup, ctx: DynamicsContext, multiple: float = 1.0, sigma: float | None = None,

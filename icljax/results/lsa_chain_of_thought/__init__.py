@@ -1,11 +1,11 @@
 """Chain of thought: one-layer linear attention that writes its own chain of thought learns to run GD with the
 targets' step, and recovers w*; without chain of thought the best it can do is one GD step.
 
-Reference: Huang, Wang, Lee (2025), arXiv 2502.21212; digest ``ahn_huang_multistep_gd.md`` (B, P10-P14).
+Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, Theorems 3.1, 3.2 and 4.2.
 """
 
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.lsa_chain_of_thought import checks, figures, plan, setup, tolerances
+from icljax.results.lsa_chain_of_thought import checks, figures, mutants, plan, setup, tolerances
 
 EXPERIMENT = Experiment(
     name="lsa_chain_of_thought",
@@ -23,5 +23,6 @@ EXPERIMENT = Experiment(
     aggregate=figures.aggregate,
     main_job=(MainJobRun("lsa_chain_of_thought"), MainJobRun("lsa_chain_of_thought", "dense"),
               MainJobRun("lsa_chain_of_thought", "paper_dims")),
-    gate='lsa_chain_of_thought:steps=1000,eval_prompts=10000',
+    gate='lsa_chain_of_thought:steps=500,eval_prompts=10000',
+    mutants=mutants.MUTANTS,
 )

@@ -14,8 +14,8 @@ from icljax.experiment.api import FigureInput
 
 
 def figures(inp: FigureInput) -> list[str]:
-  """Weight error against the chain-of-thought step (generated, GD, exact, no CoT, out of distribution), the
-  training losses, and the learned V and W beside the construction.
+  """Weight error against the chain-of-thought step (generated, GD, exact, Monte Carlo, no CoT, out of
+  distribution), the training losses, and the learned V and W beside the construction.
 
   Args:
     inp: the run's artefacts.
@@ -27,8 +27,12 @@ def figures(inp: FigureInput) -> list[str]:
   exact = np.asarray(a["gd_exact"])
   series = {"CoT model, generated": a["e_hat"], "GD iterates (same prompts)": a["e_gd"],
             "CoT model, median": a["median_e_hat"]}
+  if "ref_e" in a:
+    series["E tr(I - eta S)^2k, Monte Carlo"] = a["ref_e"]
   if "ood_e_hat" in a:
     series.update({"CoT model, x ~ N(0, Sigma_ood)": a["ood_e_hat"], "GD, x ~ N(0, Sigma_ood)": a["ood_e_gd"]})
+  if "ood_ref" in a:
+    series["E tr(I - eta S)^2k, Sigma_ood, Monte Carlo"] = a["ood_ref"]
   rows = [{"k": k, **{name: float(v[k - 1]) for name, v in series.items()},
            **({"exact E tr(I - eta S)^2k": float(exact[k])} if k < len(exact) else {})}
           for k in range(1, len(a["e_hat"]) + 1)]

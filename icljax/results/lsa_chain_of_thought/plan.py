@@ -26,16 +26,48 @@ class CotContext:
     no_cot_error: d (d + 1)/(n + d + 1), its error.
     gd_exact: E|w_k - w*|^2 for k = 0..min(3, eval_steps), exact.
     eval_key: key of the evaluation prompts.
+    iterates: ``E tr (I - eta S)^{2k}`` for k = 1..eval_steps by a NumPy Monte Carlo over S alone (x ~ N(0, I)):
+      ``(mean, standard error, share of the mean from unstable draws)``, each (eval_steps,); shares no code with
+      the GD targets, the sampler or the model.
+    ood_iterates: the same for x ~ N(0, Sigma_ood), or None.
+    unstable: ``P(|w_K - w*|^2 > |w*|^2)`` and its binomial s.e. at x ~ N(0, UNSTABLE_SCALE I), K = eval_steps
+      (NumPy Monte Carlo), or None.
   """
 
   no_cot_step: float
   no_cot_error: float
   gd_exact: tuple[float, ...]
   eval_key: jax.Array
+  iterates: tuple[np.ndarray, np.ndarray, np.ndarray]
+  ood_iterates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+  unstable: tuple[float, float] | None = None
+
+
+def references(setup: CotSetup) -> dict:
+  """The NumPy Monte-Carlo references of the iterate errors (2 x eval_prompts draws of S each, own seeds).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    ``{'iterates', 'ood_iterates', 'unstable'}`` as in :class:`CotContext`.
+  """
+  d, n, eta, big_k, seed = setup.model.d, setup.model.n, setup.eta, setup.eval_steps, setup.run.seed
+  draws, ks = 2 * setup.eval_prompts, range(1, setup.eval_steps + 1)
+  spectrum = lambda task: np.linalg.eigvalsh(np.asarray(task.cov, np.float64))
+  out = {"iterates": theory.gd_error_monte_carlo(theory.wishart_eigenvalues(d, n, draws, [seed, 1]), eta, ks),
+         "ood_iterates": None, "unstable": None}
+  if setup.ood_task is not None:
+    lam = theory.wishart_eigenvalues(d, n, draws, [seed, 2], spectrum(setup.ood_task))
+    out["ood_iterates"] = theory.gd_error_monte_carlo(lam, eta, ks)
+  if setup.unstable_task is not None:
+    lam = theory.wishart_eigenvalues(d, n, draws, [seed, 3], spectrum(setup.unstable_task))
+    out["unstable"] = theory.gd_growth_monte_carlo(lam, eta, big_k, [seed, 4])
+  return out
 
 
 def losses(params: dict, batch: dict[str, jax.Array], setup: CotSetup) -> tuple[jax.Array, jax.Array]:
-  """The teacher-forced CoT loss ``E sum_{i<k} |f(Z_i^*)[:, -1] - (0, 0, w_{i+1}, 1)|^2`` (digest B2) of
+  """The teacher-forced CoT loss ``E sum_{i<k} |f(Z_i^*)[:, -1] - (0, 0, w_{i+1}, 1)|^2`` (Huang et al. section 3) of
   ``params['cot']`` and the no-CoT loss ``E |f(Z_0)[:, -1] - (0, 0, w*, 1)|^2`` of ``params['no_cot']``.
 
   Args:
@@ -56,7 +88,7 @@ def losses(params: dict, batch: dict[str, jax.Array], setup: CotSetup) -> tuple[
 
 
 def weight_errors(params: dict, setup: CotSetup, step: float) -> dict[str, float]:
-  """Relative Frobenius errors of the learned blocks against digest P13 (sparse: ``V_31 = -eta I``,
+  """Relative Frobenius errors of the learned blocks against Theorems 3.1-3.2 (sparse: ``V_31 = -eta I``,
   ``W_13 = I``, no-CoT ``-V_31 = n/(n+d+1) I``; dense: ``V_31 W_13 = -eta I``, ``V_31 W_24 = eta I``)."""
   spec, eta = setup.model, setup.eta
   eye = np.eye(spec.d)
@@ -83,7 +115,7 @@ def plan(setup: CotSetup) -> Plan[CotContext]:
   ctx = CotContext(no_cot_step=theory.no_cot_step(d, n), no_cot_error=theory.no_cot_error(d, n),
                    gd_exact=tuple(theory.gd_error(d, n, setup.eta, k)
                                   for k in range(min(theory.EXACT_MAX_STEPS, setup.eval_steps) + 1)),
-                   eval_key=prng.stream(seed, "eval"))
+                   eval_key=prng.stream(seed, "eval"), **references(setup))
   k_cot, k_no = jax.random.split(prng.stream(seed, "init"))
   params = {"cot": model.init(k_cot, spec), "no_cot": model.init(k_no, spec)}
   probe = regression.sample(prng.stream(seed, "test"), task, 1024, weights=True)

@@ -1,12 +1,12 @@
 """Result 3: one-layer linear/ReLU attention is Bayes-optimal for noisy in-context recall (Nguyen & Nguyen-Tang
 2025).
 
-Reference: Nguyen & Nguyen-Tang (2025), arXiv 2505.15009; digest ``nguyen_2505.15009.md`` (P1-P11).
+Reference: Nguyen & Nguyen-Tang (2025), arXiv 2505.15009 (predictions P1-P11 of the theorem's docs page).
 """
 
 from icljax.configs import recall as recall_config
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.recall import checks, figures, plan, setup, tolerances
+from icljax.results.recall import checks, figures, mutants, plan, setup, tolerances
 
 
 def _main_job() -> tuple[MainJobRun, ...]:
@@ -34,5 +34,6 @@ EXPERIMENT = Experiment(
     aggregate=figures.aggregate,
     group_figures=figures.group_figures,
     main_job=_main_job(),
-    gate='recall:steps=200,H=64,eval_size=1024,test_size=256',
+    gate="recall:alpha=0.2,steps=200,H=64,eval_size=1024,test_size=256",   # not 0.5: gamma = 0 hides the noise
+    mutants=mutants.MUTANTS,
 )

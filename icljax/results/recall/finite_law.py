@@ -7,7 +7,8 @@ the training sets that seeds ``0 .. S-1`` would draw (the same stream and the sa
 ``plan`` -> ``task.sample``, without generating the sentences) give the mean excess with its standard error at
 each M, compared with the exact binomial expectation (theory) and the paper's ``1/(2M)`` (claim).
 
-Reference: Nguyen & Nguyen-Tang (2025), finite-sample analysis; digest T4/P7.
+Reference: Nguyen & Nguyen-Tang (2025), the finite-sample analysis (abstract); the limit H(alpha) + KL(alpha ||
+alpha_hat) and the binomial expectation are derived in the theorem's docs page.
 """
 
 from __future__ import annotations

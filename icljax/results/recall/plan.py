@@ -22,14 +22,15 @@ from icljax.theory import recall as theory
 
 @dataclasses.dataclass(frozen=True)
 class RecallContext:
-  """What evaluation needs: the model (with its gamma), the training noise fraction, the evaluation data and the
-  statistics at initialisation."""
+  """What evaluation needs: the model (with its gamma), the training noise fraction, the evaluation data, the
+  statistics at initialisation and the data key (the checks draw the training stream again)."""
 
   model: model.RecallModel
   alpha_hat: float
   pop: Mapping[str, jax.Array]
   test: Mapping[str, jax.Array]
   init_stats: Mapping[str, float]
+  data_key: jax.Array
 
 
 def expected_ce(logits: jax.Array, batch: Mapping[str, jax.Array], alpha: jax.Array, tau: int) -> jax.Array:
@@ -113,6 +114,7 @@ def plan(setup: RecallSetup) -> Plan[RecallContext]:
       row["lam_mean"] = float(np.mean(np.asarray(p["lam"])))
     return row
 
-  ctx = RecallContext(model=m, alpha_hat=alpha_hat, pop=pop, test=test, init_stats=init_stats)
+  data_key = prng.stream(seed, "data")
+  ctx = RecallContext(model=m, alpha_hat=alpha_hat, pop=pop, test=test, init_stats=init_stats, data_key=data_key)
   return Plan(objective=objective(setup), params=params, hparams=hparams, optimizer=optim.normalized_gd(setup.eta),
-              data_key=prng.stream(seed, "data"), context=ctx, track=track)
+              data_key=data_key, context=ctx, track=track)
