@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from icljax import configs, runs, validation
-from icljax.experiment import driver, mutants, registry
+from icljax import runs, validation
+from icljax.experiment import configs, driver, mutants, registry
 from icljax.models import cot_lsa as model
 from icljax.tasks import regression
 from icljax.theory import chain_of_thought as theory

@@ -125,8 +125,10 @@ def experiment_of(config: Any) -> Experiment:
 
 
 def run_name(config: Any) -> str:
-  """The run's name: ``config.name`` if set, else the theorem's ``run_name``, else the preset's name followed by
-  ``_<field><value>`` for every field that names runs and differs from the preset.
+  """The run's name: ``config.name`` if set, else the theorem's ``run_name``, else the preset's name followed by one
+  part per field that names runs and differs from the preset: ``_<value>`` for a string, ``_<field>`` /
+  ``_no_<field>`` for a flag, ``_<field><value>`` for a number or a tuple (``lsa_isotropic_n40_sigma1``,
+  ``lsa_chain_of_thought_dense``).
 
   Args:
     config: a typed config.
@@ -144,18 +146,20 @@ def run_name(config: Any) -> str:
   for key, f in fields.declarations(type(config)).items():
     value = getattr(config, key)
     if f.metadata["names_run"] and value != getattr(base, key):
-      suffix += f"_{key}{_name_part(value)}"
+      suffix += "_" + _name_part(key, value)
   return (config.preset or experiment.name) + suffix
 
 
-def _name_part(value: Any) -> str:
+def _name_part(key: str, value: Any) -> str:
   if isinstance(value, bool):
-    return str(value)
+    return key if value else f"no_{key}"
+  if isinstance(value, str):
+    return value.replace("/", "-").replace(" ", "").replace(":", "")
   if isinstance(value, float):
-    return f"{value:g}"
+    return f"{key}{value:g}"
   if isinstance(value, tuple):
-    return "-".join(_name_part(v) for v in value)
-  return str(value).replace("/", "-").replace(" ", "")
+    return key + "-".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+  return f"{key}{value}"
 
 
 def describe(name: str) -> str:

@@ -45,11 +45,14 @@ class OptimizerFields(fields.Config):
 
   optimizer: str = fields.field("adam", "'adam', 'sgd', or 'lbfgs' (deterministic losses only)",
                                 fields.Choice(*OPTIMIZERS))
-  learning_rate: float = fields.field(3e-3, "peak learning rate", fields.Real(low=0.0, low_open=True))
-  schedule: str = fields.field("cosine", "'cosine' (warmup + cosine decay) or 'constant'", fields.Choice(*SCHEDULES))
-  warmup_steps: int = fields.field(100, "linear warmup steps of the cosine schedule", fields.Int(low=0))
+  learning_rate: float = fields.field(3e-3, "peak learning rate", fields.Real(low=0.0, low_open=True),
+                                      names_run=False)
+  schedule: str = fields.field("cosine", "'cosine' (warmup + cosine decay) or 'constant'", fields.Choice(*SCHEDULES),
+                               names_run=False)
+  warmup_steps: int = fields.field(100, "linear warmup steps of the cosine schedule", fields.Int(low=0),
+                                   names_run=False)
   final_lr_fraction: float = fields.field(0.01, "final / peak learning rate of the cosine schedule",
-                                          fields.Real(low=0.0, high=1.0))
+                                          fields.Real(low=0.0, high=1.0), names_run=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,14 +1,13 @@
-"""The chain-of-thought config, read once into frozen specs."""
+"""The chain-of-thought config, read once into frozen specs (its fields are declared in ``config.py``)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-import ml_collections
-
 from icljax import validation
 from icljax.experiment import specs
 from icljax.models import cot_lsa as model
+from icljax.results.lsa_chain_of_thought.config import CotConfig
 from icljax.tasks import regression
 
 # Theorem 4.2 needs a bounded spectrum: at x ~ N(0, 2 I), GD with eta = 0.5 diverges on about a quarter of the prompts
@@ -46,33 +45,31 @@ class CotSetup:
   unstable_task: regression.RegressionSpec | None = None
 
 
-def parse(config: ml_collections.ConfigDict) -> CotSetup:
-  """Validates an ``lsa_chain_of_thought`` config; raises ``ConfigError`` naming the first bad field.
+def parse(config: CotConfig) -> CotSetup:
+  """Reads a validated chain-of-thought config into specs; the rules that tie fields together raise
+  ``ConfigError`` naming the field.
 
   Args:
-    config: the config (``icljax/configs/lsa_chain_of_thought.py`` lists every field and its range).
+    config: the typed config (every field already checked against its declaration).
 
   Returns:
     The setup.
   """
-  run = specs.run_spec(config)
-  d = validation.integer("config.d", config.d, low=1, high=16)
-  n = validation.integer("config.n", config.n, low=1)
-  task = regression.make_spec(d, n, 0.0)
-  eta = validation.real("config.eta", config.eta, low=0.0, high=2.0, low_open=True, high_open=True)
-  cot_steps = validation.integer("config.cot_steps", config.cot_steps, low=1, high=32)
-  eval_steps = validation.integer("config.eval_steps", config.eval_steps, low=cot_steps, high=64)
-  kind = validation.choice("config.parameterization", config.parameterization, model.PARAMETERIZATIONS)
-  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0, low_open=True)
-  optimizer = specs.optimizer_spec(config)
-  if optimizer.optimizer == "lbfgs":
+  if config.eval_steps < config.cot_steps:
+    raise validation.ConfigError("config.eval_steps", config.eval_steps, f"an integer in [cot_steps = "
+                                 f"{config.cot_steps}, 64]: the chain is generated at least as far as it was trained")
+  if config.optimizer == "lbfgs":
     raise validation.ConfigError("config.optimizer", "lbfgs", "'adam' or 'sgd' (training draws fresh batches)")
-  sizes = specs.positive_ints(config, "batch_size", "eval_prompts")
-  ood, ood_task, unstable_task = config.ood_spectrum, None, None
-  if not (isinstance(ood, (tuple, list)) and len(ood) == 0):
-    spectrum = validation.positive_vector("config.ood_spectrum", ood, length=d)
-    ood_task = regression.make_spec(d, n, 0.0, spectrum=spectrum)
+  d, n = config.d, config.n
+  ood_task = unstable_task = None
+  if config.ood_spectrum:
+    if len(config.ood_spectrum) != d:
+      raise validation.ConfigError("config.ood_spectrum", config.ood_spectrum,
+                                   f"a sequence of d = {d} numbers > 0, or () for no out-of-distribution check")
+    ood_task = regression.make_spec(d, n, 0.0, spectrum=config.ood_spectrum)
     unstable_task = regression.make_spec(d, n, 0.0, spectrum=(UNSTABLE_SCALE,) * d)
-  return CotSetup(run=run, task=task, model=model.CotSpec(d, n, kind, init_scale), eta=eta, cot_steps=cot_steps,
-                  eval_steps=eval_steps, optimizer=optimizer, batch_size=sizes["batch_size"],
-                  eval_prompts=sizes["eval_prompts"], ood_task=ood_task, unstable_task=unstable_task)
+  return CotSetup(run=specs.run_spec(config), task=regression.make_spec(d, n, 0.0),
+                  model=model.CotSpec(d, n, config.parameterization, config.init_scale), eta=config.eta,
+                  cot_steps=config.cot_steps, eval_steps=config.eval_steps, optimizer=specs.optimizer_spec(config),
+                  batch_size=config.batch_size, eval_prompts=config.eval_prompts, ood_task=ood_task,
+                  unstable_task=unstable_task)
