@@ -17,6 +17,7 @@ tolerance table, figures) and needs nothing else of the infrastructure.
 
 from icljax.experiment import registry
 from icljax.results import (
+    icl_denoising,
     linattn_dynamics,
     lsa,
     lsa_chain_of_thought,
@@ -25,11 +26,13 @@ from icljax.results import (
     nn_fixed_data,
     nn_multiclass,
     recall,
+    softmax_as_linear,
 )
 
 BUILTIN = (lsa.EXPERIMENT, nn.EXPERIMENT, nn_fixed_data.EXPERIMENT, recall.EXPERIMENT, nn_multiclass.EXPERIMENT,
            lsa_multilayer.EXPERIMENT,
-           linattn_dynamics.EXPERIMENT, lsa_chain_of_thought.EXPERIMENT)
+           linattn_dynamics.EXPERIMENT, lsa_chain_of_thought.EXPERIMENT, icl_denoising.EXPERIMENT,
+           softmax_as_linear.EXPERIMENT)
 for _experiment in BUILTIN:
   registry.register(_experiment)
 
