@@ -98,7 +98,7 @@ def batch_means(values: Any, num_batches: int) -> tuple[float, float, int]:
   return float(means.mean()), float(means.std(ddof=1) / math.sqrt(num_batches)), num_batches - 1
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def t_factor(dof: int, k: float = 4.0) -> float:
   """The Student-t critical value with the two-sided tail of ``k`` normal standard errors, for a standard error
   estimated from ``dof`` degrees of freedom (e.g. R - 1 for the spread of R replicas).
