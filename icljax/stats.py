@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -97,9 +98,13 @@ def batch_means(values: Any, num_batches: int) -> tuple[float, float, int]:
   return float(means.mean()), float(means.std(ddof=1) / math.sqrt(num_batches)), num_batches - 1
 
 
+@functools.cache
 def t_factor(dof: int, k: float = 4.0) -> float:
   """The Student-t critical value with the two-sided tail of ``k`` normal standard errors, for a standard error
   estimated from ``dof`` degrees of freedom (e.g. R - 1 for the spread of R replicas).
+
+  Cached: each value costs ~100 eager incomplete-beta evaluations (~0.1 s), and a run asks for the same few values
+  many times.
 
   Args:
     dof: degrees of freedom, >= 1.

@@ -29,15 +29,16 @@ FAMILIES = ("subspace", "sphere", "mixture")
 
 @pytree_dataclass
 class DenoisingSpec:
-  """One task family and its sizes and variances (all static: prompts are drawn outside the training program)."""
+  """One task family: its sizes (static) and its variances and radius (data, so runs that differ only in them
+  share one compiled program)."""
 
   family: str = static_field()
   n: int = static_field()
   d: int = static_field()
   L: int = static_field()
-  sigma0_sq: float = static_field()
-  sigma_z_sq: float = static_field()
-  radius: float = static_field(default=1.0)
+  sigma0_sq: float
+  sigma_z_sq: float
+  radius: float = 1.0
   K: int = static_field(default=8)
 
   @property

@@ -196,7 +196,8 @@ def mixture_bayes_denoiser(query: jax.Array, centres: jax.Array, log_weights: ja
   Reference: Smart, Bietti & Sengupta (2025), Prop. 4 and eq. (8).
   """
   s = sigma0_sq + sigma_z_sq
-  logits = (jnp.einsum("bkn,bn->bk", centres, query) - 0.5 * jnp.sum(centres**2, -1)) / s + log_weights
+  logits = jnp.einsum("bkn,bn->bk", centres, query) - 0.5 * jnp.sum(centres**2, -1)
+  logits = logits / s + jnp.broadcast_to(log_weights, logits.shape)
   mean = jnp.einsum("bk,bkn->bn", jax.nn.softmax(logits, axis=-1), centres)
   return (sigma0_sq * query + sigma_z_sq * mean) / s
 
@@ -224,7 +225,7 @@ def mixture_tweedie_denoiser(query: jax.Array, centres: jax.Array, log_weights: 
   lw = jnp.broadcast_to(log_weights, centres.shape[:2])
 
   def log_density(x, mu, w):
-    return jax.nn.logsumexp(w - jnp.sum((x - mu) ** 2, -1) / (2 * s))
+    return jax.nn.logsumexp(w - jnp.sum((x[None, :] - mu) ** 2, -1) / (2 * s))
 
   return query + sigma_z_sq * jax.vmap(jax.grad(log_density))(query, centres, lw)
 

@@ -160,8 +160,8 @@ def _moments(key, family, L, dim, sigma0_sq, sigma_z_sq, radius, K, betas, pool,
     g = pooled(p, betas, pool)
     x0 = p["target"][:, None, :]
     v = jnp.stack([jnp.sum(g * x0, -1), jnp.sum(g * g, -1), jnp.broadcast_to(jnp.sum(x0 * x0, -1), g.shape[:2])], -1)
-    mean = v.mean(0)
-    return mean, jnp.einsum("bki,bkj->kij", v - mean, v - mean) / chunk
+    dev = v - v.mean(0)[None]
+    return v.mean(0), jnp.einsum("bki,bkj->kij", dev, dev) / chunk
 
   return jax.lax.map(one, jax.random.split(key, chunks))
 

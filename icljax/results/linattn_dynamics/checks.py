@@ -138,9 +138,10 @@ def _flow(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: DynamicsConte
   c("drop_count", "drops of the exact-gradient flow", len(ms) - 1, len(stairs.drops))
   times = plateaus.crossings(steps[1:], loss[1:], plateaus.midpoints(levels, ms))
   complete = bool(np.all(np.isfinite(times)))
-  if len(stairs.levels) != len(ms) and complete:   # a brief plateau merged two drops: read between the crossings
+  if len(stairs.levels) != len(ms) and complete:   # a brief plateau merged, or a transit counted: read between
+    notes.append(f"the flow's plateaus read between its midpoint crossings (the detector finds {len(stairs.drops)} "
+                 f"drops, not {len(ms) - 1})")
     stairs = plateaus.levels_between(steps[1:], loss[1:], times)
-    notes.append("the flow's plateaus read between its midpoint crossings (the detector merges a brief plateau)")
   if complete:
     timing.plateau_checks(c, "flow", "flow_plateau", stairs, ms, levels, 1e-5)
   return loss, final, stairs, times
