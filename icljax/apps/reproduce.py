@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import sys
 
+import jax
 from absl import flags
 
 from icljax.apps import common
-from icljax.experiment import main_job
+from icljax.experiment import main_job, pool
 
 _WORKDIR = flags.DEFINE_string("workdir", "icljax-reproduce", "Directory for REPORT.md and the runs.")
 _FULL = flags.DEFINE_bool("full", False, "Every run of every theorem (the full archive), not only the key figures.")
 _QUICK = flags.DEFINE_bool("quick", False, "Tiny variants of the key runs (under a minute in all) to check the "
                            "machinery; their checks are not expected to pass.")
 _ONLY = flags.DEFINE_list("only", [], "Run only these theorems (names as --list shows them, e.g. lsa,recall).")
+_JOBS = flags.DEFINE_integer("jobs", 0, "Worker processes for independent groups of runs; 0: the CPU's cores (at "
+                             "most 4) on a CPU, 1 on an accelerator.", lower_bound=0)
 
 
 def main(argv: list[str]) -> int:
@@ -31,8 +34,10 @@ def main(argv: list[str]) -> int:
   if _QUICK.value and _FULL.value:
     common.fail("--quick and --full exclude each other (tiny key runs, or every run at full size)")
   profile = "quick" if _QUICK.value else "full" if _FULL.value else "key"
+  jobs = _JOBS.value or pool.default_jobs(jax.default_backend())
   path, failed, table = common.guarded(main_job.run, _WORKDIR.value, profile=profile, only=_ONLY.value,
-                                       printer=common.printer(), deterministic=common.deterministic())
+                                       printer=common.printer(), deterministic=common.deterministic(), jobs=jobs,
+                                       quiet=common.quiet())
   if not common.quiet():
     print(table)
   print(f"[main job] {'all checks pass' if not failed else f'{len(failed)} checks fail'}; report: {path.resolve()}")

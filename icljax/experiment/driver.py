@@ -101,22 +101,36 @@ def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any =
     The summary of every point, in order.
   """
   out: list[dict[str, Any] | None] = [None] * len(points)
-  groups: dict[str, list[int]] = {}
   for i, p in enumerate(points):
     if p.status == "finished":
       printer(f"[{p.label}] finished run found in {p.workdir}; not redone")
       out[i] = runs.read_json(p.workdir / runs.SUMMARY)
       if on_done is not None:
         on_done(i, out[i])
-    else:
-      key = sweep.group_key(p.cfg, p.experiment.stack_fields, p.experiment.static(p.config))
-      groups.setdefault(p.experiment.name + key, []).append(i)
-  for idx in groups.values():
+  for idx in groups(points):
     for i, summary in zip(idx, _run_group([points[i] for i in idx], printer, mesh, vmap_size)):
       out[i] = summary
       if on_done is not None:
         on_done(i, summary)
   return out  # type: ignore[return-value]
+
+
+def groups(points: Sequence[Point]) -> list[list[int]]:
+  """The unfinished points in groups that train as one stack: same theorem, and configs that differ only in its
+  ``stack_fields`` (with the same static structure).
+
+  Args:
+    points: from :func:`prepare`.
+
+  Returns:
+    Lists of indices into ``points``, in first-seen order.
+  """
+  out: dict[str, list[int]] = {}
+  for i, p in enumerate(points):
+    if p.status != "finished":
+      key = sweep.group_key(p.cfg, p.experiment.stack_fields, p.experiment.static(p.config))
+      out.setdefault(p.experiment.name + key, []).append(i)
+  return list(out.values())
 
 
 def _run_group(points: Sequence[Point], printer: Printer, mesh: Any, vmap_size: int | None) -> list[dict[str, Any]]:

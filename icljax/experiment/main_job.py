@@ -22,7 +22,7 @@ from typing import Any
 import jax
 
 from icljax import runs, validation
-from icljax.experiment import configs, driver, fields, registry, report
+from icljax.experiment import configs, driver, fields, pool, registry, report
 from icljax.experiment.api import Experiment, MainJobRun
 
 PROFILES = ("key", "full", "quick")
@@ -130,7 +130,8 @@ def write(workdir: Path, entries: Sequence[Entry], profile: str, only: Sequence[
 
 
 def run(workdir: str | Path, *, profile: str = "key", only: Sequence[str] = (),
-        printer: Callable[[str], None] = print, deterministic: bool = False) -> tuple[Path, list[tuple[str, str]], str]:
+        printer: Callable[[str], None] = print, deterministic: bool = False, jobs: int = 1,
+        quiet: bool = False) -> tuple[Path, list[tuple[str, str]], str]:
   """Runs the main job (or the selected theorems) and writes REPORT.md.
 
   Args:
@@ -140,6 +141,8 @@ def run(workdir: str | Path, *, profile: str = "key", only: Sequence[str] = (),
     only: theorem names to run (default: all registered, built-in and plug-in).
     printer: where progress lines go.
     deterministic: whether ``--deterministic`` was given (recorded in REPORT.md).
+    jobs: worker processes for independent groups of runs (``icljax.experiment.pool``; 1: this process).
+    quiet: silence the workers' progress lines.
 
   Returns:
     The report's path, the failed checks as ``(run name, quantity)`` and the table of checks and times per
@@ -164,7 +167,8 @@ def run(workdir: str | Path, *, profile: str = "key", only: Sequence[str] = (),
 
   finished = sum(p.status == "finished" for p in points)
   printer(f"[main job] {len(points)} runs ({finished} finished, not redone) of {', '.join(only or registry.names())}")
-  summaries = driver.run_points(points, printer=printer, on_done=on_done)
+  cache = jax.config.jax_compilation_cache_dir
+  summaries = pool.run_points(points, jobs, printer=printer, on_done=on_done, quiet=quiet, cache=cache or None)
   path = write(workdir, entries, profile, only, env)
   failed = [(s["name"], c["quantity"]) for s in summaries for c in s["comparisons"] if c["status"] == "fail"]
   return path, failed, report.results_table(_sections(workdir, entries, only))

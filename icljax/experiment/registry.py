@@ -34,6 +34,7 @@ from icljax.experiment.api import Experiment, RunRef
 GROUP = "icljax.experiments"
 _REGISTRY: dict[str, Experiment] = {}
 _DISCOVERED = [False]
+_PLUGINS: list[str] = []
 
 
 def _discover() -> None:
@@ -84,6 +85,9 @@ def load_plugin(spec: str) -> list[Experiment]:
     raise validation.ConfigError("--plugin", spec, f"an importable module, a .py file or a package directory ({e})"
                                  ) from None
   found = _register_object(module, f"--plugin={spec}")
+  resolved = str(path.resolve()) if path.suffix == ".py" or path.is_dir() else spec
+  if resolved not in _PLUGINS:
+    _PLUGINS.append(resolved)
   new = [e for name, e in _REGISTRY.items() if before.get(name) is not e and all(e is not f for f in found)]
   return [*found, *new]
 
@@ -184,6 +188,15 @@ def resolve(experiment: Experiment, ref: RunRef) -> dict[str, Any]:
   values.update(ref.overrides)
   _values(experiment, ref.spec, {**values, "preset": ref.preset})
   return {**values, "preset": ref.preset}
+
+
+def plugins() -> list[str]:
+  """The plug-ins loaded so far (modules, or resolved paths), so other processes can load them too.
+
+  Returns:
+    Their specs, in load order.
+  """
+  return list(_PLUGINS)
 
 
 def get(name: str) -> Experiment:
