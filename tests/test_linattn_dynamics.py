@@ -12,11 +12,11 @@ import pytest
 from icljax import configs
 from icljax.experiment import driver, registry
 from icljax.experiment.checks import Checker
-from icljax.models import linear_attention_heads as model
+from icljax.models import linattn_dynamics as model
 from icljax.results.linattn_dynamics import checks, order, plateaus, timing
 from icljax.results.linattn_dynamics.tolerances import TOLERANCES
 from icljax.tasks import regression
-from icljax.theory import linear_attention_dynamics as theory
+from icljax.theory import linattn_dynamics as theory
 from icljax.theory import regression as regression_theory
 
 E0 = np.array([0.4, 0.3, 0.2, 0.1])

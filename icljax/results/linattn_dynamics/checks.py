@@ -13,13 +13,13 @@ import numpy as np
 from icljax import stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
-from icljax.models import linear_attention_heads as model
+from icljax.models import linattn_dynamics as model
 from icljax.results.linattn_dynamics import order, plateaus, timing
 from icljax.results.linattn_dynamics.plan import DynamicsContext, replica_prompts
 from icljax.results.linattn_dynamics.setup import DynamicsSetup
 from icljax.results.linattn_dynamics.tolerances import TOLERANCES
 from icljax.tasks import regression
-from icljax.theory import linear_attention_dynamics as theory
+from icljax.theory import linattn_dynamics as theory
 
 Rows = Sequence[Mapping[str, float]]
 P1_STEPS = 1000

@@ -18,9 +18,9 @@ from icljax.experiment.api import Mutant
 MERGED_GATE = "linattn_dynamics:merged,steps=8000,log_every=100,replicas=4,sample_size=3000"
 SIGMOID_GATE = "linattn_dynamics:sigmoid"
 SAMPLE, STAIRCASE, MOMENTS, FLOW, RATE, INIT = (
-    "icljax.tasks.regression:sample", "icljax.theory.linear_attention_dynamics:staircase",
-    "icljax.theory.linear_attention_dynamics:population_moments", "icljax.theory.linear_attention_dynamics:gd_curve",
-    "icljax.theory.linear_attention_dynamics:escape_rate", "icljax.models.linear_attention_heads:init")
+    "icljax.tasks.regression:sample", "icljax.theory.linattn_dynamics:staircase",
+    "icljax.theory.linattn_dynamics:population_moments", "icljax.theory.linattn_dynamics:gd_curve",
+    "icljax.theory.linattn_dynamics:escape_rate", "icljax.models.linattn_dynamics:init")
 
 
 def _unrotated(sample):

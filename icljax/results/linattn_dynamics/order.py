@@ -16,7 +16,7 @@ from icljax import stats
 from icljax.experiment.checks import Checker
 from icljax.results.linattn_dynamics.plan import DynamicsContext
 from icljax.results.linattn_dynamics.setup import DynamicsSetup
-from icljax.theory import linear_attention_dynamics as theory
+from icljax.theory import linattn_dynamics as theory
 
 Rows = Sequence[Mapping[str, float]]
 P12_SAMPLE = 6000   # the sample size from which a sample's GD follows the population flow's timing (P12)

@@ -14,10 +14,10 @@ import optax
 
 from icljax import prng
 from icljax.experiment.api import Plan
-from icljax.models import linear_attention_heads as model
+from icljax.models import linattn_dynamics as model
 from icljax.results.linattn_dynamics.setup import DynamicsSetup
 from icljax.tasks import regression
-from icljax.theory import linear_attention_dynamics as theory
+from icljax.theory import linattn_dynamics as theory
 
 
 @dataclasses.dataclass(frozen=True)

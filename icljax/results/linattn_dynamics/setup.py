@@ -8,7 +8,7 @@ import ml_collections
 
 from icljax import validation
 from icljax.experiment import specs
-from icljax.models import linear_attention_heads as model
+from icljax.models import linattn_dynamics as model
 from icljax.tasks import regression
 
 

@@ -11,11 +11,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax.experiment.checks import Checker
-from icljax.models import linear_attention_heads as model
+from icljax.models import linattn_dynamics as model
 from icljax.results.linattn_dynamics import plateaus
 from icljax.results.linattn_dynamics.plan import DynamicsContext, population_of
 from icljax.results.linattn_dynamics.setup import DynamicsSetup
-from icljax.theory import linear_attention_dynamics as theory
+from icljax.theory import linattn_dynamics as theory
 
 
 def plateau_checks(c: Checker, label: str, entry: str, stairs: plateaus.Staircase, ms: list[int],
