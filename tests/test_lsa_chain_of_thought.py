@@ -12,9 +12,9 @@ import pytest
 
 from icljax import runs, validation
 from icljax.experiment import configs, driver, mutants, registry
-from icljax.models import cot_lsa as model
+from icljax.models import lsa_chain_of_thought as model
 from icljax.tasks import regression
-from icljax.theory import chain_of_thought as theory
+from icljax.theory import lsa_chain_of_thought as theory
 
 
 def _numpy_chain(x, y, v, w, k):

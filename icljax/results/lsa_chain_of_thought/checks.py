@@ -23,12 +23,12 @@ from icljax import stats
 from icljax._pytree import filter_jit
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
-from icljax.models import cot_lsa as model
+from icljax.models import lsa_chain_of_thought as model
 from icljax.results.lsa_chain_of_thought.plan import CotContext, weight_errors
 from icljax.results.lsa_chain_of_thought.setup import UNSTABLE_SCALE, CotSetup
 from icljax.results.lsa_chain_of_thought.tolerances import TOLERANCES
 from icljax.tasks import regression
-from icljax.theory import chain_of_thought as theory
+from icljax.theory import lsa_chain_of_thought as theory
 
 Rows = Sequence[Mapping[str, float]]
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from icljax.experiment.api import Mutant
-from icljax.models import cot_lsa
+from icljax.models import lsa_chain_of_thought as model
 
 
 def _step_n_minus_1(original):
@@ -45,7 +45,7 @@ def _columns_normalised(original):
   """The teacher-forced pass normalised by the token count n + 1 + i of step i (generation keeps 1/n)."""
 
   def teacher_forced(params, prompts, w_in, spec):
-    z, out = cot_lsa.token(w_in, spec), original(params, prompts, w_in, spec)
+    z, out = model.token(w_in, spec), original(params, prompts, w_in, spec)
     columns = spec.n + 1 + jnp.arange(w_in.shape[1], dtype=out.dtype)
     return z + (out - z) * (spec.n / columns)[None, :, None]
 
@@ -53,7 +53,7 @@ def _columns_normalised(original):
 
 
 MUTANTS = (
-    Mutant("gd_target_step", "icljax.theory.chain_of_thought:gd_iterates", _step_n_minus_1,
+    Mutant("gd_target_step", "icljax.theory.lsa_chain_of_thought:gd_iterates", _step_n_minus_1,
            "the CoT targets' GD step divides the gradient by n - 1 (step eta n/(n-1)): learned and fitted, so the "
            "fit checks pass", killed_by=("cot_weights", "gd_exact", "iterate_errors", "ood_errors", "ood_unstable")),
     Mutant("sampler_w_redrawn", "icljax.tasks.regression:sample", _weights_redrawn,
@@ -62,7 +62,7 @@ MUTANTS = (
     Mutant("sampler_spectrum_as_std", "icljax.tasks.regression:sample", _spectrum_as_std,
            "x = z Sigma instead of z Sigma^{1/2} (eigenvalues as standard deviations; invisible at Sigma = I)",
            killed_by=("ood_errors", "ood_unstable")),
-    Mutant("teacher_forced_by_columns", "icljax.models.cot_lsa:teacher_forced", _columns_normalised,
+    Mutant("teacher_forced_by_columns", "icljax.models.lsa_chain_of_thought:teacher_forced", _columns_normalised,
            "the teacher-forced pass normalises by the n + 1 + i columns of step i while generation uses 1/n",
            killed_by=("cot_weights", "no_cot_step", "gd_exact", "iterate_errors", "ood_errors", "ood_unstable")),
 )

@@ -11,10 +11,10 @@ import numpy as np
 
 from icljax import estimators, prng
 from icljax.experiment.api import Plan
-from icljax.models import cot_lsa as model
+from icljax.models import lsa_chain_of_thought as model
 from icljax.results.lsa_chain_of_thought.setup import CotSetup
 from icljax.tasks import regression
-from icljax.theory import chain_of_thought as theory
+from icljax.theory import lsa_chain_of_thought as theory
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ import dataclasses
 
 from icljax import validation
 from icljax.experiment import specs
-from icljax.models import cot_lsa as model
+from icljax.models import lsa_chain_of_thought as model
 from icljax.results.lsa_chain_of_thought.config import CotConfig
 from icljax.tasks import regression
 
