@@ -1,6 +1,6 @@
-"""Linear-attention dynamics (Zhang et al. 2025): the closed forms against the paper's numbers and an independent
-NumPy Monte Carlo, the model's identities (reduced heads, tokens, MLP on z, loss moments), the plateau detector on
-known curves, and an end-to-end run with mutations that must fail."""
+"""Linear-attention dynamics (Zhang et al. 2025): the closed forms against the values tabulated on the theorem's docs
+page (Eqs. 10, 19-22) and an independent NumPy Monte Carlo, the model's identities (reduced heads, tokens, MLP on z,
+loss moments), the plateau detector on known curves, and an end-to-end run with mutations that must fail."""
 
 import dataclasses
 
@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from icljax import configs
-from icljax.experiment import driver, registry
+from icljax import validation
+from icljax.experiment import configs, driver, registry
 from icljax.experiment.checks import Checker
 from icljax.models import linattn_dynamics as model
 from icljax.results.linattn_dynamics import checks, order, plateaus, timing
@@ -32,7 +32,7 @@ E1 = np.array([4.0, 2.0, 1.0, 0.5])
     (np.arange(8, 0, -1) / 36, 31, 0.0, "identity", [1, 0.811263, 0.648977, 0.513012, 0.403176, 0.319166, 0.260454,
                                                      0.226009, 0.213346]),
 ])
-def test_plateau_levels_match_the_digest_p2(lam, n, sigma, prior, levels):
+def test_plateau_levels_match_the_tabulated_eq19_values(lam, n, sigma, prior, levels):
   got = theory.staircase(lam[::-1], n, sigma, prior)["levels"]   # any input order: learned by decreasing a_d
   np.testing.assert_allclose(got, levels, atol=1e-6)
 
@@ -43,7 +43,7 @@ def test_plateau_levels_match_the_digest_p2(lam, n, sigma, prior, levels):
     (E1, 32, 0.0, "inv_cov", [0.216216, 0.432432, 0.864865, 1.729730]),
     (E0, 31, 0.0, "identity", [2.246377, 2.924528, 4.189189, 7.380952]),
 ])
-def test_learned_entries_and_head_norms_match_the_digest_p3_p4(lam, n, sigma, prior, gamma):
+def test_learned_entries_and_head_norms_match_the_tabulated_eq20_values(lam, n, sigma, prior, gamma):
   s = theory.staircase(lam, n, sigma, prior)
   np.testing.assert_allclose(s["gamma"], gamma, atol=1e-6)
   if prior == "identity" and sigma == 0.0 and lam[0] == 4.0:
@@ -63,7 +63,8 @@ def test_the_last_plateau_is_the_preconditioned_optimum_of_result_1():
 
 
 def test_population_loss_matches_an_independent_numpy_monte_carlo():
-  """Digest Appendix A's check, with a random Gamma and both priors: plain NumPy sampling, 4 s.e."""
+  """The population loss (Eqs. 14-15, extended to noise and the Sigma^-1 prior) against plain NumPy sampling with a
+  random Gamma and both priors, 4 s.e."""
   rng = np.random.default_rng(0)
   cov = regression.covariance(4, tuple(E1), "random", 2)
   root = np.linalg.cholesky(cov)
@@ -80,7 +81,7 @@ def test_population_loss_matches_an_independent_numpy_monte_carlo():
     assert abs(err.mean() - theory.population_loss(gamma, cov, n, sigma, prior)) <= 4 * err.std() / np.sqrt(B)
 
 
-def test_escape_slopes_and_the_merged_sigmoid_match_the_digest():
+def test_escape_slopes_and_the_merged_sigmoid_match_the_tabulated_values():
   assert theory.escape_rate(np.eye(4)) == pytest.approx(2.0)                       # slope 0.5 tau
   cov = regression.covariance(4, tuple(E1), "random", 1)
   assert 1 / theory.escape_rate(cov) == pytest.approx(0.060516, abs=1e-6)
@@ -229,12 +230,34 @@ def test_a_broken_theory_or_estimator_fails_the_run(run, monkeypatch):
   assert any(c.entry == "moments_estimator" and not c.passed for c in broken.checks)
 
 
-def test_bad_config_names_the_field():
-  experiment = registry.get("linattn_dynamics")
-  for override, field in (("rank=5", "config.rank"), ("model='both'", "config.model"),
-                          ("flow_inits=(1.0,)", "config.flow_inits"), ("sample_size=10", "config.sample_size")):
-    with pytest.raises(Exception, match=field.replace(".", r"\.")):
-      experiment.setup(configs.load(f"linattn_dynamics:{override}"))
+@pytest.mark.parametrize("override,field", [
+    ("rank=5", "config.rank"), ("sample_size=16", "config.sample_size"), ("spectrum=(1.0,2.0)", "config.spectrum"),
+    ("init_mode=aligned", "config.init_mode"), ("merged,d=2,spectrum=(1.0,2.0),rank=3", "config.rank")])
+def test_cross_field_rules_name_the_field(override, field):
+  """The rules that tie fields together (each field's own range is a generated test in tests/test_validation.py):
+  R <= d, P > d^2, d eigenvalues, the aligned init for ATTN_M only."""
+  config = configs.load(f"linattn_dynamics:{override}")
+  with pytest.raises(validation.ConfigError) as e:
+    registry.get("linattn_dynamics").setup(config)
+  assert e.value.field == field and "\n" not in str(e.value)
+
+
+def test_flow_inits_need_two_distinct_positive_multiples():
+  for bad in ("(1.0,)", "(1.0,1.0)", "(1.0,-0.5)"):
+    with pytest.raises(validation.ConfigError, match=r"config\.flow_inits"):
+      configs.load(f"linattn_dynamics:flow_inits={bad}")
+  assert configs.load("linattn_dynamics:flow_inits=[1,0.1]").flow_inits == (1.0, 0.1)
+
+
+def test_main_job_run_names_are_derived_from_the_fields():
+  """Run names carry the fields that differ from the preset, with the paper's letters (H, R, s)."""
+  names = [configs.run_name(configs.load(r)) for r in registry.get("linattn_dynamics").main_job]
+  assert names == ["linattn_dynamics", "linattn_dynamics_merged_H8_s0.0001",
+                   "linattn_dynamics_d8_n31_paper_spectrum_H9_R4_s0.005",
+                   "linattn_dynamics_n31_paper_spectrum_s0.031414",
+                   "linattn_dynamics_merged_isotropic_unrotated_H8_s0.001_aligned"]
+  assert configs.run_name(configs.load("linattn_dynamics:quick,spectrum=(3.0,2.0,1.0,0.5)")) == \
+      "linattn_dynamics_spectrum3-2-1-0.5"
 
 
 def test_the_model_reads_the_context_as_the_theory_does(prompts):

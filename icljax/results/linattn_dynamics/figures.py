@@ -38,7 +38,7 @@ def figures(inp: FigureInput) -> list[str]:
                                             "closed form": a["gamma_star_rotated"]},
                         title="final Gamma in the eigenbasis of Sigma (learned order)")]
   if "flow_dwell" in a:
-    dwell, rank = np.asarray(a["flow_dwell"]), inp.config["rank"]
+    dwell, rank = np.asarray(a["flow_dwell"]), inp.config.rank
     m = np.arange(len(dwell))
     out.append(plots.points_and_curve(fig / "dwell.png", m, dwell, m, np.full(len(m), 0.2), xlabel="m",
                                       ylabel="dwell near L(M_m) (e-folds of t)", curve_label="conspicuous: 0.2",

@@ -13,10 +13,11 @@ import dataclasses
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.experiment.api import Mutant
+from icljax.experiment.api import Mutant, RunRef
 
-MERGED_GATE = "linattn_dynamics:merged,steps=8000,log_every=100,replicas=4,sample_size=3000"
-SIGMOID_GATE = "linattn_dynamics:sigmoid"
+MERGED_GATE = RunRef("linattn_dynamics", ("merged",), {"steps": 8000, "log_every": 100, "replicas": 4,
+                                                      "sample_size": 3000})
+SIGMOID_GATE = RunRef("linattn_dynamics", ("sigmoid",))
 SAMPLE, STAIRCASE, MOMENTS, FLOW, RATE, INIT = (
     "icljax.tasks.regression:sample", "icljax.theory.linattn_dynamics:staircase",
     "icljax.theory.linattn_dynamics:population_moments", "icljax.theory.linattn_dynamics:gd_curve",

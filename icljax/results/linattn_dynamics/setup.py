@@ -1,14 +1,13 @@
-"""The linear-attention dynamics config, read once into frozen specs."""
+"""The linear-attention dynamics config, read once into frozen specs (its fields are declared in ``config.py``)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-import ml_collections
-
 from icljax import validation
 from icljax.experiment import specs
 from icljax.models import linattn_dynamics as model
+from icljax.results.linattn_dynamics.config import LinattnConfig
 from icljax.tasks import regression
 
 
@@ -40,35 +39,32 @@ class DynamicsSetup:
   eval_prompts: int
 
 
-def parse(config: ml_collections.ConfigDict) -> DynamicsSetup:
-  """Validates a ``linattn_dynamics`` config; raises ``ConfigError`` naming the first bad field.
+def parse(config: LinattnConfig) -> DynamicsSetup:
+  """Reads a validated ``linattn_dynamics`` config into specs; the rules that tie fields together raise
+  ``ConfigError`` naming the field.
 
   Args:
-    config: the config (``icljax/configs/linattn_dynamics.py`` lists every field and its range).
+    config: the typed config (every field already checked against its declaration in ``config.py``).
 
   Returns:
     The setup.
+
+  Reference: docs page "linattn_dynamics", section "Setting".
   """
-  run = specs.run_spec(config)
-  kind = validation.choice("config.model", config.model, model.KINDS)
-  d = validation.integer("config.d", config.d, low=1, high=16)
-  validation.choice("config.prior", config.prior, ("identity", "inv_cov"))   # the moments the theory covers
-  task = validation.as_config_field(regression.make_spec, d, config.n, config.sigma, spectrum=config.spectrum,
-                                    rotation=config.rotation, rotation_seed=config.rotation_seed, prior=config.prior)
-  heads = validation.integer("config.heads", config.heads, low=1, high=64)
-  rank = validation.integer("config.rank", config.rank, low=1, high=d)
-  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0, high=1.0, low_open=True)
-  init_mode = validation.choice("config.init_mode", config.init_mode, model.INITS)
-  if init_mode == "aligned" and kind != "merged":
-    raise validation.ConfigError("config.init_mode", init_mode, "'random' for ATTN_S (the aligned init is ATTN_M's)")
-  lr = validation.real("config.learning_rate", config.learning_rate, low=0.0, low_open=True)
-  sample_size = validation.integer("config.sample_size", config.sample_size, low=d * d + 1)
-  replicas = validation.integer("config.replicas", config.replicas, low=2, high=64)
-  flow_inits = tuple(validation.positive_vector("config.flow_inits", config.flow_inits))
-  if len(flow_inits) < 2 or len(set(flow_inits)) != len(flow_inits):
-    raise validation.ConfigError("config.flow_inits", config.flow_inits, "at least two distinct positive multiples")
-  noise = validation.real("config.noise_sigma", config.noise_sigma, low=0.0)
-  eval_prompts = validation.integer("config.eval_prompts", config.eval_prompts, low=1)
-  return DynamicsSetup(run=run, task=task, model=model.HeadsSpec(d, task.n, heads, kind, rank, init_scale, init_mode),
-                       learning_rate=lr, sample_size=sample_size, replicas=replicas, flow_inits=flow_inits,
-                       noise_sigma=noise, eval_prompts=eval_prompts)
+  d = config.d
+  if len(config.spectrum) != d:
+    raise validation.ConfigError("config.spectrum", config.spectrum, f"a sequence of d = {d} finite numbers > 0")
+  if config.rank > d:
+    raise validation.ConfigError("config.rank", config.rank, f"an integer in [1, d = {d}]")
+  if config.init_mode == "aligned" and config.model != "merged":
+    raise validation.ConfigError("config.init_mode", config.init_mode,
+                                 "'random' for ATTN_S (the aligned init is ATTN_M's)")
+  if config.sample_size <= d * d:
+    raise validation.ConfigError("config.sample_size", config.sample_size,
+                                 f"an integer >= d^2 + 1 = {d * d + 1} (the sample's d^2 x d^2 moments full rank)")
+  task = regression.make_spec(d, config.n, config.sigma, spectrum=config.spectrum, rotation=config.rotation,
+                              rotation_seed=config.rotation_seed, prior=config.prior)
+  heads = model.HeadsSpec(d, task.n, config.heads, config.model, config.rank, config.init_scale, config.init_mode)
+  return DynamicsSetup(run=specs.run_spec(config), task=task, model=heads, learning_rate=config.learning_rate,
+                       sample_size=config.sample_size, replicas=config.replicas, flow_inits=config.flow_inits,
+                       noise_sigma=config.noise_sigma, eval_prompts=config.eval_prompts)
