@@ -1,15 +1,12 @@
-"""The science gate: a CI-sized profile of the main job whose theory checks must all pass (a scientific regression
-fails the suite, not only the main job), and the proof that its checks can fail: a deliberately broken estimator
-does, and so do trained parameters perturbed after training (mutation tests, one per result).
+"""The science gate: every theorem's CI-sized config (``Experiment.gate``) whose theory checks must all pass (a
+scientific regression fails the suite, not only the main job), and the proof that its checks can fail:
 
-Profile (~40 s on 2 cores): result 1 on the exact population loss (float precision, Theorem 2 with a prior that is
-neither isotropic nor the inverse covariance), result 2's reduced
-population system to 1e4 steps against the digest's P6 rows at d = N = 4, result 3's Reparam-Linear-FA at
-alpha = 0.5 to 200 NGD steps (closed forms, Lam_t = eta t, the Bayes risk), multiclass 1-NN at K = 3 to 10^3 SGD
-steps (Lemma 2 by enumeration, P2, P6, P7, P9, P10), linear-attention dynamics at its defaults (~10 s: the ATTN_S
-staircase of the exact-gradient flow and of 8 trained replicas against in-context PCR), chain of thought at 1000
-Adam steps (~10 s: the generated chain against GD, the exact iterate errors and the digest's rows; no CoT against
-Theorem 3.1).
+* the code-path mutant catalogue: every theorem's plausible bugs (``Experiment.mutants``), each planted in one
+  library function, must make its gate run fail on the named checks (a surviving mutant, or one whose planted bug
+  is never reached, fails the suite); mutants that leave training untouched reuse the gate's own training;
+* trained parameters perturbed after training (one per theorem), which test the tolerances' calibration.
+
+Each theorem's gate runs once per worker (module-scoped fixture) and is shared by its tests.
 """
 
 import dataclasses
@@ -18,18 +15,41 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from icljax import configs, runs, train
-from icljax.experiment import driver, registry
+from icljax import runs, train
+from icljax.experiment import configs, driver, mutants, registry
 from icljax.theory import regression_exact
 
-GATE = {e.name: e.gate for e in map(registry.get, registry.names()) if e.gate}
+GATES = sorted(n for n in registry.names() if registry.get(n).gate is not None)
+CATALOGUE = [(e.name, m) for e, m in mutants.catalogue([registry.get(n) for n in GATES])]
 
 
-@pytest.fixture(scope="module", params=sorted(GATE))
+@pytest.fixture(scope="module", params=GATES)
 def gate(request, tmp_path_factory):
-  """One gate run per result, shared by the pass test and the mutation test."""
+  """One gate run per theorem, shared by the pass test, the mutants and the perturbation test."""
   workdir = tmp_path_factory.mktemp(request.param) / "run"
-  return request.param, workdir, driver.run(configs.load(GATE[request.param]), workdir, printer=lambda s: None)
+  config = configs.load(registry.get(request.param).gate)
+  return request.param, workdir, driver.run(config, workdir, printer=lambda s: None)
+
+
+_OWN_GATES: dict[str, object] = {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("gate", "mutant"), CATALOGUE, ids=[f"{n}:{m.name}" for n, m in CATALOGUE],
+                         indirect=["gate"])
+def test_mutant_is_killed_by_its_gate(gate, mutant, tmp_path, tmp_path_factory):
+  name, workdir, _ = gate
+  experiment = registry.get(name)
+  reference = workdir
+  if mutant.gate is not None:   # the mutant's own setting: its unmutated run, once per worker
+    if mutant.gate.spec not in _OWN_GATES:
+      own = tmp_path_factory.mktemp(f"{name}-own") / "run"
+      driver.run(configs.load(mutant.gate), own, printer=lambda s: None)
+      _OWN_GATES[mutant.gate.spec] = own
+    reference = _OWN_GATES[mutant.gate.spec]
+  outcome = mutants.run(experiment, mutant, tmp_path / "run", reference=reference)
+  assert outcome.calls > 0, f"the planted bug is never reached: {outcome.describe()}"
+  assert outcome.killed, outcome.describe()
 
 
 # Paper claims the digests found contradicted, and the gate's runs contradict too (reported, not failed).
@@ -78,7 +98,7 @@ def test_perturbed_trained_parameters_fail_a_theory_check(gate):
   """Mutation: the run's own final state (from its checkpoint) and metric rows, perturbed, evaluated again."""
   name, workdir, _ = gate
   experiment, (mutate, expected) = registry.get(name), MUTATIONS[name]
-  config = configs.load(GATE[name])
+  config = configs.load(experiment.gate)
   setup = experiment.setup(config)
   with jax.enable_x64(setup.run.x64):
     plan = experiment.plan(setup)

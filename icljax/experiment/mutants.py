@@ -18,11 +18,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import jax
+import numpy as np
 
+from icljax import runs, train
 from icljax.experiment import configs, driver, registry
 from icljax.experiment.api import Experiment, Mutant
 from icljax.experiment.checks import markdown_table
@@ -38,12 +42,14 @@ class Outcome:
     failed: the tolerance entries of the checks that failed.
     calls: how many times the replacement was called (traced calls count once per trace); 0 means the target is
       not on the run's code path and the mutant proves nothing.
+    retrained: False when training was left untouched by the mutant and reused from an unmutated reference run.
   """
 
   mutant: Mutant
   status: str
   failed: frozenset[str]
   calls: int
+  retrained: bool = True
 
   @property
   def killed(self) -> bool:
@@ -87,24 +93,60 @@ def applied(mutant: Mutant) -> Iterator[list[int]]:
     jax.clear_caches()
 
 
-def run(experiment: Experiment, mutant: Mutant, workdir: str | Path) -> Outcome:
+def run(experiment: Experiment, mutant: Mutant, workdir: str | Path, *, reference: str | Path | None = None) -> Outcome:
   """Runs the theorem's gate config with the mutant applied.
+
+  When ``reference`` holds a finished run of the same config without the mutant, and the mutant leaves training
+  untouched (the plan's parameters, per-run arrays, data key, the first two optimiser steps -- losses, parameters
+  and optimiser state, bitwise -- and the logged metrics after them are those of the unmutated plan), the mutated
+  run resumes from the reference's final checkpoint and metrics instead of training again: what it would have
+  trained is what the reference trained. Planning and evaluation always run under the mutant.
 
   Args:
     experiment: the registered experiment the mutant belongs to.
     mutant: one of ``experiment.mutants``.
     workdir: a fresh directory for the run.
+    reference: a finished, unmutated run of the mutant's gate config (optional).
 
   Returns:
     The outcome.
   """
-  spec = mutant.gate or experiment.gate
-  if spec is None:
+  ref = mutant.gate or experiment.gate
+  if ref is None:
     raise ValueError(f"{experiment.name} has no science gate to run its mutant {mutant.name!r} against")
+  config = configs.load(ref)
+  reuse = reference is not None and (Path(reference) / runs.SUMMARY).exists()
+  baseline = _training_fingerprint(experiment, config) if reuse else None
   with applied(mutant) as calls:
-    summary = driver.run(configs.load(spec), workdir, printer=lambda s: None)
+    if reuse and _same(_training_fingerprint(experiment, config), baseline):
+      Path(workdir).mkdir(parents=True, exist_ok=True)
+      for name in (runs.CONFIG, runs.METRICS, runs.CHECKPOINT):
+        shutil.copyfile(Path(reference) / name, Path(workdir) / name)
+      retrained = False
+    else:
+      retrained = True
+    summary = driver.run(config, workdir, printer=lambda s: None)
   failed = frozenset(c["entry"] for c in summary["comparisons"] if c["status"] == "fail")
-  return Outcome(mutant, summary["status"], failed, calls[0])
+  return Outcome(mutant, summary["status"], failed, calls[0], retrained)
+
+
+def _training_fingerprint(experiment: Experiment, config: Any) -> list[Any]:
+  """What training sees and does first: the plan's arrays and two optimiser steps, as bytes."""
+  with jax.enable_x64(config.x64):
+    plan = experiment.plan(experiment.setup(config))
+    state = train.init_state(plan.params, plan.optimizer)
+    state, losses = jax.jit(train.make_chunk(plan.objective, plan.optimizer, 2))(state, plan.data_key, plan.hparams)
+    tracked = sorted(plan.track(state.params).items()) if plan.track is not None else []
+    tree = (state, losses, plan.hparams, plan.data_key)
+    leaves, treedef = jax.tree.flatten(tree)
+    raw = [jax.random.key_data(x) if hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+           else x for x in leaves]
+    return [str(treedef), repr(tracked), *((np.asarray(x).dtype.str, np.asarray(x).shape, np.asarray(x).tobytes())
+                                           for x in raw)]
+
+
+def _same(a: list[Any], b: list[Any] | None) -> bool:
+  return b is not None and len(a) == len(b) and all(x == y for x, y in zip(a, b))
 
 
 def catalogue(experiments: Sequence[Experiment]) -> list[tuple[Experiment, Mutant]]:
