@@ -68,6 +68,9 @@ def init(key: jax.Array, spec: HeadsSpec) -> dict[str, jax.Array]:
 
   Returns:
     The reduced parameters.
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Secs. 3-4 (small initialisation) and Eq. 10 (the aligned balanced
+    initialisation under which it is exact).
   """
   kv, ka, kb = jax.random.split(key, 3)
   s, d, h = spec.init_scale, spec.d, spec.heads
@@ -90,6 +93,8 @@ def gamma(params: dict[str, jax.Array]) -> jax.Array:
 
   Returns:
     Gamma (d, d).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eqs. M and S (y_hat = beta^T Gamma x_q).
   """
   if "U" in params:
     return jnp.einsum("h,hij->ij", params["v"], params["U"])
@@ -105,6 +110,8 @@ def context_statistic(prompts: dict[str, jax.Array]) -> jax.Array:
 
   Returns:
     beta (B, d).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eq. 4.
   """
   n = prompts["x"].shape[-2]
   return jnp.einsum("bnd,bn->bd", prompts["x"], prompts["y"]) / n
@@ -120,6 +127,8 @@ def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Ar
 
   Returns:
     Predictions (B,).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eqs. M, S and 12.
   """
   beta, xq = context_statistic(prompts), prompts["x_query"]
   if "U" in params:
@@ -138,6 +147,9 @@ def full_weights(params: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
 
   Returns:
     ``(W^V, W^KQ)``, each (H, d+1, d+1).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Secs. 3-4 (the block forms of W^V_i and W^KQ_i; the vector
+    parts start, and stay, at 0).
   """
   v = params["v"]
   h = v.shape[0]
@@ -160,6 +172,8 @@ def tokens(prompts: dict[str, jax.Array]) -> jax.Array:
 
   Returns:
     X (B, d+1, n+1).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eq. 1.
   """
   ctx = jnp.concatenate([prompts["x"], prompts["y"][..., None]], axis=-1)            # (B, n, d+1)
   query = jnp.concatenate([prompts["x_query"], jnp.zeros_like(prompts["y_query"])[:, None]], axis=-1)
@@ -175,6 +189,8 @@ def apply_tokens(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) ->
 
   Returns:
     Predictions (B,).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eq. 3 (linear attention, rho = N).
   """
   x = tokens(prompts)
   n = x.shape[-1] - 1
@@ -192,6 +208,8 @@ def to_mlp(params: dict[str, jax.Array]) -> dict[str, jax.Array]:
 
   Returns:
     ``{'w2', 'W1'}``.
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eqs. 6-7.
   """
   return {"w2": params["v"], "W1": params["U"].reshape(params["U"].shape[0], -1)}
 
@@ -205,5 +223,7 @@ def mlp_apply(params: dict[str, jax.Array], z: jax.Array) -> jax.Array:
 
   Returns:
     Predictions (B,).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eqs. 6-7 (MLP(z) = w_2^T W_1 z).
   """
   return (z @ params["W1"].T) @ params["w2"]

@@ -27,7 +27,17 @@ P1_STEPS = 1000
 
 def plateau_ms(setup: DynamicsSetup) -> list[int]:
   """The m of the plateaus L(M_m) the run should show: ATTN_M: 0 and d (one drop); ATTN_S: 0, R, 2R, ... up to
-  min(H R, d) (a plateau per new head, Sec. 5)."""
+  min(H R, d) (a plateau per new head, Sec. 5).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    The increasing m.
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Secs. 3-5 (one drop for ATTN_M; one plateau per head that must
+    leave zero for ATTN_S).
+  """
   d, spec = setup.task.d, setup.model
   if spec.kind == "merged":
     return [0, d]
@@ -85,6 +95,8 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
 
   Returns:
     The evaluation.
+
+  Reference: docs page "linattn_dynamics", section "What is checked and why" (one subsection per entry).
   """
   spec, task, R = setup.model, setup.task, setup.replicas
   levels, gam = ctx.stairs["levels"], ctx.stairs["gamma"]

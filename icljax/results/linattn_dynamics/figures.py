@@ -23,6 +23,8 @@ def figures(inp: FigureInput) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: docs page "linattn_dynamics", section "Reproducing the figures" (the paper's Figs. 1, 3 and 4).
   """
   fig, a = inp.fig_dir, inp.arrays
   flow = np.asarray(a["flow_loss"])
@@ -62,6 +64,9 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     Markdown text.
+
+  Reference: docs page "linattn_dynamics", sections "power_law" and "escape_slope" (the timing laws a sweep over
+    the init scale shows).
   """
   del workdir
   drops = sorted({k for r in index for k in r if k.startswith("flow_drop_")}, key=lambda k: int(k.split("_")[-1]))

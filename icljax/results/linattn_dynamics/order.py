@@ -23,7 +23,18 @@ P12_SAMPLE = 6000   # the sample size from which a sample's GD follows the popul
 
 
 def diagonals(rows: Rows, replicas: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-  """The logged steps and, per replica, the diagonal of Gamma in Sigma's eigenbasis: (T,), (R, T, d)."""
+  """The logged steps and, per replica, the diagonal of Gamma in Sigma's eigenbasis.
+
+  Args:
+    rows: the metric rows (``gdiag_<replica>_<j>``, ``eigh`` order).
+    replicas: R.
+    d: dimension.
+
+  Returns:
+    The steps (T,) and the diagonals (R, T, d).
+
+  Reference: docs page "linattn_dynamics", section "learning_order".
+  """
   steps = np.array([r["step"] for r in rows], np.float64)
   return steps, np.array([[[r[f"gdiag_{i}_{j}"] for j in range(d)] for r in rows] for i in range(replicas)])
 
@@ -43,7 +54,22 @@ def learning_order(c: Checker, notes: list[str], setup: DynamicsSetup, ctx: Dyna
                    ms: list[int], times: np.ndarray) -> None:
   """P5: ATTN_S learns the eigendirections in decreasing ``a_d = lam_d^2 om_d`` (rank R: R at a time). Per drop, the
   directions whose diagonal entry of Gamma gains most between the plateaus either side, per replica, against the
-  staircase's order (a closed form); a drop whose predicted set ties with the rest in ``a_d`` is skipped."""
+  staircase's order (a closed form); a drop whose predicted set ties with the rest in ``a_d`` is skipped.
+
+  Args:
+    c: the run's checker.
+    notes: the run's notes (appended to).
+    setup: the run's specs.
+    ctx: the staircase and the run's evaluation context.
+    rows: the metric rows.
+    ms: the plateaus the run should show.
+    times: the replicas' drop steps (R, len(ms) - 1), NaN for a drop not made.
+
+  Returns:
+    None; one ``learning_order`` check per drop.
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Sec. 4 and Eq. 20 (e_1 first, then e_2, ...); Sec. 5 (R at a time).
+  """
   if setup.model.kind == "merged" or not rows:
     return
   a, order = ctx.stairs["a"], ctx.stairs["order"]
@@ -76,7 +102,22 @@ def drop_times(c: Checker, notes: list[str], setup: DynamicsSetup, times: np.nda
                ms: list[int]) -> None:
   """The replicas' mean drop step against the exact-gradient flow's from the same initialisation (ATTN_S at
   P >= 6000), within 4 s.e. of the replica mean (Student-t) plus the logging's resolution: every crossing is
-  interpolated between logged steps (the replicas', every ``log_every``; the flow's, every step)."""
+  interpolated between logged steps (the replicas', every ``log_every``; the flow's, every step).
+
+  Args:
+    c: the run's checker.
+    notes: the run's notes (appended to).
+    setup: the run's specs.
+    times: the replicas' drop steps (R, len(ms) - 1).
+    flow_times: the exact-gradient flow's drop steps.
+    ms: the plateaus the run should show.
+
+  Returns:
+    None; one ``drop_times_mean`` check per drop every replica made.
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eq. 5 (GD as the flow's Euler step, t = 2 lr step); docs page
+    "linattn_dynamics", section "drop_times_mean".
+  """
   if setup.model.kind == "merged" or setup.sample_size < P12_SAMPLE:
     notes.append(f"drop times not compared with the flow: a sample's GD follows the population flow's timing "
                  f"for ATTN_S at P >= {P12_SAMPLE}")
@@ -104,7 +145,21 @@ def half_drop(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, rows: Rows
   its optimum ``gamma`` (the staircase's closed form), replica mean against Eq. 10 under GD
   (:func:`theory.merged_aligned_gd`, read on the same logged steps), 4 s.e. of the replica mean (Student-t); and,
   as a control, against Eq. 10's flow time read as steps without the discretisation (``t_half/(2 lr)``), emitted
-  only where the two references are further apart than twice the tolerance."""
+  only where the two references are further apart than twice the tolerance.
+
+  Args:
+    c: the run's checker.
+    setup: the run's specs.
+    ctx: the staircase and the run's evaluation context.
+    rows: the metric rows.
+    scalars: the run's scalars (the crossings are added).
+
+  Returns:
+    None; a ``half_drop`` check and (where resolved) the ``half_drop_flow`` control.
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eq. 10 (Sec. 3); its GD form is derived on the docs page
+    "linattn_dynamics", section "half_drop".
+  """
   spec, task, lr = setup.model, setup.task, setup.learning_rate
   if spec.kind != "merged" or spec.init_mode != "aligned" or not task.isotropic or not rows:
     return

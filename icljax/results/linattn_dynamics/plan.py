@@ -34,12 +34,34 @@ class DynamicsContext:
 
 
 def replica_prompts(setup: DynamicsSetup, key: jax.Array, r: int) -> dict[str, jax.Array]:
-  """Replica r's fixed sample of P prompts."""
+  """Replica r's fixed sample of P prompts.
+
+  Args:
+    setup: the run's specs.
+    key: the run's sample key.
+    r: the replica.
+
+  Returns:
+    The prompts (``regression.sample``).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Sec. 2 (a fixed training set of P sequences, full-batch GD).
+  """
   return regression.sample(jax.random.fold_in(key, r), setup.task, setup.sample_size)
 
 
 def population_of(setup: DynamicsSetup, sigma: float | None = None) -> theory.Moments:
-  """The population moments of the run's task (at noise ``sigma`` if given)."""
+  """The population moments of the run's task (at noise ``sigma`` if given).
+
+  Args:
+    setup: the run's specs.
+    sigma: a label noise other than the run's, or None.
+
+  Returns:
+    ``(c, b, H)`` (float64).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Eqs. 14-15, extended to noise and the Sigma^-1 prior on the docs
+    page "linattn_dynamics", section "The loss as a quadratic in Gamma".
+  """
   task = setup.task
   return theory.population_moments(task.cov, task.n, float(task.sigma) if sigma is None else sigma, task.prior)
 
@@ -52,6 +74,9 @@ def plan(setup: DynamicsSetup) -> Plan[DynamicsContext]:
 
   Returns:
     The plan.
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Sec. 2 (full-batch GD on P fixed prompts from small
+    initialisation); docs page "linattn_dynamics", section "Setting".
   """
   seed, task, R = setup.run.seed, setup.task, setup.replicas
   cov = np.asarray(task.cov, np.float64)

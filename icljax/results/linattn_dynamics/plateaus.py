@@ -35,6 +35,8 @@ def detect(steps: np.ndarray, loss: np.ndarray, per_efold: int = 8, rel: float =
 
   Returns:
     The staircase.
+
+  Reference: docs page "linattn_dynamics", section "flow_plateau" (how a level is read).
   """
   steps, loss = np.asarray(steps, np.float64), np.asarray(loss, np.float64)
   keep = steps > 0
@@ -77,6 +79,8 @@ def midpoints(levels: np.ndarray, ms: list[int]) -> np.ndarray:
 
   Returns:
     len(ms) - 1 levels.
+
+  Reference: docs page "linattn_dynamics", section "drop_times_mean" (a drop is a midpoint crossing).
   """
   return (levels[np.array(ms[:-1])] + levels[np.array(ms[1:])]) / 2
 
@@ -91,6 +95,8 @@ def crossings(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray) -> np.nda
 
   Returns:
     One time per level.
+
+  Reference: docs page "linattn_dynamics", section "drop_times_mean" (a drop is a midpoint crossing).
   """
   steps, loss = np.asarray(steps, np.float64), np.asarray(loss, np.float64)
   out = []
@@ -119,6 +125,8 @@ def levels_between(steps: np.ndarray, loss: np.ndarray, times: np.ndarray, per_e
 
   Returns:
     The staircase (``drops`` = ``times``).
+
+  Reference: docs page "linattn_dynamics", sections "flow_plateau" and "plateau_level".
   """
   steps, loss = np.asarray(steps, np.float64), np.asarray(loss, np.float64)
   keep = steps > 0
@@ -133,10 +141,9 @@ def levels_between(steps: np.ndarray, loss: np.ndarray, times: np.ndarray, per_e
 def dwell(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray, band: float = 0.25, start: float = 1.0
           ) -> np.ndarray:
   """The log-time dwell near each level (how long a curve rests near each plateau): the measure, in e-folds of the
-  step, of the times t >= start at which the loss lies within ``band`` of the adjacent gaps around ``levels[m]``, the
-  band
-  ``[L_m - band (L_m - L_{m+1}), L_m + band (L_{m-1} - L_m)]`` (open above for the first level, below for the last).
-  The curve is linear in ln t between logged steps and the measure is exact for that interpolation.
+  step, of the times t >= start at which the loss lies within ``band`` of the adjacent gaps around ``levels[m]``,
+  the band ``[L_m - band (L_m - L_{m+1}), L_m + band (L_{m-1} - L_m)]`` (open above for the first level, below for
+  the last). The curve is linear in ln t between logged steps and the measure is exact for that interpolation.
 
   Args:
     steps: logged steps (increasing, > 0; the curve before ``start`` is not counted).
@@ -147,6 +154,9 @@ def dwell(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray, band: float =
 
   Returns:
     One dwell per level (e-folds).
+
+  Reference: Zhang, Singh, Latham, Saxe (2025), Sec. 5 ("conspicuous plateaus"); the measure is defined on the docs
+    page "linattn_dynamics", section "plateau_dwell".
   """
   steps, loss, levels = (np.asarray(a, np.float64) for a in (steps, loss, levels))
   logged = np.log(steps)
