@@ -1,5 +1,7 @@
-"""Chain of thought (Huang et al. 2025): the closed forms against the digest's numbers and an independent NumPy
-computation, the Monte-Carlo references (their s.e., the digest's P12 and P14 figures), the model's identities
+"""Chain of thought (Huang et al. 2025): the closed forms against the reference values of the theorem's docs page
+(section "What is checked and why", "Reference values": independent float64 NumPy computations) and an independent
+NumPy computation, the Monte-Carlo references (their s.e., the reference rows in and out of distribution), the
+model's identities
 (construction = GD, cached = literal, sparse = dense, the gauge), the sampler's w*, an end-to-end run, mutations that
 must fail (audit cases 7 and 9 of issue 28 among them), and bad input."""
 
@@ -18,7 +20,8 @@ from icljax.theory import lsa_chain_of_thought as theory
 
 
 def _numpy_chain(x, y, v, w, k):
-  """Digest A.5 transcribed: column layout, f(Z) = Z + V Z (Z^T W Z)/n, append the last column (float64)."""
+  """Huang et al. (2025) section 3 transcribed: column layout, f(Z) = Z + V Z (Z^T W Z)/n, append the last column
+  (float64)."""
   n, d = x.shape
   z = np.zeros((2 * d + 2, n + 1))
   z[:d, :n], z[d, :n], z[2 * d + 1, n] = x.T, y, 1.0
@@ -31,12 +34,12 @@ def _numpy_chain(x, y, v, w, k):
 
 
 @pytest.mark.parametrize("k,value", [(0, 5.0), (1, 1.625), (2, 0.81562)])
-def test_exact_gd_errors_match_the_digest_p12(k, value):
+def test_exact_gd_errors_match_the_reference_values(k, value):
   assert theory.gd_error(5, 20, 0.5, k) == pytest.approx(value, abs=5e-6)
 
 
 def test_exact_gd_errors_match_an_independent_numpy_monte_carlo():
-  """E|w_k - w*|^2 by explicit GD on NumPy prompts, k = 1..3, at a setting the digest does not tabulate."""
+  """E|w_k - w*|^2 by explicit GD on NumPy prompts, k = 1..3, at a setting the reference values do not cover."""
   rng = np.random.default_rng(0)
   d, n, eta, reps = 3, 7, 0.4, 200_000
   x = rng.standard_normal((reps, n, d))
@@ -52,7 +55,7 @@ def test_exact_gd_errors_match_an_independent_numpy_monte_carlo():
 
 def test_monte_carlo_reference_matches_the_exact_errors_and_its_standard_error_is_honest():
   """The NumPy reference of E tr(I - eta S)^{2k} against the exact Wishart-moment values (k <= 3), and its s.e.
-  against the scatter of 12 independent estimates (a setting the digest does not tabulate)."""
+  against the scatter of 12 independent estimates (a setting the reference values do not cover)."""
   d, n, eta = 4, 9, 0.3
   mean, se, share = theory.gd_error_monte_carlo(theory.wishart_eigenvalues(d, n, 100_000, 0), eta, (1, 2, 3))
   exact = np.array([theory.gd_error(d, n, eta, k) for k in (1, 2, 3)])
@@ -64,17 +67,19 @@ def test_monte_carlo_reference_matches_the_exact_errors_and_its_standard_error_i
   assert 0.5 < sixth.std(ddof=1) / np.mean([s[1] for _, s, _ in runs]) < 1.6
 
 
-# Digest P12 (d = 5, n = 20, eta = 0.5): k -> (Monte-Carlo mean, the digest's stated s.e. bound, half the last digit).
-DIGEST_P12 = {5: (0.1920, 3e-4, 5e-5), 10: (0.03444, 3e-4, 5e-6), 15: (0.00886, 3e-4, 5e-6), 20: (0.00281, 3e-4, 5e-6)}
+# The docs page's reference rows (d = 5, n = 20, eta = 0.5; an independent float64 NumPy Monte Carlo over 600000 draws):
+# k -> (mean, that computation's stated s.e. bound, half the last printed digit).
+REFERENCE_ROWS = {5: (0.1920, 3e-4, 5e-5), 10: (0.03444, 3e-4, 5e-6), 15: (0.00886, 3e-4, 5e-6),
+                  20: (0.00281, 3e-4, 5e-6)}
 
 
-def test_monte_carlo_reference_reproduces_the_digest_p12_and_p14():
-  """P12 rows within 4 x hypot(our s.e., the digest's stated bound) plus rounding; P14's OOD errors (0.776 at k = 10,
-  0.430 at k = 20, x ~ N(0, diag(1, 1, 0.25, 0.0625, 1))) within 4 of our s.e. plus the printed digit (the digest
-  states no s.e.: ours is 2e-4); P14's P(eta lambda_max > 2) = 1.4% at Sigma = 1.5 I and 26% at 2 I."""
+def test_monte_carlo_reference_reproduces_the_reference_rows_in_and_out_of_distribution():
+  """The in-distribution rows within 4 x hypot(our s.e., the stated bound) plus rounding; the out-of-distribution
+  errors (0.776 at k = 10, 0.430 at k = 20, x ~ N(0, diag(1, 1, 0.25, 0.0625, 1))) within 4 of our s.e. plus the
+  printed digit (no s.e. stated: ours is 2e-4); P(eta lambda_max > 2) = 1.4% at Sigma = 1.5 I and 26% at 2 I."""
   lam = theory.wishart_eigenvalues(5, 20, 100_000, 1)
-  mean, se, _ = theory.gd_error_monte_carlo(lam, 0.5, tuple(DIGEST_P12))
-  for (ref, bound, rounding), m, s in zip(DIGEST_P12.values(), mean, se):
+  mean, se, _ = theory.gd_error_monte_carlo(lam, 0.5, tuple(REFERENCE_ROWS))
+  for (ref, bound, rounding), m, s in zip(REFERENCE_ROWS.values(), mean, se):
     assert abs(m - ref) <= 4 * np.hypot(s, bound) + rounding
   lam = theory.wishart_eigenvalues(5, 20, 100_000, 2, (1.0, 1.0, 0.25, 0.0625, 1.0))
   mean, se, share = theory.gd_error_monte_carlo(lam, 0.5, (10, 20))
@@ -101,7 +106,7 @@ def test_growth_reference_matches_an_explicit_gd_simulation():
 
 
 @pytest.mark.parametrize("d,n,value", [(5, 20, 1.153846), (10, 20, 3.548387), (10, 200, 0.521327)])
-def test_no_cot_optimum_matches_the_digest_p11_and_is_one_gd_step(d, n, value):
+def test_no_cot_optimum_matches_theorem_3_1_and_is_one_gd_step(d, n, value):
   assert theory.no_cot_error(d, n) == pytest.approx(value, abs=5e-7)
   assert theory.gd_error(d, n, theory.no_cot_step(d, n), 1) == pytest.approx(theory.no_cot_error(d, n), abs=1e-12)
 
@@ -113,8 +118,8 @@ def test_no_cot_step_minimises_the_one_step_error():
 
 
 def test_the_construction_generates_gd_iterates_exactly_in_float64():
-  """P10: generated w_hat_i = w_i to 1e-13; the x/y slots stay 0 and the indicator 1; the teacher-forced CoT loss is
-  0; the cached, literal and NumPy (digest A.5) chains agree."""
+  """Theorem 3.2's construction: generated w_hat_i = w_i to 1e-13; the x/y slots stay 0 and the indicator 1; the
+  teacher-forced CoT loss is 0; the cached, literal and NumPy (the column layout of section 3) chains agree."""
   with jax.enable_x64(True):
     d, n, eta, k = 5, 20, 0.5, 8
     spec = model.CotSpec(d, n)
@@ -133,7 +138,7 @@ def test_the_construction_generates_gd_iterates_exactly_in_float64():
     np.testing.assert_allclose(np.asarray(gen[3]), ref, atol=1e-13)
 
 
-def test_dense_model_equals_numpy_and_has_the_gauge_of_the_digest():
+def test_dense_model_equals_numpy_and_has_the_rescaling_gauge():
   """A random dense (V, W): cached generation = NumPy transcription; (V_31, W_13, W_24) -> (V_31/c, c W_13, c W_24)
   with every other entry of V zero leaves the chain unchanged."""
   with jax.enable_x64(True):
@@ -216,8 +221,8 @@ def test_audit_case_7_a_wrong_gd_target_is_fitted_but_fails_the_theory_checks():
 
 
 def test_audit_case_9_the_late_rows_error_bar_is_computed_and_catches_a_wrong_fixed_point():
-  """Issue 28, case 9: the late rows (k = 15, 20) were compared with the digest's P12 values under 4 x hypot(our
-  s.e., the digest's stated s.e. bound 3e-4), a bar set by an assumed number (0.0013 at k = 20, half the value). A
+  """Issue 28, case 9: the late rows (k = 15, 20) were compared with the docs page's reference rows under 4 x
+  hypot(our s.e., their stated s.e. bound 3e-4), a bar set by an assumed number (0.0013 at k = 20, half the value). A
   chain whose fixed point is off by 1% (W_13 = 1.01 I: w_hat_k -> w* / 1.01, E|w_hat_20 - w*|^2 up by ~8e-4)
   passes that bar at k = 20 and fails the computed one (~5e-4 at 20000 prompts)."""
   failed, evaluation = _evaluate_at(w_scale=1.01)
@@ -231,8 +236,8 @@ def test_the_recovery_claim_is_reported_as_a_disagreement_at_the_papers_dimensio
   _, evaluation = _evaluate_at(arg="paper_dims,eval_prompts=20000")
   recovery = [c for c in evaluation.checks if c.entry == "recovery"]
   assert len(recovery) == 1 and recovery[0].status == "disagrees" and 0.03 < recovery[0].measured < 0.05
-  # At (d, n) = (10, 20) GD's error is heavy-tailed late (digest P12): rows k = 15, 20 carry > 5% of their mean in
-  # draws with eta lambda_max >= 2, so only k = 5, 10 are checked; the others are named in the notes.
+  # At (d, n) = (10, 20) GD's error is heavy-tailed late (docs page, iterate_errors): rows k = 15, 20 carry > 5% of
+  # their mean in draws with eta lambda_max >= 2, so only k = 5, 10 are checked; the others are named in the notes.
   rows = [c.quantity for c in evaluation.checks if c.entry == "iterate_errors"]
   assert len(rows) == 2 and "w_hat_5 " in rows[0] and "w_hat_10 " in rows[1]
   assert sum("not checked: draws with eta lambda_max(S) >= 2" in note for note in evaluation.notes) == 2

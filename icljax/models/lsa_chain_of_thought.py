@@ -41,6 +41,9 @@ class CotSpec:
     parameterization: ``'sparse'`` (V_31, W_13; W_24 = -1) or ``'dense'`` (full V, W).
     init_scale: sparse: ``V_31 = -s I``, ``W_13 = s I`` (Assumption 4.1: equal spectra up to sign);
       dense: entries N(0, s^2).
+
+  Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, section 3 (the model) and Assumption 4.1 (the
+  initialisation).
   """
 
   d: int
@@ -50,7 +53,13 @@ class CotSpec:
 
   @property
   def width(self) -> int:
-    """Token width D = 2d + 2."""
+    """Token width D = 2d + 2.
+
+    Returns:
+      2d + 2: the x-slot (d), the y-slot (1), the w-slot (d) and the indicator (1).
+
+    Reference: Huang et al. (2025) section 3, the embedding Z_0.
+    """
     return 2 * self.d + 2
 
 
@@ -62,6 +71,8 @@ def slots(d: int) -> dict[str, slice]:
 
   Returns:
     Slices of ``x`` (d), ``y`` (1), ``w`` (d) and ``one`` (1) in a token of width 2d + 2.
+
+  Reference: Huang et al. (2025) section 3, the embedding Z_0.
   """
   return {"x": slice(0, d), "y": slice(d, d + 1), "w": slice(d + 1, 2 * d + 1), "one": slice(2 * d + 1, 2 * d + 2)}
 
@@ -75,6 +86,9 @@ def init(key: jax.Array, spec: CotSpec) -> dict[str, jax.Array]:
 
   Returns:
     ``{'V31', 'W13'}`` (d x d each) or ``{'V', 'W'}`` (D x D each).
+
+  Reference: Huang et al. (2025) Assumption 4.1 (sparse: V_31(0) and W_13(0) with equal eigenvalues up to sign);
+  the dense initialisation is ours (docs page "lsa_chain_of_thought", section "Setting").
   """
   s, d, width = spec.init_scale, spec.d, spec.width
   if spec.parameterization == "sparse":
@@ -92,6 +106,8 @@ def full(params: dict[str, jax.Array], spec: CotSpec) -> tuple[jax.Array, jax.Ar
 
   Returns:
     ``(V, W)``.
+
+  Reference: Huang et al. (2025) Theorem 3.2's block pattern (Lemma C.2: gradient flow keeps it).
   """
   if spec.parameterization == "dense":
     return params["V"], params["W"]
@@ -110,6 +126,8 @@ def data_tokens(prompts: dict[str, jax.Array], spec: CotSpec) -> jax.Array:
 
   Returns:
     (B, n, D) with rows ``(x_j, y_j, 0, 0)``.
+
+  Reference: Huang et al. (2025) section 3, the embedding Z_0.
   """
   x, y = prompts["x"], prompts["y"]
   pad = jnp.zeros(x.shape[:2] + (spec.d + 1,), x.dtype)
@@ -125,6 +143,8 @@ def token(w: jax.Array, spec: CotSpec) -> jax.Array:
 
   Returns:
     (..., D): ``(0, 0, w, 1)`` for each w.
+
+  Reference: Huang et al. (2025) section 3 (the chain-of-thought columns and the targets (0, 0, w_{i+1}, 1)).
   """
   zeros = jnp.zeros(w.shape[:-1] + (spec.d + 1,), w.dtype)
   return jnp.concatenate([zeros, w, jnp.ones(w.shape[:-1] + (1,), w.dtype)], axis=-1)
@@ -141,6 +161,9 @@ def generate(params: dict[str, jax.Array], prompts: dict[str, jax.Array], k: int
 
   Returns:
     The generated columns ``z_1 .. z_k``, (B, k, D); their w-slot is ``w_hat_i``.
+
+  Reference: Huang et al. (2025) section 3 (autoregressive generation, f(Z) = Z + V Z (Z^T W Z)/n); the Gram-matrix
+  form is derived in this module's docstring.
   """
   v, w = full(params, spec)
   t = data_tokens(prompts, spec)
@@ -168,6 +191,8 @@ def teacher_forced(params: dict[str, jax.Array], prompts: dict[str, jax.Array], 
 
   Returns:
     (B, k, D) outputs; step i sees the data columns and ``z_0 .. z_i`` (a causal sum over the chain).
+
+  Reference: Huang et al. (2025) section 3 (the teacher-forced CoT loss reads f(Z_i^*)[:, -1]).
   """
   v, w = full(params, spec)
   t, z = data_tokens(prompts, spec), token(w_in, spec)
@@ -191,6 +216,9 @@ def literal(params: dict[str, jax.Array], prompts: dict[str, jax.Array], k: int,
 
   Returns:
     (B, k, D), equal to :func:`generate` to float rounding.
+
+  Reference: Huang et al. (2025) section 3, the model's equation as written; docs page "lsa_chain_of_thought",
+  section "What is checked and why" (entry literal).
   """
   v, w = full(params, spec)
   t = data_tokens(prompts, spec)
@@ -217,5 +245,7 @@ def w_slot(columns: jax.Array, spec: CotSpec) -> jax.Array:
 
   Returns:
     (..., d).
+
+  Reference: Huang et al. (2025) section 3 (w_hat_{i+1} is the w-slot of the generated column).
   """
   return columns[..., slots(spec.d)["w"]]

@@ -9,10 +9,11 @@ so ``w_k - w* = (I - eta S)^k (w_0 - w*)`` and, with ``w*`` independent of S,
 
     E |w_k - w*|^2 = E tr (I - eta S)^{2k} = sum_j C(2k, j) (-eta)^j E tr S^j
 
-(derived in the theorem's docs page) exact from the Wishart trace moments for k <= 3 (moments to order 6, Wick's
-theorem in ``multistep_gd``), and for any k and any covariance of x by a NumPy Monte Carlo over the eigenvalues of S
-alone (:func:`wishart_eigenvalues`, :func:`gd_error_monte_carlo`): the reference of the iterate errors in and out of
-distribution (Theorem 4.2), independent of the GD code that makes the training targets.
+(derived in the docs page "lsa_chain_of_thought", section "What is checked and why"), exact from the Wishart trace
+moments for k <= 3 (moments to order 6, Wick's theorem in ``multistep_gd``), and for any k and any covariance of x
+by a NumPy Monte Carlo over the eigenvalues of S alone (:func:`wishart_eigenvalues`, :func:`gd_error_monte_carlo`):
+the reference of the iterate errors in and out of distribution (Theorem 4.2), independent of the GD code that makes
+the training targets.
 
 The construction ``V_31 = -eta I``, ``W_13 = I``, ``W_24 = -1`` makes the model's step exactly this GD step
 (Theorem 3.2); it is the unique zero of the teacher-forced CoT loss in the sparse class (V_31 g = -eta g for all
@@ -21,10 +22,12 @@ g at step 0, then S W_13 w_i = S w_i). Without chain of thought the model output
 with ``E |w_hat - w*|^2 = d (d + 1)/(n + d + 1)`` (Theorem 3.1): one GD step at eta = n/(n + d + 1).
 
 Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, section 3 (the embedding and the CoT targets), Theorems 3.1,
-3.2 and 4.2.
+3.2 and 4.2; derivations in the docs page "lsa_chain_of_thought", section "What is checked and why".
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -74,7 +77,8 @@ def gd_error(d: int, n: int, eta: float, k: int) -> float:
     The expectation; d at k = 0; ``d - 2 eta d + eta^2 d (n + d + 1)/n`` at k = 1 (1.625 and 0.81562 at k = 1, 2
     for d = 5, n = 20, eta = 0.5).
 
-  Reference: Huang et al. (2025), section 3's GD targets; the identity is derived in the theorem's docs page.
+  Reference: Huang et al. (2025), section 3's GD targets; the identity is derived in the docs page
+  "lsa_chain_of_thought", section "What is checked and why".
   """
   if not 0 <= k <= EXACT_MAX_STEPS:
     raise ValueError(f"k={k}: exact GD-iterate errors need E tr S^j for j <= 2k <= 7, so 0 <= k <= 3")
@@ -140,7 +144,8 @@ def dense_products(v: np.ndarray, w: np.ndarray, d: int) -> dict[str, np.ndarray
   ``(V_31, W_13, W_24) -> (V_31/c, c W_13, c W_24)``.
 
   Args:
-    v, w: (D x D) weights.
+    v: (D x D) value weights.
+    w: (D x D) key-query weights.
     d: dimension.
 
   Returns:
@@ -157,7 +162,8 @@ def off_block_norms(v: np.ndarray, w: np.ndarray, d: int) -> dict[str, float]:
   ``|W - (W_13, W_24) blocks| / |W_13|`` (Frobenius).
 
   Args:
-    v, w: (D x D) weights.
+    v: (D x D) value weights.
+    w: (D x D) key-query weights.
     d: dimension.
 
   Returns:
@@ -174,7 +180,8 @@ def off_block_norms(v: np.ndarray, w: np.ndarray, d: int) -> dict[str, float]:
           "W_off_rel": float(np.linalg.norm(wm) / np.linalg.norm(w13))}
 
 
-def wishart_eigenvalues(d: int, n: int, draws: int, seed: int, spectrum=None, chunk: int = 20_000) -> np.ndarray:
+def wishart_eigenvalues(d: int, n: int, draws: int, seed: int | Sequence[int],
+                        spectrum: Sequence[float] | None = None, chunk: int = 20_000) -> np.ndarray:
   """Eigenvalues of ``S = X^T X / n`` for x ~ N(0, Sigma), drawn in NumPy (float64, its own generator).
 
   ``tr f(S)`` depends on Sigma's eigenvalues only (``X U`` has the law of ``X`` for orthogonal U), so Sigma is taken
@@ -202,7 +209,8 @@ def wishart_eigenvalues(d: int, n: int, draws: int, seed: int, spectrum=None, ch
   return np.concatenate(out)
 
 
-def gd_error_monte_carlo(eigenvalues: np.ndarray, eta: float, ks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def gd_error_monte_carlo(eigenvalues: np.ndarray, eta: float,
+                         ks: Iterable[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   """``E |w_k - w*|^2 = E tr (I - eta S)^{2k}`` (w* ~ N(0, I), w_0 = 0) from draws of S's eigenvalues, any k.
 
   Averaging over w* given S exactly (``E_w* |(I - eta S)^k w*|^2 = tr (I - eta S)^{2k}``) leaves only the
@@ -218,8 +226,8 @@ def gd_error_monte_carlo(eigenvalues: np.ndarray, eta: float, ks) -> tuple[np.nd
   Returns:
     ``(mean, standard error, unstable share)``, each (len(ks),).
 
-  Reference: Huang et al. (2025) section 3's GD targets and Theorem 4.2; the identity is derived in the theorem's
-  docs page.
+  Reference: Huang et al. (2025) section 3's GD targets and Theorem 4.2; the identity is derived in the docs page
+  "lsa_chain_of_thought", section "What is checked and why" (entry iterate_errors).
   """
   factor = 1.0 - eta * np.asarray(eigenvalues, dtype=np.float64)
   values = np.stack([np.sum(factor ** (2 * k), axis=1) for k in ks], axis=1)
@@ -228,7 +236,8 @@ def gd_error_monte_carlo(eigenvalues: np.ndarray, eta: float, ks) -> tuple[np.nd
           values[unstable].sum(0) / values.sum(0))
 
 
-def gd_growth_monte_carlo(eigenvalues: np.ndarray, eta: float, k: int, seed: int) -> tuple[float, float]:
+def gd_growth_monte_carlo(eigenvalues: np.ndarray, eta: float, k: int,
+                          seed: int | Sequence[int]) -> tuple[float, float]:
   """``P(|w_k - w*|^2 > |w*|^2)``: the chance that k GD steps from w_0 = 0 end further from w* than they started.
 
   In S's eigenbasis w* has coordinates ``u ~ N(0, I)`` independent of the eigenvalues (w* ~ N(0, I) is independent

@@ -7,7 +7,11 @@ recovery statement and the CoT / no-CoT contrast (claims).
 The GD iterates (``theory.gd_iterates``) are the training targets, so the chain's distance to them is a fit: a wrong
 step in them would be learned and fitted. Every theory reference here shares no code with them: the construction's
 weights are closed forms in eta, and the iterate errors come from Wishart moments or from eigenvalues of S drawn in
-NumPy with their own seeds."""
+NumPy with their own seeds.
+
+Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, Theorems 3.1, 3.2 and 4.2 and Fig. 2; the derivation and the
+tolerance of every check: docs page "lsa_chain_of_thought", section "What is checked and why".
+"""
 
 from __future__ import annotations
 
@@ -43,8 +47,16 @@ def per_prompt(params: dict, batch: dict[str, jax.Array], setup: CotSetup) -> ja
   (k = 1..K), then the no-CoT error ``|w_hat - w*|^2``, ``no-CoT error - |w_hat_k - w*|^2`` at k = cot_steps, and
   whether the generated chain ended further from w* than it started (``|w_hat_K - w*|^2 > |w*|^2``).
 
+  Args:
+    params: ``{'cot': ..., 'no_cot': ...}``, each the model's parameters.
+    batch: prompts with ``w`` (``regression.sample(..., weights=True)``).
+    setup: the run's specs (K = ``setup.eval_steps``).
+
   Returns:
     (B, 4K + 3).
+
+  Reference: Huang et al. (2025) section 3 (the evaluation loss |w_hat_k - w*|^2 of the autoregressive chain);
+  docs page "lsa_chain_of_thought", section "What is checked and why".
   """
   spec, big_k = setup.model, setup.eval_steps
   w = batch["w"][:, None]
@@ -196,6 +208,9 @@ def evaluate(setup: CotSetup, ctx: CotContext, params: Any, rows: Rows) -> Evalu
 
   Returns:
     The evaluation.
+
+  Reference: Huang et al. (2025) Theorems 3.1, 3.2, 4.2 and Fig. 2; docs page "lsa_chain_of_thought", section
+  "What is checked and why".
   """
   spec, k_cot, big_k = setup.model, setup.cot_steps, setup.eval_steps
   c, notes = Checker(TOLERANCES), []

@@ -1,4 +1,7 @@
-"""The chain-of-thought figures, drawn from artefacts, and the sweep aggregate."""
+"""The chain-of-thought figures, drawn from artefacts, and the sweep aggregate.
+
+Reference: docs page "lsa_chain_of_thought", section "Reproducing the figures".
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,9 @@ def figures(inp: FigureInput) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: Huang et al. (2025) Fig. 2 (error against the CoT step), Fig. 3 (out of distribution) and the weight
+  heat-map; docs page "lsa_chain_of_thought", section "Reproducing the figures".
   """
   fig, a, s = inp.fig_dir, inp.arrays, inp.summary["scalars"]
   exact = np.asarray(a["gd_exact"])
@@ -58,6 +64,8 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     Markdown text.
+
+  Reference: docs page "lsa_chain_of_thought", section "Reproducing the figures" (the eta sweep).
   """
   del workdir
   return report.sweep_table("Sweep: chain of thought = GD iterates; without it, one step", "", index, swept,

@@ -5,6 +5,8 @@ The first one is the point of the fit/theory split: the GD targets are shared by
 checks, so a wrong step in them is learned and fitted (``tracks_gd`` passes) and only the checks whose references
 are independent of the targets (the construction's closed forms, the Wishart moments, the NumPy Monte Carlo) can
 see it.
+
+Reference: docs page "lsa_chain_of_thought", section "Code-path mutants".
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """The chain-of-thought plan: the CoT model and, beside it, the same model without chain of thought, trained on
-fresh prompts; the teacher-forced targets are GD iterates computed from each batch."""
+fresh prompts; the teacher-forced targets are GD iterates computed from each batch.
+
+Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, section 3 (the CoT and no-CoT losses); docs page
+"lsa_chain_of_thought", section "Setting".
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,9 @@ class CotContext:
     ood_iterates: the same for x ~ N(0, Sigma_ood), or None.
     unstable: ``P(|w_K - w*|^2 > |w*|^2)`` and its binomial s.e. at x ~ N(0, UNSTABLE_SCALE I), K = eval_steps
       (NumPy Monte Carlo), or None.
+
+  Reference: Huang et al. (2025) Theorems 3.1, 3.2 and 4.2; docs page "lsa_chain_of_thought", section "What is
+  checked and why".
   """
 
   no_cot_step: float
@@ -51,6 +58,9 @@ def references(setup: CotSetup) -> dict:
 
   Returns:
     ``{'iterates', 'ood_iterates', 'unstable'}`` as in :class:`CotContext`.
+
+  Reference: Huang et al. (2025) section 3's GD targets and Theorem 4.2; docs page "lsa_chain_of_thought", section
+  "What is checked and why" (entries iterate_errors, ood_errors, ood_unstable).
   """
   d, n, eta, big_k, seed = setup.model.d, setup.model.n, setup.eta, setup.eval_steps, setup.run.seed
   draws, ks = 2 * setup.eval_prompts, range(1, setup.eval_steps + 1)
@@ -77,6 +87,8 @@ def losses(params: dict, batch: dict[str, jax.Array], setup: CotSetup) -> tuple[
 
   Returns:
     ``(cot_loss, no_cot_loss)``, means over the batch.
+
+  Reference: Huang et al. (2025) section 3 (the teacher-forced CoT loss and the one-output loss of Theorem 3.1).
   """
   spec = setup.model
   chain = theory.gd_iterates(batch, setup.eta, setup.cot_steps)
@@ -89,7 +101,19 @@ def losses(params: dict, batch: dict[str, jax.Array], setup: CotSetup) -> tuple[
 
 def weight_errors(params: dict, setup: CotSetup, step: float) -> dict[str, float]:
   """Relative Frobenius errors of the learned blocks against Theorems 3.1-3.2 (sparse: ``V_31 = -eta I``,
-  ``W_13 = I``, no-CoT ``-V_31 = n/(n+d+1) I``; dense: ``V_31 W_13 = -eta I``, ``V_31 W_24 = eta I``)."""
+  ``W_13 = I``, no-CoT ``-V_31 = n/(n+d+1) I``; dense: ``V_31 W_13 = -eta I``, ``V_31 W_24 = eta I``).
+
+  Args:
+    params: ``{'cot': ..., 'no_cot': ...}``, each the model's parameters.
+    setup: the run's specs.
+    step: the no-CoT optimum's step n/(n + d + 1).
+
+  Returns:
+    Sparse: ``{'V31_err', 'W13_err', 'no_cot_V31_err'}``; dense: ``{'V31W13_err', 'V31W24_err'}``.
+
+  Reference: Huang et al. (2025) Theorems 3.1 and 3.2; docs page "lsa_chain_of_thought", section "What is checked
+  and why" (entries cot_weights, no_cot_step).
+  """
   spec, eta = setup.model, setup.eta
   eye = np.eye(spec.d)
   rel = lambda a, b: float(np.linalg.norm(np.asarray(a) - b) / np.linalg.norm(b))
@@ -109,6 +133,8 @@ def plan(setup: CotSetup) -> Plan[CotContext]:
 
   Returns:
     The plan.
+
+  Reference: docs page "lsa_chain_of_thought", section "Setting" (losses and optimiser).
   """
   seed, spec, task = setup.run.seed, setup.model, setup.task
   d, n = spec.d, spec.n

@@ -1,4 +1,7 @@
-"""The chain-of-thought config, read once into frozen specs (its fields are declared in ``config.py``)."""
+"""The chain-of-thought config, read once into frozen specs (its fields are declared in ``config.py``).
+
+Reference: docs page "lsa_chain_of_thought", section "Setting".
+"""
 
 from __future__ import annotations
 
@@ -27,9 +30,13 @@ class CotSetup:
     cot_steps: k, the chain-of-thought steps of the teacher-forced loss.
     eval_steps: steps generated autoregressively at evaluation (>= k: the learned step is applied beyond k).
     optimizer: Adam or SGD on fresh batches.
-    batch_size, eval_prompts: sample sizes.
+    batch_size: fresh prompts per training step.
+    eval_prompts: fresh prompts of every evaluation mean.
     ood_task: prompts with x ~ N(0, Sigma_ood) (Theorem 4.2's shift), or None.
     unstable_task: prompts with x ~ N(0, UNSTABLE_SCALE I), outside Theorem 4.2's range (None when ood_task is).
+
+  Reference: Huang et al. (2025) section 3 (task and model) and Theorem 4.2 (the shifted prompts); docs page
+  "lsa_chain_of_thought", section "Setting".
   """
 
   run: specs.RunSpec
@@ -54,6 +61,12 @@ def parse(config: CotConfig) -> CotSetup:
 
   Returns:
     The setup.
+
+  Raises:
+    ConfigError: a rule that ties fields together is broken (eval_steps < cot_steps, L-BFGS on fresh batches, an
+      out-of-distribution spectrum whose length is not d).
+
+  Reference: docs page "lsa_chain_of_thought", sections "Setting" and "Fields".
   """
   if config.eval_steps < config.cot_steps:
     raise validation.ConfigError("config.eval_steps", config.eval_steps, f"an integer in [cot_steps = "

@@ -1,5 +1,8 @@
 """The chain-of-thought result's tolerance table: every check names one entry; each entry says where its number
-comes from."""
+comes from.
+
+Reference: docs page "lsa_chain_of_thought", sections "What is checked and why" and "Tolerances".
+"""
 
 from icljax.experiment.checks import Tolerance
 
