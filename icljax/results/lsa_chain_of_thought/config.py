@@ -1,4 +1,7 @@
-"""The chain-of-thought theorem's config fields (each declared once), its packaged configs and named variants."""
+"""The chain-of-thought theorem's config fields (each declared once), its packaged configs and named variants.
+
+Reference: docs page "lsa_chain_of_thought", sections "Setting" and "Fields".
+"""
 
 from __future__ import annotations
 
@@ -11,14 +14,18 @@ from icljax.experiment.api import Preset
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CotConfig(specs.OptimizerFields):
   """Noiseless in-context linear regression (x ~ N(0, I), w* ~ N(0, I), no query) and the one-layer linear
-  attention that writes its own chain of thought."""
+  attention that writes its own chain of thought.
+
+  Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, section 3 (task, embedding, CoT targets); docs page
+  "lsa_chain_of_thought", section "Fields".
+  """
 
   d: int = fields.field(5, "dimension of x and w*", fields.Int(low=1, high=16))
   n: int = fields.field(20, "examples per prompt", fields.Int(low=1))
   eta: float = fields.field(0.5, "step of the GD targets", fields.Real(0.0, 2.0, low_open=True, high_open=True))
   cot_steps: int = fields.field(5, "k, chain-of-thought steps in the teacher-forced loss", fields.Int(low=1, high=32))
-  eval_steps: int = fields.field(20, "steps generated autoregressively at evaluation, cot_steps..64",
-                                 fields.Int(low=1, high=64), names_run=False)
+  eval_steps: int = fields.field(20, "steps generated autoregressively at evaluation, cot_steps..64 (decides which "
+                                 "rows are checked and the K of ood_unstable)", fields.Int(low=1, high=64))
   parameterization: str = fields.field("sparse", "'sparse' (V_31, W_13 trained; W_24 = -1) or 'dense' (full V, W)",
                                        fields.Choice("sparse", "dense"))
   init_scale: float = fields.field(0.1, "sparse: V_31 = -s I, W_13 = s I; dense: entries N(0, s^2)",
