@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 import jax
 import numpy as np
@@ -18,11 +18,20 @@ def static_field(**kwargs: Any) -> Any:
   return dataclasses.field(metadata={"static": True}, **kwargs)
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, static_field))
 def pytree_dataclass(cls: type[T]) -> type[T]:
-  """Makes ``cls`` a frozen dataclass whose non-static fields are pytree leaves."""
+  """Makes ``cls`` a frozen dataclass whose non-static fields are pytree leaves.
+
+  Args:
+    cls: the class.
+
+  Returns:
+    The frozen dataclass, registered with ``jax.tree_util.register_dataclass``.
+  """
   cls = dataclasses.dataclass(frozen=True)(cls)
-  data, meta = [], []
-  for f in dataclasses.fields(cls):
+  data: list[str] = []
+  meta: list[str] = []
+  for f in dataclasses.fields(cls):  # type: ignore[arg-type]
     (meta if f.metadata.get("static", False) else data).append(f.name)
   return jax.tree_util.register_dataclass(cls, data_fields=data, meta_fields=meta)
 

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 import jax
 import optax
 
+from icljax.experiment import fields
 from icljax.experiment.checks import Check, Tolerance
 
 S = TypeVar("S")   # an experiment's frozen setup (specs)
@@ -201,7 +202,7 @@ class Experiment(Generic[S, C]):
   name: str
   title: str
   claim: str
-  config: type
+  config: type[fields.Config]
   presets: tuple[Preset, ...]
   setup: Callable[[Any], S]
   plan: Callable[[S], Plan[C]]
