@@ -282,7 +282,13 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
   Returns:
     Markdown text (no trailing newline).
   """
-  esc = lambda v: str(v).replace("|", "\\|")
-  lines = ["| " + " | ".join(map(esc, header)) + " |", "|" + "---|" * len(header)]
-  lines += ["| " + " | ".join(map(esc, r)) + " |" for r in rows]
+  lines = ["| " + " | ".join(map(_cell, header)) + " |", "|" + "---|" * len(header)]
+  lines += ["| " + " | ".join(map(_cell, r)) + " |" for r in rows]
   return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+  """A table cell: pipes escaped; ``*`` and ``_`` escaped outside code spans, so ``w*`` and ``x_q`` read as written
+  instead of turning italic."""
+  parts = str(value).replace("|", "\\|").split("`")
+  return "`".join(p if i % 2 else p.replace("*", "\\*").replace("_", "\\_") for i, p in enumerate(parts))
