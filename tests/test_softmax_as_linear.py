@@ -29,7 +29,7 @@ def _np_softmax_operator(U, V, x, z):
   return (w / w.sum()) @ x @ V.T
 
 
-# ---- the sampler and the model --------------------------------------------------------------------------------------
+# ---- the sampler and the model ----
 
 @pytest.mark.parametrize("tokens", task.TOKENS)
 def test_tokens_have_the_toeplitz_covariance(tokens):
@@ -82,7 +82,7 @@ def test_marginal_loss_is_the_mean_over_w_and_noise():
   np.testing.assert_allclose(got, mc.mean(0), atol=5 * mc.std(0).max() / math.sqrt(len(keys)))
 
 
-# ---- Lemma 2.1, its quadrature and its non-Gaussian controls -----------------------------------------------------------
+# ---- Lemma 2.1, its quadrature and its non-Gaussian controls ----
 
 def test_gauss_hermite_is_the_probabilists_rule():
   x, w = theory.gauss_hermite(20)
@@ -137,7 +137,7 @@ def test_operator_limit_against_monte_carlo(tokens):
     assert np.max(np.abs(limit - linear)) > 0.03
 
 
-# ---- concentration ----------------------------------------------------------------------------------------------------
+# ---- concentration ----
 
 @pytest.mark.parametrize(("d", "trace", "value"), [(2, 2.0, 2.812), (2, 8.0, 11.25), (5, 5.0, 9.826)])
 def test_concentration_constant_values(d, trace, value):
@@ -163,7 +163,7 @@ def test_concentration_expansion_against_monte_carlo():
   assert abs(one - (np.trace(cov) + np.sum((cov @ U) ** 2))) < 1e-12
 
 
-# ---- the infinite-prompt layer ----------------------------------------------------------------------------------------
+# ---- the infinite-prompt layer ----
 
 @pytest.mark.parametrize(("cov", "a", "b"), [(np.eye(2), 0.8409, 1.1892), (np.eye(5), 0.6687, 1.4953),
                                              (task.toeplitz(5, 0.5), 0.5044, 1.9824)])
@@ -202,7 +202,7 @@ def test_linear_attention_optimum_isotropic_and_monte_carlo():
   assert abs(e.mean() - ex) < 4 * e.std() / math.sqrt(e.size)
 
 
-# ---- the finite-L optimum -------------------------------------------------------------------------------------------
+# ---- the finite-L optimum ----
 
 @pytest.mark.parametrize(("d", "noise", "ts", "F", "kappa"), [
     (1, 0.0, 0.2324, 8.44, 5.88), (2, 0.0, 0.1910, 22.18, 8.47), (2, 0.1, 0.1926, 23.03, 8.87),
@@ -279,7 +279,7 @@ def test_exact_optimum_approaches_the_first_order_forms():
   assert all(abs(b) < abs(a) for a, b in zip(*rem))
 
 
-# ---- configs and runs -----------------------------------------------------------------------------------------------
+# ---- configs and runs ----
 
 @pytest.mark.parametrize("arg", [None, "quick", "gate", "L64", "L1024", "noisy", "toeplitz", "uniform", "rademacher",
                                  "two_scales", "official_bug"])
