@@ -32,7 +32,7 @@ MUTANTS = (
     Mutant("bessel_orders_of_the_code", "icljax.theory.icl_denoising:sphere_bayes_denoiser",
            lambda orig: lambda q, basis, r, sz, order=None: orig(q, basis, r, sz, order=2 * basis.shape[-1] - 3),
            "the sphere posterior mean with the authors' code's Bessel orders I_{d-1/2}/I_{d-3/2}",
-           ("bayes_risk", "bayes_orthogonality"), gate=SPHERE_GATE),
+           ("bayes_orthogonality",), gate=SPHERE_GATE),
     Mutant("mixture_bayes_swapped", "icljax.theory.icl_denoising:mixture_bayes_denoiser",
            lambda orig: lambda q, mu, lw, s0, sz: orig(q, mu, lw, sz, s0),
            "Prop. 4's posterior mean with sigma0^2 and sigma_z^2 swapped",
