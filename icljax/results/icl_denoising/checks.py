@@ -20,6 +20,7 @@ from icljax.results.icl_denoising.setup import DenoisingSetup
 from icljax.results.icl_denoising.tolerances import TOLERANCES
 from icljax.tasks import icl_denoising as task
 from icljax.theory import icl_denoising as theory
+from icljax.theory import icl_denoising_linear as linear_theory
 from icljax.theory import icl_denoising_mc as theory_mc
 
 NAMES = ("bayes", "orth", "extra", "extra_minus_bayes", "linear_minus_bayes", "softmax_minus_bayes",
@@ -104,9 +105,9 @@ def _linear_checks(c: Checker, setup: DenoisingSetup, ctx: DenoisingContext, par
   c("norms_conserved", "||W_PV||^2 - ||W_KQ||^2: drift minus the steps' exact term, over ||W_PV||^2 + ||W_KQ||^2 "
     "(worst replica)", 0.0, float(np.max(np.abs(delta - ctx.delta0 - path) / scale)))
   end = ctx.delta0 + path   # the conserved quantity with plain GD's discrete steps
-  pred = np.array([theory.balanced_weights(e, n, th.gamma_star) for e in end])
+  pred = np.array([linear_theory.balanced_weights(e, n, th.gamma_star) for e in end])
   off = _off_identity_energy(params["linear"])
-  shift = np.abs(np.array([theory.balanced_weights(e + o, n, th.gamma_star) for e, o in zip(end, off)]) - pred)
+  shift = np.abs(np.array([linear_theory.balanced_weights(e + o, n, th.gamma_star) for e, o in zip(end, off)]) - pred)
   for i, (name, measured) in enumerate((("W_PV", a), ("W_KQ", b))):
     c("balanced", f"linear attention: |<diag {name}>| vs the balanced end point (mean of {R})",
       float(np.mean(pred[:, i])), float(np.mean(np.abs(measured))), se=_spread(np.abs(measured) - pred[:, i]),

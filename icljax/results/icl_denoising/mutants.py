@@ -15,7 +15,7 @@ MUTANTS = (
            lambda orig: lambda key, clean, sigma_z_sq: orig(key, clean, sigma_z_sq**0.5),
            "the corruption is drawn with the standard deviation where the variance is expected",
            ("gamma_finite_L", "balanced", "bayes_risk", "projection_risk")),
-    Mutant("gamma_without_finite_L", "icljax.theory.icl_denoising:linear_gamma_star",
+    Mutant("gamma_without_finite_L", "icljax.theory.icl_denoising_linear:linear_gamma_star",
            lambda orig: lambda d, L, s0, sz: orig(d, 10**9, s0, sz),
            "gamma*_L without its (d+1)/L term (the paper's L -> infinity value)", ("gamma_finite_L", "balanced")),
     Mutant("subspace_bayes_swapped", "icljax.theory.icl_denoising:subspace_bayes_denoiser",
