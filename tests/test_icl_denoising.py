@@ -18,6 +18,8 @@ from icljax.experiment import driver
 from icljax.models import icl_denoising as model
 from icljax.tasks import icl_denoising as task
 from icljax.theory import icl_denoising as theory
+from icljax.theory import icl_denoising_energy as energy_theory
+from icljax.theory import icl_denoising_linear as linear_theory
 from icljax.theory import icl_denoising_mc as theory_mc
 
 RNG = np.random.default_rng(0)
@@ -110,8 +112,8 @@ def test_subspace_risks_closed_forms_against_numpy():
 
 @pytest.mark.parametrize(("L", "expected"), [(19, 0.22619), (29, 0.25439), (99, 0.30556), (499, 0.32743)])
 def test_gamma_star_published_values(L, expected):
-  assert theory.linear_gamma_star(8, L, 2.0, 1.0) == pytest.approx(expected, abs=1e-5)
-  assert theory.linear_gamma_limit(2.0, 1.0) == pytest.approx(1 / 3)
+  assert linear_theory.linear_gamma_star(8, L, 2.0, 1.0) == pytest.approx(expected, abs=1e-5)
+  assert linear_theory.linear_gamma_limit(2.0, 1.0) == pytest.approx(1 / 3)
 
 
 @pytest.mark.parametrize(("n", "d", "L", "s0", "sz"), [(16, 8, 19, 2.0, 1.0), (6, 3, 10, 1.0, 0.5)])
@@ -122,23 +124,23 @@ def test_gamma_star_and_risk_against_numpy_least_squares(n, d, L, s0, sz):
   a, b = np.sum(g * x, -1), np.sum(g * g, -1)
   gamma = a.sum() / b.sum()
   se = np.std(a - gamma * b) / (math.sqrt(len(a)) * b.mean())
-  assert abs(gamma - theory.linear_gamma_star(d, L, s0, sz)) < 4 * se
-  gs = theory.linear_gamma_star(d, L, s0, sz)
+  assert abs(gamma - linear_theory.linear_gamma_star(d, L, s0, sz)) < 4 * se
+  gs = linear_theory.linear_gamma_star(d, L, s0, sz)
   e = np.sum((gs * g - x) ** 2, -1)
-  assert abs(e.mean() - theory.linear_risk(gs, d, L, s0, sz)) < 4 * e.std() / math.sqrt(len(e))
+  assert abs(e.mean() - linear_theory.linear_risk(gs, d, L, s0, sz)) < 4 * e.std() / math.sqrt(len(e))
   # the finite-L excess over Bayes: sigma0^4 d (d+1) / ((sigma0^2 + sigma_z^2)(L + d + 1))
-  excess = theory.linear_risk(gs, d, L, s0, sz) - theory.subspace_bayes_risk(d, s0, sz)
+  excess = linear_theory.linear_risk(gs, d, L, s0, sz) - theory.subspace_bayes_risk(d, s0, sz)
   assert excess == pytest.approx(s0**2 * d * (d + 1) / ((s0 + sz) * (L + d + 1)), rel=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
 @given(d=st.integers(1, 12), L=st.integers(1, 1000), s0=st.floats(0.1, 5.0), sz=st.floats(0.01, 5.0))
 def test_gamma_star_minimises_the_risk(d, L, s0, sz):
-  gs = theory.linear_gamma_star(d, L, s0, sz)
-  risk = lambda g: theory.linear_risk(g, d, L, s0, sz)
+  gs = linear_theory.linear_gamma_star(d, L, s0, sz)
+  risk = lambda g: linear_theory.linear_risk(g, d, L, s0, sz)
   h = 1e-4 * gs
   assert risk(gs) <= min(risk(gs + h), risk(gs - h))
-  assert gs < theory.linear_gamma_limit(s0, sz)
+  assert gs < linear_theory.linear_gamma_limit(s0, sz)
 
 
 def test_sphere_gamma_star_against_numpy_least_squares():
@@ -152,13 +154,13 @@ def test_sphere_gamma_star_against_numpy_least_squares():
   a, b = np.sum(g * x, -1), np.sum(g * g, -1)
   gamma = a.sum() / b.sum()
   se = np.std(a - gamma * b) / (math.sqrt(m) * b.mean())
-  assert abs(gamma - theory.sphere_linear_gamma_star(d, L, R, sz)) < 4 * se
+  assert abs(gamma - linear_theory.sphere_linear_gamma_star(d, L, R, sz)) < 4 * se
 
 
 @settings(max_examples=40, deadline=None)
 @given(delta=st.floats(-5.0, 5.0), n=st.integers(1, 32), gamma=st.floats(1e-3, 10.0))
 def test_balanced_weights_conserve_the_difference(delta, n, gamma):
-  a, b = theory.balanced_weights(delta, n, gamma)
+  a, b = linear_theory.balanced_weights(delta, n, gamma)
   assert a > 0 and b > 0
   assert a * b == pytest.approx(gamma, rel=1e-9)
   assert n * (a * a - b * b) == pytest.approx(delta, abs=1e-9 * (1 + abs(delta) + n * gamma))
@@ -249,15 +251,15 @@ def test_energy_step_is_the_softmax_layer():
   b = task.sample(jax.random.key(6), spec, 128)
   for a, beta in ((1.0, 5.0), (0.4, -2.0), (2.3, 0.7)):
     layer = model.apply(model.scaled_identity(a, beta, 5), b, "softmax")
-    step = theory.energy_descent(b["query"], b["context"], a, beta, 1)
+    step = energy_theory.energy_descent(b["query"], b["context"], a, beta, 1)
     np.testing.assert_allclose(np.asarray(step), np.asarray(layer), rtol=1e-4, atol=1e-5)
 
 
 def test_valley_monte_carlo_agrees_with_the_closed_forms_and_published_valleys():
   """The theory's own prompts: linear pooling recovers gamma*_L (subspace and sphere); the sphere's softmax valley at
   L = 99 (beta* ~ 3.66, alpha* ~ 1.43)."""
-  for family, dim, ref in (("subspace", 8, theory.linear_gamma_star(8, 19, 2.0, 1.0)),
-                           ("sphere", 9, theory.sphere_linear_gamma_star(8, 19, 1.0, 0.1))):
+  for family, dim, ref in (("subspace", 8, linear_theory.linear_gamma_star(8, 19, 2.0, 1.0)),
+                           ("sphere", 9, linear_theory.sphere_linear_gamma_star(8, 19, 1.0, 0.1))):
     v = theory_mc.valley(jax.random.key(7), family, 19, dim, 2.0, 1.0 if family == "subspace" else 0.1, 1.0, 8,
                          [1.0], pool="linear", prompts=40_000)
     assert abs(v.alpha_star()[0] - ref) < 4 * v.alpha_se()[0]

@@ -1,21 +1,25 @@
-"""Result 1's negative control (a prior that is not rotation invariant: the optimum is not plain GD) and the main
-job's eta* grid over sigma^2 x n (issue 12, item 6).
+"""Result 1's negative control (a prior that is not rotation invariant: the optimum is not plain GD), the main
+job's eta* grid over sigma^2 x n (issue 12, item 6), and the audit's cases for result 1 (issue 28: paired standard
+errors, honest check kinds).
 
 The control's closed form B* = Psi Sigma G^-1 is tested against the known special cases, an independent NumPy Monte
 Carlo of its loss, the JAX Monte-Carlo normal equations and the exact (cubature) population loss; the run trained on
 the exact loss lands on it to float rounding, and its checks fail when the trained B is replaced by plain GD.
 """
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from icljax import configs, runs, structure, validation
+from icljax import configs, runs, structure, train, validation
 from icljax.experiment import driver, registry
 from icljax.models import lsa
 from icljax.results.lsa import checks
 from icljax.results.lsa import figures as lsa_figures
+from icljax.results.lsa import mutants as lsa_mutants
 from icljax.results.lsa.plan import plan as lsa_plan
 from icljax.tasks import regression
 from icljax.theory import regression as theory
@@ -82,7 +86,7 @@ def test_control_run_lands_on_the_derived_optimum_and_plain_gd_fails_its_checks(
                        printer=lambda s: None)
   by_entry = {c["entry"]: c for c in summary["comparisons"]}
   assert summary["status"] == "pass" and by_entry["B_exact"]["measured"] < 1e-6
-  assert by_entry["not_plain_gd"]["passed"] and by_entry["not_plain_gd"]["kind"] == "claim"
+  assert by_entry["not_plain_gd"]["passed"] and by_entry["not_plain_gd"]["kind"] == "control"
   # Mutation: the trained model replaced by plain GD with the theorem's eta* (the hypothesis the control rejects).
   setup = registry.get("lsa").setup(configs.load("lsa_isotropic:control,exact,init_scale=0.1,eval_prompts=20000"))
   with jax.enable_x64(True):
@@ -136,3 +140,49 @@ def test_workdir_refusal_names_a_field_present_on_one_side_only(tmp_path):
   runs.atomic_write_json(tmp_path / runs.CONFIG, {"a": 1})
   with pytest.raises(validation.ConfigError, match="differs in b"):
     runs.check_workdir(tmp_path, {"a": 1, "b": None})
+
+
+def test_tanh_mse_check_is_paired_and_fails_when_b_is_scaled(tmp_path):
+  """Audit case 3: for tanh targets L* is the theory predictor's MSE on the same prompts, so the comparison is paired:
+  at the main job's 2e5 evaluation prompts the trained B scaled by 1.05 (h x 1.05) fails it, while a tolerance of 4
+  s.e. of the model's MSE alone (the old check) would pass it, being many paired s.e. wide."""
+  config = configs.load(lsa_mutants.TANH)
+  summary = driver.run(config, tmp_path / "run", printer=lambda s: None)
+  assert summary["status"] == "pass"
+  experiment = registry.get("lsa")
+  setup = dataclasses.replace(experiment.setup(config), eval_prompts=200_000)   # the main job's evaluation size
+  plan = experiment.plan(setup)
+  state = runs.load_checkpoint(tmp_path / "run" / runs.CHECKPOINT, train.init_state(plan.params, plan.optimizer))
+  params = state.params
+  unchanged = experiment.evaluate(setup, plan.context, params, [])
+  assert all(c.passed for c in unchanged.checks)
+  evaluation = experiment.evaluate(setup, plan.context, dict(params, h=params["h"] * 1.05), [])
+  check = next(c for c in evaluation.checks if c.entry == "mse_vs_theory_predictor")
+  assert check.kind == "theory" and not check.passed, check
+  scalars = evaluation.scalars
+  assert abs(check.measured) <= 4 * scalars["eval_mse_se"]           # the old check passed it
+  paired = next(c for c in unchanged.checks if c.entry == "mse_vs_theory_predictor")
+  assert scalars["eval_mse_se"] > 5 * paired.tolerance / 4           # the MSE alone: > 5x the paired s.e.
+
+
+def test_checks_true_at_any_parameters_are_identities():
+  """Audit case 8 for result 1: the closed-form eta_F against its Monte-Carlo estimate involves no trained quantity
+  (the same at the initial and at any other parameters), so it is an identity; the B check at the initial
+  parameters fails. The negative controls are controls: a wrong formula that must not match."""
+  experiment = registry.get("lsa")
+  setup = experiment.setup(configs.load("lsa_nonlinear:quick"))
+  plan = experiment.plan(setup)
+  first, second = (experiment.evaluate(setup, plan.context, p, []) for p in (
+      plan.params, jax.tree.map(lambda a: 2.0 * a + 0.1, plan.params)))
+  for evaluation in (first, second):
+    by_entry = {c.entry: c for c in evaluation.checks}
+    assert by_entry["eta_F_mc"].kind == "identity" and by_entry["eta_F_mc"].passed
+    assert by_entry["B_rel_err"].kind == "theory" and not by_entry["B_rel_err"].passed
+  table = experiment.tolerances
+  assert table["not_plain_gd"].kind == table["sigma_free_gap"].kind == "control"
+  assert table["sensitivity_cosine"].kind == "identity"
+
+
+def test_exact_estimator_runs_in_float64():
+  with pytest.raises(validation.ConfigError, match=r"config\.x64"):
+    registry.get("lsa").setup(configs.load("lsa_isotropic:exact,x64=False"))

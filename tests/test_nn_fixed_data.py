@@ -40,9 +40,12 @@ def test_from_w0_the_chains_track_the_population_system(w0_run):
   for c in summary["comparisons"]:
     by_entry.setdefault(c["entry"], []).append(c)
   assert set(by_entry) == {"label_column_fixed", "train_loss_falls", "shift_falls", "tracks_population_w0",
-                           "gap_mean"}
+                           "gap_mean", "shift_vs_population", "reference"}
   assert summary["status"] == "pass", [(c["quantity"], c["measured"], c["tolerance"]) for c in summary["comparisons"]]
   assert len(by_entry["gap_mean"]) == 2 and all(c["kind"] == "theory" for c in by_entry["gap_mean"])
+  # The reference row at t = 1e3 (eta 0.05) is this run's step 100 (eta 0.5): xi1 and xi2 as increments.
+  assert [c["quantity"][:20] for c in by_entry["reference"]] == ["P6 xi1 - xi1(0) at t", "P6 xi2 - xi2(0) at t"]
+  assert by_entry["reference"][1]["theory"] == pytest.approx(0.102)
 
 
 @pytest.mark.parametrize("mutate,expected", [
@@ -50,6 +53,8 @@ def test_from_w0_the_chains_track_the_population_system(w0_run):
     # A population system run with the xi1 step eta instead of eta/d lands ahead of the chains.
     (lambda p: dict(p, xi_pop=p["xi_pop"] * jnp.array([[1.1, 1.0]])), {"gap_mean", "tracks_population_w0"}),
     (lambda p: dict(p, W=p["W"].at[:, :, 4].add(1e-3)), {"label_column_fixed"}),
+    # The chains' attention scores halved: their shifted-test MSE leaves their population systems'.
+    (lambda p: dict(p, W=p["W"] * 0.5), {"shift_vs_population", "gap_mean"}),
 ])
 def test_perturbed_parameters_fail(w0_run, mutate, expected):
   spec, workdir, _ = w0_run

@@ -1,5 +1,7 @@
-"""Multiclass 1-NN (Athreya & Wang): the codes, the K-class model against an independent NumPy computation,
-Lemma 2 by exact enumeration, the one-hot failure, P10's plurality law and the digest's numbers."""
+"""Multiclass 1-NN (Athreya & Wang): the codes and their Lemma-2 factors, the class law, the K-class model against an
+independent NumPy computation, Lemma 2 by exact enumeration, the one-hot failure, the plurality law, the reference
+numbers, the flow run's read-offs, and the audit's cases (issue 28: a frozen xi2 fails its reference row; checks
+that never see training are not theory; the short clock still catches a wrong step)."""
 
 import itertools
 import math
@@ -9,10 +11,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from icljax import configs, validation
+from icljax import configs, stats, validation
 from icljax.experiment import driver
+from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention_multiclass as model
+from icljax.results import nn_multiclass
 from icljax.results.nn import extras as nn_extras
+from icljax.results.nn_multiclass import checks, enumeration, flow
+from icljax.results.nn_multiclass import plan as mc_plan
 from icljax.tasks import nearest_neighbor as binary_task
 from icljax.tasks import nearest_neighbor_multiclass as task
 from icljax.theory import nearest_neighbor as binary
@@ -77,10 +83,10 @@ def test_label_columns_get_exactly_zero_gradient_anywhere():
   assert float(jnp.max(jnp.abs(grad))) > 1e-3
 
 
-@pytest.mark.parametrize("N,K,digest", [(16, 3, 0.401), (32, 3, 0.371), (64, 3, 0.366), (16, 5, 0.265),
-                                        (16, 10, 0.160), (16, 2, 0.500)])
-def test_plurality_accuracy_matches_the_digest(N, K, digest):
-  assert abs(theory.plurality_accuracy(N, K) - digest) <= 2e-3   # P10; the digest states +-0.002 on accuracies
+@pytest.mark.parametrize("N,K,ref", [(16, 3, 0.401), (32, 3, 0.371), (64, 3, 0.366), (16, 5, 0.265),
+                                     (16, 10, 0.160), (16, 2, 0.500)])
+def test_plurality_accuracy_matches_the_reference(N, K, ref):
+  assert abs(theory.plurality_accuracy(N, K) - ref) <= 2e-3   # the reference computation states +-0.002
 
 
 def test_plurality_accuracy_matches_brute_force():
@@ -90,14 +96,14 @@ def test_plurality_accuracy_matches_brute_force():
   assert theory.plurality_accuracy(N, K) == pytest.approx(wins / K**N, abs=1e-12)
 
 
-def test_reduced_values_match_the_digest_table():
-  """P2 and P5 (K = 3 column, d = N = 4): f times the binary label-integrated loss."""
+def test_reduced_values_match_the_reference_table():
+  """The loss at W_0 and the reduced values (K = 3 column, d = N = 4): f times the binary label-integrated loss."""
   assert theory.loss_at_zero(16, 3.0, 3) == pytest.approx(0.312500, abs=5e-7)
   assert theory.loss_at_zero(16, 3.0, 10) == pytest.approx(0.421875, abs=5e-7)
   tau = binary_task.sample_tau(jax.random.key(5), 4, 4, 200_000)
   for xi, ref in (((2.0, 5.0), 0.11890), ((4.0, 8.0), 0.06675)):
     per = 2 / 3 * np.asarray(binary.per_prompt(jnp.array(xi), tau)["loss"], np.float64)
-    assert abs(per.mean() - ref) <= 4 * per.std() / np.sqrt(per.size) + 5e-6 + 1e-4   # + digest MC error
+    assert abs(per.mean() - ref) <= 4 * per.std() / np.sqrt(per.size) + 5e-6 + 1e-4   # + the reference's MC error
 
 
 def test_bad_K_is_one_line_config_error():
@@ -114,7 +120,7 @@ def test_late_slope_reads_a_logarithmic_law_and_a_power_law():
 
 
 def test_reduced_kclass_loss_falls_polynomially_not_logarithmically():
-  """Athreya digest P8 / section 9.5 at the paper's d = 8, N = 16, K = 3, sigma = 3, eta = 0.05: 1e6 K-class steps
+  """The late-time rate at the paper's d = 8, N = 16, K = 3, sigma = 3, eta = 0.05: 1e6 K-class steps
   as binary GD at step 1 with f eta t held; the late slope is near -1/3, far from a logarithmic rate's -0.08."""
   f = theory.factor(3)
   tau = binary_task.sample_tau(jax.random.key(0), 8, 16, 800)   # slope -0.365 (-0.380 at 2000 prompts)
@@ -123,3 +129,145 @@ def test_reduced_kclass_loss_falls_polynomially_not_logarithmically():
   slope = nn_extras.late_slope(k_steps, f * loss[0], k_steps[-1] / 10)
   assert -0.4 < slope < -0.25 and abs(slope + 1 / np.log(np.sqrt(0.1) * k_steps[-1])) > 0.05
   assert np.all(np.diff(loss[0]) <= 1e-7) and xi.shape == (1, t.size, 2)
+
+
+P4 = (0.5, 0.3, 0.2)
+
+
+def test_codings_have_the_lemma2_factor_of_their_mean_zero_law():
+  """Unit codes have norm 1; re-centred codes have mean 0 under their law; the factor is E||u_c||^2 where the mean
+  is 0 and None where it is not (one-hot codes, centred codes under a non-uniform law)."""
+  c = jnp.arange(3)
+  np.testing.assert_allclose(np.linalg.norm(task.code(c, 3, "unit"), axis=-1), 1.0, atol=1e-6)
+  recentred = np.asarray(task.code(c, 3, "recentred", P4), np.float64)
+  np.testing.assert_allclose(np.asarray(P4) @ recentred, 0.0, atol=1e-7)
+  assert theory.code_factor(3, "recentred", P4) == pytest.approx(np.asarray(P4) @ np.sum(recentred**2, -1))
+  assert theory.code_factor(3, "recentred", P4) == pytest.approx(0.62)
+  assert theory.code_factor(3) == theory.code_factor(3, "recentred") == pytest.approx(2 / 3)
+  assert theory.code_factor(5, "unit") == 1.0
+  assert theory.code_factor(3, "onehot") is None and theory.code_factor(3, "centred", P4) is None
+
+
+def test_sampler_draws_the_class_law():
+  batch = task.sample(jax.random.key(7), task.make_spec(4, 16, 3, P4), 4000)
+  freq = np.bincount(np.asarray(batch["c"]).ravel(), minlength=3) / batch["c"].size
+  se = np.sqrt(np.asarray(P4) * (1 - np.asarray(P4)) / batch["c"].size)
+  assert np.all(np.abs(freq - P4) < 4 * se), freq
+  with pytest.raises(validation.ConfigError, match="class_probs"):
+    task.make_spec(4, 16, 3, (0.5, 0.5, 0.5))
+
+
+def test_each_coding_by_exact_enumeration():
+  """Per prompt (d = N = 4, K = 3): unit codes give L_bin, codes re-centred at p give (1 - sum p^2) L_bin, the
+  paper's centred code under p has no constant ratio (0.6206 at (1, 2), 0.652 at (5, 2) in the mean)."""
+  prompts = task.sample(jax.random.key(8), task.make_spec(4, 4, 3), 100)
+  ratios = []
+  for xi1, xi2 in [(1.0, 2.0), (5.0, 2.0)]:
+    w, xi = model.to_W(xi1, xi2, 4, 3), jnp.array([xi1, xi2])
+    bin_pp = np.asarray(binary.per_prompt(xi, prompts["tau"])["loss"], np.float64)
+    np.testing.assert_allclose(theory.enumerated_loss(w, prompts, 3, "unit"), bin_pp, atol=2e-6)
+    np.testing.assert_allclose(theory.enumerated_loss(w, prompts, 3, "recentred", P4), 0.62 * bin_pp, atol=2e-6)
+    ratios.append(float(np.mean(theory.enumerated_loss(w, prompts, 3, "centred", P4)) / bin_pp.mean()))
+  assert abs(ratios[0] - 0.62058) < 2e-3 and abs(ratios[1] - 0.65238) < 1e-2 and ratios[1] - ratios[0] > 0.02
+
+
+def test_gd_points_reads_the_flow_between_steps():
+  """Whole steps are binary GD's steps; a read-off between steps is one Euler step of the fraction; trajectories of
+  a stack are independent."""
+  tau = binary_task.sample_tau(jax.random.key(9), 8, 16, 512)
+  blocks = binary.prepare_tau(tau)
+  start = jnp.array([0.0, 3.0])
+  steps, frac = jnp.array([[5, 40], [2, 20]]), jnp.array([[0.0, 0.5], [0.5, 0.25]])   # s = 10 and 81 for both
+  xi, loss = theory.gd_points(jnp.stack([start, start]), jnp.stack([blocks, blocks]), jnp.array([2.0, 4.0]),
+                              jnp.array([8.0, 8.0]), steps, frac)
+  whole = binary.reduced_gd(start, blocks, 2.0, 8, 5)
+  np.testing.assert_allclose(xi[0, 0], whole, rtol=1e-6)
+  np.testing.assert_allclose(loss[0, 0], binary.loss_and_grads_blocks(whole, blocks)[0], rtol=1e-6)
+  at40 = binary.reduced_gd(start, blocks, 2.0, 8, 40)
+  np.testing.assert_allclose(xi[0, 1], binary.reduced_gd(at40, blocks, 1.0, 8, 1), rtol=1e-6)   # half a step of 2
+  at2 = binary.reduced_gd(start, blocks, 4.0, 8, 2)
+  np.testing.assert_allclose(xi[1, 0], binary.reduced_gd(at2, blocks, 2.0, 8, 1), rtol=1e-6)
+  # the same flow time s = 41 read from step 2 and from step 4 agrees to the step's O(h) bias
+  np.testing.assert_allclose(xi[0, 1], xi[1, 1], rtol=2e-3)
+
+
+def test_rounding_is_half_a_unit_of_the_last_printed_digit():
+  assert flow.rounding(3.0004) == pytest.approx(5e-5)
+  assert flow.rounding(1.849) == pytest.approx(5e-4)
+  assert flow.rounding(0.0271) == pytest.approx(5e-5)
+  assert flow.rounding(22.051) == pytest.approx(5e-4)
+
+
+@pytest.fixture(scope="module")
+def gate_setup():
+  """The science gate's setting without its long flow run, with its plan (samples, W_0)."""
+  setup = nn_multiclass.EXPERIMENT.setup(configs.load(nn_multiclass.GATE + ",lemma12_steps=0"))
+  return setup, nn_multiclass.EXPERIMENT.plan(setup).context
+
+
+def _rows_at(setup, ctx, xi_pop, step):
+  """A metric row at ``step`` whose reduced system sits at ``xi_pop`` (R, 2) and whose chains track it."""
+  K = setup.task.K
+  pop = mc_plan.population(jnp.asarray(xi_pop, jnp.float32), ctx.eval_prompts["tau"], ctx.eval_prompts["c"], K,
+                           theory.factor(K))
+  row = {"step": step, "label_columns_moved": 0.0}
+  for i in (0, 1):
+    mean, se = stats.mean_se(xi_pop[:, i])
+    row.update({f"pop_xi{i + 1}": float(mean), f"pop_xi{i + 1}_se": float(se), f"sgd_xi{i + 1}": float(mean),
+                f"sgd_xi{i + 1}_se": float(se)})
+  for key, name in (("pop_loss", "loss"), ("accuracy", "accuracy")):
+    mean, se = stats.mean_se(np.asarray(pop[name], np.float64))
+    row.update({key: float(mean), f"{key}_se": float(se), f"{key}_eval_se": float(pop[f"{name}_eval_se"])})
+  return row
+
+
+def test_audit_case5_a_frozen_xi2_fails_its_reference_row(gate_setup):
+  """Issue 28, case 5: the reference rows' tolerance was 4e-3 of xi2's full value (sigma = 3 included), 30x xi2's
+  whole movement at t = 1e3, so a frozen xi2 passed. Now the error bar is computed from the increments' noise and
+  the reference's rounding: the true trajectory passes, a frozen xi2 fails."""
+  setup, ctx = gate_setup
+  f, t = theory.factor(setup.task.K), 1000
+  xi_pop = checks._binary_gd(setup, ctx, f, t)   # the K-class reduced system at t (Lemma 2: binary at f eta)
+  fl = flow.run(setup, ctx.tau_flow, (f * setup.eta * t,))
+  row = _rows_at(setup, ctx, xi_pop, t)
+  ref_xi2 = setup.references[0][2]
+  assert 4e-3 * ref_xi2 > 10 * (ref_xi2 - setup.model.sigma)   # the old floor dwarfed xi2's movement
+  for frozen, expect in ((False, True), (True, False)):
+    moved = dict(row, pop_xi2=setup.model.sigma, pop_xi2_se=0.0) if frozen else row
+    c = Checker(nn_multiclass.EXPERIMENT.tolerances)
+    checks._trajectory(c, setup, [moved], fl)
+    xi2 = [ch for ch in c.checks if ch.entry == "reference" and ch.quantity.startswith("xi2")]
+    assert len(xi2) == 1 and xi2[0].passed is expect, xi2
+    assert xi2[0].tolerance < 0.25 * (ref_xi2 - setup.model.sigma)
+    assert all(ch.passed for ch in c.checks if ch.entry == "reference" and not ch.quantity.startswith("xi2"))
+
+
+def test_audit_case8_checks_that_never_see_training_are_not_theory(gate_setup):
+  """Issue 28, case 8: the enumeration (Lemma 2 and the codings at fixed points), the loss and plurality law at W_0
+  take no trained parameter and no metric row: none of their checks may be labelled theory. The clock and the
+  label columns are true at any parameter value: identities."""
+  setup, ctx = gate_setup
+  c, out = Checker(nn_multiclass.EXPERIMENT.tolerances), {"scalars": {}, "arrays": {}}
+  enumeration.lemma2(c, setup, out)
+  enumeration.codings(c, setup)
+  checks._initial(c, setup, ctx, out)
+  kinds = {ch.entry: ch.kind for ch in c.checks}
+  assert {"lemma2_enumerated", "onehot_excess", "onehot_ratio", "p2_initial", "plurality", "p4_unit",
+          "p4_recentred", "p4_centred"} <= set(kinds)
+  assert "theory" not in kinds.values() and all(ch.passed for ch in c.checks if ch.kind != "claim"), c.checks
+  table = nn_multiclass.EXPERIMENT.tolerances
+  assert table["clock"].kind == table["label_columns"].kind == table["init_is_plurality"].kind == "identity"
+  assert {e for e, t in table.items() if t.kind == "theory"} == {"reference", "flow_rows", "accuracy", "sgd_tracks"}
+
+
+def test_the_short_clock_still_catches_a_wrong_step(gate_setup):
+  """Issue 31's lever: the binary system is no longer trained beside the K-class one; the clock identity compares the
+  trained K-class system with binary GD at f eta over the first logged interval only. A K-class system stepping at
+  eta (no factor) or 2% off f eta fails it; the right one passes."""
+  setup, ctx = gate_setup
+  f, t = theory.factor(setup.task.K), 100
+  for scale, passes in ((f, True), (1.0, False), (f * 1.02, False)):
+    row = _rows_at(setup, ctx, checks._binary_gd(setup, ctx, scale, t), t)
+    c = Checker(nn_multiclass.EXPERIMENT.tolerances)
+    checks._clock(c, setup, ctx, [row])
+    assert c.checks[0].entry == "clock" and c.checks[0].passed is passes, (scale, c.checks[0])

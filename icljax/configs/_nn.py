@@ -32,11 +32,16 @@ def base_config() -> ml_collections.ConfigDict:
   c.shifts = ()
   c.R = 3.0                       # label bound of Assumption 3, > 0
   c.test_prompts = 2000           # prompts per shifted test set, >= 1
-  # Digest reference rows apply only to the setting they were computed for and up to the run's last step;
-  # otherwise they are skipped with a note.
+  # Rows of the independent reference computation (float64 population GD on 8000 prompts; the theorem's docs page,
+  # P6/P7/P9/P10) apply only to the setting they were computed for and up to the run's last step; otherwise they
+  # are skipped with a note. Values as printed (strings): the last printed decimal gives their rounding.
   c.reference_setting = (8, 16, 3.0, 0.05)   # (d, N, sigma, eta) of the rows below
-  c.references = ()               # digest P6 rows (t, xi1, xi2, L, E[q_i*]); None where unknown
-  c.shift_references = ()         # digest P9 rows (t, shift, MSE)
+  c.references = ()               # P6 rows (t, xi1, xi2, L, E[q_i*]); None where unknown
+  c.shift_references = ()         # P9 rows (t, shift, MSE)
+  c.p7_references = ()            # P7 rows (t, L xi1)
+  c.sigma_references = ()         # P6 rows of the sigma_ratio runs (sigma, eta, t, xi1, xi2, L, E[q_i*]) at the
+                                  # reference setting's d, N
+  c.noise_eta = 5.0               # step of the influence recursion giving the rows' error bars, > 0
   c.extras = ()                   # 'slopes' (P7), 'sigma_ratio', 'landscape', 'sphere' (sphere lemmas, P5),
                                   # 'ensemble' (full-W vs population over 64 seeds' samples)
   c.ratio_sigmas = (3.0, 10.0, 20.0, 40.0)
@@ -45,5 +50,6 @@ def base_config() -> ml_collections.ConfigDict:
   c.landscape_xi1 = (0.0, 20.0)
   c.landscape_xi2 = (-5.0, 20.0)
   c.landscape_points = 51
-  c.landscape_references = ()     # digest P10 values ((xi1, xi2), L) at d = N = 4
+  c.landscape_references = ()     # P10 values ((xi1, xi2), L) at d = N = 4
+  c.hessian_references = ()       # P10 smallest Hessian eigenvalues ((xi1, xi2), value) at d = N = 4
   return c

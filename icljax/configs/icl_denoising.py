@@ -1,17 +1,18 @@
 """icljax-run --config=icl_denoising --workdir=runs/icl_denoising
 
-Expected runtime: about 15 seconds on a 2-core CPU (the sphere and mixture variants about 20 s).
+Expected runtime: about 20 seconds on a 2-core CPU (the sphere and mixture variants about a minute; 'paper' several).
 
 In-context denoising with one-layer transformers (Smart, Bietti & Sengupta 2025). Default: the linear-subspace task
 of the paper's Figs. 3-4 (n = 16, d = 8, sigma0^2 = 2, sigma_z^2 = 1) at L = 19 clean tokens (the shortest context
-of Fig. 4(a)). Four replicas, each a fixed sample of 1000 prompts, train both denoisers: linear attention by plain
-full-batch GD (the trained gamma = <diag W_KQ><diag W_PV> against the exact finite-L optimum
-gamma*_L = 1/[(sigma0^2 + sigma_z^2)(1 + (d+1)/L)] = 0.226, not the paper's L -> infinity value 1/3; the balanced
-end point fixed by the conserved ||W_PV||^2 - ||W_KQ||^2), softmax attention by Adam (its trained alpha on the
-finite-L valley alpha*(beta)). Arguments: 'sphere' (the paper's case 2: d = 8, R = 1, sigma_z^2 = 0.1; plus the
-Fig. 5 energy landscapes), 'mixture' (case 3: K = 8, sigma0^2 = 0.02, sigma_z^2 = 0.1), 'paper' (the paper's
-L = 499 and 800 prompts; slow), 'grid' (names the run by task and L, e.g. 'L=49,grid'), 'gate' (the CI science
-gate: small sizes, sigma_z^2 != 1), 'quick' (tiny sizes) and 'field=value' words.
+of Fig. 4(a)). Eight replicas (independent initialisations and data streams, fresh prompts every step) train both
+denoisers: linear attention by plain GD (the trained gamma = <diag W_PV><diag W_KQ> against the exact finite-L
+optimum gamma*_L = 1/[(sigma0^2 + sigma_z^2)(1 + (d+1)/L)] = 0.2262, not the paper's L -> infinity value 1/3; the
+balanced end point fixed by the conserved ||W_PV||^2 - ||W_KQ||^2), softmax attention by Adam (its trained alpha on
+the finite-L valley alpha*(beta)). Arguments: 'sphere' (the paper's case 2: d = 8, R = 1, sigma_z^2 = 0.1, L = 49;
+with the Fig. 5 energy landscapes), 'mixture' (case 3: K = 8, sigma0^2 = 0.02, sigma_z^2 = 0.1, L = 49), 'paper'
+(the paper's L = 499), 'grid' (names the run by task, L and sigma_z^2, e.g. 'L=49,grid'), 'gate' (the CI science
+gate's sizes), 'quick' (tiny sizes; checks not expected to pass) and 'field=value' words, e.g.
+--config=icl_denoising:sphere,L=99.
 """
 
 import ml_collections
@@ -63,15 +64,16 @@ def _base():
   c.K = 8                    # mixture components, >= 1
   # Training: population training (fresh prompts every step); each replica trains both denoisers.
   c.replicas = 8             # independent initialisations and data streams, 2..32 (their spread is the error bar)
-  c.batch_size = 256         # fresh prompts per replica and step, >= 1
-  c.steps = 1000             # >= 1
-  c.linear_lr = 0.1          # plain GD's initial step for linear attention on the total squared error, > 0 (stable
+  c.batch_size = 512         # fresh prompts per replica and step, >= 1 (the softmax valley's alpha relaxes at a
+                             # rate ~ 1/noise under Adam: small batches leave it measurably behind alpha*(beta))
+  c.steps = 800              # >= 1
+  c.linear_lr = 0.05         # plain GD's initial step for linear attention on the total squared error, > 0 (stable
                              # while lr x curvature < 2; scale it with 1/(token variance)^2)
   c.softmax_lr = 0.01        # Adam's initial rate for softmax attention (the paper's 1e-2), > 0
   c.final_lr_fraction = 0.05  # both rates decay (cosine) to this fraction, in [0, 1]
   c.seed = 0                 # >= 0; init, data, eval and theory streams fold it in
   c.log_every = 50           # steps per metrics line, >= 1
   # Evaluation.
-  c.eval_prompts = 20_000    # fresh prompts of the risks and the Bayes checks, >= 1000
+  c.eval_prompts = 10_000    # fresh prompts of the risks and the Bayes checks, >= 1000
   c.theory_prompts = 20_000  # the theory's own prompts for the finite-L valleys (and the mixture's gamma*), >= 1000
   return c

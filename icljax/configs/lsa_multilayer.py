@@ -8,7 +8,7 @@ N(0, Sigma^-1), trained with L-BFGS on one sample of 200000 prompts (the authors
 against the best 3-step PGD (exact Wishart moments). Variant ``with_b`` (Theorem 4): the layers' B_l blocks are
 trained too (L = 2, L-BFGS on 100000 prompts), against the best member of Theorem 4's family A_l = a_l Sigma^-1,
 B_l = b_l I found by SAA in the run (about 1.5 minutes; ``with_b,L=3,sample_size=200000,steps=2000`` is the
-digest's P7 setting, about 15 minutes).
+digest's P7 setting, about 15 minutes). Variant ``L4``: four layers (the best 4-step PGD, about 1.5 minutes).
 """
 
 import ml_collections
@@ -17,7 +17,8 @@ from icljax.configs import apply_arg
 
 QUICK = {"steps": 100, "log_every": 50, "sample_size": 2000, "eval_prompts": 2000, "noise_prompts": 10_000}
 VARIANTS = {"with_b": {"name": "lsa_multilayer_with_b", "layer_class": "with_b", "L": 2, "sample_size": 100_000,
-                      "steps": 400, "log_every": 50}}
+                      "steps": 400, "log_every": 50},
+            "L4": {"name": "lsa_multilayer_L4", "L": 4}}   # four layers (Wishart moments to order 8, ~10 s)
 
 
 def get_config(arg=None):
@@ -26,7 +27,7 @@ def get_config(arg=None):
   c.name = "lsa_multilayer"
   c.d = 5                         # dimension, >= 1
   c.n = 20                        # context examples, >= 1
-  c.L = 3                         # layers, 1..3 (the exact optimum needs Wishart moments up to order 2L)
+  c.L = 3                         # layers, 1..4 (the exact optimum needs Wishart moments up to order 2L)
   c.layer_class = "sparse"        # 'sparse' (B_l = 0, Theorem 3) or 'with_b' (B_l trained, Theorem 4)
   c.spectrum = (1.0, 1.0, 0.25, 0.0625, 1.0)   # eigenvalues of Sigma (d positive numbers), the authors' D^2
   c.rotation = "random"           # 'none' or 'random' (Haar basis; the theory is rotation-invariant)

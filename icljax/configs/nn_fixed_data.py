@@ -28,7 +28,7 @@ def get_config(arg=None):
   c.init = "random"               # 'paper' (W_0) or 'random' (W_0 + N(0, init_scale^2) on every entry)
   c.init_scale = 1.0              # >= 0, only for init='random'
   # Step on W (xi1 moves by eta/d), > 0. The paper's step is not recovered; 0.5 x 2000 steps covers eta t = 1000,
-  # 2e4 steps of the digest's 0.05 (the population trajectory depends on eta t only, P8).
+  # 2e4 steps of the reference computation's 0.05 (the population trajectory depends on eta t only, P8).
   c.eta = 0.5
   c.steps = 2000                  # >= 1 (25.6 epochs of 1e4 prompts at batch 128)
   c.seed = 0                      # >= 0
@@ -40,6 +40,10 @@ def get_config(arg=None):
   c.shift = "appendix_b:0.5"      # shifted test distribution ('appendix_b:<delta>', 'clustered', 'low_dim', ...)
   c.R = 3.0                       # label bound of Assumption 3 (test labels), > 0
   c.test_prompts = 2000           # prompts of the shifted test set, >= 1
+  # P6 rows of the reference computation (float64 population GD on 8000 prompts, the theorem's docs page) against the
+  # population systems from W_0: ((d, N, sigma, eta), t, xi1, xi2), read at this run's step t eta / config.eta.
+  c.references = (((8, 16, 3.0, 0.05), 10_000, "2.881", "3.400"), ((4, 4, 3.0, 0.05), 1000, "1.323", "3.102"),
+                  ((4, 4, 3.0, 0.05), 10_000, "4.526", "6.009"))
   variants = {"d4n4": {"name": "nn_fixed_data_d4n4", "d": 4, "N": 4},
               "d8n8": {"name": "nn_fixed_data_d8n8", "d": 8, "N": 8},
               "w0": {"name": "nn_fixed_data_w0", "init": "paper", "init_scale": 0.0}}

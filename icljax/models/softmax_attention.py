@@ -9,7 +9,7 @@ so the query's own weight ``q_{N+1}`` only leaks mass (its label slot is 0). ``W
 blocks x = 0..d-1, label = d, indicator = d+1. On the family ``W = diag(xi1 I_d, 0, -xi2)`` the scores are
 ``s_j = xi1 tau_j`` and ``s_{N+1} = xi1 - xi2`` with ``tau_j = <x_j, x_{N+1}>`` (unit vectors).
 
-Reference: Li et al. (2024), digest sections 2 and 4.
+Reference: Li et al. (2024), Eqs. (2.1)-(2.2), Assumption 2 and Lemma 2.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def embed(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
   Returns:
     ``h_j = [x_j; y_j; 0]`` and ``h_{N+1} = [x_{N+1}; 0; 1]``.
 
-  Reference: Li et al. (2024), Eq. (2.1) (digest section 2).
+  Reference: Li et al. (2024), Eq. (2.1).
   """
   x, y, xq = prompts["x"], prompts["y"], prompts["x_query"]
   zeros = jnp.zeros_like(y)[..., None]
@@ -70,7 +70,7 @@ def init(key: jax.Array, spec: NNModelSpec) -> dict[str, jax.Array]:
   Returns:
     ``{'W': (d+2, d+2)}``.
 
-  Reference: Li et al. (2024), Assumption 2 (digest section 4).
+  Reference: Li et al. (2024), Assumption 2.
   """
   d = spec.d
   w0 = jnp.zeros((d + 2, d + 2), jnp.float32).at[d + 1, d + 1].set(-spec.sigma)
@@ -89,7 +89,7 @@ def attention(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> ja
   Returns:
     ``q`` of shape (B, N+1).
 
-  Reference: Li et al. (2024), Eq. (2.2) (digest section 2).
+  Reference: Li et al. (2024), Eq. (2.2).
   """
   context, query = embed(prompts)
   tokens = jnp.concatenate([context, query[:, None, :]], axis=1)
@@ -108,7 +108,7 @@ def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array], spec: NNM
   Returns:
     Predictions of shape (B,).
 
-  Reference: Li et al. (2024), Eq. (2.2) (digest section 2).
+  Reference: Li et al. (2024), Eq. (2.2).
   """
   del spec
   q = attention(params, prompts)
@@ -126,10 +126,28 @@ def to_W(xi1: float, xi2: float, d: int) -> jax.Array:
   Returns:
     The (d+2, d+2) matrix.
 
-  Reference: Li et al. (2024), the two-parameter family (digest section 4).
+  Reference: Li et al. (2024), the two-parameter family (Lemma 2).
   """
   diag = jnp.concatenate([jnp.full((d,), xi1, jnp.float32), jnp.zeros((1,)), -jnp.full((1,), xi2, jnp.float32)])
   return jnp.diag(diag)
+
+
+def family_step(eta: float, d: int) -> jax.Array:
+  """The step of full-matrix GD ``W <- W - eta grad_W L`` on the family's coordinates: ``(eta/d, eta)``.
+
+  On ``diag(xi1 I_d, 0, -xi2)`` the gradient's x-block is ``(1/d) dL/dxi1 I_d`` and its indicator entry is
+  ``-dL/dxi2``, so xi1 moves by ``eta/d`` times its own derivative (GD run directly on the 2-vector would use ``eta``).
+
+  Args:
+    eta: the GD step on W.
+    d: input dimension.
+
+  Returns:
+    ``[eta/d, eta]``.
+
+  Reference: Li et al. (2024), Lemma 2 (the two-parameter reduction; derived in the theorem's docs page).
+  """
+  return jnp.array([eta / d, eta])
 
 
 def from_W(w: jax.Array) -> tuple[float, float]:
@@ -174,7 +192,7 @@ def reduced_attention(xi: jax.Array, tau: jax.Array) -> jax.Array:
   Returns:
     Weights over the N context tokens and the query (last).
 
-  Reference: Li et al. (2024), Eq. (C.9) as restated (digest section 4).
+  Reference: Li et al. (2024), Eq. (C.9).
   """
   xi1, xi2 = xi[0], xi[1]
   scores = jnp.concatenate([xi1 * tau, jnp.broadcast_to(xi1 - xi2, tau[:, :1].shape)], axis=-1)

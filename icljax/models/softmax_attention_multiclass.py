@@ -9,7 +9,7 @@ matrix frozen to the identity, softmax over all N+1 tokens::
 On the family ``W = diag(xi1 I_d, 0_K, -xi2)`` the scores are those of the binary model (``xi1 tau_j`` and
 ``xi1 - xi2``), whatever K and the coding.
 
-Reference: Athreya & Wang (2026), eqs. (2)-(6) (athreya digest section 2).
+Reference: Athreya & Wang (2026), eqs. (2)-(6).
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def label_columns(w: jax.Array, d: int, K: int) -> jax.Array:
   Returns:
     The (d+K+1, K) columns.
 
-  Reference: athreya digest P6.
+  Reference: Athreya & Wang (2026), Lemma 4 (the label columns have identically vanishing gradient).
   """
   return w[:, d: d + K]
 
@@ -171,7 +171,7 @@ def off_family(w: jax.Array, d: int, K: int) -> float:
   Returns:
     ``|W - diag(xi1 I, 0, -xi2)|_F`` over everything but the label columns.
 
-  Reference: athreya digest P9.
+  Reference: Athreya & Wang (2026), Fig. 5 (distance to the family).
   """
   xi1, xi2 = from_W(w, d)
   rest = w.at[:, d: d + K].set(0.0)

@@ -6,7 +6,7 @@ neighbour, ``y_{i*}`` with ``i* = argmax_j <x_j, x_{N+1}>``.
 
 Shifted test distributions: ``icljax.tasks.nearest_neighbor_shift``.
 
-Reference: Li et al. (2024), digest sections 1, 5 (distribution shift) and 6 (Appendix B).
+Reference: Li et al. (2024), Assumptions 1 and 3, Appendix B.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def make_spec(d: int, N: int, labels: str = "rademacher") -> NNSpec:
   Returns:
     The spec; bad values raise ``ConfigError``.
 
-  Reference: Li et al. (2024), Assumption 1 (digest section 1).
+  Reference: Li et al. (2024), Assumption 1.
   """
   return NNSpec(d=validation.integer("d", d, low=2), N=validation.integer("N", N, low=1),
                 labels=validation.choice("labels", labels, LABELS))
@@ -97,7 +97,7 @@ def sample(key: jax.Array, spec: NNSpec, batch_size: int) -> dict[str, jax.Array
   Returns:
     The prompts.
 
-  Reference: Li et al. (2024), Assumption 1 (digest section 1).
+  Reference: Li et al. (2024), Assumption 1.
   """
   k_x, k_y = jax.random.split(key)
   pts = sphere(k_x, (batch_size, spec.N + 1), spec.d)
@@ -120,7 +120,7 @@ def sample_tau(key: jax.Array, d: int, N: int, batch_size: int) -> jax.Array:
   Returns:
     Inner products of shape (B, N), with the law of ``<x_j, x_query>`` for independent uniform unit vectors.
 
-  Reference: Li et al. (2024), sphere facts (digest sections 4-5).
+  Reference: Li et al. (2024), sphere facts (Lemmas 17-20).
   """
   a = (d - 1) / 2.0
   return 2.0 * jax.random.beta(key, a, a, (batch_size, N)) - 1.0

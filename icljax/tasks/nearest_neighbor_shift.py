@@ -12,7 +12,7 @@ Shifted test distributions satisfy Assumption 3 (inputs on the sphere, ``|y| <= 
 * ``smooth_labels``: uniform inputs, labels ``y = R tanh(a^T x)`` a bounded smooth function of x shared by the
   prompt's tokens (``a ~ N(0, I/d)·scale``), so labels are no longer independent of the inputs.
 
-Reference: Li et al. (2024), digest sections 5 (distribution shift) and 6 (Appendix B).
+Reference: Li et al. (2024), Assumption 3 (distribution shift) and Appendix B.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 
 from icljax import prng, validation
 from icljax._pytree import pytree_dataclass, static_field
-from icljax.tasks.nearest_neighbor import sphere, with_target
+from icljax.tasks import nearest_neighbor as nn_task
 
 SHIFTS = ("appendix_b", "clustered", "low_dim", "smooth_labels")
 
@@ -64,7 +64,7 @@ def make_shift(kind: str, d: int, N: int, *, delta: float = 0.5, kappa: float = 
   Returns:
     The spec; bad values raise ``ConfigError``.
 
-  Reference: Li et al. (2024), Assumption 3 and Appendix B (digest sections 5-6).
+  Reference: Li et al. (2024), Assumption 3 and Appendix B.
   """
   validation.choice("shift", kind, SHIFTS)
   d = validation.integer("d", d, low=2)
@@ -93,37 +93,37 @@ def sample_shift(key: jax.Array, spec: ShiftSpec, batch_size: int) -> dict[str, 
   Returns:
     The prompts (``x``, ``y``, ``x_query``, ``tau``, ``i_star``, ``target``).
 
-  Reference: Li et al. (2024), Appendix B (digest section 6) for ``appendix_b``; the other kinds are ours.
+  Reference: Li et al. (2024), Appendix B for ``appendix_b``; the other kinds are ours.
   """
   d, n, b = spec.d, spec.N, batch_size
   k1, k2, k3, k4 = jax.random.split(key, 4)
   if spec.kind == "appendix_b":
-    x = sphere(k1, (b, n), d)
+    x = nn_task.sphere(k1, (b, n), d)
     i_star = jax.random.randint(k2, (b,), 0, n)
     xq = jnp.take_along_axis(x, i_star[:, None, None], axis=1)[:, 0]
     sq_dist = jnp.sum((x - xq[:, None, :]) ** 2, -1)
     close = (sq_dist <= spec.delta) & (jnp.arange(n)[None, :] != i_star[:, None])
     x = jnp.where(close[..., None], -x, x)
     y = jnp.clip(jax.random.normal(k3, (b, n)), -spec.R, spec.R)
-    return with_target(x, y, xq)
+    return nn_task.with_target(x, y, xq)
   if spec.kind == "clustered":
-    centres = sphere(k1, (b, spec.clusters), d)
+    centres = nn_task.sphere(k1, (b, spec.clusters), d)
     which = jax.random.randint(k2, (b, n + 1), 0, spec.clusters)
     mu = jnp.take_along_axis(centres, which[..., None], axis=1)
     pts = _vmf(k3, mu, spec.kappa)
     y = jnp.where(jax.random.bernoulli(k4, 0.5, (b, n)), 1.0, -1.0) * jnp.minimum(spec.R, 1.0)
-    return with_target(pts[:, :n], y, pts[:, n])
+    return nn_task.with_target(pts[:, :n], y, pts[:, n])
   if spec.kind == "low_dim":
     basis = jnp.linalg.qr(jax.random.normal(k1, (b, d, spec.k)))[0]      # (b, d, k) orthonormal columns
-    coeffs = sphere(k2, (b, n + 1), spec.k)
+    coeffs = nn_task.sphere(k2, (b, n + 1), spec.k)
     pts = jnp.einsum("bdk,btk->btd", basis, coeffs) + spec.eps * jax.random.normal(k3, (b, n + 1, d))
     pts = pts / jnp.linalg.norm(pts, axis=-1, keepdims=True)
     y = jnp.where(jax.random.bernoulli(k4, 0.5, (b, n)), 1.0, -1.0) * jnp.minimum(spec.R, 1.0)
-    return with_target(pts[:, :n], y, pts[:, n])
-  pts = sphere(k1, (b, n + 1), d)
+    return nn_task.with_target(pts[:, :n], y, pts[:, n])
+  pts = nn_task.sphere(k1, (b, n + 1), d)
   a = spec.scale * jax.random.normal(k2, (b, d)) / jnp.sqrt(d)
   y = spec.R * jnp.tanh(jnp.einsum("bnd,bd->bn", pts[:, :n], a))
-  return with_target(pts[:, :n], y, pts[:, n])
+  return nn_task.with_target(pts[:, :n], y, pts[:, n])
 
 
 

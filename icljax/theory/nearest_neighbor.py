@@ -1,14 +1,14 @@
 """Theory of one-layer softmax attention learning 1-NN (Li et al. 2024): the two-parameter system.
 
 Everything here is a function of the inner products ``tau_j = <x_j, x_{N+1}>`` alone (unit inputs), with the
-labels (i.i.d., mean 0, variance 1, independent of x) integrated out exactly (digest section 3)::
+labels (i.i.d., mean 0, variance 1, independent of x) integrated out exactly (derived in the theorem's docs page)::
 
     L(xi1, xi2) = 1/2 E[ sum_{j<=N} q_j^2 - 2 q_{i*} + 1 ],   q = softmax(xi1 tau_1..xi1 tau_N, xi1 - xi2).
 
 Loss convention: 1/2 times the mean squared error. Full-matrix GD ``W <- W - eta grad_W L`` restricted to the
-family is ``xi1 <- xi1 - (eta/d) dL/dxi1``, ``xi2 <- xi2 - eta dL/dxi2`` (the 1/d of digest section 4).
+family is ``xi1 <- xi1 - (eta/d) dL/dxi1``, ``xi2 <- xi2 - eta dL/dxi2`` (Lemma 2).
 
-Reference: Li et al. (2024), digest sections 3-5 and 7 (P1-P11).
+Reference: Li et al. (2024), Eq. (2.5), Lemma 2 and P1-P11 of the theorem's docs page.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def loss_at_zero(N: int, sigma: float) -> float:
   Returns:
     The loss at ``(0, sigma)``.
 
-  Reference: Li et al. (2024), digest P1 (derived).
+  Reference: Li et al. (2024), Eq. (2.5); P1 derived in the theorem's docs page.
   """
   c = N + np.exp(-sigma)
   return 0.5 * (N / c**2 - 2 / c + 1)
@@ -48,7 +48,7 @@ def lemma12_sigma_threshold(d: int, N: int) -> float:
   Returns:
     The threshold, with ``a_{N,d} = (2 N sqrt(d))^{-2/(d-3)}``; 39.5 at d = N = 4, 47.0 at d = 8, N = 16.
 
-  Reference: Li et al. (2024) Lemma 12 as restated by Athreya & Wang (2026); li digest section 5, athreya digest P14.
+  Reference: Li et al. (2024) Lemma 12 as restated by Athreya & Wang (2026); the theorem's docs page.
   """
   if d <= 3:
     raise ValueError(f"Lemma 12 needs d > 3, got d={d}")
@@ -65,7 +65,7 @@ def tau_density_constant(d: int) -> float:
   Returns:
     ``k_d``.
 
-  Reference: Li et al. (2024) Lemma 17-20 (the digest corrects the follow-up's factor 2).
+  Reference: Li et al. (2024) Lemma 17-20 (the follow-up's extra factor 2 does not normalise).
   """
   return math.exp(math.lgamma(d / 2) - math.lgamma((d - 1) / 2)) / math.sqrt(math.pi)
 
@@ -80,7 +80,7 @@ def per_prompt(xi: jax.Array, tau: jax.Array) -> dict[str, jax.Array]:
   Returns:
     ``loss`` (B,), ``q_star`` (B,) = q_{i*}, ``q_self`` (B,) = q_{N+1}, ``sum_q2`` (B,).
 
-  Reference: Li et al. (2024), labels integrated (digest section 3).
+  Reference: Li et al. (2024), Eq. (2.5), labels integrated.
   """
   q = model.reduced_attention(xi, tau)
   i_star = jnp.argmax(tau, axis=-1)
@@ -100,13 +100,13 @@ def loss(xi: jax.Array, tau: jax.Array) -> jax.Array:
   Returns:
     The mean label-integrated loss.
 
-  Reference: Li et al. (2024), digest sections 3-4.
+  Reference: Li et al. (2024), Eq. (2.5) and Lemma 2.
   """
   return jnp.mean(per_prompt(xi, tau)["loss"])
 
 
 def grads(xi: jax.Array, tau: jax.Array) -> jax.Array:
-  """Closed-form ``(dL/dxi1, dL/dxi2)`` on the rows of ``tau`` (digest section 4)::
+  """Closed-form ``(dL/dxi1, dL/dxi2)`` on the rows of ``tau`` (derived in the docs page)::
 
       dL/dxi1 = E[ sum_j q_j^2 (tau_j - tau_bar) - q_{i*} (tau_{i*} - tau_bar) ],
       dL/dxi2 = E[ q_{N+1} (sum_j q_j^2 - q_{i*}) ],   tau_bar = sum_j q_j tau_j + q_{N+1}.
@@ -118,7 +118,7 @@ def grads(xi: jax.Array, tau: jax.Array) -> jax.Array:
   Returns:
     The gradient, shape (2,).
 
-  Reference: Li et al. (2024), digest sections 3-4.
+  Reference: Li et al. (2024), Eq. (2.5) and Lemma 2.
   """
   q = model.reduced_attention(xi, tau)
   i_star = jnp.argmax(tau, axis=-1)
@@ -147,7 +147,7 @@ def prepare_tau(tau: jax.Array, block: int = 1024) -> jax.Array:
   Returns:
     The blocks (B/b, N, b).
 
-  Reference: Li et al. (2024), the reduced loss depends on tau only through its sorted rows (digest section 4).
+  Reference: Li et al. (2024), the reduced loss depends on tau only through its sorted rows (Lemma 2).
   """
   b_total = tau.shape[0]
   b = next(k for k in range(min(block, b_total), 0, -1) if b_total % k == 0)
@@ -167,7 +167,7 @@ def loss_and_grads_blocks(xi: jax.Array, tau_blocks: jax.Array) -> tuple[jax.Arr
   Returns:
     ``(loss, grads)``.
 
-  Reference: Li et al. (2024), digest sections 3-4.
+  Reference: Li et al. (2024), Eq. (2.5) and Lemma 2.
   """
   def body(acc, t):
     value, grads = loss_and_grads_sorted(xi, t)
@@ -193,7 +193,7 @@ def reduced_loss(xi: jax.Array, tau_blocks: jax.Array) -> jax.Array:
   Returns:
     The scalar loss (labels integrated, 1/2 MSE convention).
 
-  Reference: Li et al. (2024), digest sections 3-4.
+  Reference: Li et al. (2024), Eq. (2.5) and Lemma 2.
   """
   return loss_and_grads_blocks(xi, tau_blocks)[0]
 
@@ -224,7 +224,7 @@ def loss_and_grads_sorted(xi: jax.Array, tau_t: jax.Array) -> tuple[jax.Array, j
   Returns:
     ``(mean loss, mean gradient)`` over the block.
 
-  Reference: Li et al. (2024), digest sections 3-4.
+  Reference: Li et al. (2024), Eq. (2.5) and Lemma 2.
   """
   xi1, xi2 = xi[0], xi[1]
   s = xi1 * tau_t
@@ -257,7 +257,7 @@ def loss_with_labels(xi: jax.Array, tau: jax.Array, y: jax.Array) -> jax.Array:
   Returns:
     The loss.
 
-  Reference: Li et al. (2024), digest sections 3-4.
+  Reference: Li et al. (2024), Eq. (2.5) and Lemma 2.
   """
   q = model.reduced_attention(xi, tau)[:, :-1]
   target = jnp.take_along_axis(y, jnp.argmax(tau, -1)[:, None], axis=-1)[:, 0]
@@ -276,9 +276,9 @@ def gd_step(xi: jax.Array, tau: jax.Array, eta: float, d: int) -> jax.Array:
   Returns:
     The next ``xi``.
 
-  Reference: Li et al. (2024), the GD recursion (digest section 4).
+  Reference: Li et al. (2024), the GD recursion (Lemma 2).
   """
-  return xi - jnp.array([eta / d, eta]) * grads(xi, tau)
+  return xi - model.family_step(eta, d) * grads(xi, tau)
 
 
 def reduced_gd(xi: jax.Array, tau_blocks: jax.Array, eta: float, d: int, steps: int) -> jax.Array:
@@ -294,7 +294,7 @@ def reduced_gd(xi: jax.Array, tau_blocks: jax.Array, eta: float, d: int, steps: 
   Returns:
     The end point.
 
-  Reference: Li et al. (2024), the GD recursion (digest section 4), with :func:`loss_and_grads_blocks`' gradient.
+  Reference: Li et al. (2024), the GD recursion (Lemma 2), with :func:`loss_and_grads_blocks`' gradient.
   """
-  scale = jnp.array([eta / d, eta])
+  scale = model.family_step(eta, d)
   return jax.lax.fori_loop(0, steps, lambda i, x: x - scale * loss_and_grads_blocks(x, tau_blocks)[1], xi)

@@ -1,7 +1,7 @@
 """Theory of 1-NN under distribution shift (Li et al. 2024): the Appendix-B MSE at initialisation, the pointwise
 recovery bound and the 1-NN rule itself.
 
-Reference: Li et al. (2024), Assumption 3, Appendix B and Theorem 2 (digest sections 5-7, P9 and P11).
+Reference: Li et al. (2024), Assumption 3, Appendix B and Theorem 2 (P9 and P11 of the theorem's docs page).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def shift_mse_at_zero(N: int, sigma: float) -> float:
   Returns:
     The MSE against the 1-NN label.
 
-  Reference: Li et al. (2024), Appendix B; digest P9 (derived).
+  Reference: Li et al. (2024), Appendix B; P9 derived in the theorem's docs page.
   """
   c = N + np.exp(-sigma)
   return (N - 1) / c**2 + (1 - 1 / c) ** 2
@@ -36,7 +36,7 @@ def one_nn_predict(prompts: dict[str, jax.Array]) -> jax.Array:
   Returns:
     The 1-NN labels (B,).
 
-  Reference: Li et al. (2024), the target (digest section 1).
+  Reference: Li et al. (2024), the target (Eq. 2.5).
   """
   tau = jnp.einsum("bnd,bd->bn", prompts["x"], prompts["x_query"])
   return jnp.take_along_axis(prompts["y"], jnp.argmax(tau, -1)[:, None], axis=-1)[:, 0]
@@ -54,7 +54,7 @@ def recovery_bound(xi: jax.Array, tau: jax.Array, R: float) -> jax.Array:
   Returns:
     The bound per prompt.
 
-  Reference: Li et al. (2024), Theorem 2's pointwise step (digest P11, derived).
+  Reference: Li et al. (2024), Theorem 2's pointwise step (P11, derived in the theorem's docs page).
   """
   top2 = jax.lax.top_k(tau, 2)[0]
   gap = top2[:, 0] - top2[:, 1]

@@ -64,11 +64,13 @@ def first_order_excess(t: float, d: int, trace: float, noise_ratio: float = 0.0,
     prior_var: s_w.
 
   Returns:
-    ``s_w [T (1-2t)^{-d/2-1} + (T + sigma_e^2)(1-2t)^{-d/2} / t]``.
+    ``s_w [T (1-2t)^{-d/2-1} + (T + sigma_e^2)(1-2t)^{-d/2} / t]`` (inf for ``t >= 1/2``).
 
   Reference: Boursier & Boyer (2025), Sec. 4-5 (the finite-L risk R_L); derived in the theorem's docs page.
   """
   u = 1 - 2 * t
+  if u <= 0:
+    return math.inf
   return prior_var * (trace * u ** (-d / 2 - 1) + (trace + noise_ratio) * u ** (-d / 2) / t)
 
 
@@ -82,10 +84,12 @@ def kappa(t: float, d: int, trace: float, noise_ratio: float = 0.0) -> float:
     noise_ratio: ``sigma^2 / s_w``.
 
   Returns:
-    ``(T + sigma_e^2)(1-2t)^{-d/2} / (t T)``.
+    ``(T + sigma_e^2)(1-2t)^{-d/2} / (t T)`` (inf for ``t >= 1/2``).
 
   Reference: Boursier & Boyer (2025), Sec. 4-5; derived in the theorem's docs page.
   """
+  if t >= 0.5:
+    return math.inf
   return (trace + noise_ratio) * (1 - 2 * t) ** (-d / 2) / (t * trace)
 
 
@@ -102,12 +106,14 @@ def anisotropic_product(t: float, cov: np.ndarray, noise_ratio: float = 0.0) -> 
     noise_ratio: ``sigma^2 / s_w``.
 
   Returns:
-    ``(k, theta)``.
+    ``(k, theta)`` (inf for ``t >= 1/2``).
 
   Reference: Boursier & Boyer (2025), Sec. 5 (anisotropic Sigma); derived in the theorem's docs page.
   """
   cov = np.asarray(cov, np.float64)
   d, trace = len(cov), float(np.trace(cov))
+  if t >= 0.5:
+    return math.inf, math.inf
   nu = 1 - d * d / (trace * float(np.trace(np.linalg.inv(cov))))
   lead = 2 * t / (1 - 2 * t) * (1 - 2 * t) ** (-d / 2 - 1)
   k = (kappa(t, d, trace, noise_ratio) - nu * lead) / (1 - nu)
@@ -142,7 +148,8 @@ def expansion(t: float, d: int, trace: float, noise_ratio: float = 0.0) -> dict[
           "kappa2": p2 - r2 - p1 * r1 + r1**2}
 
 
-def second_order_at_optimum(d: int, trace: float, noise_ratio: float = 0.0, h: float = 1e-5) -> dict[str, float]:
+def second_order_at_optimum(d: int, trace: float, noise_ratio: float = 0.0, h: float = 1e-5,
+                            at: float | None = None) -> dict[str, float]:
   """The 1/L offsets of the finite-L optimum: ``t_L = t* + tau1/L``, ``L excess = s_w (F(t*) + F2(t*)/L)`` and
   ``b sqrt(t) = 1 - kappa/L + kappa2_opt/L^2`` with ``kappa2_opt = kappa2(t*) - kappa'(t*) tau1``.
 
@@ -151,13 +158,15 @@ def second_order_at_optimum(d: int, trace: float, noise_ratio: float = 0.0, h: f
     trace: ``tr Sigma``.
     noise_ratio: ``sigma^2 / s_w``.
     h: step of the central differences in t.
+    at: evaluate the coefficients at this t instead of at ``t*`` (e.g. an exact finite-L optimum near ``t*``).
 
   Returns:
-    ``{'t_star', 'tau1', 'F', 'F2', 'kappa', 'kappa2_opt'}`` (per unit s_w); ``tau1`` is inf when ``t* >= 1/6``.
+    ``{'t_star', 'tau1', 'F', 'F2', 'kappa', 'kappa2_opt'}`` (per unit s_w; ``t_star`` is the point used); ``tau1``
+    is inf when that point is >= 1/6.
 
   Reference: Boursier & Boyer (2025), Sec. 4-5; derived in the theorem's docs page.
   """
-  ts = t_star(d, trace, noise_ratio)
+  ts = t_star(d, trace, noise_ratio) if at is None else at
   if ts >= 1 / 6 - 2 * h:
     return {"t_star": ts, "tau1": math.inf, "F": first_order_excess(ts, d, trace, noise_ratio), "F2": -math.inf,
             "kappa": kappa(ts, d, trace, noise_ratio), "kappa2_opt": math.inf}

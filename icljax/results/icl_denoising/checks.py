@@ -20,6 +20,7 @@ from icljax.results.icl_denoising.setup import DenoisingSetup
 from icljax.results.icl_denoising.tolerances import TOLERANCES
 from icljax.tasks import icl_denoising as task
 from icljax.theory import icl_denoising as theory
+from icljax.theory import icl_denoising_linear as linear_theory
 from icljax.theory import icl_denoising_mc as theory_mc
 
 NAMES = ("bayes", "orth", "extra", "extra_minus_bayes", "linear_minus_bayes", "softmax_minus_bayes",
@@ -104,15 +105,42 @@ def _linear_checks(c: Checker, setup: DenoisingSetup, ctx: DenoisingContext, par
   c("norms_conserved", "||W_PV||^2 - ||W_KQ||^2: drift minus the steps' exact term, over ||W_PV||^2 + ||W_KQ||^2 "
     "(worst replica)", 0.0, float(np.max(np.abs(delta - ctx.delta0 - path) / scale)))
   end = ctx.delta0 + path   # the conserved quantity with plain GD's discrete steps
-  pred = np.array([theory.balanced_weights(e, n, th.gamma_star) for e in end])
+  pred = np.array([linear_theory.balanced_weights(e, n, th.gamma_star) for e in end])
   off = _off_identity_energy(params["linear"])
-  shift = np.abs(np.array([theory.balanced_weights(e + o, n, th.gamma_star) for e, o in zip(end, off)]) - pred)
+  shift = np.abs(np.array([linear_theory.balanced_weights(e + o, n, th.gamma_star) for e, o in zip(end, off)]) - pred)
   for i, (name, measured) in enumerate((("W_PV", a), ("W_KQ", b))):
     c("balanced", f"linear attention: |<diag {name}>| vs the balanced end point (mean of {R})",
       float(np.mean(pred[:, i])), float(np.mean(np.abs(measured))), se=_spread(np.abs(measured) - pred[:, i]),
       dof=R - 1, floor=float(np.mean(shift[:, i])))
   return {"gamma_replicas": gammas, "alpha_linear": a, "beta_linear": b, "alpha_balanced": pred[:, 0],
           "beta_balanced": pred[:, 1], "delta_drift": delta - ctx.delta0, "delta_path": path}
+
+
+def off_identity_fraction(p: dict[str, jax.Array]) -> np.ndarray:
+  """``||W - <diag W> I||_F / ||W||_F`` of both matrices of every replica, (R, 2).
+
+  Args:
+    p: one denoiser's stacked parameters (R, n, n).
+
+  Returns:
+    The fractions (``W_PV``, ``W_KQ``).
+  """
+  def frac(w):
+    w = np.asarray(w, np.float64)
+    mean = np.trace(w, axis1=-2, axis2=-1) / w.shape[-1]
+    return np.linalg.norm(w - mean[:, None, None] * np.eye(w.shape[-1]), axis=(-2, -1)) / np.linalg.norm(
+        w, axis=(-2, -1))
+  return np.stack([frac(p["W_PV"]), frac(p["W_KQ"])], -1)
+
+
+def _scaled_identity_claims(c: Checker, params: Any) -> dict:
+  out = {}
+  for kind in model.KINDS:
+    frac = off_identity_fraction(params[kind])
+    c("scaled_identity", f"{kind} attention: ||W - <diag W> I|| / ||W|| (worst matrix, mean of replicas)", 0.0,
+      float(np.max(frac.mean(0))))
+    out[f"off_identity_{kind}"] = frac
+  return out
 
 
 def _off_identity_energy(p: dict[str, jax.Array]) -> np.ndarray:
@@ -130,7 +158,7 @@ def _softmax_checks(c: Checker, setup: DenoisingSetup, ctx: DenoisingContext, pa
   t, R = setup.task, setup.replicas
   alphas, betas = (np.asarray(v, np.float64) for v in plan.diag_means(params["softmax"]))
   top = max(float(np.max(np.abs(betas))), 1.0 / t.sigma_z_sq)
-  grid = np.geomspace(max(float(np.min(np.abs(betas))) / 4, 1e-2), 2 * top, 16)
+  grid = np.geomspace(max(float(np.min(np.abs(betas))) / 4, 1e-2), 2 * top, 14)
   valley = theory_mc.valley(jax.random.fold_in(ctx.theory_key, 1), t.family, t.L, t.support_dim, t.sigma0_sq,
                             t.sigma_z_sq, t.radius, t.K, np.concatenate([betas, grid]), prompts=setup.theory_prompts)
   star, star_se = valley.alpha_star(), valley.alpha_se()
@@ -185,6 +213,7 @@ def evaluate(setup: DenoisingSetup, ctx: DenoisingContext, params: Any,
   c = Checker(TOLERANCES)
   arrays = _linear_checks(c, setup, ctx, params)
   arrays.update(_softmax_checks(c, setup, ctx, params))
+  arrays.update(_scaled_identity_claims(c, params))
   ev = eval_stats(setup, params, ctx.eval_key)
   _bayes_checks(c, setup, ctx, ev)
   arrays.update(energy.checks(c, setup, ctx, params))
@@ -196,8 +225,9 @@ def evaluate(setup: DenoisingSetup, ctx: DenoisingContext, params: Any,
              "gamma_trained": float(np.mean(arrays["gamma_replicas"])), "bayes_risk": th.bayes_risk,
              "bayes_risk_mc": ev["bayes"][0], "reference_risk_mc": ev["extra"][0],
              "risk_linear": float(np.mean(ev["linear"][0])), "risk_softmax": float(np.mean(ev["softmax"][0])),
-             "alpha_softmax": float(np.mean(arrays["alpha_softmax"])),
-             "beta_softmax": float(np.mean(arrays["beta_softmax"]))}
+             "alpha_softmax": float(np.mean(np.abs(arrays["alpha_softmax"]))),
+             "beta_softmax": float(np.mean(np.abs(arrays["beta_softmax"]))),
+             "norms_path_max": float(np.max(np.abs(arrays["delta_path"])))}
   notes = [f"theory: {th.source}; {setup.replicas} replicas, {setup.batch_size} fresh prompts per replica and step; "
            f"linear attention by plain GD (lr {setup.linear_lr}), softmax attention by Adam (lr {setup.softmax_lr}), "
            f"both decayed to {setup.final_lr_fraction:g} of their rate."]

@@ -17,6 +17,7 @@ from icljax.results.icl_denoising.plan import DenoisingContext
 from icljax.results.icl_denoising.setup import DenoisingSetup
 from icljax.tasks import icl_denoising as task
 from icljax.theory import icl_denoising as theory
+from icljax.theory import icl_denoising_energy as energy_theory
 
 PROBE = 512            # prompts of the identity checks
 FIG5_PROMPTS = 4000    # prompts of the Fig. 5 risks
@@ -29,7 +30,7 @@ def _rel(a: jax.Array, b: jax.Array) -> float:
 
 
 def _linear_step(query: jax.Array, context: jax.Array, gamma: float) -> jax.Array:
-  grad = jax.vmap(jax.grad(theory.linear_energy), in_axes=(0, 0, None))
+  grad = jax.vmap(jax.grad(energy_theory.linear_energy), in_axes=(0, 0, None))
   return query - gamma * grad(query, context, gamma)
 
 
@@ -48,7 +49,7 @@ def identity_checks(c: Checker, setup: DenoisingSetup, ctx: DenoisingContext, pa
   a, b = (float(v[0]) for v in plan.diag_means(params["softmax"]))
   layer = model.apply(model.scaled_identity(a, b, n), batch, "softmax")
   c("energy_step", "softmax layer at (alpha I, beta I) vs one step on the energy (16) (replica 0)", 0.0,
-    _rel(layer, theory.energy_descent(q, x, a, b, 1)))
+    _rel(layer, energy_theory.energy_descent(q, x, a, b, 1)))
   a, b = (float(v[0]) for v in plan.diag_means(params["linear"]))
   layer = model.apply(model.scaled_identity(a, b, n), batch, "linear")
   c("energy_step", "linear layer at (alpha I, beta I) vs one step on App. I's energy (replica 0)", 0.0,
@@ -77,8 +78,8 @@ def _count_minima(ends: np.ndarray, tol: float = 1e-3) -> np.ndarray:
 @jax.jit
 def _fig5_errors(batch: dict[str, jax.Array], beta: jax.Array) -> jax.Array:
   q, x, target = batch["query"], batch["context"], batch["target"]
-  one = theory.energy_descent(q, x, 1.0, beta, 1)
-  many = theory.energy_descent(q, x, 1.0, beta, 50)
+  one = energy_theory.energy_descent(q, x, 1.0, beta, 1)
+  many = energy_theory.energy_descent(q, x, 1.0, beta, 50)
   nearest = jnp.take_along_axis(x, jnp.argmax(jnp.einsum("bln,bn->bl", x, q), -1)[:, None, None], 1)[:, 0]
   err = lambda f: jnp.sum((f - target) ** 2, -1)
   return jnp.stack([err(one), err(many), err(nearest), err(jnp.zeros_like(q))], -1)
@@ -89,7 +90,7 @@ def _fig5_ends(context: jax.Array, beta: jax.Array) -> jax.Array:
   b, length, n = context.shape
   starts = context.reshape(b * length, n)
   tokens = jnp.repeat(context, length, axis=0)
-  return theory.energy_descent(starts, tokens, 1.0, beta, 100).reshape(b, length, n)
+  return energy_theory.energy_descent(starts, tokens, 1.0, beta, 100).reshape(b, length, n)
 
 
 def fig5(c: Checker, key: jax.Array) -> dict[str, np.ndarray]:

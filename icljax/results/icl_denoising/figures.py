@@ -14,7 +14,7 @@ from icljax import plots
 from icljax.experiment.api import FigureGroups, FigureInput
 from icljax.experiment.checks import markdown_table
 from icljax.experiment.report import fmt, grouped
-from icljax.theory import icl_denoising as theory
+from icljax.theory import icl_denoising_linear as linear_theory
 
 
 def figures(inp: FigureInput) -> list[str]:
@@ -74,11 +74,11 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
     d, s0, sz = int(cfg["d"]), float(cfg["sigma0_sq"]), float(cfg["sigma_z_sq"])
     pts = sorted((int(c["L"]), float(s["scalars"]["gamma_trained"])) for c, _, s in group)
     grid = np.geomspace(max(pts[0][0] / 2, 1), pts[-1][0] * 2, 100)
-    curve = [theory.linear_gamma_star(d, L, s0, sz) for L in grid]
+    curve = [linear_theory.linear_gamma_star(d, L, s0, sz) for L in grid]
     out.append(plots.points_on_curves(
         Path(out_dir) / f"{name}.png", {"trained (mean of replicas)": ([p[0] for p in pts], [p[1] for p in pts],
                                                                       grid, curve)},
-        references={"L -> infinity (eq. 10)": (grid, np.full_like(grid, theory.linear_gamma_limit(s0, sz)))},
+        references={"L -> infinity (eq. 10)": (grid, np.full_like(grid, linear_theory.linear_gamma_limit(s0, sz)))},
         xlabel="L (clean context tokens)", ylabel="<diag W_PV><diag W_KQ>", logx=True,
         title=f"linear attention: trained gamma vs gamma*_L (d = {d}, sigma0^2 = {s0:g}, sigma_z^2 = {sz:g})"))
   return out

@@ -28,6 +28,7 @@ from icljax.models import icl_denoising as model
 from icljax.results.icl_denoising.setup import DenoisingSetup
 from icljax.tasks import icl_denoising as task
 from icljax.theory import icl_denoising as theory
+from icljax.theory import icl_denoising_linear as linear_theory
 from icljax.theory import icl_denoising_mc as theory_mc
 
 TRAIN_KEYS = ("context", "query", "target")
@@ -66,11 +67,11 @@ def theory_for(setup: DenoisingSetup, key: jax.Array) -> Theory:
   """
   t = setup.task
   if t.family == "subspace":
-    return Theory(theory.linear_gamma_star(t.d, t.L, t.sigma0_sq, t.sigma_z_sq), 0.0,
-                  theory.linear_gamma_limit(t.sigma0_sq, t.sigma_z_sq),
+    return Theory(linear_theory.linear_gamma_star(t.d, t.L, t.sigma0_sq, t.sigma_z_sq), 0.0,
+                  linear_theory.linear_gamma_limit(t.sigma0_sq, t.sigma_z_sq),
                   theory.subspace_bayes_risk(t.d, t.sigma0_sq, t.sigma_z_sq), "closed forms")
   if t.family == "sphere":
-    return Theory(theory.sphere_linear_gamma_star(t.d, t.L, t.radius, t.sigma_z_sq), 0.0,
+    return Theory(linear_theory.sphere_linear_gamma_star(t.d, t.L, t.radius, t.sigma_z_sq), 0.0,
                   1.0 / (t.radius**2 / (t.d + 1) + t.sigma_z_sq),
                   theory.sphere_bayes_risk(t.d, t.radius, t.sigma_z_sq), "closed forms and Gauss quadrature")
   lin = theory_mc.valley(key, t.family, t.L, t.support_dim, t.sigma0_sq, t.sigma_z_sq, t.radius, t.K, [1.0],

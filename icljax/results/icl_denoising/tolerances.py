@@ -28,6 +28,10 @@ TOLERANCES = {
                                 "|alpha*(beta)| at the replica's own beta = <diag W_KQ> (the theory's own prompts), "
                                 "mean over replicas: 4 s.e. (Student-t, R - 1 dof) of the replicas' spread, combined "
                                 "with the theory's Monte-Carlo s.e.", per_se=True),
+    "scaled_identity": Tolerance(0.1, "max", "paper", "Fig. 3(b): the trained full matrices are (nearly) scaled "
+                                 "identities: ||W - <diag W> I||_F / ||W||_F <= 0.1. A fixed margin: the population "
+                                 "optimum's off-identity part is 0, but what training leaves is the optimiser's "
+                                 "noise, for which no error bar is computed", kind="claim"),
     "bayes_risk": Tolerance(4.0, "abs", SE, "Monte-Carlo risk of the posterior mean (Props. 2, 3) on fresh prompts "
                             "against its closed form (subspace) or Gauss quadrature (sphere): 4 s.e. of the Monte "
                             "Carlo", per_se=True),

@@ -1,11 +1,11 @@
 """Result 1: a one-layer linear self-attention trained on in-context regression implements one step of
 (preconditioned) gradient descent (Mahankali, Hashimoto, Ma 2023).
 
-Reference: Mahankali, Hashimoto, Ma (2023), Theorems 1-3; digest ``mahankali_2307.03576.md``.
+Reference: Mahankali, Hashimoto, Ma (2023), Theorems 1-3.
 """
 
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.lsa import checks, figures, plan, setup, tolerances
+from icljax.results.lsa import checks, figures, mutants, plan, setup, tolerances
 
 EXPERIMENT = Experiment(
     name="lsa",
@@ -40,4 +40,5 @@ EXPERIMENT = Experiment(
                 for n in (5, 10, 20, 40, 80) for sigma in (0.0, 0.5, 1.0, 2.0) if (n, sigma) != (20, 0.5))),
     group_figures=figures.group_figures,
     gate='lsa_preconditioned:other,exact',
+    mutants=mutants.MUTANTS,
 )

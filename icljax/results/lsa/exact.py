@@ -78,9 +78,8 @@ def checks(c: Checker, setup: LsaSetup, th: Theory, params: Any) -> list[str]:
     Notes for the summary.
   """
   value = float(regression_exact.population_loss(params, setup.model, setup.task))
-  entry = "exact_loss" if setup.run.x64 else "exact_loss_f32"
   if th.L_star is not None:
-    c(entry, "exact population loss at the trained parameters vs L*", th.L_star, value)
+    c("exact_loss", "exact population loss at the trained parameters vs L*", th.L_star, value)
   eig = np.linalg.eigvalsh(b_hessian(setup, th.B))
   return [f"exact landscape at the optimum: the B-quadratic's Hessian has eigenvalues {eig.min():.4g} .. "
           f"{eig.max():.4g}, condition number {eig.max() / eig.min():.4g} (flat directions take that many more "

@@ -72,6 +72,9 @@ def parse(config: ml_collections.ConfigDict) -> LsaSetup:
   if estimator == "exact" and task.target != "linear":
     raise validation.ConfigError("config.estimator", estimator, "'fresh' or 'fixed' for nonlinear targets (the "
                                  "exact population loss needs Gaussian labels)")
+  if estimator == "exact" and not run.x64:
+    raise validation.ConfigError("config.x64", config.x64, "True with estimator 'exact' (its checks are at float64 "
+                                 "rounding)")
   sampler = validation.as_config_field(regression_statistics.resolve_sampler, task, config.sampler)
   return LsaSetup(run=run, task=task, model=model, optimizer=specs.optimizer_spec(config), estimator=estimator,
                   batch_size=sizes["batch_size"], sample_size=sizes["sample_size"], sampler=sampler,

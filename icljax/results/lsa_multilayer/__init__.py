@@ -2,11 +2,11 @@
 inverse-covariance prior implements L steps of GD preconditioned by a_l Sigma^-1, with the best step sizes
 (Theorem 3); with B_l trained it lands on Theorem 4's family A_l = a_l Sigma^-1, B_l = b_l I.
 
-Reference: Ahn, Cheng, Daneshmand, Sra (2023), arXiv 2306.00297; digest ``ahn_huang_multistep_gd.md`` (A, P2-P7).
+Reference: Ahn, Cheng, Daneshmand, Sra (2023), arXiv 2306.00297, Lemma 1 and Theorems 3-4.
 """
 
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.lsa_multilayer import checks, figures, plan, setup, tolerances
+from icljax.results.lsa_multilayer import checks, figures, mutants, plan, setup, tolerances
 
 EXPERIMENT = Experiment(
     name="lsa_multilayer",
@@ -23,5 +23,10 @@ EXPERIMENT = Experiment(
     tolerances=tolerances.TOLERANCES,
     stack_fields=("seed",),
     aggregate=figures.aggregate,
-    main_job=(MainJobRun("lsa_multilayer"), MainJobRun("lsa_multilayer", "with_b")),
+    main_job=(MainJobRun("lsa_multilayer"), MainJobRun("lsa_multilayer", "with_b"),
+              # four layers: the best 4-step PGD (Wishart moments to order 8) and the independent NumPy values
+              MainJobRun("lsa_multilayer", "L4")),
+    # Theorem 3 at L = 2 on 20000 prompts: distinct steps (0.515, 1.250), the exact and the NumPy optimum (~20 s)
+    gate="lsa_multilayer:L=2,sample_size=20000,steps=100,eval_prompts=20000,noise_prompts=50000",
+    mutants=mutants.MUTANTS,
 )

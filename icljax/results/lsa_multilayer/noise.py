@@ -39,11 +39,26 @@ class IsotropyNull:
     steps: the whitened steps a_l of the theory's point, in its layer order.
     a_weights: per layer, the weights for ``Dist(Sigma^1/2 A_l Sigma^1/2, I)^2``.
     b_weights: per layer before the last, the weights for ``Dist(B_l, I)^2`` (empty without B).
+    scalar_cov: the covariance (M = 1) of the whitened steps ``a_l = tr(Sigma^1/2 A_l Sigma^1/2)/d``, layer order,
+      followed (with B) by the factors ``b_l = tr(B_l)/d`` of the layers before the last: (L,) or (2L - 1,) square.
   """
 
   steps: np.ndarray
   a_weights: tuple[np.ndarray, ...]
   b_weights: tuple[np.ndarray, ...]
+  scalar_cov: np.ndarray
+
+  def step_se(self, layer: int, size: int) -> float:
+    """The standard error of the theory layer's whitened step after M = ``size`` prompts.
+
+    Args:
+      layer: the theory layer (index into ``steps``).
+      size: M.
+
+    Returns:
+      The standard error.
+    """
+    return float(np.sqrt(self.scalar_cov[layer, layer] / size))
 
 
 def _flatten(params: dict[str, np.ndarray]) -> tuple[jax.Array, Callable[[jax.Array], dict[str, jax.Array]]]:
@@ -96,7 +111,13 @@ def isotropy_null(task: regression.RegressionSpec, key: jax.Array, steps: np.nda
                     for i in range(L))
   b_weights = tuple(structure.dist_noise_weights(point["B"][i], block(L + i)) for i in range(L - 1)
                     ) if factors is not None else ()
-  return IsotropyNull(np.asarray(steps, np.float64), a_weights, b_weights)
+  # a_l = tr(R A_l R)/d = vec(Sigma) . vec(A_l) / d and b_l = vec(I) . vec(B_l) / d: linear in the parameters.
+  rows = [np.kron(np.eye(L), cov.ravel()[None] / d)]
+  if factors is not None:
+    rows = [np.pad(rows[0], ((0, 0), (0, (L - 1) * d * d))),
+            np.pad(np.kron(np.eye(L - 1), np.eye(d).ravel()[None] / d), ((0, 0), (L * d * d, 0)))]
+  functionals = np.concatenate(rows)
+  return IsotropyNull(np.asarray(steps, np.float64), a_weights, b_weights, functionals @ covariance @ functionals.T)
 
 
 def match_layers(trained_steps: np.ndarray, null: IsotropyNull, permutable: bool) -> list[int]:

@@ -54,7 +54,7 @@ def parse(config: ml_collections.ConfigDict) -> MultilayerSetup:
   run = specs.run_spec(config)
   task = validation.as_config_field(regression.make_spec, config.d, config.n, 0.0, spectrum=config.spectrum,
                                     rotation=config.rotation, rotation_seed=config.rotation_seed, prior="inv_cov")
-  layers = validation.integer("config.L", config.L, low=1, high=3)
+  layers = validation.integer("config.L", config.L, low=1, high=4)
   layer_class = validation.choice("config.layer_class", config.layer_class, ("sparse", "with_b"))
   init_scale = validation.real("config.init_scale", config.init_scale, low=0.0, low_open=True)
   optimizer = specs.optimizer_spec(config)

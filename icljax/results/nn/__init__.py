@@ -1,11 +1,11 @@
 """Result 2: one-layer softmax attention trained by GD from W_0 learns the one-nearest-neighbour rule (Li et al.
 2024).
 
-Reference: Li et al. (2024), arXiv 2411.10830; digest ``li_2411.10830.md`` (P1-P11).
+Reference: Li et al. (2024), arXiv 2411.10830; predictions P1-P11 of the theorem's docs page.
 """
 
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.nn import checks, figures, plan, setup, tolerances
+from icljax.results.nn import checks, figures, mutants, plan, setup, tolerances
 
 EXPERIMENT = Experiment(
     name="nn",
@@ -22,4 +22,5 @@ EXPERIMENT = Experiment(
     aggregate=figures.aggregate,
     main_job=(MainJobRun("nn_dynamics"), MainJobRun("nn_long"), MainJobRun("nn_shift"), MainJobRun("nn_landscape")),
     gate='nn_long:steps=10000,log_every=100,eval_tau_samples=20000,extras=()',
+    mutants=mutants.MUTANTS,
 )

@@ -1,4 +1,4 @@
-"""Result 2's evaluation: the family structure, monotone trajectories, digest rows, rates and shifted tests."""
+"""Result 2's evaluation: the family structure, monotone trajectories, the reference rows, rates and shifted tests."""
 
 from __future__ import annotations
 
@@ -11,17 +11,12 @@ import numpy as np
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention as model
-from icljax.results.nn import ensemble, extras, sphere
+from icljax.results.nn import ensemble, extras, references, sphere
 from icljax.results.nn.plan import NNContext, shift_stats
 from icljax.results.nn.setup import NNSetup
 from icljax.results.nn.tolerances import TOLERANCES
 from icljax.theory import nearest_neighbor as theory
 from icljax.theory import nearest_neighbor_shift as shift_theory
-
-LATE_STEP = 1_000_000  # P6 rows from here on compare xi with the 'reference_late' entry
-# The digest does not size its P9 test sets; assumed 2000 prompts (an assumption, stated in BUILD_NOTES): the
-# reference's own standard error is then sqrt(test_prompts / 2000) times ours.
-DIGEST_TEST_PROMPTS = 2_000
 
 Rows = Sequence[Mapping[str, float]]
 
@@ -82,22 +77,15 @@ def _trajectory(c: Checker, setup: NNSetup, ctx: NNContext, params: Any, rows: R
   return prefix
 
 
-def _references(c: Checker, setup: NNSetup, rows: Rows, prefix: str, out: dict) -> None:
-  by_step = {int(r["step"]): r for r in rows}
-  for t, ref_xi1, ref_xi2, ref_loss, ref_q in setup.references:
-    r = by_step[int(t)]
-    for name, ref, key in (("xi1", ref_xi1, prefix + "xi1"), ("xi2", ref_xi2, prefix + "xi2"),
-                           ("L", ref_loss, "pop_loss"), ("E[q_i*]", ref_q, "q_star")):
-      if ref is not None and key in r:
-        late = name.startswith("xi") and int(t) >= LATE_STEP
-        c("reference_late" if late else "reference", f"P6 {name} at t={t}", ref, r[key], note="digest value")
-  if "slopes" in setup.extras and prefix == "pop_":
-    t_min = setup.run.steps / 10
-    steps, xi1_t, loss_t = column(rows, "step"), column(rows, "pop_xi1"), column(rows, "pop_loss")
-    s_xi, s_l = extras.late_slope(steps, xi1_t, t_min), extras.late_slope(steps, loss_t, t_min)
-    c("slope", f"P7 slope of log xi1 vs log t (t >= {t_min:g})", 1 / 3, s_xi)
-    c("slope", f"P7 slope of log L vs log t (t >= {t_min:g})", -1 / 3, s_l)
-    out["scalars"].update(slope_log_xi1=s_xi, slope_log_loss=s_l, loss_times_xi1=float(loss_t[-1] * xi1_t[-1]))
+def _slopes(c: Checker, setup: NNSetup, rows: Rows, prefix: str, out: dict) -> None:
+  if "slopes" not in setup.extras or prefix != "pop_":
+    return
+  t_min = setup.run.steps / 10
+  steps, xi1_t, loss_t = column(rows, "step"), column(rows, "pop_xi1"), column(rows, "pop_loss")
+  s_xi, s_l = extras.late_slope(steps, xi1_t, t_min), extras.late_slope(steps, loss_t, t_min)
+  c("slope", f"P7 slope of log xi1 vs log t (t >= {t_min:g})", 1 / 3, s_xi)
+  c("slope", f"P7 slope of log L vs log t (t >= {t_min:g})", -1 / 3, s_l)
+  out["scalars"].update(slope_log_xi1=s_xi, slope_log_loss=s_l, loss_times_xi1=float(loss_t[-1] * xi1_t[-1]))
 
 
 def _shifts(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, out: dict) -> None:
@@ -118,13 +106,6 @@ def _shifts(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, out: dict) -
       se = float(np.std(np.asarray(batch["y"])[:, 0] ** 2) / np.sqrt(setup.test_prompts))
       c("p9_at_zero", f"P9 shift {name}: MSE at xi1 = 0 (closed form)",
         shift_theory.shift_mse_at_zero(setup.task.N, setup.model.sigma), init[0], se=se, floor=1e-3)
-  by_step = {int(row["step"]): row for row in rows}
-  for t, shift, ref in setup.shift_references:
-    row = by_step[int(t)]
-    rounding = 5e-4 if ref >= 0.01 else 5e-5   # the digest prints 3 decimals from 0.01 up, 4 below
-    c("shift_reference", f"P9 shift {shift}: MSE at t={t}", ref, row[f"shift_mse[{shift}]"],
-      se=float(row[f"shift_mse_se[{shift}]"] * np.sqrt(1 + setup.test_prompts / DIGEST_TEST_PROMPTS)),
-      floor=rounding, note="digest value")
 
 
 def evaluate(setup: NNSetup, ctx: NNContext, params: Any, rows: Rows) -> Evaluation:
@@ -147,8 +128,11 @@ def evaluate(setup: NNSetup, ctx: NNContext, params: Any, rows: Rows) -> Evaluat
   if "W" in params:
     _full_w(c, setup, params, rows, out)
   prefix = _trajectory(c, setup, ctx, params, rows, out)
-  _references(c, setup, rows, prefix, out)
+  infl = references.row_influences(setup, ctx, rows)
+  references.p6_rows(c, setup, ctx, rows, infl, out)
+  _slopes(c, setup, rows, prefix, out)
   _shifts(c, setup, ctx, rows, out)
+  references.shift_rows(c, setup, ctx, rows, infl)
   if "sigma_ratio" in setup.extras:
     extras.sigma_ratio(c, setup, ctx, out, rows)
   if "landscape" in setup.extras:

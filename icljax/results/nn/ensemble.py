@@ -7,7 +7,7 @@ end points the full-W runs of those seeds reach. Their mean +- s.e. is compared 
 from the same start, itself averaged over R independent population samples of ``tau_samples`` prompts (the
 reference's own sampling noise enters the error bar).
 
-Reference: Li et al. (2024), the reduced dynamics (digest sections 4-5, P3 and P6).
+Reference: Li et al. (2024), the reduced dynamics (Lemma 2; P3 and P6 of the theorem's docs page).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Result 2's extra computations on the reduced system: xi1/xi2 against Lemma 12's 7/15 for several sigma, and
-the loss landscape of the paper's Fig. 2 with the digest's P1/P10 values."""
+the loss landscape of the paper's Fig. 2 with the reference values P1 and P10 (the theorem's docs page)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax.experiment.checks import Checker
+from icljax.results.nn import noise, references
 from icljax.results.nn.plan import NNContext
 from icljax.results.nn.setup import NNSetup
 from icljax.theory import nearest_neighbor as theory
 
-P1_POINTS = (3.0, 0.0, -2.0)   # xi2 values of the digest's P1 row at xi1 = 0
-HESSIAN_AT_ORIGIN = -0.0053    # digest P10, d = N = 4
-DIGEST_PROMPTS = 8000          # digest section 8: its population quantities come from one sample of M = 8000 prompts
-
+P1_POINTS = (3.0, 0.0, -2.0)   # xi2 values of P1 at xi1 = 0
 
 def population_runs(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: float, steps: int,
                     points: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -35,7 +33,7 @@ def population_runs(tau: jax.Array, sigmas: tuple[float, ...], d: int, eta: floa
   Returns:
     The logged steps (T,), ``xi`` (S, T, 2) and the population loss there (S, T).
 
-  Reference: Li et al. (2024), the reduced dynamics (digest section 5); the trajectory depends on eta * t only (P8).
+  Reference: Li et al. (2024), the reduced dynamics (Lemma 2); the trajectory depends on eta * t only (P8).
   """
   tau_t = theory.prepare_tau(tau)
   log_every = max(1, steps // points)
@@ -83,6 +81,12 @@ def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any],
   as a claim for those at or above its sigma threshold."""
   n_steps = int(round((setup.ratio_horizon or setup.run.steps * setup.eta) / setup.ratio_eta))
   t, xi, _ = population_runs(ctx.tau_pop, setup.ratio_sigmas, setup.task.d, setup.ratio_eta, n_steps)
+  if setup.sigma_references:
+    row_sigmas = tuple(sorted({r[0] for r in setup.sigma_references}))
+    t2, xi2, _ = population_runs(ctx.tau_pop, row_sigmas, setup.task.d, 2 * setup.ratio_eta, n_steps // 2)
+    references.sigma_rows(c, setup, ctx, {
+        setup.ratio_eta: (t * setup.ratio_eta, dict(zip(setup.ratio_sigmas, xi))),
+        2 * setup.ratio_eta: (t2 * 2 * setup.ratio_eta, dict(zip(row_sigmas, xi2)))}, out)
   ratio = xi[..., 0] / xi[..., 1]
   out["arrays"].update(ratio_t=t * setup.ratio_eta / setup.eta, ratio=ratio, ratio_sigmas=np.array(setup.ratio_sigmas))
   for sigma, r in zip(setup.ratio_sigmas, ratio):
@@ -123,41 +127,49 @@ def _p10_limits(c: Checker, ctx: NNContext) -> None:
 
 
 def landscape(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:
-  """The loss on a grid (arrays), the digest's P10 values and P1 at xi1 = 0 (checks), the Hessian at (0, 0)."""
+  """The loss on a grid (arrays), the P10 reference values and P1 at xi1 = 0 (checks), the smallest Hessian
+  eigenvalue at the ``hessian_references`` points."""
   xi1 = np.linspace(*setup.landscape_xi1, setup.landscape_points)
   xi2 = np.linspace(*setup.landscape_xi2, setup.landscape_points)
   grid = jnp.stack(jnp.meshgrid(jnp.asarray(xi1), jnp.asarray(xi2), indexing="ij"), -1).reshape(-1, 2)
   loss = jax.jit(jax.vmap(theory.loss, in_axes=(0, None)))(grid.astype(jnp.float32), ctx.tau_pop)
   out["arrays"].update(grid_xi1=xi1, grid_xi2=xi2, grid_loss=np.asarray(loss, np.float64).reshape(len(xi1), len(xi2)))
+  n = ctx.tau_pop.shape[0]
   for (x1, x2), ref in setup.landscape_references:
     value, se = _loss_point(jnp.array([x1, x2]), ctx.tau_pop)
-    c("landscape", f"P10 L({x1:g}, {x2:g})", ref, value, se=se, floor=1e-3, note="digest value")
+    c("landscape", f"P10 L({x1:g}, {x2:g})", ref[0], value, se=se * np.sqrt(1 + n / noise.REFERENCE_PROMPTS),
+      floor=ref[1], note=f"reference's sample of {noise.REFERENCE_PROMPTS} prompts and ours of {n}")
   for x2 in P1_POINTS:
     value, _ = _loss_point(jnp.array([0.0, x2]), ctx.tau_pop)
     c("p1_closed_form", f"P1 L(0, {x2:g}) vs closed form", theory.loss_at_zero(setup.task.N, x2), value)
   _p10_limits(c, ctx)
-  value, spread = hessian_min_eig(ctx.tau_pop)
-  out["scalars"]["hessian_min_eig_at_0_0"] = value
   if setup.reference_match:
-    n = ctx.tau_pop.shape[0]
-    c("hessian", "P10 Hessian min eigenvalue at (0, 0) (nonconvex)", HESSIAN_AT_ORIGIN, value,
-      se=spread * np.sqrt(1 / n + 1 / DIGEST_PROMPTS), floor=5e-5,
-      note=f"digest value; its sample of {DIGEST_PROMPTS} prompts and ours of {n}")
+    for (x1, x2), ref in setup.hessian_references:
+      value, spread = hessian_min_eig(ctx.tau_pop, (x1, x2))
+      out["scalars"][f"hessian_min_eig_at_{x1:g}_{x2:g}"] = value
+      c("hessian", f"P10 Hessian min eigenvalue at ({x1:g}, {x2:g}) (nonconvex)", ref[0], value,
+        se=spread * np.sqrt(1 / n + 1 / noise.REFERENCE_PROMPTS), floor=ref[1],
+        note=f"reference's sample of {noise.REFERENCE_PROMPTS} prompts and ours of {n}")
 
-
-def hessian_min_eig(tau: jax.Array) -> tuple[float, float]:
-  """The reduced loss's Hessian at (0, 0): its smallest eigenvalue, and the spread over prompts of the per-prompt
+def hessian_min_eig(tau: jax.Array, xi: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float]:
+  """The reduced loss's Hessian at ``xi``: its smallest eigenvalue, and the spread over prompts of the per-prompt
   second derivative along that eigenvector (a simple eigenvalue moves, to first order, by that derivative's mean:
   the standard error of a sample of n prompts is the spread / sqrt(n)).
 
   Args:
     tau: inner products (B, N).
+    xi: the point.
 
   Returns:
     ``(min eigenvalue, per-prompt standard deviation along its eigenvector)``.
   """
-  per = jax.jit(jax.jacfwd(jax.jacfwd(lambda xi: theory.per_prompt(xi, tau)["loss"])))(jnp.zeros(2, tau.dtype))
+  per = _per_prompt_hessians(jnp.asarray(xi, tau.dtype), tau)
   per = np.asarray(per, np.float64)                                   # (B, 2, 2), forward over forward: 2 x 2 tangents
   evals, evecs = np.linalg.eigh(per.mean(0))
   along = np.einsum("i,bij,j->b", evecs[:, 0], per, evecs[:, 0])
   return float(evals[0]), float(along.std())
+
+
+@jax.jit
+def _per_prompt_hessians(xi: jax.Array, tau: jax.Array) -> jax.Array:
+  return jax.jacfwd(jax.jacfwd(lambda x: theory.per_prompt(x, tau)["loss"]))(xi)

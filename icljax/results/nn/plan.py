@@ -6,7 +6,7 @@
   (a), so the two agree to float rounding);
 * ``xi_pop``: the reduced population system, labels integrated, on ``tau_samples`` inner products (estimator (b)).
 
-Optimiser: plain GD, step ``eta`` on W and ``(eta/d, eta)`` on ``(xi1, xi2)`` (digest section 4).
+Optimiser: plain GD, step ``eta`` on W and ``(eta/d, eta)`` on ``(xi1, xi2)`` (Lemma 2, ``model.family_step``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class NNContext:
 
 
 def half_mse(w: jax.Array, batch: Mapping[str, jax.Array]) -> jax.Array:
-  """The full model's loss, 1/2 MSE against the 1-NN label (digest section 3)."""
+  """The full model's loss, 1/2 MSE against the 1-NN label (Eq. 2.5)."""
   return 0.5 * jnp.mean((model.apply({"W": w}, batch) - batch["target"]) ** 2)
 
 
@@ -168,7 +168,7 @@ def plan(setup: NNSetup) -> Plan[NNContext]:
   # comes from rare near-ties, whose in-sample estimate at 4000 prompts is ~5% off (BUILD_NOTES.md).
   tau_eval = task.sample_tau(jax.random.fold_in(eval_key, 10_000), d, setup.task.N, setup.eval_tau_samples)
   ctx = NNContext(xi0=xi0, tau_pop=tau_pop, tau_eval=tau_eval, tests=tests)
-  scales = {k: (jnp.array([1.0 / d, 1.0]) if k.startswith("xi") else 1.0) for k in params}
+  scales = {k: (model.family_step(1.0, d) if k.startswith("xi") else 1.0) for k in params}
   return Plan(objective=objective(setup), params=params, hparams=hparams,
               optimizer=optax.chain(optax.sgd(setup.eta), optim.scale_by_tree(scales)),
               data_key=prng.stream(seed, "data"), context=ctx, track=_track(setup, ctx, hparams))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import decimal
 
 import ml_collections
 
@@ -30,12 +31,17 @@ class NNSetup:
     estimator: full W: ``'symmetrized'`` fixed sample (a) or ``'sgd'`` fresh minibatches (c).
     sample_size, batch_size, tau_samples, eval_tau_samples, test_prompts: sample sizes.
     shifts: ``(name, spec)`` of each shifted test distribution; ``R`` their label bound.
-    references: digest P6 rows that apply to this run (setting and steps); ``skipped``: notes on the others.
-    shift_references: digest P9 rows that apply to this run.
+    references: P6 rows ``(t, xi1, xi2, L, E[q_i*])`` of the reference computation that apply to this run (setting
+      and steps), each value a :func:`reference_value` or None; ``skipped``: notes on the others.
+    shift_references: P9 rows ``(t, shift, MSE)`` that apply to this run.
+    sigma_references: P6 rows of the sigma_ratio runs ``(sigma, eta, t, xi1, xi2, L, E[q_i*])`` that apply.
+    p7_references: P7 rows ``(t, L xi1)`` that apply.
+    noise_eta: the step of the influence recursion that gives the rows' error bars (``results/nn/noise.py``).
     extras: ``'slopes'``, ``'sigma_ratio'``, ``'landscape'``, ``'sphere'`` (sphere lemmas and P5), ``'ensemble'``
       (full-W vs population over seeds' samples).
     ratio_sigmas, ratio_eta, ratio_horizon: the sigma_ratio runs (horizon in eta t; 0: the run's own).
-    landscape_*: the landscape grid and its reference values.
+    landscape_*: the landscape grid and its reference values; hessian_references: P10's smallest Hessian
+      eigenvalue at points ``((xi1, xi2), value)``.
   """
 
   run: specs.RunSpec
@@ -53,6 +59,9 @@ class NNSetup:
   R: float
   references: tuple
   shift_references: tuple
+  sigma_references: tuple
+  p7_references: tuple
+  noise_eta: float
   skipped: tuple[str, ...]
   extras: tuple[str, ...]
   ratio_sigmas: tuple[float, ...]
@@ -62,7 +71,33 @@ class NNSetup:
   landscape_xi2: tuple[float, float]
   landscape_points: int
   landscape_references: tuple
+  hessian_references: tuple
   reference_match: bool
+
+
+def reference_value(field: str, value) -> tuple[float, float] | None:
+  """A printed reference number and its rounding (half a unit of its last printed decimal).
+
+  Args:
+    field: the config field (in error messages).
+    value: a string as printed (``'3.400'``: rounding 5e-4), a float (its shortest repr: ``3.4`` reads as rounded
+      to 0.05) or None (no value).
+
+  Returns:
+    ``(value, rounding)`` or None.
+  """
+  if value is None:
+    return None
+  try:
+    number = decimal.Decimal(value.strip() if isinstance(value, str) else repr(float(value)))
+  except (decimal.InvalidOperation, TypeError, ValueError):
+    raise validation.ConfigError(f"config.{field}", value, "a number as printed, e.g. '3.400'") from None
+  return float(number), 0.5 * 10.0 ** number.as_tuple().exponent
+
+
+def _values(field: str, row: tuple, first: int) -> tuple:
+  """The row with its entries from ``first`` on read by :func:`reference_value`."""
+  return tuple(row[:first]) + tuple(reference_value(field, v) for v in row[first:])
 
 
 def shift_spec(config: ml_collections.ConfigDict, name: str, field: str = "config.shifts") -> shift.ShiftSpec:
@@ -91,16 +126,18 @@ def shift_spec(config: ml_collections.ConfigDict, name: str, field: str = "confi
                                  e.accepted) from None
 
 
-def _applicable(config: ml_collections.ConfigDict, rows, field: str, width: int,
+def _applicable(config: ml_collections.ConfigDict, rows, field: str, width: int, first: int = 1,
                 timed: bool = True) -> tuple[tuple, list[str]]:
-  """Rows of a reference table that apply to this run; a note for each group of rows that does not."""
+  """Rows of a reference table that apply to this run (entries from ``first`` on read by :func:`reference_value`);
+  a note for each group of rows that does not."""
   for row in rows:
     if len(row) != width or (timed and (not isinstance(row[0], int) or row[0] < 1)):
       raise validation.ConfigError(f"config.{field}", tuple(row), f"rows of {width} entries"
                                    + (" starting with a step t >= 1" if timed else ""))
+  rows = [_values(field, tuple(r), first) for r in rows]
   setting = (config.d, config.N, float(config.sigma), float(config.eta))
   if rows and not _matches(config):
-    return (), [f"{field}: the digest's rows are for (d, N, sigma, eta) = {tuple(config.reference_setting)} from "
+    return (), [f"{field}: the reference rows are for (d, N, sigma, eta) = {tuple(config.reference_setting)} from "
                 f"W_0; this run is {setting} (init {config.init}): skipped"]
   if not timed:
     return tuple(rows), []
@@ -108,6 +145,23 @@ def _applicable(config: ml_collections.ConfigDict, rows, field: str, width: int,
   skipped = [f"{field}: row at t = {r[0]} skipped (beyond the run's {config.steps} steps or not a logged step)"
              for r in rows if r not in keep]
   return keep, skipped
+
+
+def _sigma_rows(config: ml_collections.ConfigDict) -> tuple[tuple, list[str]]:
+  """The ``sigma_references`` rows ``(sigma, eta, t, xi1, xi2, L, E[q_i*])`` the sigma_ratio runs reach: same d
+  and N as ``reference_setting``, sigma among ``ratio_sigmas``, eta t within their horizon."""
+  rows = []
+  for row in config.sigma_references:
+    if len(row) != 7 or not isinstance(row[2], int) or row[2] < 1:
+      raise validation.ConfigError("config.sigma_references", tuple(row), "rows (sigma, eta, t, xi1, xi2, L, "
+                                   "E[q_i*]) with a step t >= 1")
+    rows.append((float(row[0]), float(row[1])) + _values("sigma_references", tuple(row[2:]), 1))
+  horizon = float(config.ratio_horizon) or config.steps * float(config.eta)
+  ok = (tuple(config.reference_setting)[:2] == (config.d, config.N) and config.init == "paper"
+        and "sigma_ratio" in config.extras)
+  keep = tuple(r for r in rows if ok and r[0] in tuple(config.ratio_sigmas) and r[1] * r[2] <= horizon * (1 + 1e-9))
+  return keep, [f"sigma_references: row sigma = {r[0]:g}, t = {r[2]} at eta = {r[1]:g} skipped (no sigma_ratio run "
+                "reaches it at this setting)" for r in rows if r not in keep]
 
 
 def model_and_step(config: ml_collections.ConfigDict) -> tuple[int, int, model.NNModelSpec, float]:
@@ -150,19 +204,23 @@ def parse(config: ml_collections.ConfigDict) -> NNSetup:
   for extra in config.extras:
     validation.choice("config.extras", extra, EXTRAS)
   references, skipped = _applicable(config, config.references, "references", 5)
-  shift_refs, skipped2 = _applicable(config, config.shift_references, "shift_references", 3)
-  landscape_refs, skipped3 = _applicable(config, config.landscape_references, "landscape_references", 2, timed=False)
+  shift_refs, skipped2 = _applicable(config, config.shift_references, "shift_references", 3, first=2)
+  p7_refs, skipped3 = _applicable(config, config.p7_references, "p7_references", 2)
+  sigma_refs, skipped4 = _sigma_rows(config)
+  landscape_refs, skipped5 = _applicable(config, config.landscape_references, "landscape_references", 2, timed=False)
+  hessian_refs, skipped6 = _applicable(config, config.hessian_references, "hessian_references", 2, timed=False)
   return NNSetup(
       run=run, task=task.make_spec(d, n, labels), model=model_spec, eta=eta,
       systems=systems, estimator=estimator, sample_size=sizes["sample_size"], batch_size=sizes["batch_size"],
       tau_samples=tau_samples, eval_tau_samples=eval_tau, test_prompts=sizes["test_prompts"], shifts=shifts,
-      R=float(config.R), references=references, shift_references=shift_refs,
-      skipped=tuple(skipped + skipped2 + skipped3), extras=tuple(config.extras),
+      R=float(config.R), references=references, shift_references=shift_refs, sigma_references=sigma_refs,
+      p7_references=p7_refs, noise_eta=validation.real("config.noise_eta", config.noise_eta, low=0.0, low_open=True),
+      skipped=tuple(skipped + skipped2 + skipped3 + skipped4 + skipped5 + skipped6), extras=tuple(config.extras),
       ratio_sigmas=tuple(float(s) for s in config.ratio_sigmas), ratio_eta=float(config.ratio_eta),
       ratio_horizon=validation.real("config.ratio_horizon", config.ratio_horizon, low=0.0),
       landscape_xi1=tuple(config.landscape_xi1), landscape_xi2=tuple(config.landscape_xi2),
       landscape_points=int(config.landscape_points), landscape_references=landscape_refs,
-      reference_match=not skipped3 and _matches(config))
+      hessian_references=hessian_refs, reference_match=not skipped5 and _matches(config))
 
 
 def _matches(config: ml_collections.ConfigDict) -> bool:

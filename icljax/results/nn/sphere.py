@@ -12,7 +12,7 @@ run's fresh evaluation prompts (the task's own sampler):
 * P5, the slope at initialisation: dL/dxi1 (0, sigma) = -E[tau_(1)]/c + e^{-2 sigma}/c^3, c = N + e^{-sigma}, with
   E[tau_(1)] from the quadrature, against the library's gradient on the same prompts (theory).
 
-Reference: Li et al. (2024), Lemmas 17-20 (sphere facts) and digest P5; li digest sections 5 and 7.
+Reference: Li et al. (2024), Lemmas 17-20 (sphere facts); P5 derived in the theorem's docs page.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Result 2 in the paper's Fig. 3 setting (Li et al. 2024): full-W minibatch SGD on a fixed data set of 1e4 prompts
 from a random initialisation, for several (N, d), against the reduced population system.
 
-Reference: Li et al. (2024), arXiv 2411.10830, Fig. 3 and Appendix B; digest ``li_2411.10830.md`` (section 6, P3).
+Reference: Li et al. (2024), arXiv 2411.10830, Sec. 5 (Fig. 3) and Appendix B; P3 of the theorem's docs page.
 """
 
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.nn_fixed_data import checks, figures, plan, setup, tolerances
+from icljax.results.nn_fixed_data import checks, figures, mutants, plan, setup, tolerances
 
 EXPERIMENT = Experiment(
     name="nn_fixed_data",
@@ -23,4 +23,8 @@ EXPERIMENT = Experiment(
     group_figures=figures.group_figures,
     main_job=(MainJobRun("nn_fixed_data", figure="fig3"), MainJobRun("nn_fixed_data", "d8n8", figure="fig3"),
               MainJobRun("nn_fixed_data", "d4n4", figure="fig3"), MainJobRun("nn_fixed_data", "w0", figure="fig3")),
+    # From W_0 at d = N = 4: the reference rows at t = 1e3 and 1e4 (eta t = 50 and 500) apply.
+    gate="nn_fixed_data:w0,d=4,N=4,steps=1000,log_every=100,replicas=8,dataset_size=2000,tau_samples=2000,"
+         "test_prompts=2000",
+    mutants=mutants.MUTANTS,
 )

@@ -7,16 +7,51 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jax
 import numpy as np
 
 from icljax import stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
+from icljax.results.nn import references
 from icljax.results.nn_fixed_data.plan import FixedDataContext, per_chain, summarize
 from icljax.results.nn_fixed_data.setup import FixedDataSetup
 from icljax.results.nn_fixed_data.tolerances import TOLERANCES
+from icljax.theory import nearest_neighbor as theory
 
 Rows = Sequence[Mapping[str, Any]]
+
+
+def _shift_vs_population(c: Checker, setup: FixedDataSetup, raw: Mapping[str, np.ndarray]) -> None:
+  """The chains' MSE on the shifted test set against their own population systems' on the same prompts (paired):
+  s.e. of the chains' mean difference (chains' noise, replicas - 1 dof) and of the per-prompt difference (the test
+  set's, shared by every chain)."""
+  diff = raw["sq_err"] - raw["pop_shift_sq_err"]                                 # (R, T)
+  se_chains = float(stats.mean_se(diff.mean(1))[1])
+  se_prompts = float(stats.mean_se(diff.mean(0))[1])
+  c("shift_vs_population", f"shift {setup.shift[0]}: chains' MSE vs their population systems' (same test prompts, "
+    f"t = {setup.run.steps})", float(raw["pop_shift_sq_err"].mean()), float(raw["sq_err"].mean()),
+    se=float(np.hypot(se_chains, se_prompts)), dof=setup.replicas - 1)
+
+
+def _references(c: Checker, setup: FixedDataSetup, ctx: FixedDataContext, rows: Rows) -> None:
+  """P6 rows against the population systems' mean (increments from W_0's (0, sigma)). The error bar: the systems'
+  spread over the chains (each its own sample of ``tau_samples`` prompts; replicas - 1 dof) for their mean and, scaled
+  to 8000 prompts, for the reference; the floor: its rounding and the Euler discretisation at this step against the
+  row's (the systems rerun at twice the step estimate it)."""
+  by_step = {int(r["step"]): r for r in rows}
+  R, d, eta = setup.replicas, setup.task.d, setup.eta
+  for step, eta_ref, *values in setup.references:
+    row = by_step[step]
+    coarse = np.asarray(jax.vmap(lambda x, tb, s=step: theory.reduced_gd(x, tb, 2 * eta, d, s // 2))(
+        ctx.xi0, ctx.tau_blocks), np.float64).mean(0) if step % 2 == 0 else None
+    for i, ref in enumerate(values):
+      key, start = f"pop_xi{i + 1}", float(np.asarray(ctx.xi0)[0, i])
+      floor = 0.0 if coarse is None else abs(coarse[i] - row[key]) * abs(eta - eta_ref) / eta
+      scale = np.sqrt(1 + R * setup.tau_samples / references.REFERENCE_PROMPTS)
+      c("reference", f"P6 xi{i + 1} - xi{i + 1}(0) at t = {step} (eta t = {step * eta:g}), population systems' mean",
+        ref[0] - start, row[key] - start, se=row[key + "_se"] * scale, floor=ref[1] + floor, dof=R - 1,
+        note=f"discretisation {floor:.2g}")
 
 
 def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Rows) -> Evaluation:
@@ -56,6 +91,9 @@ def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Ro
       c("gap_mean", f"xi{i}(W) - xi{i} of the population system at t = {setup.run.steps} (mean over {R} chains)",
         0.0, last[f"gap_xi{i}"], se=last[f"gap_xi{i}_se"], dof=R - 1,
         note=f"xi{i} = {last[f'W_xi{i}']:.4f} vs {last[f'pop_xi{i}']:.4f}")
+  if not random:   # from a random start the chains leave their population systems (the 'tracks' disagreement)
+    _shift_vs_population(c, setup, raw1)
+  _references(c, setup, ctx, rows)
   epochs = setup.run.steps * setup.epochs_per_step
   scalars = {"setting": f"d={setup.task.d}, N={setup.task.N}, sigma={setup.model.sigma}, init={setup.model.init} "
                         f"(scale {setup.model.init_scale:g}), eta={setup.eta}, {R} chains of {setup.dataset_size} "
@@ -65,12 +103,13 @@ def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Ro
               "shift_mse", "pop_shift_mse", "shift_agree"):
     scalars[f"final_{key}"], scalars[f"final_{key}_se"] = last[key], last[key + "_se"]
     scalars[f"initial_{key}"] = start[key]
-  notes = [f"{R} chains, each its own data set of {setup.dataset_size} prompts, initialisation and population sample; "
-           f"{setup.run.steps} steps of batch {setup.batch_size} = {epochs:.1f} epochs. At the "
-           f"end the chains' (xi1, xi2) = ({last['W_xi1']:.3f} ± {last['W_xi1_se']:.3f}, {last['W_xi2']:.3f} ± "
-           f"{last['W_xi2_se']:.3f}) against the population systems' ({last['pop_xi1']:.3f}, {last['pop_xi2']:.3f}); "
-           f"off-family norm {start['off_family']:.3f} -> {last['off_family']:.3f}; the largest relative gap "
-           f"{worst:.3f} along the run, {last['rel_gap_max']:.3f} at the end."]
+  notes = list(setup.skipped) + [
+      f"{R} chains, each its own data set of {setup.dataset_size} prompts, initialisation and population sample; "
+      f"{setup.run.steps} steps of batch {setup.batch_size} = {epochs:.1f} epochs. At the "
+      f"end the chains' (xi1, xi2) = ({last['W_xi1']:.3f} ± {last['W_xi1_se']:.3f}, {last['W_xi2']:.3f} ± "
+      f"{last['W_xi2_se']:.3f}) against the population systems' ({last['pop_xi1']:.3f}, {last['pop_xi2']:.3f}); "
+      f"off-family norm {start['off_family']:.3f} -> {last['off_family']:.3f}; the largest relative gap "
+      f"{worst:.3f} along the run, {last['rel_gap_max']:.3f} at the end."]
   arrays = {"step": np.array([r["step"] for r in rows], np.float64), "W": np.asarray(params["W"], np.float64),
             "xi_pop": np.asarray(params["xi_pop"], np.float64), "xi0": np.asarray(ctx.xi0, np.float64)}
   return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)

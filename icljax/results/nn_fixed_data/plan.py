@@ -24,6 +24,7 @@ import optax
 from icljax import estimators, optim, prng, stats
 from icljax.experiment.api import Plan
 from icljax.models import softmax_attention as model
+from icljax.results.nn import references
 from icljax.results.nn.plan import half_mse, prediction_errors, shift_stats
 from icljax.results.nn_fixed_data.setup import FixedDataSetup
 from icljax.tasks import nearest_neighbor as task
@@ -33,12 +34,13 @@ from icljax.theory import nearest_neighbor as theory
 
 @dataclasses.dataclass(frozen=True)
 class FixedDataContext:
-  """What evaluation needs: the chains' starts, their data sets, fresh inner products, the shifted test set and its
-  label bound."""
+  """What evaluation needs: the chains' starts, their data sets, the population systems' samples, fresh inner
+  products, the shifted test set and its label bound."""
 
   w0: jax.Array
   xi0: jax.Array
   data: Mapping[str, jax.Array]
+  tau_blocks: jax.Array
   tau_eval: jax.Array
   test: Mapping[str, jax.Array]
   R: float
@@ -77,10 +79,11 @@ def chain_stats(w: jax.Array, data: Mapping[str, jax.Array], test: Mapping[str, 
 @jax.jit
 def population_stats(xi: jax.Array, tau_eval: jax.Array, test: Mapping[str, jax.Array],
                      R: jax.Array) -> dict[str, jax.Array]:
-  """Per population system (R, 2): its loss on fresh inner products and its MSE against the 1-NN label on the test
-  set (``nn.plan.shift_stats``)."""
+  """Per population system (R, 2): its loss on fresh inner products, its MSE against the 1-NN label on the test
+  set (``nn.plan.shift_stats``) and its squared error on each test prompt (R, T)."""
   return {"loss": jax.vmap(lambda x: theory.per_prompt(x, tau_eval)["loss"].mean())(xi),
-          "shift_mse": jax.vmap(lambda x: shift_stats(x, test, R)[0])(xi)}
+          "shift_mse": jax.vmap(lambda x: shift_stats(x, test, R)[0])(xi),
+          "shift_sq_err": jax.vmap(lambda x: references.shift_sq_err(x, test))(xi)}
 
 
 def per_chain(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str, np.ndarray]:
@@ -163,8 +166,8 @@ def plan(setup: FixedDataSetup) -> Plan[FixedDataContext]:
   test = shift.sample_shift(eval_key, setup.shift[1], setup.test_prompts)
   shift.check_assumption3(test, setup.R)
   tau_eval = task.sample_tau(jax.random.fold_in(eval_key, 1), d, N, 20_000)
-  ctx = FixedDataContext(w0=w0, xi0=xi0, data=data, tau_eval=tau_eval, test=test, R=setup.R)
-  scales = {"W": 1.0, "xi_pop": jnp.tile(jnp.array([1.0 / d, 1.0]), (R, 1))}
+  ctx = FixedDataContext(w0=w0, xi0=xi0, data=data, tau_blocks=tau_blocks, tau_eval=tau_eval, test=test, R=setup.R)
+  scales = {"W": 1.0, "xi_pop": jnp.tile(model.family_step(1.0, d), (R, 1))}
 
   def track(p) -> dict[str, float]:
     return measure(p["W"], p["xi_pop"], ctx)

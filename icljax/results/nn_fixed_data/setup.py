@@ -9,7 +9,7 @@ import ml_collections
 from icljax import validation
 from icljax.experiment import specs
 from icljax.models import softmax_attention as model
-from icljax.results.nn.setup import model_and_step, shift_spec
+from icljax.results.nn.setup import model_and_step, reference_value, shift_spec
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
 
@@ -29,6 +29,8 @@ class FixedDataSetup:
     tau_samples: inner products of each chain's population sample.
     shift: ``(name, spec)`` of the shifted test distribution; ``R`` its label bound.
     test_prompts: prompts of the shifted test set.
+    references: P6 rows that apply (init W_0, same d, N, sigma), as ``(step, eta_ref, xi1, xi2)`` with ``step`` this
+      run's step at the row's eta t and each value ``(value, rounding)``; ``skipped``: notes on the others.
   """
 
   run: specs.RunSpec
@@ -42,6 +44,8 @@ class FixedDataSetup:
   shift: tuple[str, shift.ShiftSpec]
   R: float
   test_prompts: int
+  references: tuple = ()
+  skipped: tuple[str, ...] = ()
 
   @property
   def epochs_per_step(self) -> float:
@@ -66,7 +70,28 @@ def parse(config: ml_collections.ConfigDict) -> FixedDataSetup:
   tau_samples = validation.integer("config.tau_samples", config.tau_samples, low=100)
   validation.real("config.R", config.R, low=0.0, low_open=True)
   name = str(config.shift)
+  references, skipped = _references(config, run, eta)
   return FixedDataSetup(
       run=run, task=task.make_spec(d, n), model=model_spec, eta=eta,
       replicas=replicas, dataset_size=dataset_size, batch_size=sizes["batch_size"], tau_samples=tau_samples,
-      shift=(name, shift_spec(config, name, "config.shift")), R=float(config.R), test_prompts=sizes["test_prompts"])
+      shift=(name, shift_spec(config, name, "config.shift")), R=float(config.R), test_prompts=sizes["test_prompts"],
+      references=references, skipped=tuple(skipped))
+
+
+def _references(config: ml_collections.ConfigDict, run: specs.RunSpec, eta: float) -> tuple[tuple, list[str]]:
+  """The ``references`` rows ``((d, N, sigma, eta_ref), t, xi1, xi2)`` of this run's setting (from W_0) whose eta t
+  is a logged step of this run."""
+  keep, skipped = [], []
+  for row in config.references:
+    if len(row) != 4 or len(row[0]) != 4 or not isinstance(row[1], int) or row[1] < 1:
+      raise validation.ConfigError("config.references", tuple(row), "rows ((d, N, sigma, eta), t, xi1, xi2)")
+    (d, n, sigma, eta_ref), t = row[0], row[1]
+    if (d, n, float(sigma)) != (config.d, config.N, float(config.sigma)) or config.init != "paper":
+      continue
+    step = round(t * float(eta_ref) / eta)
+    if abs(step * eta - t * float(eta_ref)) > 1e-9 * t or step > run.steps or step % run.log_every:
+      skipped.append(f"references: row t = {t} at eta {eta_ref:g} skipped (eta t = {t * eta_ref:g} is not a logged "
+                     f"step of this run)")
+      continue
+    keep.append((step, float(eta_ref)) + tuple(reference_value("references", v) for v in row[2:]))
+  return tuple(keep), skipped

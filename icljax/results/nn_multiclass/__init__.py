@@ -1,11 +1,17 @@
 """Multiclass 1-NN: K-class softmax attention on the centred one-hot coding learns the 1-NN rule; its dynamics are
 the binary ones with the clock slowed by f = (K-1)/K (Athreya & Wang 2026).
 
-Reference: Athreya & Wang (2026), arXiv 2609.01311; digest ``athreya_2609.01311.md`` (P1-P14).
+Reference: Athreya & Wang (2026), arXiv 2609.01311: Assumptions 1-2, Lemmas 1-4 and 12, Theorem 1, Corollary 1,
+Section 5 and Figs. 1-6.
 """
 
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.nn_multiclass import checks, figures, plan, setup, tolerances
+from icljax.results.nn_multiclass import checks, figures, mutants, plan, setup, tolerances
+
+# 1e3 SGD steps (the first reference row), the flow run to 1e6 K-class steps on 16 x 25 inner products (the flow
+# rows of every K, Lemma 12's disagreement), small evaluation samples.
+GATE = ("nn_multiclass:steps=1000,log_every=500,tau_samples=2000,eval_prompts=2000,enum_prompts=100,"
+        "lemma12_prompts=25")
 
 EXPERIMENT = Experiment(
     name="nn_multiclass",
@@ -21,6 +27,7 @@ EXPERIMENT = Experiment(
     tolerances=tolerances.TOLERANCES,
     stack_fields=("seed", "sigma", "eta"),
     aggregate=figures.aggregate,
-    main_job=(MainJobRun("nn_multiclass"),),
-    gate='nn_multiclass:steps=1000,tau_samples=2000,eval_prompts=5000,enum_prompts=200,lemma12_prompts=200',
+    main_job=(MainJobRun("nn_multiclass"), MainJobRun("nn_multiclass", "p4")),
+    gate=GATE,
+    mutants=mutants.MUTANTS,
 )

@@ -14,7 +14,8 @@ from icljax.experiment.api import FigureInput
 
 
 def figures(inp: FigureInput) -> list[str]:
-  """Trajectories (SGD chains, K-class and binary reduced systems), loss, accuracy, off-family norm, xi1/xi2.
+  """Trajectories (SGD chains and the K-class reduced system), loss, accuracy, off-family norm, xi1/xi2, and the
+  flow run's Lemma-12 ratio and late-time rate.
 
   Args:
     inp: the run's artefacts.
@@ -42,8 +43,8 @@ def figures(inp: FigureInput) -> list[str]:
     extra.append(plots.curves(fig / "rate.png", rate, list(rate[0])[1:], x="K-class step", logx=True, logy=True,
                               ylabel="L_MC", title=f"late-time rate: fitted log-log slope {slope:.3f}"))
   return [
-      plots.curves(fig / "trajectory.png", rows, ["sgd_xi1", "sgd_xi2", "pop_xi1", "pop_xi2", "bin_xi1", "bin_xi2"],
-                   title="(xi1, xi2): SGD chains (mean), K-class GD at eta, binary GD at f eta", ylabel="value",
+      plots.curves(fig / "trajectory.png", rows, ["sgd_xi1", "sgd_xi2", "pop_xi1", "pop_xi2"],
+                   title="(xi1, xi2): SGD chains (mean) and K-class population GD at eta", ylabel="value",
                    logx=True),
       plots.curves(fig / "loss.png", rows, ["pop_loss"], title="K-class population loss along GD", ylabel="L_MC",
                    logx=True, logy=True),

@@ -1,10 +1,12 @@
-"""The multiclass plan: three systems on one clock, each with ``replicas`` independent copies.
+"""The multiclass plan: two systems on one clock, each with ``replicas`` independent copies.
 
-* ``W`` (R, D, D): the paper's protocol, full-matrix minibatch SGD on fresh K-class prompts from W_0 (digest P9);
-  R independent chains give the mean and its standard error;
-* ``xi_pop`` (R, 2): the reduced K-class population system (labels integrated: f times the binary loss, Lemma 2),
-  steps ``(eta/d, eta)``, on R independent samples of inner products;
-* ``xi_bin`` (R, 2): the binary reduced system on the same samples at step ``f eta`` (P7: the same trajectory).
+* ``W`` (R, D, D): the paper's protocol (its Section 5), full-matrix minibatch SGD on fresh K-class prompts from
+  W_0; R independent chains give the mean and its standard error;
+* ``xi_pop`` (R, 2): the reduced K-class population system (labels integrated: Lemma 2's factor times the binary
+  loss), steps ``(eta/d, eta)``, on R independent samples of inner products.
+
+The binary system at step ``f eta`` (the same trajectory by Lemma 2) is run in the evaluation over the first logged
+interval only (the ``clock`` identity), not beside the K-class one for the whole run.
 """
 
 from __future__ import annotations
@@ -29,47 +31,70 @@ from icljax.theory import nearest_neighbor_multiclass as theory
 
 @dataclasses.dataclass(frozen=True)
 class MulticlassContext:
-  """What evaluation needs: W_0, the initial xi, fresh evaluation prompts (inner products and classes), the inner
-  products of the Lemma-12 run."""
+  """What evaluation needs: W_0, the initial xi, fresh evaluation prompts (inner products and classes), the reduced
+  system's inner-product samples, the flow run's."""
 
   w0: jax.Array
   xi0: jax.Array
   eval_prompts: dict[str, jax.Array]
-  tau_lemma12: jax.Array
+  tau_blocks: jax.Array
+  tau_flow: jax.Array
 
 
 def chain_loss(w: jax.Array, key: jax.Array, setup: MulticlassSetup) -> jax.Array:
   """The paper's loss (7) on a fresh minibatch: 1/2 mean ||l - u_{c_{i*}}||^2."""
   batch = task.sample(key, setup.task, setup.batch_size)
-  codes = task.code(batch["c"], setup.task.K, setup.coding)
-  target = task.code(batch["c_star"], setup.task.K, setup.coding)
+  codes = task.code(batch["c"], setup.task.K, setup.coding, setup.task.probs)
+  target = task.code(batch["c_star"], setup.task.K, setup.coding, setup.task.probs)
   return 0.5 * jnp.mean(jnp.sum((model.apply({"W": w}, batch, codes) - target) ** 2, -1))
 
 
 def objective(setup: MulticlassSetup):
   """``(params, key, hparams) -> loss``: the sum over systems and replicas (they share no parameter)."""
-  K, R = setup.task.K, setup.replicas
+  R, scale = setup.replicas, reduced_factor(setup)
 
   def fn(p, key, hp):
     keys = jax.vmap(lambda r: jax.random.fold_in(key, r))(jnp.arange(R))
     full = jnp.sum(jax.vmap(lambda w, k: chain_loss(w, k, setup))(p["W"], keys))
-    pop = jnp.sum(jax.vmap(lambda xi, tb: theory.reduced_loss(xi, tb, K))(p["xi_pop"], hp["tau_blocks"]))
-    return full + pop + jnp.sum(jax.vmap(binary.reduced_loss)(p["xi_bin"], hp["tau_blocks"]))
+    return full + jnp.sum(jax.vmap(lambda xi, tb: theory.reduced_loss(xi, tb, scale))(p["xi_pop"], hp["tau_blocks"]))
 
   return fn
 
 
-@functools.partial(jax.jit, static_argnames=("K",))
-def population(xi: jax.Array, tau: jax.Array, c: jax.Array, K: int) -> tuple[jax.Array, ...]:
-  """The K-class population loss (f times the label-integrated binary loss) with its standard error, and the argmax
-  agreement with the 1-NN class with its standard error, on evaluation prompts."""
-  loss = theory.factor(K) * binary.per_prompt(xi, tau)["loss"]
-  acc, acc_se = theory.argmax_stats(xi, tau, c, K)
-  return jnp.mean(loss), jnp.std(loss) / jnp.sqrt(loss.shape[0]), acc, acc_se
+def reduced_factor(setup: MulticlassSetup) -> float:
+  """The reduced system's factor: Lemma 2's for the chains' coding, the paper's f where the coding has none."""
+  return theory.factor(setup.task.K) if setup.factor is None else setup.factor
+
+
+@functools.partial(jax.jit, static_argnames=("K", "replicas"))
+def population(xi: jax.Array, tau: jax.Array, c: jax.Array, K: int, scale: float,
+               replicas: int | None = None) -> dict[str, jax.Array]:
+  """Per point, the K-class population loss (Lemma 2's factor times the label-integrated binary loss) and the argmax
+  agreement with the 1-NN class on the evaluation prompts, with the evaluation sample's standard errors.
+
+  Args:
+    xi: (..., P, 2) points ``(xi1, xi2)``: replicas, then any others.
+    tau: (B, N) evaluation inner products.
+    c: (B, N) their classes.
+    K: classes.
+    scale: Lemma 2's factor.
+    replicas: the first ``replicas`` points are the replicas (None: all).
+
+  Returns:
+    ``loss`` (..., P), ``accuracy`` (..., P), ``loss_eval_se`` and ``accuracy_eval_se`` (...,): the s.e. of the
+    replicas' mean over the evaluation prompts, which every replica shares.
+  """
+  flat = xi.reshape(-1, 2)
+  per = jax.vmap(lambda x: scale * binary.per_prompt(x, tau)["loss"])(flat).reshape(xi.shape[:-1] + tau.shape[:1])
+  hits = jax.vmap(lambda x: theory.argmax_hits(x, tau, c, K))(flat).reshape(per.shape)
+  r, n = replicas or xi.shape[-2], tau.shape[0]
+  return {"loss": jnp.mean(per, -1), "accuracy": jnp.mean(hits, -1),
+          "loss_eval_se": jnp.std(jnp.mean(per[..., :r, :], -2), -1) / jnp.sqrt(n),
+          "accuracy_eval_se": jnp.std(jnp.mean(hits[..., :r, :], -2), -1) / jnp.sqrt(n)}
 
 
 def _track(setup: MulticlassSetup, ctx: MulticlassContext):
-  d, K = setup.task.d, setup.task.K
+  d, K, scale = setup.task.d, setup.task.K, reduced_factor(setup)
   labels0 = np.asarray(model.label_columns(ctx.w0, d, K))
   ev = ctx.eval_prompts
 
@@ -79,13 +104,14 @@ def _track(setup: MulticlassSetup, ctx: MulticlassContext):
     row = {"label_columns_moved": float(max(np.max(np.abs(np.asarray(model.label_columns(wr, d, K)) - labels0))
                                             for wr in w)),
            "off_family": float(np.mean([model.off_family(jnp.asarray(wr), d, K) for wr in w]))}
-    for name, values in (("sgd", xi_w), ("pop", np.asarray(p["xi_pop"], np.float64)),
-                         ("bin", np.asarray(p["xi_bin"], np.float64))):
+    for name, values in (("sgd", xi_w), ("pop", np.asarray(p["xi_pop"], np.float64))):
       for i in (0, 1):
         row[f"{name}_xi{i + 1}"], row[f"{name}_xi{i + 1}_se"] = (float(v) for v in stats.mean_se(values[:, i]))
-    xi = jnp.mean(p["xi_pop"], axis=0)
-    loss, loss_se, acc, acc_se = (float(v) for v in population(xi, ev["tau"], ev["c"], K))
-    row.update(pop_loss=loss, pop_loss_se=loss_se, accuracy=acc, accuracy_se=acc_se)
+    pop = {k: np.asarray(v, np.float64) for k, v in population(p["xi_pop"], ev["tau"], ev["c"], K, scale).items()}
+    for name in ("loss", "accuracy"):
+      mean, se = stats.mean_se(pop[name])
+      key = "pop_loss" if name == "loss" else "accuracy"
+      row.update({key: float(mean), f"{key}_se": float(se), f"{key}_eval_se": float(pop[f"{name}_eval_se"])})
     return row
 
   return track
@@ -107,13 +133,12 @@ def plan(setup: MulticlassSetup) -> Plan[MulticlassContext]:
   tau_blocks = jnp.stack([binary.prepare_tau(binary_task.sample_tau(jax.random.fold_in(theory_key, r), d, N,
                                                                     setup.tau_samples)) for r in range(R)])
   eval_batch = task.sample(prng.stream(seed, "eval"), setup.task, setup.eval_prompts)
+  tau_flow = binary_task.sample_tau(jax.random.fold_in(theory_key, 10_000), d, N,
+                                    setup.lemma12_prompts * setup.flow_replicas)
   ctx = MulticlassContext(w0=w0, xi0=xi0, eval_prompts={"tau": eval_batch["tau"], "c": eval_batch["c"]},
-                          tau_lemma12=binary_task.sample_tau(jax.random.fold_in(theory_key, 10_000), d, N,
-                                                             setup.lemma12_prompts))
-  f = theory.factor(setup.task.K)
-  params = {"W": jnp.stack([w0] * R), "xi_pop": jnp.stack([xi0] * R), "xi_bin": jnp.stack([xi0] * R)}
-  scales = {"W": 1.0, "xi_pop": jnp.tile(jnp.array([1.0 / d, 1.0]), (R, 1)),
-            "xi_bin": jnp.tile(jnp.array([f / d, f]), (R, 1))}
+                          tau_blocks=tau_blocks, tau_flow=tau_flow.reshape(setup.flow_replicas, -1, N))
+  params = {"W": jnp.stack([w0] * R), "xi_pop": jnp.stack([xi0] * R)}
+  scales = {"W": 1.0, "xi_pop": jnp.tile(jnp.array([1.0 / d, 1.0]), (R, 1))}
   return Plan(objective=objective(setup), params=params, hparams={"tau_blocks": tau_blocks},
               optimizer=optax.chain(optax.sgd(setup.eta), optim.scale_by_tree(scales)),
               data_key=prng.stream(seed, "data"), context=ctx, track=_track(setup, ctx))

@@ -35,7 +35,9 @@ TOLERANCES = {
                                 "from the Lam logged before it, in units of steps x eps x max(1, |Lam|)"),
     "lam_noiseless": Tolerance(1.0, "max", "float rounding", "P4: every logged chunk of the vector lam against NGD "
                                "replayed on that chunk's trigger counts (lam_q moves by eta/sqrt|Q| only when the "
-                               "triggers are balanced), unsaturated steps, in units of steps x eps x max(1, |lam|)"),
+                               "triggers are balanced), lam <= 12, in units of the chunk's float rounding: steps x "
+                               "eps x (max(1, |lam|) + 2 eta (1 + e^lam/(V-1))), the second term the cancellation in "
+                               "the model's p_y - 1"),
     "softmax_plateau": Tolerance(ROUNDING, "abs", "float rounding", "P5: softmax attention weight on y is 1 - O(H "
                                  "e^-Lam), 0 in float32 after the run's steps (measured deviation 1e-7); the plateau "
                                  "H(alpha) + ln(1 + (V-2)(1-alpha)/e) computed without the model's gamma"),

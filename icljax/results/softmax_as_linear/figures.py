@@ -59,14 +59,15 @@ def _valley(inp: FigureInput) -> str | None:
   ax = fig.subplots()
   ax.plot(inp.arrays["valley_t"], L * inp.arrays["valley_excess"], "-", color="k", lw=1,
           label=f"exact L excess on the valley A = sqrt(t) Sigma^-1 (L = {L})")
-  ax.axhline(s["F"], ls="--", color="0.5", lw=1, label=f"F(t*) = {s['F']:.2f} (L = inf)")
-  ax.axvline(s["t_star"], ls="--", color="C2", lw=1, label=f"t* = {s['t_star']:.4f}")
+  if np.isfinite(s["F"]) and 0 < s["t_star"] < 0.5:
+    ax.axhline(s["F"], ls="--", color="0.5", lw=1, label=f"F(t*) = {s['F']:.2f} (L = inf)")
+    ax.axvline(s["t_star"], ls="--", color="C2", lw=1, label=f"t* = {s['t_star']:.4f}")
   ax.axvline(s["exact_finite_L"]["t"], ls=":", color="k", lw=1, label=f"exact t_L = {s['exact_finite_L']['t']:.4f}")
   ax.errorbar([s["softmax_t"]], [L * s["excess_softmax"][0]], xerr=[2 * s["softmax_t_se"]],
               yerr=[2 * L * s["excess_softmax"][1]], fmt="o", color="C3", capsize=3, label="trained softmax (2 s.e.)")
   ax.set_xlabel("t = (tr(Sigma A)/d)^2 (squared inverse temperature)")
   ax.set_ylabel("L x excess risk")
-  ax.set_ylim(0, 3 * s["F"])
+  ax.set_ylim(0, 3 * float(np.min(L * inp.arrays["valley_excess"])))
   ax.set_title("finite-L optimum: the trained layer sits at t_L, not at Thm 5.1's balanced t")
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)

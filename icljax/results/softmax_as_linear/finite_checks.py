@@ -19,7 +19,7 @@ from icljax.results.softmax_as_linear.setup import SalSetup
 
 def limit_checks(c: Checker, setup: SalSetup, ref: Reference) -> None:
   """The exact optimum at ``LIMIT_L`` tokens against the first-order forms, each within its next-order term."""
-  lim, sec, s_w = ref.limit, ref.second, float(setup.task.prior_var)
+  lim, sec, s_w = ref.limit, ref.limit["next"], float(setup.task.prior_var)
   n = LIMIT_L
   c("kappa_limit", f"exact b sqrt(t) at L' = {n} vs 1 - kappa/L'", 1 - ref.kappa / n, lim["product"], se=0.0,
     floor=abs(sec["kappa2_opt"]) / n**2)

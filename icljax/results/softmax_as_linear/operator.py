@@ -44,7 +44,7 @@ def _snis_program(x: jax.Array, U: jax.Array, V: jax.Array, z: jax.Array) -> tup
 def _snis(inst: dict[str, np.ndarray], tokens: jax.Array) -> tuple[np.ndarray, np.ndarray]:
   """Finite-prompt outputs at every query and the delta-method covariance of each (self-normalised sums)."""
   U, V, z, m = (jnp.asarray(inst[k], tokens.dtype) for k in ("U", "V", "z", "mean"))
-  out, cov = _snis_program(tokens + m, U, V, z)
+  out, cov = _snis_program(tokens + m[None, :], U, V, z)
   return np.asarray(out, np.float64), np.asarray(cov, np.float64)
 
 

@@ -47,7 +47,8 @@ class Reference:
     second: second-order offsets (``tau1``, ``F2``, ``kappa2_opt``), inf when ``t* >= 1/6``.
     exact: the exact finite-L optimum of Gaussian tokens at L (isotropic Sigma, no sampler bug; for non-Gaussian
       tokens it is the Gaussian prediction the controls reject).
-    limit: the exact optimum at ``LIMIT_L`` tokens (Gaussian tokens, t* < 1/6), against the first-order forms.
+    limit: the exact optimum at ``LIMIT_L`` tokens (Gaussian tokens, d >= 4), against the first-order forms, with
+      the second-order terms at its t (``limit['next']``) as the truncation bounds.
     linear_b, linear_excess: the linear-attention optimum at L.
     pop_a, pop_b: the balanced end point of R_inf.
   """
@@ -105,8 +106,9 @@ def reference(setup: SalSetup) -> Reference:
   second = finite.second_order_at_optimum(d, trace, noise)
   if iso and spec.tokens != "rademacher" and not spec.data_bug:
     ex = exact.finite_optimum(L, d, trace, noise, s_w)
-  if spec.tokens == "gaussian" and not spec.data_bug and np.isfinite(second["tau1"]):
+  if spec.tokens == "gaussian" and not spec.data_bug and d >= 4:   # d <= 3: the second-order terms are too large
     limit = exact.finite_optimum(LIMIT_L, d, trace, noise, s_w)
+    limit["next"] = finite.second_order_at_optimum(d, trace, noise, at=limit["t"])
   lin_b, lin_ex = theory.linear_attention_optimum(spec.context_cov(), L, noise, s_w)
   pop_a, pop_b = theory.balanced_endpoint(cov)
   return Reference(cov=cov, ctx_cov=spec.context_cov(), query_cov=spec.query_cov(), t_star=ts,
