@@ -1,4 +1,4 @@
-"""flax NNX modules (``icljax.nn``): each equals the pure ``apply`` of its model to float rounding, trains with optax
+"""flax NNX modules (``icljax.flax_layers``): each equals the pure ``apply`` of its model to float rounding, trains with optax
 through ``nnx.Optimizer`` to the same parameters as the pure optax loop, and the base package never imports flax."""
 
 import subprocess
@@ -14,7 +14,7 @@ import pytest
 
 nnx = pytest.importorskip("flax.nnx")
 
-from icljax import nn  # noqa: E402  (after the importorskip: flax is the optional extra)
+from icljax import flax_layers  # noqa: E402  (after the importorskip: flax is the optional extra)
 from icljax.models import lsa, recall, softmax_attention  # noqa: E402
 from icljax.tasks import nearest_neighbor, regression  # noqa: E402
 from icljax.tasks import recall as recall_task  # noqa: E402
@@ -33,11 +33,11 @@ def _cases():
   mse_1nn = lambda out, b: jnp.mean((out - b["target"]) ** 2)
   ce = lambda out, b: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(out, b["target"]))
   return {
-      "lsa": (nn.LinearSelfAttention(lsa_spec, rngs=nnx.Rngs(0)), lsa.apply, lsa_spec,
+      "lsa": (flax_layers.LinearSelfAttention(lsa_spec, rngs=nnx.Rngs(0)), lsa.apply, lsa_spec,
               [regression.sample(jax.random.fold_in(key, t), reg, 64) for t in range(20)], mse),
-      "nn": (nn.SoftmaxAttention1NN(nn_spec, rngs=nnx.Rngs(1)), softmax_attention.apply, nn_spec,
+      "nn": (flax_layers.SoftmaxAttention1NN(nn_spec, rngs=nnx.Rngs(1)), softmax_attention.apply, nn_spec,
              [nearest_neighbor.sample(jax.random.fold_in(key, t), nn_task, 64) for t in range(20)], mse_1nn),
-      "recall": (nn.RecallTransformer(rec_model), recall.apply, rec_model,
+      "recall": (flax_layers.RecallTransformer(rec_model), recall.apply, rec_model,
                  [recall_task.sample(jax.random.fold_in(key, t), rec_task, 64) for t in range(20)], ce),
   }
 
@@ -60,7 +60,7 @@ def test_module_equals_the_pure_apply(cases, name):
 
 def test_modules_initialise_as_the_pure_init():
   spec = lsa.LsaSpec(3, 8)
-  module = nn.LinearSelfAttention(spec, rngs=nnx.Rngs(params=jax.random.key(7)))
+  module = flax_layers.LinearSelfAttention(spec, rngs=nnx.Rngs(params=jax.random.key(7)))
   expected = lsa.init(nnx.Rngs(params=jax.random.key(7)).params(), spec)   # the stream's first key
   assert all(np.array_equal(module.pure_params()[k], expected[k]) for k in expected)
 

@@ -7,10 +7,10 @@ rounding), and training the module with ``nnx.Optimizer`` reaches the same param
 
     from flax import nnx
     import optax
-    from icljax import nn
+    from icljax import flax_layers
     from icljax.models import lsa
 
-    layer = nn.LinearSelfAttention(lsa.LsaSpec(d=5, n=20), rngs=nnx.Rngs(0))
+    layer = flax_layers.LinearSelfAttention(lsa.LsaSpec(d=5, n=20), rngs=nnx.Rngs(0))
     y_hat = layer({"x": x, "y": y, "x_query": xq})           # (batch,)
     opt = nnx.Optimizer(layer, optax.adam(1e-3), wrt=nnx.Param)
     params = layer.pure_params()                             # the plain dict icljax.models.lsa.apply takes
