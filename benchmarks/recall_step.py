@@ -27,7 +27,7 @@ import optax
 
 from benchmarks import _harness as h
 from icljax import optim
-from icljax.configs import recall as recall_config
+from icljax.experiment import configs, fields
 from icljax.models import recall as model
 from icljax.tasks import recall as task
 
@@ -35,19 +35,23 @@ CHUNK = 10
 
 
 def _config(kind: str, batch: int, H: int):
-  c = recall_config.get_config()
-  c.update(dict(model=kind, batch_size=batch, H=H, steps=10**6))
-  return c
+  return fields.replace(configs.load("recall"), model=kind, batch_size=batch, H=H, steps=10**6)
+
+
+def _plan(config):
+  """The plan ``icljax-run`` trains for a typed config."""
+  experiment = configs.experiment_of(config)
+  return experiment.plan(experiment.setup(config))
 
 
 def toolkit(config, seconds: float) -> tuple[float, float, float]:
   """(sentences/s, compile s, peak MiB) of the experiment's own training chunk."""
-  steps, comp, mib = h.pipeline_steps(h.plan_of(config), CHUNK, seconds)
+  steps, comp, mib = h.pipeline_steps(_plan(config), CHUNK, seconds)
   return steps * config.batch_size, comp, mib
 
 
 def dense_jax(config, seconds: float) -> tuple[float, float, float]:
-  plan = h.plan_of(config)
+  plan = _plan(config)
   spec, m = plan.hparams["spec"], plan.hparams["model"]
   opt = optim.normalized_gd(config.eta)
 

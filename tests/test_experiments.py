@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from icljax import configs, runs, validation
+from icljax.experiment import configs as typed_configs
 from icljax.experiment import driver, main_job
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,8 @@ def test_tiny_nn_runs_write_every_artefact(tmp_path, spec):
     ("model=reparam_w,M=128,x64=True", {"W"}),
 ])
 def test_tiny_recall_runs_write_every_artefact(tmp_path, extra, names):
-  summary, _ = _run(f"recall:{RECALL_TINY}" + (f",{extra}" if extra else ""), tmp_path / "run")
+  config = typed_configs.load(f"recall:{RECALL_TINY}" + (f",{extra}" if extra else ""))
+  summary = driver.run(config, tmp_path / "run", printer=lambda s: None)
   _, rows = _common_artefacts(tmp_path / "run", summary, [10, 20])
   assert all({"loss", "test_loss", "pop_loss"} <= set(r) for r in rows)
   assert all(("Lam" in r) == ("Lam" in names) for r in rows)

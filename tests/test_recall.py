@@ -8,8 +8,8 @@ import numpy as np
 import optax
 import pytest
 
-from icljax import configs, optim, runs, train, validation
-from icljax.experiment import driver, registry
+from icljax import optim, runs, train, validation
+from icljax.experiment import configs, driver, fields, registry
 from icljax.experiment.checks import Checker
 from icljax.models import recall as model
 from icljax.results.recall import checks as recall_checks
@@ -132,6 +132,51 @@ def test_bad_arguments(kwargs, field):
   with pytest.raises(validation.ConfigError) as e:
     task.make_spec(**kwargs)
   assert e.value.field == field
+
+
+@pytest.mark.parametrize("override,field", [
+    ("triggers=(0,59)", "config.triggers"), ("outputs=(4,5)", "config.outputs"), ("H=5", "config.H"),
+    ("M=100", "config.M"), ("d=100", "config.d"), ("V=8,outputs=(5,7),triggers=(0,)", "config.outputs")])
+def test_cross_field_rules_name_the_field(override, field):
+  """The rules that tie fields together (each field's own range is a generated test in tests/test_validation.py):
+  token ids in 0..V-2 and disjoint, H >= 6 when noisy, M = 0 or M >= batch_size, d >= 2V."""
+  config = configs.load(f"recall:{override}")
+  with pytest.raises(validation.ConfigError) as e:
+    registry.get("recall").setup(config)
+  assert e.value.field == field and "\n" not in str(e.value)
+
+
+def test_run_names_are_derived_from_the_fields():
+  """``--config=recall --config.model=origin`` is named after the origin model (it was named after the default's
+  model when names were strings written beside the fields); the main job's names, key runs included."""
+  assert configs.run_name(configs.load("recall", {"model": "origin"})) == "recall_origin_linear_FA_a0.5"
+  names = [configs.run_name(configs.load(r)) for r in registry.get("recall").main_job]
+  assert len(names) == len(set(names)) == 36
+  assert names[:2] == ["recall_reparam_linear_FA_a0.5", "recall_reparam_linear_FA_a0_steps500"]
+  assert names[-4:] == ["recall_reparam_linear_FA_a0.5_steps600_float64",
+                        "recall_reparam_relu_FA_a0.5_M2048_eta0.05_steps400",
+                        "recall_reparam_w_relu_FA_a0.5_M2048_eta0.05_steps400",
+                        "recall_origin_relu_FA_a0.5_M2048_eta0.05_steps400"]
+  assert configs.run_name(fields.replace(configs.load("recall"), seed=3, x64=True, H=64)) == \
+      "recall_reparam_linear_FA_a0.5_H64_seed3_float64"
+
+
+def test_key_fig1_runs_are_the_first_steps_of_the_full_runs():
+  """The default profile's Fig. 1 runs differ from the full-size runs in ``steps`` only (batch t is drawn from
+  ``fold_in(data_key, t)``, so they train the first KEY_STEPS steps of the same trajectory); Fig. 2 runs at full
+  size."""
+  experiment = registry.get("recall")
+  full = {r.variants: configs.load(r) for r in experiment.main_job if not r.key}
+  key = [r for r in experiment.main_job if r.key]
+  assert len(key) == 13 and sum(r.figure == "fig2_finite" for r in key) == 3
+  for run in key:
+    config, twin = configs.load(run), full.get(run.variants, full[()] if run.variants == (
+        "reparam_linear_FA_a0.5",) else None)
+    if run.figure == "fig2_finite":
+      assert run.overrides == {}
+      continue
+    assert twin is not None and twin.steps == 2000 and config.steps == 500
+    assert fields.replace(config, steps=2000) == twin
 
 
 def test_noise_bigram_position_is_uniform_over_allowed_positions():

@@ -11,8 +11,8 @@ import jax
 import numpy as np
 import pytest
 
-from icljax import configs, runs, stats, train
-from icljax.experiment import driver, registry
+from icljax import runs, stats, train
+from icljax.experiment import configs, driver, registry
 from icljax.experiment import mutants as mutant_runner
 from icljax.experiment.checks import Checker
 from icljax.results.recall import checks as recall_checks

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from icljax import configs, sweep, validation
+from icljax.experiment import configs as typed_configs
 from icljax.experiment import driver, grid, registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,8 +55,8 @@ def test_sweep_spec_parsing_and_grouping():
   assert grid.parse("spectrum=(1.0,1.0,1.0,1.0,2.0),(2.0,1.0,1.0,1.0,1.0)", config)[0][1][1] == (
       2.0, 1.0, 1.0, 1.0, 1.0)
   recall = registry.get("recall")
-  keys = {sweep.group_key({"alpha": a, "x": 1}, recall.stack_fields, recall.static({"alpha": a})) for a in
-          (0.0, 0.2, 0.5)}
+  keys = {sweep.group_key({"alpha": a, "x": 1}, recall.stack_fields,
+                          recall.static(typed_configs.load(f"recall:alpha={a}"))) for a in (0.0, 0.2, 0.5)}
   assert len(keys) == 2   # alpha = 0 is the noiseless task: another static structure
 
 

@@ -128,10 +128,13 @@ class MainJobRun(RunRef):
   Attributes:
     figure: the result-level figure it is drawn in (``Experiment.group_figures``), if any.
     key: a key figure of the paper: run by the default profile (``full`` runs every run).
+    reduced: for a key run drawn at smaller sizes than the archive's run of the same figure, what was reduced
+      (REPORT.md says so beside the run; its checks carry the wider error bars of its size).
   """
 
   figure: str = ""
   key: bool = False
+  reduced: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,7 +52,7 @@ def _entries(workdir: Path, profile: str) -> list[Entry]:
     experiment = registry.get(name)
     for run in profile_runs(experiment, profile):
       ref = MainJobRun(run.preset, (*run.variants, "quick") if quick else run.variants, run.overrides, run.figure,
-                       run.key)
+                       run.key, run.reduced)
       config = configs.load(ref)
       out.append((experiment, run, config, workdir / (configs.run_name(config) + ("-quick" if quick else ""))))
   return out
@@ -125,8 +125,9 @@ def write(workdir: Path, entries: Sequence[Entry], profile: str, only: Sequence[
   sections = _sections(workdir, entries, only)
   pending = sum(not (path / runs.SUMMARY).exists() for exp, _, _, path in entries if not only or exp.name in only)
   full_runs = sum(len(registry.get(name).main_job) for name in (only or registry.names()))
+  sizes = {path.name: run.reduced for _, run, _, path in entries if run.reduced}
   return report.write_report(workdir / "REPORT.md", sections, profile=profile, pending=pending, full_runs=full_runs,
-                             environment=env or {})
+                             environment=env or {}, sizes=sizes)
 
 
 def run(workdir: str | Path, *, profile: str = "key", only: Sequence[str] = (),

@@ -133,7 +133,8 @@ def run_section(summary: Mapping[str, Any], rel_dir: str = ".", level: int = 3) 
 
 def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, Path, Mapping[str, Any]]],
                                                       Sequence[str]]], *, profile: str, pending: int,
-                 full_runs: int, environment: Mapping[str, str] | None = None) -> Path:
+                 full_runs: int, environment: Mapping[str, str] | None = None,
+                 sizes: Mapping[str, str] | None = None) -> Path:
   """REPORT.md of the main job: totals, a run index, and per result its title, claim, figures and run sections.
 
   Args:
@@ -143,6 +144,8 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
     pending: runs not finished yet.
     full_runs: how many runs the full profile has (named in the key profile's note).
     environment: what the job ran on (platform, device, versions), shown in a table.
+    sizes: run name -> what its key-figure variant reduces against the full archive's run (shown in the run
+      index and in the run's section; its checks carry their own, wider error bars).
 
   Returns:
     ``path``.
@@ -168,14 +171,18 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
     seconds = runs.read_json(timing)["total_seconds"] if timing.exists() else 0.0
     n_pass = sum(c["passed"] for c in s["comparisons"])
     index.append([name, f"{n_pass}/{len(s['comparisons'])}", s.get("status", ""), f"{seconds:.0f}",
-                  str(d.relative_to(root))])
-  lines += ["## Runs", "", markdown_table(["run", "checks passed", "status", "seconds", "workdir"], index), ""]
+                  str(d.relative_to(root)), (sizes or {}).get(name, "")])
+  lines += ["## Runs", "", markdown_table(["run", "checks passed", "status", "seconds", "workdir",
+                                           "reduced for the key profile"], index), ""]
   for experiment, items, figures in sections:
     if not items:
       continue
     lines += [f"## {experiment.title}", "", f"**Claim.** {experiment.claim}", ""]
     lines += [f"![{f}]({f})" for f in figures] + ([""] if figures else [])
-    for _, d, s in items:
+    for name, d, s in items:
+      if (sizes or {}).get(name):
+        lines += [f"*Reduced for the key profile*: {sizes[name]}; its checks carry the error bars of this size. "
+                  "`icljax-reproduce --full` runs the full-size run.", ""]
       lines.append(run_section(s, str(d.relative_to(root))))
   runs.atomic_write_text(path, "\n".join(lines) + "\n")
   return path

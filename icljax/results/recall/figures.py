@@ -13,6 +13,7 @@ from icljax import plots
 from icljax.experiment.api import FigureGroups, FigureInput
 from icljax.experiment.checks import markdown_table
 from icljax.experiment.report import grouped
+from icljax.results.recall.config import RecallConfig
 from icljax.theory import recall as theory
 
 
@@ -25,7 +26,7 @@ def figures(inp: FigureInput) -> list[str]:
   Returns:
     Figure paths.
   """
-  alpha = inp.config["alpha"]
+  alpha = inp.config.alpha
   out = [plots.curves(inp.fig_dir / "loss.png", inp.metrics, ["loss", "pop_loss", "test_loss"],
                       references={"Bayes risk H(alpha)": inp.summary["scalars"]["bayes_risk"]},
                       title=inp.summary["scalars"]["setting"], ylabel="cross-entropy")]
@@ -46,10 +47,10 @@ def figures(inp: FigureInput) -> list[str]:
   return out
 
 
-def _label(cfg: Mapping[str, Any]) -> str:
-  kind = {"origin": "Origin", "reparam": "Reparam", "reparam_w": "Reparam"}[cfg["model"]]
-  att = cfg["attention"].capitalize()
-  return f"{kind}-{att}{'-W' if cfg['model'] == 'reparam_w' else ''}-{'FA' if cfg['kappa'] else 'F'}"
+def _label(cfg: RecallConfig) -> str:
+  kind = {"origin": "Origin", "reparam": "Reparam", "reparam_w": "Reparam"}[cfg.model]
+  att = cfg.attention.capitalize()
+  return f"{kind}-{att}{'-W' if cfg.model == 'reparam_w' else ''}-{'FA' if cfg.kappa else 'F'}"
 
 
 def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
@@ -65,7 +66,7 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
   """
   out = []
   for name, group in groups.items():
-    alpha = group[0][0]["alpha"]
+    alpha = group[0][0].alpha
     prob = "pop_p_noise" if alpha > 0 else "pop_p_output"
     titles = ["population loss", "unseen-output test loss", "Pr(noise token)" if alpha > 0 else "Pr(output token)"]
     series = {t: {_label(cfg): rows for cfg, rows, _ in group} for t in titles}

@@ -13,11 +13,12 @@ import math
 import jax.numpy as jnp
 import optax
 
-from icljax.experiment.api import Mutant
+from icljax.experiment.api import Mutant, RunRef
 
-KAPPA0_GATE = "recall:reparam_linear_F_a0.5,alpha=0.2,steps=400,H=32,eval_size=256,test_size=64"
-SOFTMAX_GATE = "recall:reparam_softmax_FA_a0.5,alpha=0.2,steps=200,H=32,eval_size=256,test_size=64"
-NOISELESS_GATE = "recall:reparam_linear_FA_a0,steps=100,H=32,eval_size=256,test_size=64"
+_SMALL = {"H": 32, "eval_size": 256, "test_size": 64}
+KAPPA0_GATE = RunRef("recall", ("reparam_linear_F_a0.5",), {"alpha": 0.2, "steps": 400, **_SMALL})
+SOFTMAX_GATE = RunRef("recall", ("reparam_softmax_FA_a0.5",), {"alpha": 0.2, "steps": 200, **_SMALL})
+NOISELESS_GATE = RunRef("recall", ("reparam_linear_FA_a0",), {"steps": 100, **_SMALL})
 
 
 def _ignore_noise(sample):
