@@ -37,10 +37,11 @@ def profile_runs(experiment: Experiment, profile: str) -> tuple[MainJobRun, ...]
     profile: one of :data:`PROFILES`.
 
   Returns:
-    Every run (``full``), or its key runs (``key``, ``quick``; the first run if none is marked).
+    Every run at full size (``full``: the archive, without the reduced key variants), or its key runs (``key``,
+    ``quick``; the first run if none is marked).
   """
-  if profile == "full":
-    return experiment.main_job
+  if profile == "full":   # the archive at full size: a key run drawn at reduced sizes has its full-size twin there
+    return tuple(r for r in experiment.main_job if not r.reduced)
   key = tuple(r for r in experiment.main_job if r.key)
   return key or experiment.main_job[:1]
 
