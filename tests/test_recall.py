@@ -9,7 +9,7 @@ import optax
 import pytest
 
 from icljax import optim, runs, train, validation
-from icljax.experiment import configs, driver, fields, registry
+from icljax.experiment import configs, driver, fields, main_job, registry
 from icljax.experiment.checks import Checker
 from icljax.models import recall as model
 from icljax.results.recall import checks as recall_checks
@@ -169,12 +169,14 @@ def test_key_fig1_runs_are_the_first_steps_of_the_full_runs():
   full = {r.variants: configs.load(r) for r in experiment.main_job if not r.key}
   key = [r for r in experiment.main_job if r.key]
   assert len(key) == 13 and sum(r.figure == "fig2_finite" for r in key) == 3
+  assert len(main_job.profile_runs(experiment, "full")) == 26   # the archive: today's runs, at full size
   for run in key:
     config, twin = configs.load(run), full.get(run.variants, full[()] if run.variants == (
         "reparam_linear_FA_a0.5",) else None)
     if run.figure == "fig2_finite":
-      assert run.overrides == {}
+      assert run.overrides == {} and not run.reduced
       continue
+    assert run.reduced
     assert twin is not None and twin.steps == 2000 and config.steps == 500
     assert fields.replace(config, steps=2000) == twin
 
