@@ -108,6 +108,10 @@ def evaluate(setup: SalSetup, ctx: plan_lib.SalContext, params: Any, rows: Seque
     scalars.update({f"{k}_{n}_se": v for n, v in fit.se.items()})
     scalars[f"{k}_allowance"] = fit.allowance
   scalars.update({f"excess_{k}": list(map(float, v)) for k, v in test.items()})
+  scalars.update({f"L_excess_{k}": spec.L * float(v[0]) for k, v in test.items()})
+  if ref.exact is not None:   # flat numbers for a sweep's index
+    scalars.update({f"exact_{k}": v for k, v in ref.exact.items()})
+    scalars["exact_L_excess"] = spec.L * ref.exact["excess"]
   for k in params:
     arrays.update({f"{k}_{n}": np.asarray(v) for n, v in params[k].items()})
   arrays["Sigma"] = ref.cov
