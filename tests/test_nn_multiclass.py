@@ -210,7 +210,7 @@ def _rows_at(setup, ctx, xi_pop, step):
   K = setup.task.K
   pop = mc_plan.population(jnp.asarray(xi_pop, jnp.float32), ctx.eval_prompts["tau"], ctx.eval_prompts["c"], K,
                            theory.factor(K))
-  row = {"step": step, "label_columns_moved": 0.0}
+  row = {"step": step, "label_columns_moved": 0.0, "pop0_xi1": float(xi_pop[0, 0]), "pop0_xi2": float(xi_pop[0, 1])}
   for i in (0, 1):
     mean, se = stats.mean_se(xi_pop[:, i])
     row.update({f"pop_xi{i + 1}": float(mean), f"pop_xi{i + 1}_se": float(se), f"sgd_xi{i + 1}": float(mean),

@@ -4,10 +4,9 @@ fixed points of the family: no training, so these are identities and controls, n
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from icljax import prng
+from icljax import _pytree, prng
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention_multiclass as model
 from icljax.results.nn_multiclass.setup import MulticlassSetup
@@ -45,6 +44,12 @@ def _loss(w, prompts, K, coding, probs=None) -> np.ndarray:
   return np.asarray(theory.enumerated_loss(w, prompts, K, coding, probs), np.float64)
 
 
+@_pytree.filter_jit
+def _binary(xi: jax.Array, tau: jax.Array, K: int) -> tuple[jax.Array, jax.Array]:
+  """Per prompt, the binary label-integrated loss and the one-hot excess q_self^2 / (2K) (one program)."""
+  return binary.per_prompt(xi, tau)["loss"], theory.onehot_excess(xi, tau, K)
+
+
 def lemma2(c: Checker, setup: MulticlassSetup, out: dict) -> None:
   """Lemma 2 per prompt at the run's K, the one-hot excess q_self^2/(2K), and the one-hot ratio at (5, 2)."""
   K = setup.task.K
@@ -52,10 +57,9 @@ def lemma2(c: Checker, setup: MulticlassSetup, out: dict) -> None:
   prompts = _prompts(setup, K, n, 1)
   f, gap, excess_gap = theory.factor(K), 0.0, 0.0
   for xi1, xi2 in POINTS:
-    w, xi = model.to_W(xi1, xi2, 4, K), jnp.array([xi1, xi2])
-    bin_pp = np.asarray(binary.per_prompt(xi, prompts["tau"])["loss"], np.float64)
+    w = model.to_W(xi1, xi2, 4, K)
+    bin_pp, excess = (np.asarray(v, np.float64) for v in _binary(np.array([xi1, xi2], np.float32), prompts["tau"], K))
     centred, onehot = _loss(w, prompts, K, "centred"), _loss(w, prompts, K, "onehot")
-    excess = np.asarray(theory.onehot_excess(xi, prompts["tau"], K), np.float64)
     gap = max(gap, float(np.max(np.abs(centred - f * bin_pp))))
     excess_gap = max(excess_gap, float(np.max(np.abs(onehot - f * bin_pp - excess))))
     if (xi1, xi2) == (5.0, 2.0) and n == 4 and K in ONEHOT_RATIO:
@@ -75,8 +79,8 @@ def codings(c: Checker, setup: MulticlassSetup) -> None:
   phi = 1.0 - sum(p * p for p in P4_PROBS)
   unit_gap = recentred_gap = 0.0
   for xi1, xi2 in POINTS:
-    w, xi = model.to_W(xi1, xi2, 4, K), jnp.array([xi1, xi2])
-    bin_pp = np.asarray(binary.per_prompt(xi, prompts["tau"])["loss"], np.float64)
+    w = model.to_W(xi1, xi2, 4, K)
+    bin_pp = np.asarray(_binary(np.array([xi1, xi2], np.float32), prompts["tau"], K)[0], np.float64)
     unit_gap = max(unit_gap, float(np.max(np.abs(_loss(w, prompts, K, "unit") - bin_pp))))
     recentred = _loss(w, prompts, K, "recentred", P4_PROBS)
     recentred_gap = max(recentred_gap, float(np.max(np.abs(recentred - phi * bin_pp))))
