@@ -40,7 +40,7 @@ VARIANTS = {
                    "population_substeps": 1, "steps": 1500, "log_every": 5, "linear": False, "train_prompts": 2048,
                    "name": "softmax_as_linear_two_scales"},
     "official_bug": {"covariance": "toeplitz", "prior_var": 0.2, "sigma": 0.1**0.5, "data_bug": True, "L": 1000,
-                     "train_prompts": 1024, "steps": 120, "population_lr": 0.05,
+                     "train_prompts": 1024, "steps": 300, "population_lr": 0.05,
                      "name": "softmax_as_linear_official_bug"},
 }
 

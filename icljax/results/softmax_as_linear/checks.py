@@ -115,6 +115,8 @@ def evaluate(setup: SalSetup, ctx: plan_lib.SalContext, params: Any, rows: Seque
   for k in params:
     arrays.update({f"{k}_{n}": np.asarray(v) for n, v in params[k].items()})
   arrays["Sigma"] = ref.cov
+  if spec.data_bug:
+    arrays["Gamma_ctx"] = ref.ctx_cov
   if ref.exact is not None and spec.tokens == "gaussian":
     ts = np.linspace(0.4 * ref.t_star, min(0.49, 4 * ref.exact["t"]), 18)
     ex = [exact.valley(half, spec.L, spec.d, float(np.trace(ref.cov)), float(spec.sigma) ** 2 /

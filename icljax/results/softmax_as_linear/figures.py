@@ -103,6 +103,28 @@ def _trajectories(inp: FigureInput) -> str:
   return _save(fig, inp.fig_dir / "trajectories.png")
 
 
+def _design(inp: FigureInput) -> str | None:
+  """The authors' sampler: the trained b A against Sigma^-1 (the stated design) and Gamma_ctx^-1 (the sampled one),
+  each scaled to unit Frobenius norm."""
+  if "Gamma_ctx" not in inp.arrays:
+    return None
+  unit = lambda m: m / np.linalg.norm(m)
+  s = inp.summary["scalars"]
+  panels = {"trained b A": unit(inp.arrays["softmax_b"] * inp.arrays["softmax_A"]),
+            "Sigma^-1 (the paper's design)": unit(np.linalg.inv(inp.arrays["Sigma"])),
+            "Gamma_ctx^-1 (what the sampler draws)": unit(np.linalg.inv(inp.arrays["Gamma_ctx"]))}
+  fig = Figure(figsize=(12, 3.8))
+  axes = fig.subplots(1, 3)
+  top = max(np.abs(m).max() for m in panels.values())
+  for ax, (title, m) in zip(axes, panels.items()):
+    im = ax.imshow(m, cmap="RdBu_r", vmin=-top, vmax=top)
+    ax.set_title(title, fontsize=9)
+  fig.colorbar(im, ax=list(axes))
+  fig.suptitle(f"the authors' sampler (context R Sigma R^T, query N(0, I)), L = {inp.config['L']}: "
+               f"L excess = {s['L_excess_softmax']:.1f}")
+  return _save(fig, inp.fig_dir / "design.png")
+
+
 def figures(inp: FigureInput) -> list[str]:
   """The run's figures.
 
@@ -112,7 +134,7 @@ def figures(inp: FigureInput) -> list[str]:
   Returns:
     Figure paths.
   """
-  out = [_concentration(inp), _valley(inp), _trajectories(inp)]
+  out = [_concentration(inp), _valley(inp), _trajectories(inp), _design(inp)]
   return [p for p in out if p]
 
 
@@ -135,7 +157,7 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
     fig = Figure(figsize=(13, 4))
     axes = fig.subplots(1, 3)
     panels = (("t - t*", lambda x: x["softmax_t"] - x["t_star"], lambda x: x["softmax_t_se"],
-               lambda x: x["exact_finite_L"]["t"] - x["t_star"], None),
+               lambda x: x["exact_finite_L"]["t"] - x["t_star"], lambda x, n: x["second_order"]["tau1"] / n),
               ("1 - b tr(Sigma A)/d", lambda x: 1 - x["softmax_product"], lambda x: x["softmax_product_se"],
                lambda x: 1 - x["exact_finite_L"]["product"], lambda x, n: x["kappa"] / n),
               ("L excess", lambda x: x["excess_softmax"][0], lambda x: x["excess_softmax"][1],
@@ -146,7 +168,8 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
                   capsize=3, label="trained (2 s.e.)")
       ax.plot(Ls, scale * [exact(x) for x in sc], "k+", ms=10, label="exact finite-L optimum")
       if first is not None:
-        ax.plot(Ls, [first(x, n) for x, n in zip(sc, Ls)], "--", color="0.5", label="kappa / L")
+        ax.plot(Ls, [first(x, n) for x, n in zip(sc, Ls)], "--", color="0.5",
+                label="tau1 / L (second order)" if title == "t - t*" else "kappa / L")
       if title == "L excess":
         ax.axhline(sc[0]["F"], ls="--", color="0.5", label="F(t*)")
       ax.set_xscale("log")
