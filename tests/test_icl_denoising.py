@@ -1,6 +1,7 @@
 """In-context denoising (Smart, Bietti & Sengupta 2025): the theory against independent computations (SciPy's
-Bessel functions, NumPy Monte Carlo on prompts drawn here, brute-force posterior means, the paper's and our own
-published numbers), the task laws, the models' structure, an end-to-end quick run, and the science gates."""
+Bessel functions, NumPy Monte Carlo on prompts drawn here, brute-force posterior means, reference values computed
+independently of this code in float64 NumPy/SciPy), the task laws, the models' structure, an end-to-end quick run,
+and the science gates."""
 
 import dataclasses
 import math
@@ -66,7 +67,7 @@ def test_shrink_factors_of_the_paper_and_of_the_code():
 
 @pytest.mark.parametrize(("d", "sz", "expected"), [(8, 0.1, 0.463884), (2, 0.1, 0.188082), (1, 0.1, 0.106988),
                                                    (1, 10.0, 0.952331)])
-def test_sphere_bayes_risk_quadrature_matches_published_values(d, sz, expected):
+def test_sphere_bayes_risk_quadrature_matches_reference_values(d, sz, expected):
   assert abs(theory.sphere_bayes_risk(d, 1.0, sz) - expected) < 2e-6
 
 
@@ -111,7 +112,7 @@ def test_subspace_risks_closed_forms_against_numpy():
 
 
 @pytest.mark.parametrize(("L", "expected"), [(19, 0.22619), (29, 0.25439), (99, 0.30556), (499, 0.32743)])
-def test_gamma_star_published_values(L, expected):
+def test_gamma_star_reference_values(L, expected):
   assert linear_theory.linear_gamma_star(8, L, 2.0, 1.0) == pytest.approx(expected, abs=1e-5)
   assert linear_theory.linear_gamma_limit(2.0, 1.0) == pytest.approx(1 / 3)
 
@@ -188,7 +189,7 @@ def test_mixture_posterior_mean_against_brute_force_and_tweedie():
 
 
 def test_mixture_bayes_risk_at_the_papers_setting():
-  """Monte Carlo of Prop. 4 at n = 16, K = 8, sigma0^2 = 0.02, sigma_z^2 = 0.1 against the published 0.36805 +-
+  """Monte Carlo of Prop. 4 at n = 16, K = 8, sigma0^2 = 0.02, sigma_z^2 = 0.1 against the reference 0.36805 +-
   0.0003 (combined 4 s.e.)."""
   spec = task.make_spec("mixture", 16, 1, 1, 0.02, 0.1)
   b = task.sample(jax.random.key(2), spec, 200_000)
@@ -255,7 +256,7 @@ def test_energy_step_is_the_softmax_layer():
     np.testing.assert_allclose(np.asarray(step), np.asarray(layer), rtol=1e-4, atol=1e-5)
 
 
-def test_valley_monte_carlo_agrees_with_the_closed_forms_and_published_valleys():
+def test_valley_monte_carlo_agrees_with_the_closed_forms_and_reference_valleys():
   """The theory's own prompts: linear pooling recovers gamma*_L (subspace and sphere); the sphere's softmax valley at
   L = 99 (beta* ~ 3.66, alpha* ~ 1.43)."""
   for family, dim, ref in (("subspace", 8, linear_theory.linear_gamma_star(8, 19, 2.0, 1.0)),

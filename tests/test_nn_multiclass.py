@@ -143,7 +143,7 @@ def test_codings_have_the_lemma2_factor_of_their_mean_zero_law():
   np.testing.assert_allclose(np.asarray(P4) @ recentred, 0.0, atol=1e-7)
   assert theory.code_factor(3, "recentred", P4) == pytest.approx(np.asarray(P4) @ np.sum(recentred**2, -1))
   assert theory.code_factor(3, "recentred", P4) == pytest.approx(0.62)
-  assert theory.code_factor(3) == theory.code_factor(3, "recentred") == pytest.approx(2 / 3)
+  assert theory.code_factor(3) == pytest.approx(2 / 3) and theory.code_factor(3, "recentred") == pytest.approx(2 / 3)
   assert theory.code_factor(5, "unit") == 1.0
   assert theory.code_factor(3, "onehot") is None and theory.code_factor(3, "centred", P4) is None
 
@@ -169,6 +169,18 @@ def test_each_coding_by_exact_enumeration():
     np.testing.assert_allclose(theory.enumerated_loss(w, prompts, 3, "recentred", P4), 0.62 * bin_pp, atol=2e-6)
     ratios.append(float(np.mean(theory.enumerated_loss(w, prompts, 3, "centred", P4)) / bin_pp.mean()))
   assert abs(ratios[0] - 0.62058) < 2e-3 and abs(ratios[1] - 0.65238) < 1e-2 and ratios[1] - ratios[0] > 0.02
+
+
+@pytest.mark.parametrize("probs", [None, P4])
+def test_code_loss_is_the_enumerated_loss_for_every_code(probs):
+  """Per prompt, Var(u) L_bin + |E u|^2 q_self^2 / 2 for every code and law (Lemma 2 where E u = 0)."""
+  prompts = task.sample(jax.random.key(10), task.make_spec(4, 4, 3), 64)
+  for xi1, xi2 in [(0.0, 0.0), (5.0, 2.0), (2.0, 5.0)]:
+    w, xi = model.to_W(xi1, xi2, 4, 3), jnp.array([xi1, xi2])
+    for coding in task.CODINGS:
+      np.testing.assert_allclose(theory.enumerated_loss(w, prompts, 3, coding, probs),
+                                 theory.code_loss(xi, prompts["tau"], 3, coding, probs), atol=2e-6,
+                                 err_msg=f"{coding} {probs} ({xi1}, {xi2})")
 
 
 def test_gd_points_reads_the_flow_between_steps():
@@ -210,7 +222,7 @@ def _rows_at(setup, ctx, xi_pop, step):
   K = setup.task.K
   pop = mc_plan.population(jnp.asarray(xi_pop, jnp.float32), ctx.eval_prompts["tau"], ctx.eval_prompts["c"], K,
                            theory.factor(K))
-  row = {"step": step, "label_columns_moved": 0.0}
+  row = {"step": step, "label_columns_moved": 0.0, "pop0_xi1": float(xi_pop[0, 0]), "pop0_xi2": float(xi_pop[0, 1])}
   for i in (0, 1):
     mean, se = stats.mean_se(xi_pop[:, i])
     row.update({f"pop_xi{i + 1}": float(mean), f"pop_xi{i + 1}_se": float(se), f"sgd_xi{i + 1}": float(mean),
@@ -253,7 +265,7 @@ def test_audit_case8_checks_that_never_see_training_are_not_theory(gate_setup):
   checks._initial(c, setup, ctx, out)
   kinds = {ch.entry: ch.kind for ch in c.checks}
   assert {"lemma2_enumerated", "onehot_excess", "onehot_ratio", "p2_initial", "plurality", "p4_unit",
-          "p4_recentred", "p4_centred"} <= set(kinds)
+          "p4_recentred", "p4_centred", "p4_centred_closed"} <= set(kinds)
   assert "theory" not in kinds.values() and all(ch.passed for ch in c.checks if ch.kind != "claim"), c.checks
   table = nn_multiclass.EXPERIMENT.tolerances
   assert table["clock"].kind == table["label_columns"].kind == table["init_is_plurality"].kind == "identity"

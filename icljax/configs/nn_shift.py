@@ -23,4 +23,5 @@ def get_config(arg=None):
   c.shift_references = ((30_000, "appendix_b:0.1", "0.035"), (30_000, "appendix_b:0.5", "0.019"),
                         (30_000, "appendix_b:1.0", "0.0026"), (100_000, "appendix_b:0.1", "0.0047"),
                         (100_000, "appendix_b:0.5", "0.0006"), (100_000, "appendix_b:1.0", "0.0000"))
+  c.noise_eta = 10.0              # the influences' step at d = 8: within 3% of eta = 0.5's (tests, notes)
   return apply_arg(c, arg, quick=_nn.QUICK)

@@ -18,6 +18,7 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from icljax.models import softmax_attention
 
@@ -126,9 +127,9 @@ def to_W(xi1: float, xi2: float, d: int, K: int) -> jax.Array:
     K: classes.
 
   Returns:
-    ``W``.
+    ``W`` (float32; built on the host, so a point costs no compiled program).
   """
-  return jnp.diag(jnp.concatenate([jnp.full((d,), xi1), jnp.zeros((K,)), jnp.array([-xi2])]))
+  return jnp.asarray(np.diag(np.concatenate([np.full(d, xi1), np.zeros(K), [-xi2]])).astype(np.float32))
 
 
 def from_W(w: jax.Array, d: int) -> tuple[float, float]:
@@ -139,9 +140,10 @@ def from_W(w: jax.Array, d: int) -> tuple[float, float]:
     d: input dimension.
 
   Returns:
-    ``(xi1, xi2)``.
+    ``(xi1, xi2)`` (computed on the host).
   """
-  return float(jnp.mean(jnp.diag(w)[:d])), float(-w[-1, -1])
+  w = np.asarray(w, np.float64)
+  return float(np.mean(np.diag(w)[:d])), float(-w[-1, -1])
 
 
 def label_columns(w: jax.Array, d: int, K: int) -> jax.Array:
@@ -173,9 +175,10 @@ def off_family(w: jax.Array, d: int, K: int) -> float:
 
   Reference: Athreya & Wang (2026), Fig. 5 (distance to the family).
   """
+  w = np.array(w, np.float64)
   xi1, xi2 = from_W(w, d)
-  rest = w.at[:, d: d + K].set(0.0)
-  return float(jnp.linalg.norm(rest - to_W(xi1, xi2, d, K)))
+  w[:, d: d + K] = 0.0
+  return float(np.linalg.norm(w - np.diag(np.concatenate([np.full(d, xi1), np.zeros(K), [-xi2]]))))
 
 
 reduced_attention = softmax_attention.reduced_attention

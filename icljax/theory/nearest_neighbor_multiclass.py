@@ -54,6 +54,27 @@ def loss_at_zero(N: int, sigma: float, K: int) -> float:
   return factor(K) * binary.loss_at_zero(N, sigma)
 
 
+def code_moments(K: int, coding: str = "centred", probs=None) -> tuple[float, float]:
+  """The label code's variance ``E||u_c - E u||^2`` and squared mean ``||E u||^2`` under the class law.
+
+  Args:
+    K: classes.
+    coding: ``'centred'``, ``'onehot'``, ``'recentred'`` or ``'unit'`` (``tasks.nearest_neighbor_multiclass``).
+    probs: the class law (None: uniform).
+
+  Returns:
+    ``(variance, squared mean)``: with ``s = sum_c p_c^2`` and ``a^2 = K/(K-1)`` for unit codes (else 1), the
+    variance is ``a^2 (1 - s)`` and the squared mean ``a^2 (s - 1/K)`` (centred, unit), ``s`` (one-hot) or 0
+    (re-centred).
+
+  Reference: Athreya & Wang (2026), eq. (1) and Lemma 3 (the code's moments; derived in the theorem's docs page).
+  """
+  s = 1.0 / K if probs is None else float(sum(p * p for p in probs))
+  a2 = K / (K - 1) if coding == "unit" else 1.0
+  mean_sq = {"centred": s - 1.0 / K, "unit": s - 1.0 / K, "onehot": s, "recentred": 0.0}[coding]
+  return a2 * (1.0 - s), a2 * mean_sq
+
+
 def code_factor(K: int, coding: str = "centred", probs=None) -> float | None:
   """Lemma 2's factor for a coding and class law: ``E||u_c||^2`` when the code has mean zero under the law.
 
@@ -65,19 +86,40 @@ def code_factor(K: int, coding: str = "centred", probs=None) -> float | None:
   Returns:
     ``f = (K-1)/K`` for the paper's centred code and uniform labels, ``1 - sum_c p_c^2`` for ``e_c - p``, 1 for unit
     simplex codes and uniform labels; None where the code's mean is not zero (one-hot codes; centred codes under a
-    non-uniform law): no factor makes the K-class loss a multiple of the binary one.
+    non-uniform law): no factor makes the K-class loss a multiple of the binary one (:func:`code_loss`).
 
   Reference: Athreya & Wang (2026), Lemmas 2-3 (the factor E||u_c||^2 of the proof; derived in the theorem's docs
   page).
   """
-  uniform = probs is None
-  if coding == "recentred":
-    return factor(K) if uniform else float(1.0 - sum(p * p for p in probs))
-  if coding == "centred" and uniform:
+  if coding == "centred" and probs is None:
     return factor(K)
-  if coding == "unit" and uniform:
-    return 1.0
-  return None
+  variance, mean_sq = code_moments(K, coding, probs)
+  return variance if abs(mean_sq) < 1e-12 else None
+
+
+def code_loss(xi: jax.Array, tau: jax.Array, K: int, coding: str = "centred", probs=None) -> jax.Array:
+  """Per prompt, the label-integrated K-class loss on the family for any code and class law::
+
+      1/2 E_c ||l - u_{c_{i*}}||^2 = Var(u) L_bin + ||E u||^2 q_{N+1}^2 / 2,
+
+  Lemma 2 when the mean is zero, ``f L_bin + q_{N+1}^2/(2K)`` for one-hot codes.
+
+  Args:
+    xi: ``(xi1, xi2)``.
+    tau: (B, N) inner products.
+    K: classes.
+    coding: the code.
+    probs: the class law (None: uniform).
+
+  Returns:
+    (B,) losses.
+
+  Reference: Athreya & Wang (2026), eq. (7) and the proof of Lemma 2 with a code of non-zero mean (derived in the
+  theorem's docs page).
+  """
+  variance, mean_sq = code_moments(K, coding, probs)
+  per = binary.per_prompt(xi, tau)
+  return variance * per["loss"] + mean_sq * per["q_self"] ** 2 / 2
 
 
 def reduced_loss(xi: jax.Array, tau_blocks: jax.Array, scale: float) -> jax.Array:

@@ -8,9 +8,10 @@ values carry the noise of their samples. Weight prompt i by ``1 + e_i``; its inf
     U_i <- U_i - D (H(xi) U_i + g_i(xi) - g(xi)),   D = diag(eta/d, eta),
 
 with ``g_i`` prompt i's gradient, ``g`` their mean and ``H`` the mean Hessian. To first order, xi(t) over independent
-samples of M prompts has the standard deviation ``sd_i(U_i(t)) / sqrt(M)``; a statistic of the sample at xi(t) (its
-loss, its E[q_i*]) has the influence ``(s_i - mean s) + grad(mean s) . U_i``. The influences are computed once, on the
-run's own sample, so the same numbers give the standard error of the run (its M) and of the reference (its 8000).
+samples of M prompts has the standard deviation ``sd_i(U_i(t)) / sqrt(M)``, and a statistic read at xi(t) on fresh
+prompts (the loss, E[q_i*]) the influence ``grad S . U_i`` plus its own evaluation noise. The influences are computed
+once, on the run's own sample, so the same numbers give the standard error of the run (its M) and of the reference
+(its 8000).
 ``tests/test_nn.py`` checks ``U`` against forward-mode derivatives in the sample weights and the standard error
 against the scatter of independent samples.
 
@@ -91,20 +92,21 @@ def influences(xi0: jax.Array, tau: jax.Array, eta: float, d: int, eta_times: li
   return {e: u[marks.index(s)] for e, s in steps.items()}
 
 
-def statistic_influence(stat, xi: jax.Array, tau: jax.Array, u: np.ndarray) -> tuple[float, np.ndarray]:
-  """A sample statistic ``mean_i s_i(xi)`` at ``xi`` and its per-prompt influence ``(s_i - mean) + grad . U_i``.
+def statistic_influence(stat, xi: jax.Array, tau: jax.Array, u: np.ndarray) -> tuple[float, np.ndarray, float]:
+  """A statistic ``mean_i s_i(xi)`` over fresh prompts ``tau`` at the run's point ``xi``: its value, the influence of
+  the GD sample on it through xi (``grad . U_i``) and its own standard error over ``tau``.
 
   Args:
-    stat: ``(xi, tau) -> (M,)`` per-prompt values.
+    stat: ``(xi, tau) -> (B,)`` per-prompt values.
     xi: where the statistic is read (the run's logged point).
-    tau: the sample (M, N).
-    u: the influences on xi (M, 2).
+    tau: the evaluation prompts (B, N), independent of the GD sample.
+    u: the GD sample's influences on xi (M, 2).
 
   Returns:
-    ``(value, influence (M,))``.
+    ``(value, influence (M,), standard error over tau)``.
   """
   per, grad = (np.asarray(a, np.float64) for a in _values_and_gradient(stat, jnp.asarray(xi, tau.dtype), tau))
-  return float(per.mean()), per - per.mean() + u @ grad
+  return float(per.mean()), u @ grad, float(per.std() / np.sqrt(per.size))
 
 
 @functools.partial(jax.jit, static_argnums=0)

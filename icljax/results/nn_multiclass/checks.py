@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax import prng, stats
+from icljax import _pytree, prng, stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention_multiclass as model
@@ -27,14 +27,21 @@ from icljax.theory import nearest_neighbor_multiclass as theory
 Rows = Sequence[Mapping[str, float]]
 
 
+@_pytree.filter_jit
+def _at_w0(w0: jax.Array, batch: dict[str, jax.Array], K: int, coding: str, probs) -> tuple[jax.Array, ...]:
+  """Per prompt at W_0: the loss (7), the model's argmax, the class counts of the context (one program)."""
+  codes = task.code(batch["c"], K, coding, probs)
+  target = task.code(batch["c_star"], K, coding, probs)
+  logits = model.apply({"W": w0}, batch, codes)
+  return 0.5 * jnp.sum((logits - target) ** 2, -1), jnp.argmax(logits, -1), jax.nn.one_hot(batch["c"], K).sum(1)
+
+
 def _initial(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: dict) -> None:
   """P2 with the full model at W_0, and the plurality law of the sampler's classes with the model's argmax."""
   K, N, sigma, probs = setup.task.K, setup.task.N, setup.model.sigma, setup.task.probs
   batch = task.sample(prng.stream(setup.run.seed, "test"), setup.task, setup.eval_prompts)
-  codes = task.code(batch["c"], K, setup.coding, probs)
-  target = task.code(batch["c_star"], K, setup.coding, probs)
-  logits = model.apply({"W": ctx.w0}, batch, codes)
-  per = 0.5 * np.asarray(jnp.sum((logits - target) ** 2, -1), np.float64)
+  per, pred, counts = (np.asarray(v, np.float64) for v in _at_w0(ctx.w0, batch, K, setup.coding, probs))
+  c_star = np.asarray(batch["c_star"])
   q_self = float(np.exp(-sigma) / (N + np.exp(-sigma)))
   if setup.coding == "centred" and probs is None:
     closed = theory.loss_at_zero(N, sigma, K)
@@ -44,42 +51,43 @@ def _initial(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: di
     closed = None if setup.factor is None else setup.factor * binary.loss_at_zero(N, sigma)
   if setup.model.init == "paper" and closed is not None:
     c("p2_initial", f"P2 loss at W_0 ({setup.coding} codes)", closed, per.mean(), se=per.std() / np.sqrt(per.size))
-  counts = np.asarray(jax.nn.one_hot(batch["c"], K).sum(1))
   untied = (counts == counts.max(1)[:, None]).sum(1) == 1
   if probs is None:
-    mine = counts[np.arange(len(counts)), np.asarray(batch["c_star"])]
-    plural = (mine == counts.max(1)) & untied
+    plural = (counts[np.arange(len(counts)), c_star] == counts.max(1)) & untied
     c("plurality", f"P(plurality = 1-NN class, ties wrong), N = {N}, K = {K}", theory.plurality_accuracy(N, K),
       plural.mean(), se=plural.std() / np.sqrt(plural.size))
   if setup.model.init == "paper" and setup.coding in ("centred", "onehot", "unit") and probs is None:
-    model_hit = np.asarray(jnp.argmax(logits, -1) == batch["c_star"])
+    model_hit = pred == c_star
     c("init_is_plurality", "prompts whose argmax at W_0 is not the plurality class (untied)", 0.0,
-      float(np.sum((np.asarray(jnp.argmax(logits, -1)) != np.argmax(counts, 1)) & untied)))
+      float(np.sum((pred != np.argmax(counts, 1)) & untied)))
     c("random_guess", "initial argmax accuracy vs 1/K (paper, Fig. 1)", 1 / K, model_hit.mean(),
       se=model_hit.std() / np.sqrt(model_hit.size))
     out["scalars"]["initial_accuracy"] = float(model_hit.mean())
 
 
-def _binary_gd(setup: MulticlassSetup, ctx: MulticlassContext, scale: float, steps: int) -> np.ndarray:
-  """Binary GD at step ``scale x eta`` for ``steps`` steps from xi_0 on each replica's samples, (R, 2)."""
-  R = setup.replicas
-  xi, _ = theory.gd_points(jnp.tile(ctx.xi0, (R, 1)), ctx.tau_blocks, jnp.full((R,), scale * setup.eta, jnp.float32),
-                           jnp.full((R,), float(setup.task.d), jnp.float32), jnp.full((R, 1), steps, jnp.int32),
-                           jnp.zeros((R, 1), jnp.float32))
+def _binary_gd(setup: MulticlassSetup, ctx: MulticlassContext, scale: float, steps: int,
+               replicas: int | None = None) -> np.ndarray:
+  """Binary GD at step ``scale x eta`` for ``steps`` steps from xi_0 on the first ``replicas`` (default: all)
+  replicas' samples, (R, 2)."""
+  R = replicas or setup.replicas
+  xi, _ = theory.gd_points(np.tile(np.asarray(ctx.xi0, np.float32), (R, 1)), ctx.tau_blocks[:R],
+                           np.full(R, scale * setup.eta, np.float32), np.full(R, setup.task.d, np.float32),
+                           np.full((R, 1), steps, np.int32), np.zeros((R, 1), np.float32))
   return np.asarray(xi, np.float64)[:, 0]
 
 
 def _clock(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, rows: Rows) -> None:
-  """Lemma 2 in the code: the trained K-class system at its first logged step against binary GD at step factor x
-  eta on the same samples (an identity, checked over one logging interval, not the whole run); where the chains'
-  coding has a factor other than the paper's f, the control: the chains must not follow the paper's f clock."""
+  """Lemma 2 in the code: the trained K-class system (replica 0) at its first logged step against binary GD at step
+  factor x eta on the same sample (an identity, checked over one logging interval, not the whole run); where the
+  chains' coding has a factor other than the paper's f, the control: the chains must not follow the paper's f
+  clock."""
   first, last, R = rows[0], rows[-1], setup.replicas
   f = theory.factor(setup.task.K)
   scale = f if setup.factor is None else setup.factor
-  mean = np.mean(_binary_gd(setup, ctx, scale, int(first["step"])), 0)
-  gap = max(abs(first[f"pop_xi{i + 1}"] / mean[i] - 1) / (first["step"] * 2.0**-23) for i in (0, 1))
-  c("clock", f"K-class GD at eta vs binary GD at {scale:.4g} eta over the first {first['step']:g} steps: relative "
-    "gap / (t 2^-23)", 0.0, gap)
+  binary_gd = _binary_gd(setup, ctx, scale, int(first["step"]), replicas=1)[0]
+  gap = max(abs(first[f"pop0_xi{i + 1}"] / binary_gd[i] - 1) / (first["step"] * 2.0**-23) for i in (0, 1))
+  c("clock", f"K-class GD at eta vs binary GD at {scale:.4g} eta over the first {first['step']:g} steps (replica 0): "
+    "relative gap / (t 2^-23)", 0.0, gap)
   if setup.factor is not None and abs(setup.factor - f) > 1e-9:
     paper = _binary_gd(setup, ctx, f, int(last["step"]))
     mean, se = stats.mean_se(paper[:, 0])

@@ -4,10 +4,9 @@ fixed points of the family: no training, so these are identities and controls, n
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from icljax import prng
+from icljax import _pytree, prng
 from icljax.experiment.checks import Checker
 from icljax.models import softmax_attention_multiclass as model
 from icljax.results.nn_multiclass.setup import MulticlassSetup
@@ -45,6 +44,14 @@ def _loss(w, prompts, K, coding, probs=None) -> np.ndarray:
   return np.asarray(theory.enumerated_loss(w, prompts, K, coding, probs), np.float64)
 
 
+@_pytree.filter_jit
+def _binary(xi: jax.Array, tau: jax.Array, K: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """Per prompt, the binary label-integrated loss, the one-hot excess q_self^2 / (2K) and the closed form of the
+  centred code under P4_PROBS (one program)."""
+  return (binary.per_prompt(xi, tau)["loss"], theory.onehot_excess(xi, tau, K),
+          theory.code_loss(xi, tau, K, "centred", P4_PROBS))
+
+
 def lemma2(c: Checker, setup: MulticlassSetup, out: dict) -> None:
   """Lemma 2 per prompt at the run's K, the one-hot excess q_self^2/(2K), and the one-hot ratio at (5, 2)."""
   K = setup.task.K
@@ -52,10 +59,10 @@ def lemma2(c: Checker, setup: MulticlassSetup, out: dict) -> None:
   prompts = _prompts(setup, K, n, 1)
   f, gap, excess_gap = theory.factor(K), 0.0, 0.0
   for xi1, xi2 in POINTS:
-    w, xi = model.to_W(xi1, xi2, 4, K), jnp.array([xi1, xi2])
-    bin_pp = np.asarray(binary.per_prompt(xi, prompts["tau"])["loss"], np.float64)
+    w = model.to_W(xi1, xi2, 4, K)
+    bin_pp, excess, _ = (np.asarray(v, np.float64) for v in _binary(np.array([xi1, xi2], np.float32),
+                                                                     prompts["tau"], K))
     centred, onehot = _loss(w, prompts, K, "centred"), _loss(w, prompts, K, "onehot")
-    excess = np.asarray(theory.onehot_excess(xi, prompts["tau"], K), np.float64)
     gap = max(gap, float(np.max(np.abs(centred - f * bin_pp))))
     excess_gap = max(excess_gap, float(np.max(np.abs(onehot - f * bin_pp - excess))))
     if (xi1, xi2) == (5.0, 2.0) and n == 4 and K in ONEHOT_RATIO:
@@ -73,15 +80,18 @@ def codings(c: Checker, setup: MulticlassSetup) -> None:
   (factor 1 - sum p^2), and the paper's centred code under that law (no constant factor: a control)."""
   K, prompts = 3, _prompts(setup, 3, 4, 2)
   phi = 1.0 - sum(p * p for p in P4_PROBS)
-  unit_gap = recentred_gap = 0.0
+  unit_gap = recentred_gap = closed_gap = 0.0
   for xi1, xi2 in POINTS:
-    w, xi = model.to_W(xi1, xi2, 4, K), jnp.array([xi1, xi2])
-    bin_pp = np.asarray(binary.per_prompt(xi, prompts["tau"])["loss"], np.float64)
+    w = model.to_W(xi1, xi2, 4, K)
+    bin_pp, _, closed = (np.asarray(v, np.float64) for v in _binary(np.array([xi1, xi2], np.float32),
+                                                                     prompts["tau"], K))
     unit_gap = max(unit_gap, float(np.max(np.abs(_loss(w, prompts, K, "unit") - bin_pp))))
     recentred = _loss(w, prompts, K, "recentred", P4_PROBS)
     recentred_gap = max(recentred_gap, float(np.max(np.abs(recentred - phi * bin_pp))))
+    centred = _loss(w, prompts, K, "centred", P4_PROBS)
+    closed_gap = max(closed_gap, float(np.max(np.abs(centred - closed))))
     if (xi1, xi2) in P4_CENTRED_RATIO:
-      ratio, se = _ratio(_loss(w, prompts, K, "centred", P4_PROBS), bin_pp)
+      ratio, se = _ratio(centred, bin_pp)
       ref = P4_CENTRED_RATIO[(xi1, xi2)]
       c("p4_centred", f"centred codes, classes {P4_PROBS}: L / L_bin at ({xi1:g}, {xi2:g}), d = N = 4", ref, ratio,
         se=_paired_se(se, len(bin_pp)), floor=ROUNDING, note="reference enumeration")
@@ -91,3 +101,5 @@ def codings(c: Checker, setup: MulticlassSetup) -> None:
   c("p4_unit", f"unit-norm simplex codes: max |L - L_bin| per prompt, {len(POINTS)} points, K = 3", 0.0, unit_gap)
   c("p4_recentred", f"codes e_c - p, classes {P4_PROBS}: max |L - (1 - sum p^2) L_bin| per prompt", 0.0,
     recentred_gap)
+  c("p4_centred_closed", f"centred codes, classes {P4_PROBS}: max |L - (1 - s) L_bin - (s - 1/K) q_self^2/2| per "
+    "prompt, s = sum p^2", 0.0, closed_gap)

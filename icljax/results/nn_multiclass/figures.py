@@ -14,8 +14,8 @@ from icljax.experiment.api import FigureInput
 
 
 def figures(inp: FigureInput) -> list[str]:
-  """Trajectories (SGD chains and the K-class reduced system), loss, accuracy, off-family norm, xi1/xi2, and the
-  flow run's Lemma-12 ratio and late-time rate.
+  """Trajectories (SGD chains and the K-class reduced system), loss, accuracy, off-family norm, and the flow run's
+  Lemma-12 ratio and late-time rate.
 
   Args:
     inp: the run's artefacts.
@@ -24,8 +24,6 @@ def figures(inp: FigureInput) -> list[str]:
     Figure paths.
   """
   fig, rows, arrays = inp.fig_dir, inp.metrics, inp.arrays
-  ratio = [{"step": r["step"], f"sigma={inp.config['sigma']:g} (this run)": r["pop_xi1"] / r["pop_xi2"]}
-           for r in rows]
   extra = []
   if "lemma12_ratio" in arrays:
     threshold = [{"K-class step": float(t), "xi1 / xi2": float(v)}
@@ -53,9 +51,6 @@ def figures(inp: FigureInput) -> list[str]:
                    title="argmax agreement with the 1-NN class (uniform data)", ylabel="fraction", logx=True),
       plots.curves(fig / "off_family.png", rows, ["off_family", "label_columns_moved"],
                    title="SGD chains: norm off the family; label columns moved", ylabel="norm", logx=True),
-      plots.curves(fig / "xi_ratio.png", ratio, list(ratio[0])[1:], references={"7/15 (Lemma 12)": 7 / 15},
-                   title="xi1 / xi2 (Lemma 12 claims <= 7/15 for sigma above its threshold)", ylabel="xi1 / xi2",
-                   logx=True),
   ] + extra
 
 

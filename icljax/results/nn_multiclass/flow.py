@@ -104,7 +104,7 @@ def run(setup: MulticlassSetup, tau_flow: jax.Array, extra: tuple[float, ...] = 
     times |= {theory.factor(K) * setup.eta * r[0] for K, rows in FLOW_ROWS.items() for r in rows
               if r[0] <= setup.lemma12_steps}
   s = np.array(sorted(times | set(extra)), np.float64)
-  blocks = jnp.stack([binary.prepare_tau(t) for t in tau_flow])
+  blocks = mc_plan.prepare_stack(tau_flow)
   R = blocks.shape[0]
   threshold = (binary.lemma12_sigma_threshold(d, setup.task.N),) if s_run and d > 3 else ()
   starts = [sigma] * (R + 1) + list(threshold)
@@ -112,9 +112,9 @@ def run(setup: MulticlassSetup, tau_flow: jax.Array, extra: tuple[float, ...] = 
   pick = list(range(R)) + [0] * (1 + len(threshold))
   n = np.floor(s[None] / np.array(steps_h)[:, None] + 1e-9)
   frac = s[None] / np.array(steps_h)[:, None] - n
-  xi, loss = theory.gd_points(jnp.array([[0.0, x] for x in starts], jnp.float32), blocks[jnp.array(pick)],
-                              jnp.array(steps_h, jnp.float32), jnp.full((len(starts),), float(d), jnp.float32),
-                              jnp.asarray(n, jnp.int32), jnp.asarray(frac, jnp.float32))
+  xi, loss = theory.gd_points(np.array([[0.0, x] for x in starts], np.float32), blocks[np.array(pick)],
+                              np.array(steps_h, np.float32), np.full(len(starts), d, np.float32), n.astype(np.int32),
+                              frac.astype(np.float32))
   xi, loss = np.asarray(xi, np.float64), np.asarray(loss, np.float64)
   return Flow(s=s, xi=xi[:R], loss=loss[:R], xi_h=xi[0], xi_2h=xi[R], threshold=xi[R + 1] if threshold else None)
 

@@ -61,6 +61,12 @@ def objective(setup: MulticlassSetup):
   return fn
 
 
+@jax.jit
+def prepare_stack(tau: jax.Array) -> jax.Array:
+  """``nearest_neighbor.prepare_tau`` of each sample of a stack (R, M, N), one compiled program."""
+  return jax.vmap(binary.prepare_tau)(tau)
+
+
 def reduced_factor(setup: MulticlassSetup) -> float:
   """The reduced system's factor: Lemma 2's for the chains' coding, the paper's f where the coding has none."""
   return theory.factor(setup.task.K) if setup.factor is None else setup.factor
@@ -103,10 +109,12 @@ def _track(setup: MulticlassSetup, ctx: MulticlassContext):
     xi_w = np.array([model.from_W(wr, d) for wr in w])
     row = {"label_columns_moved": float(max(np.max(np.abs(np.asarray(model.label_columns(wr, d, K)) - labels0))
                                             for wr in w)),
-           "off_family": float(np.mean([model.off_family(jnp.asarray(wr), d, K) for wr in w]))}
-    for name, values in (("sgd", xi_w), ("pop", np.asarray(p["xi_pop"], np.float64))):
+           "off_family": float(np.mean([model.off_family(wr, d, K) for wr in w]))}
+    xi_pop = np.asarray(p["xi_pop"], np.float64)
+    for name, values in (("sgd", xi_w), ("pop", xi_pop)):
       for i in (0, 1):
         row[f"{name}_xi{i + 1}"], row[f"{name}_xi{i + 1}_se"] = (float(v) for v in stats.mean_se(values[:, i]))
+    row.update(pop0_xi1=float(xi_pop[0, 0]), pop0_xi2=float(xi_pop[0, 1]))   # replica 0 (the clock identity)
     pop = {k: np.asarray(v, np.float64) for k, v in population(p["xi_pop"], ev["tau"], ev["c"], K, scale).items()}
     for name in ("loss", "accuracy"):
       mean, se = stats.mean_se(pop[name])
@@ -130,8 +138,8 @@ def plan(setup: MulticlassSetup) -> Plan[MulticlassContext]:
   w0 = model.init(prng.stream(seed, "init"), setup.model)["W"]
   xi0 = jnp.array(model.from_W(w0, d), jnp.float32)
   theory_key = prng.stream(seed, "theory")
-  tau_blocks = jnp.stack([binary.prepare_tau(binary_task.sample_tau(jax.random.fold_in(theory_key, r), d, N,
-                                                                    setup.tau_samples)) for r in range(R)])
+  tau_blocks = prepare_stack(jnp.stack([binary_task.sample_tau(jax.random.fold_in(theory_key, r), d, N,
+                                                                setup.tau_samples) for r in range(R)]))
   eval_batch = task.sample(prng.stream(seed, "eval"), setup.task, setup.eval_prompts)
   tau_flow = binary_task.sample_tau(jax.random.fold_in(theory_key, 10_000), d, N,
                                     setup.lemma12_prompts * setup.flow_replicas)

@@ -43,6 +43,10 @@ TOLERANCES = {
     "p4_recentred": Tolerance(2e-6, "max", "float rounding", "per prompt at fixed points: codes e_c - p under the "
                               "class law p = (0.5, 0.3, 0.2) give (1 - sum p^2) L_bin = 0.62 L_bin; as "
                               "lemma2_enumerated", kind="identity"),
+    "p4_centred_closed": Tolerance(2e-6, "max", "float rounding", "per prompt at fixed points: the paper's centred "
+                                   "code under p = (0.5, 0.3, 0.2) gives Var(u) L_bin + |E u|^2 q_self^2/2 = (1 - "
+                                   "sum p^2) L_bin + (sum p^2 - 1/K) q_self^2/2 (the closed form for any code, "
+                                   "derived in the docs page); as lemma2_enumerated", kind="identity"),
     "onehot_ratio": Tolerance(4.0, "abs", "standard error", "no training: L_onehot/L_bin at (5, 2), d = N = 4, "
                               "against the reference enumeration (0.89840 at K = 3, 0.84760 at K = 2); 4 s.e. of "
                               "the difference (ours and the reference's 2000 prompts, delta method) plus half a "

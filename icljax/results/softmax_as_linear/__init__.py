@@ -27,6 +27,7 @@ EXPERIMENT = Experiment(
     figures=figures.figures,
     tolerances=tolerances.TOLERANCES,
     stack_fields=("seed",),
+    aggregate=figures.aggregate,
     main_job=(
         # KEY (default main job, ~20 s): Lemma 2.1, the concentration curves (log-log), R_inf's end point and the
         # softmax layer trained at L = 256 against its exact finite-L optimum, beside linear attention.

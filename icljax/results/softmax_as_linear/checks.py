@@ -108,9 +108,15 @@ def evaluate(setup: SalSetup, ctx: plan_lib.SalContext, params: Any, rows: Seque
     scalars.update({f"{k}_{n}_se": v for n, v in fit.se.items()})
     scalars[f"{k}_allowance"] = fit.allowance
   scalars.update({f"excess_{k}": list(map(float, v)) for k, v in test.items()})
+  scalars.update({f"L_excess_{k}": spec.L * float(v[0]) for k, v in test.items()})
+  if ref.exact is not None:   # flat numbers for a sweep's index
+    scalars.update({f"exact_{k}": v for k, v in ref.exact.items()})
+    scalars["exact_L_excess"] = spec.L * ref.exact["excess"]
   for k in params:
     arrays.update({f"{k}_{n}": np.asarray(v) for n, v in params[k].items()})
   arrays["Sigma"] = ref.cov
+  if spec.data_bug:
+    arrays["Gamma_ctx"] = ref.ctx_cov
   if ref.exact is not None and spec.tokens == "gaussian":
     ts = np.linspace(0.4 * ref.t_star, min(0.49, 4 * ref.exact["t"]), 18)
     ex = [exact.valley(half, spec.L, spec.d, float(np.trace(ref.cov)), float(spec.sigma) ** 2 /

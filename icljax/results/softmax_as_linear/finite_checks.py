@@ -41,7 +41,8 @@ def _gaussian_checks(c: Checker, setup: SalSetup, ref: Reference, fit: trained.L
       L * (ex["excess"] + fit.allowance), L * test["softmax"][0], se=L * test["softmax"][1])
   inv = np.linalg.inv(ref.cov)
   t_bal = float(np.trace(inv @ inv)) ** -0.5
-  c("not_balanced", "trained t vs Thm 5.1's balanced tr(Sigma^-2)^-1/2 (must differ)", t_bal, v["t"], se=se["t"])
+  if abs(t_bal - (ex["t"] if ex is not None else ref.t_star)) > 8 * se["t"]:   # a control only where separated
+    c("not_balanced", "trained t vs Thm 5.1's balanced tr(Sigma^-2)^-1/2 (must differ)", t_bal, v["t"], se=se["t"])
   if not np.isfinite(sec["tau1"]):
     return
   # The first-order forms at the run's own L, each where its next-order term is below the first-order effect.
@@ -91,13 +92,18 @@ def finite_checks(c: Checker, setup: SalSetup, ref: Reference, params: dict[str,
   """
   spec, notes = setup.task, []
   for name, fit in fits.items():
+    if spec.tokens == "rademacher" and name == "softmax":   # no minimiser: the temperature grows without bound
+      notes.append(f"rademacher tokens: the softmax layer has no minimiser (exact-match retrieval as the inverse "
+                   f"temperature grows); after training t = {fit.values['t']:.3g}, L excess = "
+                   f"{spec.L * test['softmax'][0]:.3g}")
+      continue
     c("converged", f"{name}: largest Newton step of the training objective / s.e.", 0.0, fit.newton)
   sm = fits["softmax"]
   if spec.data_bug:
-    c("stated_design", "|Sigma b A - I|_F / sqrt(d) (the paper's design)", 0.0,
-      _design_gap(params["softmax"], ref.cov))
-    c("context_design", "|Gamma_ctx b A - I|_F / sqrt(d) (the sampled design)", 0.0,
-      _design_gap(params["softmax"], ref.ctx_cov))
+    c("stated_design", "|b A/|b A|_F - Sigma^-1/|Sigma^-1|_F|_F (the paper's design)", 0.0,
+      _direction_gap(params["softmax"], ref.cov))
+    c("context_design", "|b A/|b A|_F - Gamma_ctx^-1/|Gamma_ctx^-1|_F|_F (the sampled design)", 0.0,
+      _direction_gap(params["softmax"], ref.ctx_cov))
     notes.append(f"the authors' sampler: b tr(Sigma A)/d = {sm.values['product']:.4f}, b tr(Gamma_ctx A)/d = "
                  f"{sm.values['context_product']:.4f}")
     return notes
@@ -117,7 +123,9 @@ def finite_checks(c: Checker, setup: SalSetup, ref: Reference, params: dict[str,
   return notes
 
 
-def _design_gap(layer: dict[str, Any], cov: np.ndarray) -> float:
-  """``|cov b A - I|_F / sqrt(d)`` of a trained layer."""
-  m = float(layer["b"]) * cov @ np.asarray(layer["A"], np.float64)
-  return float(np.linalg.norm(m - np.eye(len(cov))) / np.sqrt(len(cov)))
+def _direction_gap(layer: dict[str, Any], cov: np.ndarray) -> float:
+  """``|b A / |b A|_F - cov^-1 / |cov^-1|_F|_F``: how far the trained product is from the direction of
+  ``cov^-1`` (scale-free: the O(1/L) scalar shrink does not enter)."""
+  m = float(layer["b"]) * np.asarray(layer["A"], np.float64)
+  inv = np.linalg.inv(cov)
+  return float(np.linalg.norm(m / np.linalg.norm(m) - inv / np.linalg.norm(inv)))

@@ -86,9 +86,11 @@ TOLERANCES = {
     "product_above_one": Tolerance(4.0, "min", _SE, "uniform tokens: b tr(Sigma A)/d - 1 >= 4 s.e. (the Gaussian "
                                    "product is < 1)", kind="claim", per_se=True),
     # The authors' sampler.
-    "stated_design": Tolerance(0.1, "max", "issue", "|Sigma b A - I|_F / sqrt(d): the layer trained on the paper's "
-                               "design reaches Sigma b A = (1 - O(1/L)) I", kind="claim", disputed=_BUG),
-    "context_design": Tolerance(0.1, "max", "issue", "|Gamma_ctx b A - I|_F / sqrt(d): the design the sampler "
+    "stated_design": Tolerance(0.1, "max", "issue", "direction of b A against Sigma^-1 (scale-free Frobenius "
+                               "distance): the paper's design gives b A = (1 - O(1/L)) Sigma^-1; 0.1 allows the "
+                               "O(1/L) shape (the two directions are 0.26 apart at the authors' Toeplitz 0.5, d = 5)",
+                               kind="claim", disputed=_BUG),
+    "context_design": Tolerance(0.1, "max", "issue", "direction of b A against Gamma_ctx^-1, the design the sampler "
                                 "actually draws (context covariance Gamma_ctx, query N(0, I))", kind="claim"),
     # Training.
     "converged": Tolerance(0.1, "max", "float rounding", "largest Newton step of the training objective at the "

@@ -25,6 +25,8 @@ from icljax.results.softmax_as_linear import plan as plan_lib
 from icljax.results.softmax_as_linear.setup import SalSetup
 from icljax.tasks import softmax_as_linear as task
 
+HESSIAN_PROMPTS = 1024   # training prompts of the Hessian (Newton step, fixed-sample allowance)
+
 
 @dataclasses.dataclass(frozen=True)
 class LayerFit:
@@ -89,9 +91,10 @@ def fit_layer(setup: SalSetup, layer: dict[str, Any], attention: str, key: jax.A
 
   chunk = min(setup.sandwich_prompts, 1024)
   cov = stats.sandwich_covariance(per_example, theta, data, setup.train_prompts, chunk=chunk)
-  train_loss = lambda th: jnp.mean(per_example(th, train_sample))
-  hess = np.asarray(jax.jit(jax.hessian(train_loss))(theta), np.float64)
-  grad = np.asarray(jax.jit(jax.grad(train_loss))(theta), np.float64)
+  train_loss = lambda th, batch: jnp.mean(per_example(th, batch))
+  head = jax.tree.map(lambda a: a[:HESSIAN_PROMPTS], train_sample)   # the Hessian from part of the sample
+  hess = np.asarray(jax.jit(jax.hessian(train_loss))(theta, head), np.float64)
+  grad = np.asarray(jax.jit(jax.grad(train_loss))(theta, train_sample), np.float64)
   step = np.linalg.pinv((hess + hess.T) / 2, rcond=1e-6, hermitian=True) @ grad
   with jax.enable_x64(True):
     args = [jnp.asarray(m, jnp.float64) for m in (ref.cov, ref.ctx_cov, shape_direction(ref.cov))]
