@@ -72,22 +72,24 @@ def prepare(config: Any, workdir: str | Path) -> Point:
                configs.run_name(config))
 
 
-def run(config: Any, workdir: str | Path, *, printer: Printer = print) -> dict[str, Any]:
+def run(config: Any, workdir: str | Path, *, printer: Printer = print, figures: bool = True) -> dict[str, Any]:
   """Runs one config into ``workdir`` and returns its summary (a group of one).
 
   Args:
     config: a theorem's typed config.
     workdir: the run's directory.
     printer: where progress lines go.
+    figures: draw the figures (off for runs read by machines only, e.g. the mutant catalogue's).
 
   Returns:
     The run's summary (the content of ``summary.json``).
   """
-  return run_points([prepare(config, workdir)], printer=printer)[0]
+  return run_points([prepare(config, workdir)], printer=printer, figures=figures)[0]
 
 
 def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any = None, vmap_size: int | None = None,
-               on_done: Callable[[int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+               on_done: Callable[[int, dict[str, Any]], None] | None = None,
+               figures: bool = True) -> list[dict[str, Any]]:
   """Runs validated points; points that may share a compiled program are trained as one stack.
 
   Args:
@@ -96,6 +98,7 @@ def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any =
     mesh: device mesh for stacks (default: as many local devices as runs, at most all).
     vmap_size: runs per vmapped micro-batch of a stack (see ``icljax.sweep.train_stack``).
     on_done: called with ``(index, summary)`` as each point finishes (e.g. to rewrite a report).
+    figures: draw each run's figures.
 
   Returns:
     The summary of every point, in order.
@@ -108,7 +111,7 @@ def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any =
       if on_done is not None:
         on_done(i, out[i])
   for idx in groups(points):
-    for i, summary in zip(idx, _run_group([points[i] for i in idx], printer, mesh, vmap_size)):
+    for i, summary in zip(idx, _run_group([points[i] for i in idx], printer, mesh, vmap_size, figures)):
       out[i] = summary
       if on_done is not None:
         on_done(i, summary)
@@ -133,7 +136,8 @@ def groups(points: Sequence[Point]) -> list[list[int]]:
   return list(out.values())
 
 
-def _run_group(points: Sequence[Point], printer: Printer, mesh: Any, vmap_size: int | None) -> list[dict[str, Any]]:
+def _run_group(points: Sequence[Point], printer: Printer, mesh: Any, vmap_size: int | None,
+               figures: bool) -> list[dict[str, Any]]:
   writer = jax.process_index() == 0
   with jax.enable_x64(points[0].config.x64):
     t0 = time.perf_counter()
@@ -162,7 +166,7 @@ def _run_group(points: Sequence[Point], printer: Printer, mesh: Any, vmap_size: 
       clock["train_seconds"] = (time.perf_counter() - t_train - clock["compile_seconds"]
                                 - clock.setdefault("log_seconds", 0.0))
       shared = {k: v / len(points) for k, v in clock.items()}   # a stack's shared costs, split evenly
-      return [_finish(p, plan, s, r, shared, t0, printer, writer, len(points))
+      return [_finish(p, plan, s, r, shared, t0, printer, writer, len(points), figures)
               for p, plan, s, r in zip(points, plans, states, rows)]
 
 
@@ -244,7 +248,7 @@ def _train_stack(points: Sequence[Point], plans: Sequence[Plan], states: Sequenc
 
 
 def _finish(point: Point, plan: Plan, state: train.TrainState, rows: list[dict[str, Any]], shared: dict[str, float],
-            t0: float, printer: Printer, writer: bool, group_size: int) -> dict[str, Any]:
+            t0: float, printer: Printer, writer: bool, group_size: int, draw: bool = True) -> dict[str, Any]:
   exp = point.experiment
   t_eval = time.perf_counter()
   evaluation = exp.evaluate(point.setup, plan.context, state.params, rows)
@@ -258,8 +262,10 @@ def _finish(point: Point, plan: Plan, state: train.TrainState, rows: list[dict[s
   if writer:
     runs.atomic_savez(point.workdir / runs.PARAMS, dict(evaluation.arrays))
     t_fig = time.perf_counter()
-    figures = exp.figures(FigureInput(point.workdir / runs.FIGURES, point.config, rows, summary, evaluation.arrays))
-    summary["figures"] = [str(Path(f).relative_to(point.workdir)) for f in figures]
+    if draw:
+      figures = exp.figures(FigureInput(point.workdir / runs.FIGURES, point.config, rows, summary,
+                                        evaluation.arrays))
+      summary["figures"] = [str(Path(f).relative_to(point.workdir)) for f in figures]
     timing.update(figures_seconds=time.perf_counter() - t_fig, total_seconds=time.perf_counter() - t0)
     # Wall-clock times live apart from summary.json: the same config and seed give identical summaries.
     runs.atomic_write_json(point.workdir / runs.TIMING, timing)

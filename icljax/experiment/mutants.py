@@ -125,7 +125,7 @@ def run(experiment: Experiment, mutant: Mutant, workdir: str | Path, *, referenc
       retrained = False
     else:
       retrained = True
-    summary = driver.run(config, workdir, printer=lambda s: None)
+    summary = driver.run(config, workdir, printer=lambda s: None, figures=False)
   failed = frozenset(c["entry"] for c in summary["comparisons"] if c["status"] == "fail")
   return Outcome(mutant, summary["status"], failed, calls[0], retrained)
 
