@@ -1,5 +1,9 @@
-"""Result 3's evaluation: the Bayes risk, plateaus, generalisation and the model-code identities; the checks that read
-the training data are in ``data_checks``."""
+"""Recall's evaluation: the Bayes risk, plateaus, generalisation and the model-code identities; the checks that read
+the training data are in ``data_checks``.
+
+Reference: Nguyen & Nguyen-Tang (2025), Lemma 3.1, Thm 3.2, 3.3, 5.4-5.6 (v3 numbering); docs page "recall",
+section "What is checked and why".
+"""
 
 from __future__ import annotations
 
@@ -57,12 +61,32 @@ def _closed_form(setup: RecallSetup, ctx: RecallContext, p: Mapping[str, Any]) -
 
 def bernoulli_entropy(alpha: float) -> float:
   """``H(alpha)`` in nats, written here apart from ``theory.entropy`` (the Bayes risk a check compares with must not
-  come from the code the check covers)."""
+  come from the code the check covers).
+
+  Args:
+    alpha: noise level in [0, 1].
+
+  Returns:
+    ``-alpha ln alpha - (1 - alpha) ln(1 - alpha)`` (an exactly rounded sum).
+
+  Reference: Nguyen & Nguyen-Tang (2025), the Bayes risk of Definition 2.1's noisy task; docs page "recall",
+  section "What is checked and why" (entry bayes_excess).
+  """
   return -math.fsum(p * math.log(p) for p in (alpha, 1.0 - alpha) if p > 0)
 
 
 def bernoulli_kl(alpha: float, beta: float) -> float:
-  """``KL(Ber(alpha) || Ber(beta))`` in nats, apart from ``theory.kl_bernoulli``."""
+  """``KL(Ber(alpha) || Ber(beta))`` in nats, apart from ``theory.kl_bernoulli``.
+
+  Args:
+    alpha: the true noise level.
+    beta: the noise level the model's feed-forward weight was set from (a training set's fraction).
+
+  Returns:
+    The divergence (an exactly rounded sum).
+
+  Reference: docs page "recall", section "What is checked and why" (the finite-sample end point).
+  """
   return math.fsum(p * math.log(p / q) for p, q in ((alpha, beta), (1.0 - alpha, 1.0 - beta)) if p > 0)
 
 
@@ -151,6 +175,8 @@ def evaluate(setup: RecallSetup, ctx: RecallContext, params: Any, rows: Rows) ->
 
   Returns:
     The evaluation.
+
+  Reference: docs page "recall", section "What is checked and why" (which check applies to which model).
   """
   alpha, final = float(setup.task.alpha), rows[-1]
   bayes = theory.entropy(alpha)

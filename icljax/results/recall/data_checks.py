@@ -6,6 +6,9 @@ The reparameterised model's attention logit is Lam e_y by construction and its g
 of the trained parameters against closed forms cannot tell a sampler that ignores the noise from a correct one. These
 checks read what training saw: the per-step training losses (computed on the sampled targets), and the training
 batches drawn again from the run's data key (``stream.batch_counts``).
+
+Reference: Nguyen & Nguyen-Tang (2025), Thm 3.2 and 5.4-5.5 (v3 numbering); docs page "recall", section "What is
+checked and why" (entries train_loss, p_noise_limit, lam_trajectory, lam_noiseless, kappa0_plateau).
 """
 
 from __future__ import annotations
@@ -35,7 +38,16 @@ def _eps(setup: RecallSetup) -> float:
 
 def saturation(setup: RecallSetup) -> float:
   """Lam beyond which float rounds the noisy FA model's p_y to 1 and NGD steps on rounding noise, less 2 nats:
-  ``ln((V-2)(1-alpha)) + mantissa ln 2 - 2`` (derived in the theorem's docs page)."""
+  ``ln((V-2)(1-alpha)) + mantissa ln 2 - 2``.
+
+  Args:
+    setup: the run's specs (alpha, V, float32 or float64).
+
+  Returns:
+    The largest Lam = eta t at which the trajectory checks still apply.
+
+  Reference: docs page "recall", section "What is checked and why" (float saturation).
+  """
   alpha = float(setup.task.alpha)
   return float(np.log((setup.task.V - 2) * (1 - alpha)) + (52 if setup.run.x64 else 23) * np.log(2.0) - 2.0)
 
@@ -188,6 +200,11 @@ def checks(c: Checker, setup: RecallSetup, ctx: RecallContext, rows: Rows, notes
     ctx: the plan's context (its data key draws the training stream again).
     rows: the metric rows.
     notes: the run's notes (appended to).
+
+  Returns:
+    None; the checks go to ``c``.
+
+  Reference: docs page "recall", section "What is checked and why".
   """
   kind = _kind(setup)
   if not kind:

@@ -1,5 +1,8 @@
-"""Result 3's figures, drawn from artefacts: per run, across runs (the paper's Figs 1-2), and the sweep
-aggregate (final loss against alpha with the Bayes risk H(alpha))."""
+"""Recall's figures, drawn from artefacts: per run, across runs (the paper's Figs 1-2), and the sweep aggregate
+(final loss against alpha with the Bayes risk H(alpha)).
+
+Reference: Nguyen & Nguyen-Tang (2025), Figs 1-2; docs page "recall", section "Reproducing the figures".
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,9 @@ def figures(inp: FigureInput) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Figs 1-2 and 10-12 (one run's panels); docs page "recall", section
+  "Reproducing the figures".
   """
   alpha = inp.config.alpha
   out = [plots.curves(inp.fig_dir / "loss.png", inp.metrics, ["loss", "pop_loss", "test_loss"],
@@ -63,6 +69,8 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Fig. 1 (noiseless and noisy rows) and Fig. 2 (finite sample).
   """
   out = []
   for name, group in groups.items():
@@ -87,6 +95,8 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     The markdown of SWEEP.md.
+
+  Reference: docs page "recall", section "Reproducing the figures" (the alpha sweep).
   """
   by = [f for f in swept if f != "seed"]
   table = []

@@ -38,6 +38,8 @@ def alpha_hats(spec: task.RecallSpec, m: int, seeds: int) -> np.ndarray:
 
   Returns:
     (seeds,) noise fractions.
+
+  Reference: docs page "recall", section "What is checked and why" (entry kl_law).
   """
   draw = jax.jit(jax.vmap(lambda s: jnp.mean(task.noise_flags(prng.stream(s, "sample"), spec, m))))
   return np.asarray(draw(jnp.arange(seeds)), np.float64)
@@ -56,6 +58,8 @@ def law(spec: task.RecallSpec, sizes: Sequence[int] = SIZES, seeds: int = SEEDS)
 
   Returns:
     ``{'M', 'mean', 'se', 'exact', 'used'}`` arrays over ``sizes``.
+
+  Reference: docs page "recall", section "What is checked and why" (entries kl_law and kl_half_over_m).
   """
   alpha = float(spec.alpha)
   out = {k: [] for k in ("M", "mean", "se", "exact", "used")}
@@ -85,6 +89,9 @@ def checks(c: Checker, spec: task.RecallSpec, sizes: Sequence[int] = SIZES,
 
   Returns:
     The arrays to save (prefixed ``law_``) and a note.
+
+  Reference: Nguyen & Nguyen-Tang (2025), the finite-sample analysis (abstract); docs page "recall", section
+  "What is checked and why".
   """
   res = law(spec, sizes, seeds)
   for m, mean, se, exact in zip(res["M"], res["mean"], res["se"], res["exact"]):

@@ -3,6 +3,8 @@
 Each runs the science gate (Reparam-Linear-FA at alpha = 0.2, where gamma != 0 and the training loss sees the noise)
 or, for a check that only exists at another setting, a gate of its own: kappa = 0 (P9's oscillation), softmax
 attention (P5's plateau) and the noiseless task (P4's trajectory).
+
+Reference: docs page "recall", section "Code-path mutants".
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
-"""Result 3's plan: normalised GD from zero on fresh batches (population) or a finite training set, with the
-population loss, unseen-output test loss, probabilities and layer-wise logits logged along the run."""
+"""Recall's plan: normalised GD from zero on fresh batches (population) or a finite training set, with the
+population loss, unseen-output test loss, probabilities and layer-wise logits logged along the run.
+
+Reference: Nguyen & Nguyen-Tang (2025), Sec. 3 (NGD from zero) and the authors' released training loop; docs page
+"recall", section "Setting".
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,18 @@ from icljax.theory import recall as theory
 @dataclasses.dataclass(frozen=True)
 class RecallContext:
   """What evaluation needs: the model (with its gamma), the training noise fraction, the evaluation data, the
-  statistics at initialisation and the data key (the checks draw the training stream again)."""
+  statistics at initialisation and the data key (the checks draw the training stream again).
+
+  Attributes:
+    model: the model spec, gamma included.
+    alpha_hat: the noise fraction gamma was set from (alpha, or the finite training set's fraction).
+    pop: the fresh sentences of the population loss.
+    test: the unseen-output test sentences.
+    init_stats: the logged statistics at the zero initialisation.
+    data_key: the training stream's key (batch t is drawn from ``fold_in(data_key, t)``).
+
+  Reference: docs page "recall", section "Setting".
+  """
 
   model: model.RecallModel
   alpha_hat: float
@@ -37,6 +52,17 @@ def expected_ce(logits: jax.Array, batch: Mapping[str, jax.Array], alpha: jax.Ar
   """Per-sentence cross-entropy averaged over the noise draw: ``-(1-alpha) log p_y - alpha log p_tau``.
 
   The draw is independent of the sentence, so this Rao-Blackwellised estimate has no target-sampling noise.
+
+  Args:
+    logits: (B, V) logits.
+    batch: the sentences (their outputs ``y``).
+    alpha: the noise level.
+    tau: the noise token.
+
+  Returns:
+    (B,) the expected cross-entropy of each sentence.
+
+  Reference: docs page "recall", section "Setting" (the population loss).
   """
   logp = jax.nn.log_softmax(logits, axis=-1)
   log_py = jnp.take_along_axis(logp, batch["y"][:, None], axis=-1)[:, 0]
@@ -46,7 +72,21 @@ def expected_ce(logits: jax.Array, batch: Mapping[str, jax.Array], alpha: jax.Ar
 @jax.jit
 def logged_stats(p: Any, m: model.RecallModel, alpha: jax.Array, pop: Mapping[str, jax.Array],
                  test: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-  """Population and unseen-output test loss, probabilities of the output and noise tokens, layer-wise logits."""
+  """Population and unseen-output test loss, probabilities of the output and noise tokens, layer-wise logits.
+
+  Args:
+    p: the trainable tensors.
+    m: the model spec.
+    alpha: the noise level (the losses' weights).
+    pop: the fresh sentences of the population loss.
+    test: the unseen-output test sentences.
+
+  Returns:
+    ``pop_loss``, ``test_loss``, ``{pop,test}_p_output``, ``{pop,test}_p_noise`` and the population means of
+    ``xi_A_y``, ``xi_A_max``, ``xi_F_tau``, ``xi_F_max``.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Figs 1-2 and 10-12 (the quantities they plot).
+  """
   out = {}
   tau = m.tau
   for name, batch in (("pop", pop), ("test", test)):
@@ -59,14 +99,27 @@ def logged_stats(p: Any, m: model.RecallModel, alpha: jax.Array, pop: Mapping[st
     if name == "pop":
       out["xi_A_y"] = jnp.mean(jnp.take_along_axis(parts["xi_A"], batch["y"][:, None], -1))
       out["xi_A_max"] = jnp.mean(jnp.max(parts["xi_A"], -1))
-      out["xi_F_tau"] = jnp.mean(parts["xi_F"][:, tau])
-      out["xi_F_max"] = jnp.mean(jnp.max(parts["xi_F"], -1))
+      if m.kind == "reparam" and not m.noisy:   # no feed-forward layer: its logits are the constant 0, whose max
+        out["xi_F_tau"] = out["xi_F_max"] = jnp.zeros(())   # XLA would fold element by element (> 1 s to compile)
+      else:
+        out["xi_F_tau"] = jnp.mean(parts["xi_F"][:, tau])
+        out["xi_F_max"] = jnp.mean(jnp.max(parts["xi_F"], -1))
   return out
 
 
 def objective(setup: RecallSetup):
   """``(params, key, {'spec', 'model'[, 'train_set']}) -> cross-entropy`` on a fresh batch or a minibatch of the
-  finite training set."""
+  finite training set.
+
+  Args:
+    setup: the run's specs (batch size).
+
+  Returns:
+    The objective.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Sec. 3 (cross-entropy of the next token) and the authors' released
+  training loop (fresh batches; a finite set of M sentences).
+  """
 
   def fn(p, key, hp):
     ce = lambda q, b: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.apply(q, b, hp["model"]),
@@ -86,6 +139,9 @@ def plan(setup: RecallSetup) -> Plan[RecallContext]:
 
   Returns:
     The plan.
+
+  Reference: Nguyen & Nguyen-Tang (2025), the authors' released code (zero initialisation, per-tensor NGD, gamma
+  from the training noise); docs page "recall", section "Setting".
   """
   spec, seed = setup.task, setup.run.seed
   alpha = float(spec.alpha)

@@ -20,6 +20,9 @@ noiseless one gives y the logit lam_q of the sentence's trigger q):
 * noiseless, n_q sentences of trigger q in a batch of B: ``dL/dlam_q = -(n_q/B) (V-1)/(e^lam_q + V - 1)``.
 
 NGD moves each tensor by ``-eta g/|g|`` (a scalar: ``-eta sign(g)``).
+
+Reference: Nguyen & Nguyen-Tang (2025), Lemma 3.1's construction and Thm 3.2's NGD; docs page "recall", section
+"What is checked and why" (the batch gradients).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ def batch_counts(spec: task.RecallSpec, data_key: jax.Array, batch_size: int,
 
   Returns:
     ``{'noise': (S,) number of tau targets, 'triggers': (S, |Q|) number of sentences ending in each trigger}``.
+
+  Reference: docs page "recall", section "What is checked and why" (the training stream drawn again).
   """
   triggers = jnp.asarray(spec.triggers, jnp.int32)
 
@@ -69,6 +74,8 @@ def noisy_gradient(lam: float, fraction: float, gamma: float, kappa: int, V: int
 
   Returns:
     The derivative (float64).
+
+  Reference: docs page "recall", section "What is checked and why" (batch gradients).
   """
   lt = gamma + kappa * lam
   top = max(lam, lt, 0.0)
@@ -91,6 +98,9 @@ def replay_noisy(lam: float, fractions: np.ndarray, eta: float, gamma: float, ka
 
   Returns:
     ``(Lam after the k steps, whether every step's sign was unambiguous)``.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Thm 3.2 (NGD, kappa = 1) and the kappa = 0 variant; docs page "recall",
+  section "What is checked and why" (entry lam_trajectory).
   """
   clear = True
   for f in np.asarray(fractions, np.float64):
@@ -112,6 +122,9 @@ def replay_noiseless(lam: np.ndarray, counts: np.ndarray, batch_size: int, eta: 
 
   Returns:
     (|Q|,) lam after the k steps (float64).
+
+  Reference: Nguyen & Nguyen-Tang (2025), Thm 3.2 (noiseless); docs page "recall", section "What is checked and
+  why" (entry lam_noiseless).
   """
   lam = np.array(lam, np.float64)
   for n in np.asarray(counts, np.float64):

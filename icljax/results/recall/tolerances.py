@@ -1,4 +1,7 @@
-"""Result 3's tolerance table: every check names one entry; each entry says where its number comes from."""
+"""Recall's tolerance table: every check names one entry; each entry says where its number comes from.
+
+Reference: docs page "recall", sections "What is checked and why" and "Tolerances".
+"""
 
 from icljax.experiment.checks import Tolerance
 
