@@ -18,6 +18,9 @@ Model kinds (the authors' released code, github.com/ngmq/onelayer-transformer-IC
 
 Every kind is computed from token indices (gathers and segment sums), never from (B, H, d) one-hot tensors;
 ``dense_logits`` is the literal matrix form, used by the tests to check the index arithmetic.
+
+Reference: Nguyen & Nguyen-Tang (2025), arXiv 2505.15009, Eq. (1) and the authors' released model classes; docs page
+"recall", section "Setting".
 """
 
 from __future__ import annotations
@@ -35,6 +38,22 @@ RELU_SHIFT = 1e-8
 
 @pytree_dataclass
 class RecallModel:
+  """One model variant: its kind, attention, kappa and sizes (static) and the fixed feed-forward weight gamma (an
+  array leaf, so stacks of runs may differ in it).
+
+  Attributes:
+    gamma: ln(alpha/(1-alpha)) of the fixed F (noisy reparam kinds).
+    kind: 'origin', 'reparam' or 'reparam_w'.
+    attention: 'linear', 'relu' or 'softmax'.
+    kappa: 1 (the feed-forward layer reads x_H + a) or 0 (x_H only).
+    V: classes, the noise token tau = V - 1 included.
+    d: embedding dimension (>= 2V).
+    triggers: trigger token ids (the noisy task uses the first).
+    noisy: whether the task is noisy (fixes the reparam kinds' F).
+
+  Reference: Nguyen & Nguyen-Tang (2025), Eq. (1) and the authors' released model classes.
+  """
+
   gamma: jax.Array                              # ln(alpha/(1-alpha)) of the fixed F (noisy reparam kinds)
   kind: str = static_field(default="reparam")
   attention: str = static_field(default="linear")
@@ -46,6 +65,13 @@ class RecallModel:
 
   @property
   def tau(self) -> int:
+    """The noise token.
+
+    Returns:
+      ``V - 1``.
+
+    Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1 (the generic noise token, the last class here).
+    """
     return self.V - 1
 
 
@@ -186,6 +212,8 @@ def dense_matrices(params: dict[str, jax.Array], model: RecallModel) -> dict[str
 
   Returns:
     ``{'W', 'V', 'F'}``, each (d, d).
+
+  Reference: Nguyen & Nguyen-Tang (2025), the authors' released model classes (the reparameterised W and F).
   """
   d, V = model.d, model.V
   eye = jnp.eye(d)

@@ -29,6 +29,21 @@ from icljax._pytree import pytree_dataclass, static_field
 
 @pytree_dataclass
 class RecallSpec:
+  """The sentence distribution: the noise level (an array leaf, so stacks of runs may differ in it) and the
+  vocabulary, token sets and context length (static).
+
+  Attributes:
+    alpha: noise level in [0, 1); alpha > 0 is the noisy task.
+    V: classes, the noise token tau = V - 1 included.
+    triggers: trigger token ids (the noisy task uses the first only).
+    outputs: training output token ids.
+    unseen: unseen-output token ids (the test set's outputs).
+    H: context length.
+    noisy: alpha > 0.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1, and the authors' released generator.
+  """
+
   alpha: jax.Array                              # noise level in [0, 1); alpha > 0 is the noisy task
   V: int = static_field(default=60)             # classes, the noise token tau = V - 1 included
   triggers: tuple[int, ...] = static_field(default=(0, 1, 2, 3, 4))
@@ -39,10 +54,24 @@ class RecallSpec:
 
   @property
   def tau(self) -> int:
+    """The generic noise token.
+
+    Returns:
+      ``V - 1``.
+
+    Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1.
+    """
     return self.V - 1
 
   @property
   def filler(self) -> tuple[int, ...]:
+    """The filler tokens: every regular token that is not a trigger (outputs included).
+
+    Returns:
+      Token ids.
+
+    Reference: the authors' released generator (filler uniform over the non-trigger regular tokens).
+    """
     return tuple(t for t in range(self.V - 1) if t not in self.triggers)
 
 
@@ -148,5 +177,8 @@ def noise_flags(key: jax.Array, spec: RecallSpec, batch_size: int) -> jax.Array:
 
   Returns:
     (B,) bool, i.i.d. Bernoulli(alpha).
+
+  Reference: Nguyen & Nguyen-Tang (2025), Definition 2.1 (the target is tau with probability alpha); the
+  finite-sample law on the docs page "recall".
   """
   return jax.random.bernoulli(jax.random.split(key, 6)[5], spec.alpha, (batch_size,))
