@@ -29,7 +29,7 @@ import jax.numpy as jnp
 
 from benchmarks import _harness as h
 from icljax import estimators
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 from icljax.tasks import nearest_neighbor as task
 from icljax.theory import nearest_neighbor as theory
 

@@ -24,7 +24,7 @@ from typing import Any
 import jax
 from flax import nnx
 
-from icljax.models import lsa, recall, softmax_attention
+from icljax.models import lsa, nearest_neighbor, recall
 
 
 class Spec(nnx.Variable):
@@ -73,19 +73,19 @@ class LinearSelfAttention(_PureModule):
 
 
 class SoftmaxAttention1NN(_PureModule):
-  """One-layer softmax attention of Li et al. (``icljax.models.softmax_attention``; result 2): ``y_hat`` (batch,).
+  """One-layer softmax attention of Li et al. (``icljax.models.nearest_neighbor``; result 2): ``y_hat`` (batch,).
 
   Args:
-    spec: input dimension and initialisation (``softmax_attention.NNModelSpec``).
-    rngs: the ``params`` stream initialises ``W`` as ``softmax_attention.init`` does.
+    spec: input dimension and initialisation (``nearest_neighbor.NNModelSpec``).
+    rngs: the ``params`` stream initialises ``W`` as ``nearest_neighbor.init`` does.
     params: start from these pure parameters instead.
   """
 
-  apply_fn = staticmethod(softmax_attention.apply)
+  apply_fn = staticmethod(nearest_neighbor.apply)
 
-  def __init__(self, spec: softmax_attention.NNModelSpec, *, rngs: nnx.Rngs | None = None,
+  def __init__(self, spec: nearest_neighbor.NNModelSpec, *, rngs: nnx.Rngs | None = None,
                params: Mapping[str, jax.Array] | None = None):
-    super().__init__(params if params is not None else softmax_attention.init(rngs.params(), spec), spec)
+    super().__init__(params if params is not None else nearest_neighbor.init(rngs.params(), spec), spec)
 
 
 class RecallTransformer(_PureModule):

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.models import lsa, softmax_attention
+from icljax.models import lsa, nearest_neighbor
 
 
 def lsa_blocks(params: dict[str, jax.Array], spec: lsa.LsaSpec) -> dict[str, np.ndarray]:
@@ -220,7 +220,7 @@ def assert_in_nn_family(w: jax.Array, atol: float) -> None:
   """
   chex.assert_rank(w, 2)
   chex.assert_tree_all_finite(w)
-  res = softmax_attention.off_family(w)
+  res = nearest_neighbor.off_family(w)
   if res["label_column"] != 0.0:
     raise AssertionError(f"W left the 1-NN family: label column norm {res['label_column']:.3g} != 0")
   if not res["other"] <= atol:

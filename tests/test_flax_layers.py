@@ -15,7 +15,8 @@ import pytest
 nnx = pytest.importorskip("flax.nnx")
 
 from icljax import flax_layers  # noqa: E402  (after the importorskip: flax is the optional extra)
-from icljax.models import lsa, recall, softmax_attention  # noqa: E402
+from icljax.models import lsa, recall  # noqa: E402
+from icljax.models import nearest_neighbor as nn_model  # noqa: E402
 from icljax.tasks import nearest_neighbor, regression  # noqa: E402
 from icljax.tasks import recall as recall_task  # noqa: E402
 
@@ -26,7 +27,7 @@ def _cases():
   """(module, pure apply, spec, batches, loss on the model's output and the batch) for the three models."""
   key = jax.random.key(0)
   lsa_spec, reg = lsa.LsaSpec(3, 8), regression.make_spec(3, 8, 0.1)
-  nn_spec, nn_task = softmax_attention.NNModelSpec(4, 3.0, "random", 0.1), nearest_neighbor.make_spec(4, 6)
+  nn_spec, nn_task = nn_model.NNModelSpec(4, 3.0, "random", 0.1), nearest_neighbor.make_spec(4, 6)
   rec_task = recall_task.make_spec(0.5, V=12, triggers=(0,), outputs=(1, 2), H=16)
   rec_model = recall.make_model("origin", "linear", 1, V=12, triggers=(0,), noisy=True)
   mse = lambda out, b: jnp.mean((out - b["y_query"]) ** 2)
@@ -35,7 +36,7 @@ def _cases():
   return {
       "lsa": (flax_layers.LinearSelfAttention(lsa_spec, rngs=nnx.Rngs(0)), lsa.apply, lsa_spec,
               [regression.sample(jax.random.fold_in(key, t), reg, 64) for t in range(20)], mse),
-      "nn": (flax_layers.SoftmaxAttention1NN(nn_spec, rngs=nnx.Rngs(1)), softmax_attention.apply, nn_spec,
+      "nn": (flax_layers.SoftmaxAttention1NN(nn_spec, rngs=nnx.Rngs(1)), nn_model.apply, nn_spec,
              [nearest_neighbor.sample(jax.random.fold_in(key, t), nn_task, 64) for t in range(20)], mse_1nn),
       "recall": (flax_layers.RecallTransformer(rec_model), recall.apply, rec_model,
                  [recall_task.sample(jax.random.fold_in(key, t), rec_task, 64) for t in range(20)], ce),

@@ -13,7 +13,7 @@ from scipy import integrate, special
 from icljax import configs, estimators, runs, train, validation
 from icljax.experiment import driver, registry
 from icljax.experiment.checks import Checker
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 from icljax.results.nn import ensemble, extras, noise, references, sphere
 from icljax.results.nn import setup as setup_mod
 from icljax.results.nn.plan import NNContext

@@ -12,7 +12,7 @@ import pytest
 
 from icljax import configs, estimators, runs, train, validation
 from icljax.experiment import driver, registry
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 from icljax.results.nn_fixed_data import plan as fd_plan
 
 SMALL = "d=4,N=4,steps=400,log_every=100,replicas=8,dataset_size=2000,tau_samples=2000,test_prompts=500"

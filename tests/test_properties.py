@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icljax.models import lsa
+from icljax.models import nearest_neighbor as nn_model
 from icljax.models import recall as recall_model
-from icljax.models import softmax_attention as nn_model
 from icljax.tasks import nearest_neighbor as nn_task
 from icljax.tasks import recall as recall_task
 from icljax.tasks import regression

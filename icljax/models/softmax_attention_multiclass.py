@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.models import softmax_attention
+from icljax.models import nearest_neighbor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,4 +181,4 @@ def off_family(w: jax.Array, d: int, K: int) -> float:
   return float(np.linalg.norm(w - np.diag(np.concatenate([np.full(d, xi1), np.zeros(K), [-xi2]]))))
 
 
-reduced_attention = softmax_attention.reduced_attention
+reduced_attention = nearest_neighbor.reduced_attention

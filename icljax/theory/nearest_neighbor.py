@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 
 
 def loss_at_zero(N: int, sigma: float) -> float:

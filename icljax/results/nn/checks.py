@@ -10,7 +10,7 @@ import numpy as np
 
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 from icljax.results.nn import ensemble, extras, references, sphere
 from icljax.results.nn.plan import NNContext, shift_stats
 from icljax.results.nn.setup import NNSetup

@@ -14,7 +14,7 @@ import dataclasses
 import jax.numpy as jnp
 
 from icljax.experiment.api import Mutant
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 
 # To t = 1e5 at d = N = 4 on 2000 prompts: P6's third row and P7's L xi1 apply.
 LONG_GATE = "nn_long:steps=100000,log_every=1000,tau_samples=2000,eval_tau_samples=20000,extras=()"
@@ -50,9 +50,9 @@ MUTANTS = (
     Mutant("xi2_gradient_sign", "icljax.theory.nearest_neighbor:loss_and_grads_sorted", _xi2_sign,
            "the closed-form dL/dxi2 = E[q_{N+1}(sum q_j^2 - q_i*)] with its sign flipped",
            killed_by=("reference", "xi2_monotone")),
-    Mutant("xi1_step_eta", "icljax.models.softmax_attention:family_step", lambda step: lambda eta, d: step(eta, 1),
+    Mutant("xi1_step_eta", "icljax.models.nearest_neighbor:family_step", lambda step: lambda eta, d: step(eta, 1),
            "the xi1 step eta instead of eta/d (GD on the 2-vector, not on the full matrix)", killed_by=("reference",)),
-    Mutant("softmax_temperature", "icljax.models.softmax_attention:reduced_attention",
+    Mutant("softmax_temperature", "icljax.models.nearest_neighbor:reduced_attention",
            lambda attention: lambda xi, tau: attention(xi / 2.0, tau),
            "the attention scores divided by 2 (a 1/sqrt(d) temperature at d = 4) where the loss, E[q_i*] and the "
            "test MSE are read", killed_by=("reference", "p7_product", "shift_reference"), gate=LONG_GATE),

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 from icljax.theory import nearest_neighbor as theory
 
 REFERENCE_PROMPTS = 8000   # the reference computation's sample (population GD on one sample of 8000 prompts)

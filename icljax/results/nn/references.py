@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax.experiment.checks import Checker
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 from icljax.results.nn import noise
 from icljax.results.nn.plan import NNContext
 from icljax.results.nn.setup import NNSetup

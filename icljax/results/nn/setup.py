@@ -9,7 +9,7 @@ import ml_collections
 
 from icljax import validation
 from icljax.experiment import specs
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
 

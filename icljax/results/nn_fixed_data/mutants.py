@@ -1,7 +1,7 @@
 """Plausible bugs in the code the Fig. 3 checks cover, each planted in one library function; the science gate (from
 W_0 at d = N = 4, where the reference rows apply) must fail on the named entries (``tests/test_mutants.py``).
 
-The chains (full-W SGD through ``models.softmax_attention``) and the population systems (the reduced closed-form
+The chains (full-W SGD through ``models.nearest_neighbor``) and the population systems (the reduced closed-form
 gradient of ``theory.nearest_neighbor``) share no code but the family's step: a bug on either side opens a gap
 between them, and a bug in the population systems also moves them off the reference rows.
 """
@@ -43,10 +43,10 @@ MUTANTS = (
     Mutant("nn_target_farthest", "icljax.tasks.nearest_neighbor:with_target", _farthest_target,
            "the nearest neighbour found by argmin of <x_j, x_query> (the largest distance), so the data's targets are "
            "the farthest point's label", killed_by=("gap_mean", "shift_vs_population")),
-    Mutant("softmax_without_query", "icljax.models.softmax_attention:attention", _without_query,
+    Mutant("softmax_without_query", "icljax.models.nearest_neighbor:attention", _without_query,
            "the softmax leaves out the query token (a mask instead of the -sigma entry): W's indicator entry gets no "
            "gradient", killed_by=("gap_mean",)),
-    Mutant("xi1_step_eta", "icljax.models.softmax_attention:family_step", lambda step: lambda eta, d: step(eta, 1),
+    Mutant("xi1_step_eta", "icljax.models.nearest_neighbor:family_step", lambda step: lambda eta, d: step(eta, 1),
            "the population systems' xi1 step eta instead of eta/d (GD on the 2-vector, not on the full matrix)",
            killed_by=("reference", "gap_mean")),
     Mutant("reduced_gradient_swapped", "icljax.theory.nearest_neighbor:loss_and_grads_sorted", _xi_swapped,

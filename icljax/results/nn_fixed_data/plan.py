@@ -23,7 +23,7 @@ import optax
 
 from icljax import estimators, optim, prng, stats
 from icljax.experiment.api import Plan
-from icljax.models import softmax_attention as model
+from icljax.models import nearest_neighbor as model
 from icljax.results.nn import references
 from icljax.results.nn.plan import half_mse, prediction_errors, shift_stats
 from icljax.results.nn_fixed_data.setup import FixedDataSetup
