@@ -22,7 +22,11 @@ def normalize_per_tensor() -> optax.GradientTransformation:
   """Divides each gradient tensor by its own Frobenius norm; a tensor whose gradient is exactly zero is skipped
   (its update is 0, never NaN). Chain with ``optax.sgd(eta)`` for the paper's normalised GD.
 
-  Reference: Nguyen & Nguyen-Tang (2025) NGD, as in the authors' code (digest sections 3.1 and 6.2).
+  Returns:
+    The transformation.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Thm 3.2's normalised GD as the authors' released code implements it (per
+  tensor, zero gradients skipped); docs page "recall", section "Setting".
   """
 
   def one(g):
@@ -35,7 +39,16 @@ def normalize_per_tensor() -> optax.GradientTransformation:
 
 
 def normalized_gd(learning_rate: float) -> optax.GradientTransformation:
-  """Per-tensor normalised gradient descent: ``theta <- theta - eta g / |g|`` (skip when ``g = 0``)."""
+  """Per-tensor normalised gradient descent: ``theta <- theta - eta g / |g|`` (skip when ``g = 0``).
+
+  Args:
+    learning_rate: the step eta.
+
+  Returns:
+    The transformation.
+
+  Reference: Nguyen & Nguyen-Tang (2025), Thm 3.2 (normalised GD); docs page "recall", section "Setting".
+  """
   return optax.chain(normalize_per_tensor(), optax.sgd(learning_rate))
 
 

@@ -47,7 +47,7 @@ TOLERANCES = {
     "kappa0_plateau": Tolerance(4.0, "abs", "standard error", "P9: NGD oscillates around Lam*: the mean of the "
                                 "logged Lam over the run's second half, 4 batch-means s.e. (Student t with the "
                                 "batches' dof); the lattice walk's stationary mean is within 0.006 of Lam* at B = "
-                                "512, eta = 0.1 (exact birth-death chain, notes)", per_se=True),
+                                "512, eta = 0.1 (the exact birth-death chain of the docs page)", per_se=True),
     "test_follows": Tolerance(1e-3, "max", "float rounding", "P6: the unseen-output test loss of the reparam models "
                               "has the same closed form as the population loss: true at any parameter value for "
                               "linear/ReLU attention (both losses weight the targets by the nominal alpha; measured "
