@@ -13,7 +13,7 @@ import numpy as np
 from icljax import stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
-from icljax.results.nn import references
+from icljax.results.nearest_neighbor import references
 from icljax.results.nn_fixed_data.plan import FixedDataContext, per_chain, summarize
 from icljax.results.nn_fixed_data.setup import FixedDataSetup
 from icljax.results.nn_fixed_data.tolerances import TOLERANCES

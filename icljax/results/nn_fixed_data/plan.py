@@ -24,8 +24,8 @@ import optax
 from icljax import estimators, optim, prng, stats
 from icljax.experiment.api import Plan
 from icljax.models import nearest_neighbor as model
-from icljax.results.nn import references
-from icljax.results.nn.plan import half_mse, prediction_errors, shift_stats
+from icljax.results.nearest_neighbor import references
+from icljax.results.nearest_neighbor.plan import half_mse, prediction_errors, shift_stats
 from icljax.results.nn_fixed_data.setup import FixedDataSetup
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift

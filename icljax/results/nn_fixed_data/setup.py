@@ -9,7 +9,7 @@ import ml_collections
 from icljax import validation
 from icljax.experiment import specs
 from icljax.models import nearest_neighbor as model
-from icljax.results.nn.setup import model_and_step, reference_value, shift_spec
+from icljax.results.nearest_neighbor.setup import model_and_step, reference_value, shift_spec
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
 

@@ -10,7 +10,7 @@ independent numbers, not training; so are the inequalities that hold at any para
 from icljax.experiment.checks import Tolerance
 
 ROWS_WHY = ("4 s.e. of the difference, from every prompt's influence on the trajectory (infinitesimal jackknife "
-            "computed in the run, results/nn/noise.py) at the run's sample size and the reference's 8000, plus the "
+            "computed in the run, noise.py) at the run's sample size and the reference's 8000, plus the "
             "reference's printed rounding")
 
 TOLERANCES = {

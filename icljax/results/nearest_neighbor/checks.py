@@ -11,10 +11,10 @@ import numpy as np
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.models import nearest_neighbor as model
-from icljax.results.nn import ensemble, extras, references, sphere
-from icljax.results.nn.plan import NNContext, shift_stats
-from icljax.results.nn.setup import NNSetup
-from icljax.results.nn.tolerances import TOLERANCES
+from icljax.results.nearest_neighbor import ensemble, extras, references, sphere
+from icljax.results.nearest_neighbor.plan import NNContext, shift_stats
+from icljax.results.nearest_neighbor.setup import NNSetup
+from icljax.results.nearest_neighbor.tolerances import TOLERANCES
 from icljax.theory import nearest_neighbor as theory
 from icljax.theory import nearest_neighbor_shift as shift_theory
 

@@ -36,7 +36,7 @@ class NNSetup:
     shift_references: P9 rows ``(t, shift, MSE)`` that apply to this run.
     sigma_references: P6 rows of the sigma_ratio runs ``(sigma, eta, t, xi1, xi2, L, E[q_i*])`` that apply.
     p7_references: P7 rows ``(t, L xi1)`` that apply.
-    noise_eta: the step of the influence recursion that gives the rows' error bars (``results/nn/noise.py``).
+    noise_eta: the step of the influence recursion that gives the rows' error bars (``noise.py``).
     extras: ``'slopes'``, ``'sigma_ratio'``, ``'landscape'``, ``'sphere'`` (sphere lemmas and P5), ``'ensemble'``
       (full-W vs population over seeds' samples).
     ratio_sigmas, ratio_eta, ratio_horizon: the sigma_ratio runs (horizon in eta t; 0: the run's own).

@@ -11,9 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax.experiment.checks import Checker
-from icljax.results.nn import noise, references
-from icljax.results.nn.plan import NNContext
-from icljax.results.nn.setup import NNSetup
+from icljax.results.nearest_neighbor import noise, references
+from icljax.results.nearest_neighbor.plan import NNContext
+from icljax.results.nearest_neighbor.setup import NNSetup
 from icljax.theory import nearest_neighbor as theory
 
 P1_POINTS = (3.0, 0.0, -2.0)   # xi2 values of P1 at xi1 = 0

@@ -4,7 +4,7 @@ computed in the run.
 The rows come from an independent float64 computation: population GD on one sample of 8000 prompts (the theorem's
 docs page, P6-P9). The run's population system is GD on its own sample of ``tau_samples`` prompts, so both sides
 carry sample noise; each check's tolerance is 4 standard errors of the difference, from the per-prompt influences of
-``results/nn/noise.py`` (the run's sample size and the reference's 8000), plus the reference's printed rounding.
+``noise.py`` of this folder (the run's sample size and the reference's 8000), plus the reference's printed rounding.
 Trajectories are compared as increments from the start (``xi - xi(0)``, so a frozen xi2 fails); the loss and E[q_i*]
 on the run's fresh evaluation prompts (their own standard error joins the run's). The reference's evaluation noise
 (its loss and E[q_i*] evaluated off its GD sample: a rerun at 64000 prompts moved its L by <= 1%, less than xi; P9's
@@ -24,9 +24,9 @@ import numpy as np
 
 from icljax.experiment.checks import Checker
 from icljax.models import nearest_neighbor as model
-from icljax.results.nn import noise
-from icljax.results.nn.plan import NNContext
-from icljax.results.nn.setup import NNSetup
+from icljax.results.nearest_neighbor import noise
+from icljax.results.nearest_neighbor.plan import NNContext
+from icljax.results.nearest_neighbor.setup import NNSetup
 from icljax.theory import nearest_neighbor as theory
 
 Rows = Sequence[Mapping[str, float]]

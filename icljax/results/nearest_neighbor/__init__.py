@@ -5,7 +5,7 @@ Reference: Li et al. (2024), arXiv 2411.10830; predictions P1-P11 of the theorem
 """
 
 from icljax.experiment.api import Experiment, MainJobRun
-from icljax.results.nn import checks, figures, mutants, plan, setup, tolerances
+from icljax.results.nearest_neighbor import checks, figures, mutants, plan, setup, tolerances
 
 EXPERIMENT = Experiment(
     name="nn",

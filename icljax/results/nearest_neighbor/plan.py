@@ -22,7 +22,7 @@ import optax
 from icljax import estimators, optim, prng
 from icljax.experiment.api import Plan
 from icljax.models import nearest_neighbor as model
-from icljax.results.nn.setup import NNSetup
+from icljax.results.nearest_neighbor.setup import NNSetup
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
 from icljax.theory import nearest_neighbor as theory

@@ -14,10 +14,10 @@ from icljax import configs, estimators, runs, train, validation
 from icljax.experiment import driver, registry
 from icljax.experiment.checks import Checker
 from icljax.models import nearest_neighbor as model
-from icljax.results.nn import ensemble, extras, noise, references, sphere
-from icljax.results.nn import setup as setup_mod
-from icljax.results.nn.plan import NNContext
-from icljax.results.nn.tolerances import TOLERANCES
+from icljax.results.nearest_neighbor import ensemble, extras, noise, references, sphere
+from icljax.results.nearest_neighbor import setup as setup_mod
+from icljax.results.nearest_neighbor.plan import NNContext
+from icljax.results.nearest_neighbor.tolerances import TOLERANCES
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
 from icljax.theory import nearest_neighbor as theory

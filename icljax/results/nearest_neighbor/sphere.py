@@ -23,8 +23,8 @@ import jax
 import numpy as np
 
 from icljax.experiment.checks import Checker
-from icljax.results.nn.plan import NNContext
-from icljax.results.nn.setup import NNSetup
+from icljax.results.nearest_neighbor.plan import NNContext
+from icljax.results.nearest_neighbor.setup import NNSetup
 from icljax.theory import nearest_neighbor as theory
 
 GAP_XI = (10.0, 100.0, 1000.0)

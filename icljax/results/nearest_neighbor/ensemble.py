@@ -20,8 +20,8 @@ import numpy as np
 
 from icljax import prng, stats
 from icljax.experiment.checks import Checker
-from icljax.results.nn.plan import NNContext
-from icljax.results.nn.setup import NNSetup
+from icljax.results.nearest_neighbor.plan import NNContext
+from icljax.results.nearest_neighbor.setup import NNSetup
 from icljax.tasks import nearest_neighbor as task
 from icljax.theory import nearest_neighbor as theory
 
