@@ -14,8 +14,8 @@ import scipy.special as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icljax import configs, validation
-from icljax.experiment import driver
+from icljax import validation
+from icljax.experiment import configs, driver, fields, main_job, registry
 from icljax.models import icl_denoising as model
 from icljax.tasks import icl_denoising as task
 from icljax.theory import icl_denoising as theory
@@ -270,13 +270,39 @@ def test_valley_monte_carlo_agrees_with_the_closed_forms_and_reference_valleys()
 
 
 def test_config_validation():
+  """Single fields are held to their declarations when the config is loaded; the rules that tie fields together
+  (d against n and the family, sigma0^2 > 0 on subspaces) when the setup is read."""
   with pytest.raises(validation.ConfigError, match="config.task"):
-    driver.prepare(configs.load("icl_denoising:task='ring'"), "/tmp/unused")
-  with pytest.raises(validation.ConfigError, match="config.d"):
-    driver.prepare(configs.load("icl_denoising:task='sphere',d=16"), "/tmp/unused")
+    configs.load("icl_denoising:task=ring")
   with pytest.raises(validation.ConfigError, match="config.sigma_z_sq"):
-    driver.prepare(configs.load("icl_denoising:sigma_z_sq=0.0"), "/tmp/unused")
-  assert dataclasses.is_dataclass(driver.prepare(configs.load("icl_denoising:mixture"), "/tmp/unused").setup)
+    configs.load("icl_denoising:sigma_z_sq=0.0")
+  with pytest.raises(validation.ConfigError, match="config.d"):
+    driver.prepare(configs.load("icl_denoising:sphere,d=16"), "/tmp/unused")
+  with pytest.raises(validation.ConfigError, match="config.d"):
+    driver.prepare(configs.load("icl_denoising:d=17"), "/tmp/unused")
+  with pytest.raises(validation.ConfigError, match="config.sigma0_sq"):
+    driver.prepare(configs.load("icl_denoising:sigma0_sq=0.0"), "/tmp/unused")
+  driver.prepare(configs.load("icl_denoising:d=16"), "/tmp/unused")   # d = n is a subspace, not a sphere
+  assert dataclasses.is_dataclass(driver.prepare(configs.load("icl_denoising:mixture,sigma0_sq=0.0"),
+                                                 "/tmp/unused").setup)
+
+
+def test_run_names_are_derived_and_the_reduced_key_run_has_its_own():
+  """Main-job names come from the fields; the key run drawn at half the batch never shares a workdir with its
+  full-size twin in the archive."""
+  experiment = registry.get("icl_denoising")
+  name = lambda ref: configs.run_name(configs.load(ref))
+  full = [name(r) for r in main_job.profile_runs(experiment, "full")]
+  assert full == ["icl_denoising_subspace_L19", "icl_denoising_subspace_L9", "icl_denoising_subspace_L49",
+                  "icl_denoising_sphere_L49", "icl_denoising_mixture_L49", "icl_denoising_sphere_L499_batch128",
+                  "icl_denoising_mixture_L499_batch128"]
+  (key,) = main_job.profile_runs(experiment, "key")
+  assert key.reduced and name(key) == "icl_denoising_subspace_L19_batch256" and name(key) not in full
+  assert name(experiment.gate) == "icl_denoising_subspace_L12_d4_sigma_z_sq0.5_batch128"
+  # fields a family does not read do not name its runs; the seed does
+  assert name("icl_denoising:mixture,d=3,seed=2") == "icl_denoising_mixture_L49_seed2"
+  assert fields.replace(configs.load("icl_denoising"), name="mine").name == "mine"
+  assert {experiment.gate.spec, *(m.gate.spec for m in experiment.mutants if m.gate)} == set(GATES)
 
 
 # ---------------------------------------------------------------- runs

@@ -94,7 +94,8 @@ MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact
              "lsa_chain_of_thought": (lambda p, rows: ({**p, "cot": dict(p["cot"], V31=p["cot"]["V31"] * 1.05)}, rows),
                                       {"cot_weights", "gd_exact", "iterate_errors"}),
              "nn_fixed_data": (lambda p, rows: (dict(p, W=p["W"] * 1.05), rows), {"gap_mean"}),
-             "icl_denoising": (lambda p, rows: (dict(p, W_PV=p["W_PV"] * 1.05), rows), {"gamma_finite_L", "balanced"})}
+             "icl_denoising": (lambda p, rows: ({**p, "linear": dict(p["linear"], W_PV=p["linear"]["W_PV"] * 1.05)},
+                                                rows), {"gamma_finite_L", "balanced"})}
 
 
 def test_perturbed_trained_parameters_fail_a_theory_check(gate):

@@ -30,7 +30,7 @@ def figures(inp: FigureInput) -> list[str]:
   refs = {"gamma*_L (finite L)": s["gamma_star"]}
   if s["gamma_limit"] is not None:
     refs["L -> infinity (eq. 10)"] = s["gamma_limit"]
-  out = [plots.curves(d / "loss.png", inp.metrics, ["loss"], title=f"{inp.config['name']}: training loss (both "
+  out = [plots.curves(d / "loss.png", inp.metrics, ["loss"], title=f"{inp.summary['name']}: training loss (both "
                       "denoisers, all replicas)", ylabel="summed mean squared error", logy=True),
          plots.curves(d / "gamma.png", inp.metrics, ["gamma_linear"], references=refs,
                       title="linear attention: <diag W_PV><diag W_KQ> (mean of replicas)", ylabel="gamma")]
@@ -39,13 +39,13 @@ def figures(inp: FigureInput) -> list[str]:
       d / "gamma_replicas.png", {"trained (each replica)": (replicas, a["gamma_replicas"], (), ())},
       references={k: ([0, replicas[-1]], [v, v]) for k, v in refs.items()}, xlabel="replica", ylabel="gamma",
       title="trained gamma against the finite-L optimum"))
-  theorem = {} if s["task"] == "subspace" else {"Thm 3.1 (L -> infinity)": ([1.0 / inp.config["sigma_z_sq"]], [1.0],
+  theorem = {} if s["task"] == "subspace" else {"Thm 3.1 (L -> infinity)": ([1.0 / inp.config.sigma_z_sq], [1.0],
                                                                               (), ())}
   out.append(plots.points_on_curves(
       d / "valley.png", {"trained softmax (|beta|, |alpha|)": (np.abs(a["beta_softmax"]), np.abs(a["alpha_softmax"]),
                                                              a["valley_beta"], a["valley_alpha"]), **theorem},
       xlabel="beta = <diag W_KQ>", ylabel="alpha = <diag W_PV>", logx=True,
-      title=f"softmax attention on the finite-L valley alpha*(beta), L = {inp.config['L']}"))
+      title=f"softmax attention on the finite-L valley alpha*(beta), L = {inp.config.L}"))
   out.append(plots.matrices(d / "matrices.png", {f"{k} {w}": a[f"{k}_{w}"] for k in ("linear", "softmax")
                                                   for w in ("W_PV", "W_KQ")}, title="replica 0: trained matrices"))
   if "fig5_risks" in a:
@@ -71,8 +71,8 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
   out = []
   for name, group in groups.items():
     cfg = group[0][0]
-    d, s0, sz = int(cfg["d"]), float(cfg["sigma0_sq"]), float(cfg["sigma_z_sq"])
-    pts = sorted((int(c["L"]), float(s["scalars"]["gamma_trained"])) for c, _, s in group)
+    d, s0, sz = cfg.d, cfg.sigma0_sq, cfg.sigma_z_sq
+    pts = sorted((c.L, float(s["scalars"]["gamma_trained"])) for c, _, s in group)
     grid = np.geomspace(max(pts[0][0] / 2, 1), pts[-1][0] * 2, 100)
     curve = [linear_theory.linear_gamma_star(d, L, s0, sz) for L in grid]
     out.append(plots.points_on_curves(

@@ -5,10 +5,10 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from icljax.experiment.api import Mutant
+from icljax.experiment.api import Mutant, RunRef
 
-SPHERE_GATE = "icl_denoising:sphere,gate"
-MIXTURE_GATE = "icl_denoising:mixture,gate"
+SPHERE_GATE = RunRef("icl_denoising", ("sphere", "gate"))
+MIXTURE_GATE = RunRef("icl_denoising", ("mixture", "gate"))
 
 MUTANTS = (
     Mutant("noise_std_as_variance", "icljax.tasks.icl_denoising:corrupt",

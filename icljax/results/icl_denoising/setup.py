@@ -1,13 +1,15 @@
-"""The in-context denoising config, read once into frozen specs (one function: the config redesign replaces it)."""
+"""The in-context denoising config, read once into frozen specs (its fields are declared in ``config.py``).
+
+Reference: docs page "icl_denoising", section "Setting".
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
-import ml_collections
-
 from icljax import validation
 from icljax.experiment import specs
+from icljax.results.icl_denoising.config import DenoisingConfig
 from icljax.tasks import icl_denoising as task
 
 
@@ -20,11 +22,14 @@ class DenoisingSetup:
     task: the task family, sizes and variances.
     replicas: independent initialisations and data streams, each training both denoisers.
     batch_size: fresh prompts per replica and step.
-    linear_lr: plain full-batch GD step of linear attention.
+    linear_lr: plain GD's initial step of linear attention.
     softmax_lr: Adam's initial rate of softmax attention.
-    final_lr_fraction: softmax: cosine decay to this fraction.
+    final_lr_fraction: both rates decay (cosine) to this fraction.
     eval_prompts: fresh prompts of the risks and the Bayes checks.
     theory_prompts: the theory's own prompts (finite-L valleys, the mixture's linear optimum).
+
+  Reference: Smart, Bietti & Sengupta (2025), Sections 2.1-2.2 and eq. (9); docs page "icl_denoising", section
+  "Setting".
   """
 
   run: specs.RunSpec
@@ -38,25 +43,24 @@ class DenoisingSetup:
   theory_prompts: int
 
 
-def parse(config: ml_collections.ConfigDict) -> DenoisingSetup:
-  """Validates an ``icl_denoising`` config; raises ``ConfigError`` naming the first bad field.
+def parse(config: DenoisingConfig) -> DenoisingSetup:
+  """Reads a validated in-context denoising config into specs; the rules that tie fields together (d against n and
+  the family, sigma0^2 > 0 on subspaces) raise ``ConfigError`` naming the field.
 
   Args:
-    config: the config (``icljax/configs/icl_denoising.py`` lists every field and its range).
+    config: the typed config (every field already checked against its declaration).
 
   Returns:
     The setup.
+
+  Raises:
+    ConfigError: d > n on subspaces or d > n - 1 on spheres and mixtures, or sigma0_sq = 0 on subspaces.
+
+  Reference: docs page "icl_denoising", sections "Setting" and "Fields".
   """
-  run = specs.run_spec(config)
   spec = validation.as_config_field(task.make_spec, config.task, config.n, config.d, config.L, config.sigma0_sq,
                                     config.sigma_z_sq, radius=config.radius, K=config.K)
-  lr = {name: validation.real(f"config.{name}", config[name], low=0.0, low_open=True)
-        for name in ("linear_lr", "softmax_lr")}
-  return DenoisingSetup(
-      run=run, task=spec, replicas=validation.integer("config.replicas", config.replicas, low=2, high=32),
-      batch_size=validation.integer("config.batch_size", config.batch_size, low=1),
-      linear_lr=float(lr["linear_lr"]), softmax_lr=float(lr["softmax_lr"]),
-      final_lr_fraction=float(validation.real("config.final_lr_fraction", config.final_lr_fraction, low=0.0,
-                                              high=1.0)),
-      eval_prompts=validation.integer("config.eval_prompts", config.eval_prompts, low=1000),
-      theory_prompts=validation.integer("config.theory_prompts", config.theory_prompts, low=1000))
+  return DenoisingSetup(run=specs.run_spec(config), task=spec, replicas=config.replicas,
+                        batch_size=config.batch_size, linear_lr=config.linear_lr, softmax_lr=config.softmax_lr,
+                        final_lr_fraction=config.final_lr_fraction, eval_prompts=config.eval_prompts,
+                        theory_prompts=config.theory_prompts)
