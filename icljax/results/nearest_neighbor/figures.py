@@ -55,7 +55,7 @@ def figures(inp: FigureInput) -> list[str]:
   if "grid_loss" in arrays:
     out.append(plots.landscape(fig / "landscape.png", arrays["grid_xi1"], arrays["grid_xi2"], arrays["grid_loss"],
                                arrays["xi1_t"], arrays["xi2_t"],
-                               title=f"L(xi1, xi2), d = {inp.config['d']}, N = {inp.config['N']}, with the GD "
+                               title=f"L(xi1, xi2), d = {inp.config.d}, N = {inp.config.N}, with the GD "
                                      "trajectory"))
   return out
 

@@ -13,14 +13,16 @@ import dataclasses
 
 import jax.numpy as jnp
 
-from icljax.experiment.api import Mutant
+from icljax.experiment.api import Mutant, RunRef
 from icljax.models import nearest_neighbor as model
 
 # To t = 1e5 at d = N = 4 on 2000 prompts: P6's third row and P7's L xi1 apply.
-LONG_GATE = "nn_long:steps=100000,log_every=1000,tau_samples=2000,eval_tau_samples=20000,extras=()"
+LONG_GATE = RunRef("nearest_neighbor_long", (), {"steps": 100_000, "log_every": 1000, "tau_samples": 2000,
+                                                 "eval_tau_samples": 20_000, "extras": ()})
 # Full-W GD on 64 seeds' symmetrised samples against the population system (the ensemble check), d = N = 4.
-ENSEMBLE_GATE = ("nn_dynamics:d=4,N=4,steps=400,log_every=200,tau_samples=2000,eval_tau_samples=2000,"
-                 "extras=('ensemble',),references=(),sigma_references=()")
+ENSEMBLE_GATE = RunRef("nearest_neighbor_dynamics", (), {
+    "d": 4, "N": 4, "steps": 400, "log_every": 200, "tau_samples": 2000, "eval_tau_samples": 2000,
+    "extras": ("ensemble",), "references": (), "sigma_references": ()})
 
 
 def _xi2_sign(loss_and_grads):

@@ -1,26 +1,24 @@
-"""Result 2's config, read once into frozen specs."""
+"""The nearest-neighbour theorem's config, read once into frozen specs (its fields are declared in ``config.py``).
+
+Reference: docs page "nearest_neighbor", section "Setting".
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import decimal
 
-import ml_collections
-
 from icljax import validation
 from icljax.experiment import specs
 from icljax.models import nearest_neighbor as model
+from icljax.results.nearest_neighbor.config import NearestNeighborConfig, NearestNeighborFields
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
-
-SYSTEMS = ("both", "reduced", "full")
-ESTIMATORS = ("symmetrized", "sgd")
-EXTRAS = ("slopes", "sigma_ratio", "landscape", "sphere", "ensemble")
 
 
 @dataclasses.dataclass(frozen=True)
 class NNSetup:
-  """Everything a result-2 run reads.
+  """Everything a nearest-neighbour run reads.
 
   Attributes:
     run: name, seed, steps, logging.
@@ -42,6 +40,9 @@ class NNSetup:
     ratio_sigmas, ratio_eta, ratio_horizon: the sigma_ratio runs (horizon in eta t; 0: the run's own).
     landscape_*: the landscape grid and its reference values; hessian_references: P10's smallest Hessian
       eigenvalue at points ``((xi1, xi2), value)``.
+    reference_match: whether the run is at the reference setting (the landscape's and Hessian's rows apply).
+
+  Reference: docs page "nearest_neighbor", sections "Setting" and "What is checked and why".
   """
 
   run: specs.RunSpec
@@ -85,6 +86,11 @@ def reference_value(field: str, value) -> tuple[float, float] | None:
 
   Returns:
     ``(value, rounding)`` or None.
+
+  Raises:
+    ConfigError: the value is not a number.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (the reference rows' rounding).
   """
   if value is None:
     return None
@@ -100,16 +106,21 @@ def _values(field: str, row: tuple, first: int) -> tuple:
   return tuple(row[:first]) + tuple(reference_value(field, v) for v in row[first:])
 
 
-def shift_spec(config: ml_collections.ConfigDict, name: str, field: str = "config.shifts") -> shift.ShiftSpec:
-  """``'appendix_b:0.5'`` (margin delta after the colon) or a kind name, as a validated spec.
+def shift_spec(config: NearestNeighborFields, name: str, field: str = "config.shifts") -> shift.ShiftSpec:
+  """``'appendix_b:0.5'`` (margin delta after the colon) or a kind name, as a validated spec at the config's d, N, R.
 
   Args:
-    config: the config (d, N, R).
+    config: the typed config (d, N, R).
     name: the shift's name.
     field: the config field that names it (in error messages).
 
   Returns:
     The spec.
+
+  Raises:
+    ConfigError: the shift does not fit the config (Appendix B needs N >= 2), naming ``field`` or the config field.
+
+  Reference: Li et al. (2024), Assumption 3 and Appendix B.
   """
   kind, _, arg = str(name).partition(":")
   validation.choice(field, kind, shift.SHIFTS)
@@ -126,105 +137,86 @@ def shift_spec(config: ml_collections.ConfigDict, name: str, field: str = "confi
                                  e.accepted) from None
 
 
-def _applicable(config: ml_collections.ConfigDict, rows, field: str, width: int, first: int = 1,
+def _applicable(config: NearestNeighborConfig, rows, field: str, first: int = 1,
                 timed: bool = True) -> tuple[tuple, list[str]]:
   """Rows of a reference table that apply to this run (entries from ``first`` on read by :func:`reference_value`);
   a note for each group of rows that does not."""
-  for row in rows:
-    if len(row) != width or (timed and (not isinstance(row[0], int) or row[0] < 1)):
-      raise validation.ConfigError(f"config.{field}", tuple(row), f"rows of {width} entries"
-                                   + (" starting with a step t >= 1" if timed else ""))
   rows = [_values(field, tuple(r), first) for r in rows]
-  setting = (config.d, config.N, float(config.sigma), float(config.eta))
+  setting = (config.d, config.N, config.sigma, config.eta)
   if rows and not _matches(config):
     return (), [f"{field}: the reference rows are for (d, N, sigma, eta) = {tuple(config.reference_setting)} from "
                 f"W_0; this run is {setting} (init {config.init}): skipped"]
   if not timed:
     return tuple(rows), []
-  keep = tuple(r for r in rows if r[0] <= config.steps and r[0] % config.log_every == 0)
-  skipped = [f"{field}: row at t = {r[0]} skipped (beyond the run's {config.steps} steps or not a logged step)"
-             for r in rows if r not in keep]
+  keep = tuple(r for r in rows if r[0] <= config.steps and r[0] % config.log_every == 0
+               and (field != "shift_references" or r[1] in config.shifts))
+  skipped = [f"{field}: row at t = {r[0]} skipped (beyond the run's {config.steps} steps, not a logged step, or "
+             "its test set is not among the run's shifts)" for r in rows if r not in keep]
   return keep, skipped
 
 
-def _sigma_rows(config: ml_collections.ConfigDict) -> tuple[tuple, list[str]]:
+def _sigma_rows(config: NearestNeighborConfig) -> tuple[tuple, list[str]]:
   """The ``sigma_references`` rows ``(sigma, eta, t, xi1, xi2, L, E[q_i*])`` the sigma_ratio runs reach: same d
   and N as ``reference_setting``, sigma among ``ratio_sigmas``, eta t within their horizon."""
-  rows = []
-  for row in config.sigma_references:
-    if len(row) != 7 or not isinstance(row[2], int) or row[2] < 1:
-      raise validation.ConfigError("config.sigma_references", tuple(row), "rows (sigma, eta, t, xi1, xi2, L, "
-                                   "E[q_i*]) with a step t >= 1")
-    rows.append((float(row[0]), float(row[1])) + _values("sigma_references", tuple(row[2:]), 1))
-  horizon = float(config.ratio_horizon) or config.steps * float(config.eta)
-  ok = (tuple(config.reference_setting)[:2] == (config.d, config.N) and config.init == "paper"
+  rows = [(r[0], r[1]) + _values("sigma_references", tuple(r[2:]), 1) for r in config.sigma_references]
+  horizon = config.ratio_horizon or config.steps * config.eta
+  ok = (config.reference_setting[:2] == (config.d, config.N) and config.init == "paper"
         and "sigma_ratio" in config.extras)
-  keep = tuple(r for r in rows if ok and r[0] in tuple(config.ratio_sigmas) and r[1] * r[2] <= horizon * (1 + 1e-9))
+  keep = tuple(r for r in rows if ok and r[0] in config.ratio_sigmas and r[1] * r[2] <= horizon * (1 + 1e-9))
   return keep, [f"sigma_references: row sigma = {r[0]:g}, t = {r[2]} at eta = {r[1]:g} skipped (no sigma_ratio run "
                 "reaches it at this setting)" for r in rows if r not in keep]
 
 
-def model_and_step(config: ml_collections.ConfigDict) -> tuple[int, int, model.NNModelSpec, float]:
-  """The fields every result-2 config shares, validated: d, N, the model (W_0 and its perturbation), the step.
+def model_and_step(config: NearestNeighborFields) -> tuple[int, int, model.NNModelSpec, float]:
+  """The fields every nearest-neighbour config shares: d, N, the model (W_0 and its perturbation), the step.
 
   Args:
-    config: the config.
+    config: the typed config (its fields already checked against their declarations).
 
   Returns:
     ``(d, N, model spec, eta)``.
+
+  Reference: Li et al. (2024), Assumption 2 (W_0) and Lemma 2 (the step on the family).
   """
-  d = validation.integer("config.d", config.d, low=2)
-  n = validation.integer("config.N", config.N, low=1)
-  sigma = validation.real("config.sigma", config.sigma, low=0.0, low_open=True)
-  eta = validation.real("config.eta", config.eta, low=0.0, low_open=True)
-  init = validation.choice("config.init", config.init, model.INITS)
-  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0)
-  return d, n, model.NNModelSpec(d, sigma, init, init_scale), eta
+  return config.d, config.N, model.NNModelSpec(config.d, config.sigma, config.init, config.init_scale), config.eta
 
 
-def parse(config: ml_collections.ConfigDict) -> NNSetup:
-  """Validates a result-2 config and reads it into specs; raises ``ConfigError`` naming the first bad field.
+def parse(config: NearestNeighborConfig) -> NNSetup:
+  """Reads a validated nearest-neighbour config into specs; the rules that tie fields together raise
+  ``ConfigError`` naming the field.
 
   Args:
-    config: the config (``icljax/configs/_nn.py`` lists every field and its range).
+    config: the typed config (every field already checked against its declaration).
 
   Returns:
     The setup.
+
+  Raises:
+    ConfigError: a shifted test set does not fit d, N (Appendix B needs N >= 2).
+
+  Reference: docs page "nearest_neighbor", sections "Setting" and "Fields".
   """
-  run = specs.run_spec(config)
   d, n, model_spec, eta = model_and_step(config)
-  sizes = specs.positive_ints(config, "sample_size", "batch_size", "test_prompts")
-  labels = validation.choice("config.labels", config.labels, task.LABELS)
-  systems = validation.choice("config.model", config.model, SYSTEMS)
-  estimator = validation.choice("config.estimator", config.estimator, ESTIMATORS)
-  tau_samples = validation.integer("config.tau_samples", config.tau_samples, low=100)
-  eval_tau = validation.integer("config.eval_tau_samples", config.eval_tau_samples, low=100)
-  validation.real("config.R", config.R, low=0.0, low_open=True)
-  shifts = tuple((str(s), shift_spec(config, s)) for s in config.shifts)
-  for extra in config.extras:
-    validation.choice("config.extras", extra, EXTRAS)
-  references, skipped = _applicable(config, config.references, "references", 5)
-  shift_refs, skipped2 = _applicable(config, config.shift_references, "shift_references", 3, first=2)
-  p7_refs, skipped3 = _applicable(config, config.p7_references, "p7_references", 2)
+  shifts = tuple((s, shift_spec(config, s)) for s in config.shifts)
+  references, skipped = _applicable(config, config.references, "references")
+  shift_refs, skipped2 = _applicable(config, config.shift_references, "shift_references", first=2)
+  p7_refs, skipped3 = _applicable(config, config.p7_references, "p7_references")
   sigma_refs, skipped4 = _sigma_rows(config)
-  landscape_refs, skipped5 = _applicable(config, config.landscape_references, "landscape_references", 2, timed=False)
-  hessian_refs, skipped6 = _applicable(config, config.hessian_references, "hessian_references", 2, timed=False)
+  landscape_refs, skipped5 = _applicable(config, config.landscape_references, "landscape_references", timed=False)
+  hessian_refs, skipped6 = _applicable(config, config.hessian_references, "hessian_references", timed=False)
   return NNSetup(
-      run=run, task=task.make_spec(d, n, labels), model=model_spec, eta=eta,
-      systems=systems, estimator=estimator, sample_size=sizes["sample_size"], batch_size=sizes["batch_size"],
-      tau_samples=tau_samples, eval_tau_samples=eval_tau, test_prompts=sizes["test_prompts"], shifts=shifts,
-      R=float(config.R), references=references, shift_references=shift_refs, sigma_references=sigma_refs,
-      p7_references=p7_refs, noise_eta=validation.real("config.noise_eta", config.noise_eta, low=0.0, low_open=True),
-      skipped=tuple(skipped + skipped2 + skipped3 + skipped4 + skipped5 + skipped6), extras=tuple(config.extras),
-      ratio_sigmas=tuple(float(s) for s in config.ratio_sigmas), ratio_eta=float(config.ratio_eta),
-      ratio_horizon=validation.real("config.ratio_horizon", config.ratio_horizon, low=0.0),
-      landscape_xi1=tuple(config.landscape_xi1), landscape_xi2=tuple(config.landscape_xi2),
-      landscape_points=int(config.landscape_points), landscape_references=landscape_refs,
+      run=specs.run_spec(config), task=task.make_spec(d, n, config.labels), model=model_spec, eta=eta,
+      systems=config.model, estimator=config.estimator, sample_size=config.sample_size,
+      batch_size=config.batch_size, tau_samples=config.tau_samples, eval_tau_samples=config.eval_tau_samples,
+      test_prompts=config.test_prompts, shifts=shifts, R=config.R, references=references,
+      shift_references=shift_refs, sigma_references=sigma_refs, p7_references=p7_refs, noise_eta=config.noise_eta,
+      skipped=tuple(skipped + skipped2 + skipped3 + skipped4 + skipped5 + skipped6), extras=config.extras,
+      ratio_sigmas=config.ratio_sigmas, ratio_eta=config.ratio_eta, ratio_horizon=config.ratio_horizon,
+      landscape_xi1=config.landscape_xi1, landscape_xi2=config.landscape_xi2,
+      landscape_points=config.landscape_points, landscape_references=landscape_refs,
       hessian_references=hessian_refs, reference_match=not skipped5 and _matches(config))
 
 
-def _matches(config: ml_collections.ConfigDict) -> bool:
-  ref = tuple(config.reference_setting)
-  return (len(ref) == 4 and config.init == "paper"
-          and (ref[0], ref[1], float(ref[2]), float(ref[3])) == (config.d, config.N, float(config.sigma),
-                                                                 float(config.eta)))
+def _matches(config: NearestNeighborConfig) -> bool:
+  ref = config.reference_setting
+  return config.init == "paper" and ref == (config.d, config.N, config.sigma, config.eta)
