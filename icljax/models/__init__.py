@@ -1,6 +1,13 @@
 """One-layer attention models: ``init(key, spec)`` / ``apply(params, batch, spec)`` over plain dicts of arrays,
 full and reduced forms side by side with the maps between them."""
 
-from icljax.models import linattn_dynamics, lsa, lsa_chain_of_thought, nearest_neighbor, recall
+from icljax.models import (
+    icl_denoising,
+    linattn_dynamics,
+    lsa,
+    lsa_chain_of_thought,
+    nearest_neighbor,
+    recall,
+)
 
-__all__ = ["linattn_dynamics", "lsa", "lsa_chain_of_thought", "nearest_neighbor", "recall"]
+__all__ = ["icl_denoising", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "nearest_neighbor", "recall"]

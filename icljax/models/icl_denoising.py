@@ -9,6 +9,8 @@ temperature, no positional encoding (eqs. (11), (12)):
 
 Tokens are rows here (``context (B, L, n)``), so ``W x`` reads ``x @ W.T``. Initialisation (Fig. 3): every entry of
 both matrices i.i.d. uniform on [-1/sqrt(n), 1/sqrt(n)].
+
+Reference: Smart, Bietti & Sengupta (2025), arXiv 2502.05164, eqs. (11)-(12), App. D.2, Fig. 3's caption.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ def init(key: jax.Array, n: int) -> dict[str, jax.Array]:
 
   Returns:
     ``{'W_PV': (n, n), 'W_KQ': (n, n)}``, entries i.i.d. U[-1/sqrt(n), 1/sqrt(n)] (float32).
+
+  Reference: Smart, Bietti & Sengupta (2025), Fig. 3's caption.
   """
   k_pv, k_kq = jax.random.split(key)
   bound = 1.0 / jnp.sqrt(n)
@@ -45,6 +49,8 @@ def scores(params: dict[str, jax.Array], context: jax.Array, query: jax.Array) -
 
   Returns:
     ``(B, L)``.
+
+  Reference: Smart, Bietti & Sengupta (2025), eqs. (11)-(12).
   """
   return jnp.einsum("bln,bn->bl", context, query @ params["W_KQ"].T)
 
@@ -59,6 +65,8 @@ def linear(params: dict[str, jax.Array], context: jax.Array, query: jax.Array) -
 
   Returns:
     Denoised queries (B, n).
+
+  Reference: Smart, Bietti & Sengupta (2025), eq. (11), App. D.2 (the query masked out).
   """
   pooled = jnp.einsum("bl,bln->bn", scores(params, context, query), context) / context.shape[1]
   return pooled @ params["W_PV"].T
@@ -74,6 +82,8 @@ def softmax(params: dict[str, jax.Array], context: jax.Array, query: jax.Array) 
 
   Returns:
     Denoised queries (B, n).
+
+  Reference: Smart, Bietti & Sengupta (2025), eq. (12), App. D.2 (the query masked out).
   """
   weights = jax.nn.softmax(scores(params, context, query), axis=-1)
   return jnp.einsum("bl,bln->bn", weights, context) @ params["W_PV"].T
@@ -89,6 +99,8 @@ def apply(params: dict[str, jax.Array], batch: dict[str, jax.Array], kind: str) 
 
   Returns:
     Denoised queries (B, n).
+
+  Reference: Smart, Bietti & Sengupta (2025), eqs. (11)-(12).
   """
   fn = {"linear": linear, "softmax": softmax}[kind]
   return fn(params, batch["context"], batch["query"])
@@ -104,6 +116,8 @@ def squared_error(params: dict[str, jax.Array], batch: dict[str, jax.Array], kin
 
   Returns:
     ``(B,)``.
+
+  Reference: Smart, Bietti & Sengupta (2025), eq. (9).
   """
   return jnp.sum((apply(params, batch, kind) - batch["target"]) ** 2, axis=-1)
 
@@ -118,6 +132,8 @@ def scaled_identity(alpha: float, beta: float, n: int) -> dict[str, jax.Array]:
 
   Returns:
     The parameters.
+
+  Reference: Smart, Bietti & Sengupta (2025), Sections 3.1-3.2 and 4.
   """
   eye = jnp.eye(n, dtype=jnp.float32)
   return {"W_PV": alpha * eye, "W_KQ": beta * eye}

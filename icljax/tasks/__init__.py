@@ -1,5 +1,13 @@
 """Prompt samplers: pure functions of (key, spec, batch_size), one module per task family."""
 
-from icljax.tasks import nearest_neighbor, nearest_neighbor_shift, recall, regression, regression_statistics
+from icljax.tasks import (
+    icl_denoising,
+    nearest_neighbor,
+    nearest_neighbor_shift,
+    recall,
+    regression,
+    regression_statistics,
+)
 
-__all__ = ["nearest_neighbor", "nearest_neighbor_shift", "recall", "regression", "regression_statistics"]
+__all__ = ["icl_denoising", "nearest_neighbor", "nearest_neighbor_shift", "recall", "regression",
+           "regression_statistics"]

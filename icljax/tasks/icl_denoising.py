@@ -14,6 +14,8 @@ task families (Section 2.2):
 
 Shapes: ``context (B, L, n)`` (tokens as rows), ``query``/``target (B, n)``, and the task: ``basis (B, n, p)``
 (subspace: p = d; sphere: p = d+1) or ``centres (B, K, n)`` with ``labels (B, L+1)``.
+
+Reference: Smart, Bietti & Sengupta (2025), arXiv 2502.05164, Sections 2.1-2.2 and App. A.1.
 """
 
 from __future__ import annotations
@@ -30,7 +32,20 @@ FAMILIES = ("subspace", "sphere", "mixture")
 @pytree_dataclass
 class DenoisingSpec:
   """One task family: its sizes (static) and its variances and radius (data, so runs that differ only in them
-  share one compiled program)."""
+  share one compiled program).
+
+  Attributes:
+    family: ``'subspace'``, ``'sphere'`` or ``'mixture'``.
+    n: ambient dimension.
+    d: subspace dimension (subspace) or the sphere's dimension (sphere); unused by the mixture.
+    L: clean context tokens.
+    sigma0_sq: token variance per coordinate (subspace) or cluster variance (mixture).
+    sigma_z_sq: the query's noise variance per coordinate.
+    radius: R, the sphere's radius or the centres' norm.
+    K: mixture components.
+
+  Reference: Smart, Bietti & Sengupta (2025), Sections 2.2.1-2.2.3.
+  """
 
   family: str = static_field()
   n: int = static_field()
@@ -43,7 +58,13 @@ class DenoisingSpec:
 
   @property
   def support_dim(self) -> int:
-    """Dimension of the subspace that carries the tokens (subspace: d, sphere: d+1, mixture: n)."""
+    """Dimension of the subspace that carries the tokens.
+
+    Returns:
+      d (subspace), d+1 (sphere) or n (mixture).
+
+    Reference: Smart, Bietti & Sengupta (2025), Sections 2.2.1-2.2.3.
+    """
     return {"subspace": self.d, "sphere": self.d + 1, "mixture": self.n}[self.family]
 
 
@@ -64,6 +85,8 @@ def make_spec(family: str, n: int, d: int, L: int, sigma0_sq: float, sigma_z_sq:
 
   Returns:
     The spec; bad values raise ``ConfigError``.
+
+  Reference: Smart, Bietti & Sengupta (2025), Sections 2.1-2.2.
   """
   family = validation.choice("task", family, FAMILIES)
   n = validation.integer("n", n, low=2)
@@ -87,6 +110,8 @@ def haar_basis(key: jax.Array, batch: int, n: int, p: int) -> jax.Array:
 
   Returns:
     ``(B, n, p)`` with orthonormal columns.
+
+  Reference: Smart, Bietti & Sengupta (2025), Section 2.2.1 (Haar-random subspaces).
   """
   q, r = jnp.linalg.qr(jax.random.normal(key, (batch, n, p)))
   return q * jnp.sign(jnp.diagonal(r, axis1=-2, axis2=-1))[:, None, :]
@@ -102,6 +127,8 @@ def subspace_tokens(key: jax.Array, spec: DenoisingSpec, batch: int) -> dict[str
 
   Returns:
     ``tokens (B, L+1, n)`` and ``basis (B, n, d)``.
+
+  Reference: Smart, Bietti & Sengupta (2025), Section 2.2.1.
   """
   k_u, k_g = jax.random.split(key)
   basis = haar_basis(k_u, batch, spec.n, spec.d)
@@ -120,6 +147,8 @@ def sphere_tokens(key: jax.Array, spec: DenoisingSpec, batch: int) -> dict[str, 
 
   Returns:
     ``tokens (B, L+1, n)`` and ``basis (B, n, d+1)``.
+
+  Reference: Smart, Bietti & Sengupta (2025), Section 2.2.2.
   """
   k_u, k_g = jax.random.split(key)
   basis = haar_basis(k_u, batch, spec.n, spec.d + 1)
@@ -139,6 +168,8 @@ def mixture_tokens(key: jax.Array, spec: DenoisingSpec, batch: int) -> dict[str,
 
   Returns:
     ``tokens (B, L+1, n)``, ``centres (B, K, n)`` and ``labels (B, L+1)``.
+
+  Reference: Smart, Bietti & Sengupta (2025), Section 2.2.3.
   """
   k_mu, k_a, k_xi = jax.random.split(key, 3)
   mu = jax.random.normal(k_mu, (batch, spec.K, spec.n))
@@ -159,6 +190,8 @@ def corrupt(key: jax.Array, clean: jax.Array, sigma_z_sq: float) -> jax.Array:
 
   Returns:
     ``(B, n)``.
+
+  Reference: Smart, Bietti & Sengupta (2025), Section 2.1.
   """
   return clean + jnp.sqrt(sigma_z_sq) * jax.random.normal(key, clean.shape)
 
@@ -178,6 +211,8 @@ def sample(key: jax.Array, spec: DenoisingSpec, batch: int) -> dict[str, jax.Arr
 
   Returns:
     The prompts.
+
+  Reference: Smart, Bietti & Sengupta (2025), Section 2.1 and App. A.1 (L clean tokens, the query last).
   """
   k_x, k_z = jax.random.split(key)
   draw = globals()[TOKENS[spec.family]]   # looked up at trace time, so a patched sampler takes effect

@@ -1,6 +1,10 @@
 """Closed forms and reference predictors, one module per paper (Monte-Carlo theory in ``*_mc`` modules)."""
 
 from icljax.theory import (
+    icl_denoising,
+    icl_denoising_energy,
+    icl_denoising_linear,
+    icl_denoising_mc,
     linattn_dynamics,
     lsa_chain_of_thought,
     nearest_neighbor,
@@ -10,5 +14,6 @@ from icljax.theory import (
     regression_mc,
 )
 
-__all__ = ["linattn_dynamics", "lsa_chain_of_thought", "nearest_neighbor", "nearest_neighbor_shift", "recall",
-           "regression", "regression_mc"]
+__all__ = ["icl_denoising", "icl_denoising_energy", "icl_denoising_linear", "icl_denoising_mc", "linattn_dynamics",
+           "lsa_chain_of_thought", "nearest_neighbor", "nearest_neighbor_shift", "recall", "regression",
+           "regression_mc"]

@@ -6,6 +6,9 @@ paper's plots show them divided by n). ``gamma = alpha beta`` for scaled identit
 ``W_KQ = beta I``. The finite-L softmax valleys and the Monte-Carlo optima are in
 ``icljax.theory.icl_denoising_mc``, the energies of Section 4 in ``icljax.theory.icl_denoising_energy``, linear
 attention's finite-L optimum and the balanced weights of plain GD in ``icljax.theory.icl_denoising_linear``.
+
+Reference: Smart, Bietti & Sengupta (2025), arXiv 2502.05164, Props. 1-4 (Sections 2.2.1-2.2.3, App. C); the
+quadrature is derived in the docs page "icl_denoising".
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """The one-layer denoisers as one gradient step on an energy (Smart, Bietti & Sengupta 2025, Section 4 and App. I):
 the dense-associative-memory energy of softmax attention, gradient descent on it, and the quadratic energy of linear
-attention."""
+attention.
+
+Reference: Smart, Bietti & Sengupta (2025), arXiv 2502.05164, Section 4, eqs. (16)-(17), App. I.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,10 @@
 """Linear attention on in-context denoising (Smart, Bietti & Sengupta 2025, Section 3.1): the exact finite-L optimum
 ``gamma*_L`` of ``W_PV W_KQ = gamma I`` on subspaces and on spheres, its risk, its L -> infinity limit (eq. (10)),
-and the balanced end point of plain gradient descent (the rescaling symmetry of eq. (11))."""
+and the balanced end point of plain gradient descent (the rescaling symmetry of eq. (11)).
+
+Reference: Smart, Bietti & Sengupta (2025), arXiv 2502.05164, Section 3.1, eqs. (10)-(11); the finite-L optima and
+the balanced end point are derived in the docs page "icl_denoising".
+"""
 
 from __future__ import annotations
 

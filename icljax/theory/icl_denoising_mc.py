@@ -7,6 +7,9 @@ the quadratic ``E||x0||^2 - 2 alpha E<g, x0> + alpha^2 E||g||^2`` and, at fixed 
 subspace that carries the tokens (the subspace family's d coordinates, the sphere's d+1; the mixture in R^n): the
 scaled-identity layer and its error never leave that subspace, and the noise outside it never enters the scores.
 This shares no code with the task samplers (``icljax.tasks.icl_denoising``) or the models.
+
+Reference: Smart, Bietti & Sengupta (2025), arXiv 2502.05164, Section 3 and App. G (Fig. 6's valleys); the finite-L
+valley is derived in the docs page "icl_denoising" (entry softmax_valley).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Valley:
     mean: ``E[(a, b, c)]`` (m, 3), float64.
     cov: their per-prompt covariance (m, 3, 3), float64.
     prompts: the number of prompts M.
+
+  Reference: docs page "icl_denoising", entry softmax_valley.
   """
 
   betas: np.ndarray
@@ -39,21 +44,51 @@ class Valley:
   prompts: int
 
   def alpha_star(self) -> np.ndarray:
-    """The valley ``alpha*(beta) = E a / E b`` (m,)."""
+    """The valley ``alpha*(beta) = E a / E b``.
+
+    Returns:
+      ``(m,)``.
+
+    Reference: docs page "icl_denoising", entry softmax_valley.
+    """
     return self.mean[:, 0] / self.mean[:, 1]
 
   def alpha_se(self) -> np.ndarray:
-    """Delta-method standard error of :meth:`alpha_star` (m,)."""
+    """Delta-method standard error of :meth:`alpha_star`, ``sqrt(Var(a - alpha* b) / M) / E b``.
+
+    Returns:
+      ``(m,)``.
+
+    Reference: docs page "icl_denoising", entry softmax_valley.
+    """
     r = self.alpha_star()
     var = self.cov[:, 0, 0] - 2 * r * self.cov[:, 0, 1] + r**2 * self.cov[:, 1, 1]
     return np.sqrt(np.maximum(var, 0.0) / self.prompts) / self.mean[:, 1]
 
   def risk(self, alpha: np.ndarray) -> np.ndarray:
-    """The risk ``E c - 2 alpha E a + alpha^2 E b`` at each beta (m,)."""
+    """The risk ``E c - 2 alpha E a + alpha^2 E b`` at each beta.
+
+    Args:
+      alpha: the value scale at each beta (m,).
+
+    Returns:
+      ``(m,)``.
+
+    Reference: docs page "icl_denoising", entry softmax_valley.
+    """
     return self.mean[:, 2] - 2 * alpha * self.mean[:, 0] + alpha**2 * self.mean[:, 1]
 
   def risk_se(self, alpha: np.ndarray) -> np.ndarray:
-    """Standard error of :meth:`risk` (m,); at ``alpha*`` the estimate of alpha does not add to it (first order)."""
+    """Standard error of :meth:`risk`; at ``alpha*`` the estimate of alpha does not add to it (first order).
+
+    Args:
+      alpha: the value scale at each beta (m,).
+
+    Returns:
+      ``(m,)``.
+
+    Reference: docs page "icl_denoising", entry softmax_valley.
+    """
     w = np.stack([-2 * alpha, alpha**2, np.ones_like(alpha)], -1)
     return np.sqrt(np.maximum(np.einsum("mi,mij,mj->m", w, self.cov, w), 0.0) / self.prompts)
 

@@ -1,5 +1,9 @@
 """In-context denoising evaluation: the trained linear and softmax attention against the finite-L theory, the Bayes
-denoisers against their closed forms, and the paper's claims (App. C.1's eq. (4), Fig. 3's baseline, Fig. 7)."""
+denoisers against their closed forms, and the paper's claims (App. C.1's eq. (4), Fig. 3's baseline, Fig. 7).
+
+Reference: Smart, Bietti & Sengupta (2025), Props. 1-4, eqs. (4), (10)-(12), Figs. 3 and 7; docs page
+"icl_denoising", section "What is checked and why".
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,9 @@ def bayes_denoiser(spec: task.DenoisingSpec, batch: dict[str, jax.Array]) -> tup
 
   Returns:
     ``(posterior mean, reference)``, each (B, n).
+
+  Reference: Smart, Bietti & Sengupta (2025), Props. 2-4 and eq. (4); Fig. 3's case-2 baseline as the authors' code
+  computes it.
   """
   q = batch["query"]
   if spec.family == "subspace":
@@ -60,6 +67,9 @@ def eval_stats(setup: DenoisingSetup, params: Any, key: jax.Array) -> dict[str, 
 
   Returns:
     ``name -> (mean, se)`` arrays; ``linear``/``softmax`` are (R,) per replica.
+
+  Reference: Smart, Bietti & Sengupta (2025), Prop. 1 and eq. (9); docs page "icl_denoising", section "What is
+  checked and why" (entries bayes_risk, bayes_orthogonality, projection_risk, code_baseline, bayes_floor).
   """
   spec, R = setup.task, setup.replicas
 
@@ -124,6 +134,8 @@ def off_identity_fraction(p: dict[str, jax.Array]) -> np.ndarray:
 
   Returns:
     The fractions (``W_PV``, ``W_KQ``).
+
+  Reference: Smart, Bietti & Sengupta (2025), Fig. 3(b); docs page "icl_denoising", entry scaled_identity.
   """
   def frac(w):
     w = np.asarray(w, np.float64)
@@ -208,6 +220,8 @@ def evaluate(setup: DenoisingSetup, ctx: DenoisingContext, params: Any,
 
   Returns:
     The evaluation.
+
+  Reference: docs page "icl_denoising", section "What is checked and why".
   """
   del rows
   c = Checker(TOLERANCES)

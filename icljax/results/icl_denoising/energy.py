@@ -1,5 +1,9 @@
 """The attention layer as one gradient step on an energy (Section 4, App. I), the mixture's posterior identities
-(Prop. 4 against Tweedie's formula; eq. (8) at sigma0 = 0 as the softmax layer), and the Fig. 5 landscapes."""
+(Prop. 4 against Tweedie's formula; eq. (8) at sigma0 = 0 as the softmax layer), and the Fig. 5 landscapes.
+
+Reference: Smart, Bietti & Sengupta (2025), Section 4, eqs. (16)-(17), App. I, Prop. 4, eq. (8), Fig. 5; docs page
+"icl_denoising", entries energy_step, tweedie, empirical_posterior and fig5_*.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +46,12 @@ def identity_checks(c: Checker, setup: DenoisingSetup, ctx: DenoisingContext, pa
     setup: the run's specs.
     ctx: the evaluation context.
     params: trained parameters.
+
+  Returns:
+    None; the checks are added to ``c``.
+
+  Reference: Smart, Bietti & Sengupta (2025), eqs. (16)-(17), App. I (A.14-A.17), Prop. 4 and eq. (8); docs page
+  "icl_denoising", entries energy_step, tweedie and empirical_posterior.
   """
   spec, n = setup.task, setup.task.n
   batch = task.sample(jax.random.fold_in(ctx.eval_key, 1), spec, PROBE)
@@ -104,6 +114,9 @@ def fig5(c: Checker, key: jax.Array) -> dict[str, np.ndarray]:
 
   Returns:
     Arrays for the figure: risks (2, 4) and mean minima (2,) per sigma_z^2, and one prompt's tokens per sigma_z^2.
+
+  Reference: Smart, Bietti & Sengupta (2025), Section 4 and Fig. 5 (caption: sigma_z^2 = 10; the authors' code:
+  0.1); docs page "icl_denoising", entries fig5_valleys, fig5_caption_valleys and fig5_one_step.
   """
   risks, minima, tokens = [], [], []
   for i, sz in enumerate(FIG5_SIGMAS):
@@ -137,6 +150,8 @@ def checks(c: Checker, setup: DenoisingSetup, ctx: DenoisingContext, params: Any
 
   Returns:
     Arrays for the figures.
+
+  Reference: docs page "icl_denoising", section "What is checked and why".
   """
   identity_checks(c, setup, ctx, params)
   return fig5(c, jax.random.fold_in(ctx.eval_key, 3)) if setup.task.family == "sphere" else {}

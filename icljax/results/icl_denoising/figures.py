@@ -1,6 +1,10 @@
 """In-context denoising figures, drawn from artefacts: the trained gamma against gamma*_L, the softmax valley with
 the trained points, the trained matrices, the training curves, Fig. 5's risks; the main job's gamma-against-L
-figure (Fig. 4(a) with the finite-L optimum) and the sweep aggregate."""
+figure (Fig. 4(a) with the finite-L optimum) and the sweep aggregate.
+
+Reference: Smart, Bietti & Sengupta (2025), Figs. 3-7; docs page "icl_denoising", section "Reproducing the
+figures".
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ def figures(inp: FigureInput) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: Smart, Bietti & Sengupta (2025), Figs. 3, 5 and 6; docs page "icl_denoising", section "Reproducing the
+  figures".
   """
   s, a, d = inp.summary["scalars"], inp.arrays, inp.fig_dir
   refs = {"gamma*_L (finite L)": s["gamma_star"]}
@@ -67,6 +74,9 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: Smart, Bietti & Sengupta (2025), Fig. 4(a) and eq. (10); the finite-L curve is derived in the docs page
+  "icl_denoising" (entry gamma_finite_L).
   """
   out = []
   for name, group in groups.items():
@@ -94,6 +104,8 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     The markdown of SWEEP.md.
+
+  Reference: docs page "icl_denoising", section "Reproducing the figures" (the Fig. 4(a) sweep).
   """
   by = [f for f in swept if f != "seed"]
   table = []

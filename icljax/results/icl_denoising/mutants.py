@@ -1,4 +1,7 @@
-"""Plausible bugs in the code the in-context denoising checks cover, each killed by a science-gate run."""
+"""Plausible bugs in the code the in-context denoising checks cover, each killed by a science-gate run.
+
+Reference: docs page "icl_denoising", section "Code-path mutants".
+"""
 
 import dataclasses
 

@@ -36,7 +36,17 @@ TRAIN_KEYS = ("context", "query", "target")
 
 @dataclasses.dataclass(frozen=True)
 class Theory:
-  """A run's closed forms (None where the task has none)."""
+  """A run's closed forms (None where the task has none).
+
+  Attributes:
+    gamma_star: linear attention's finite-L optimum gamma*_L.
+    gamma_star_se: its Monte-Carlo standard error (0 for closed forms).
+    gamma_limit: its L -> infinity value (eq. (10); the sphere's analogue), None for the mixture.
+    bayes_risk: the Bayes risk (Prop. 2; Prop. 3 by quadrature), None for the mixture.
+    source: how the values were computed.
+
+  Reference: docs page "icl_denoising", entries gamma_finite_L, gamma_limit and bayes_risk.
+  """
 
   gamma_star: float
   gamma_star_se: float
@@ -47,7 +57,16 @@ class Theory:
 
 @dataclasses.dataclass(frozen=True)
 class DenoisingContext:
-  """What evaluation needs: the theory, the linear inits' ``||W_PV||^2 - ||W_KQ||^2``, the keys."""
+  """What evaluation needs: the theory, the linear inits' ``||W_PV||^2 - ||W_KQ||^2``, the keys.
+
+  Attributes:
+    theory: the run's closed forms.
+    delta0: each replica's initial ``||W_PV||^2 - ||W_KQ||^2`` of linear attention (R,).
+    eval_key: the evaluation stream.
+    theory_key: the theory's own stream (valleys, the mixture's gamma*).
+
+  Reference: docs page "icl_denoising", entries balanced and norms_conserved.
+  """
 
   theory: Theory
   delta0: np.ndarray
@@ -64,6 +83,9 @@ def theory_for(setup: DenoisingSetup, key: jax.Array) -> Theory:
 
   Returns:
     The theory.
+
+  Reference: Smart, Bietti & Sengupta (2025), Props. 2-3 and eq. (10); the finite-L optima are derived in the docs
+  page "icl_denoising" (entry gamma_finite_L).
   """
   t = setup.task
   if t.family == "subspace":
@@ -90,6 +112,8 @@ def replica_losses(params: dict[str, jax.Array], data: dict[str, jax.Array], kin
 
   Returns:
     ``(R,)``.
+
+  Reference: Smart, Bietti & Sengupta (2025), eq. (9).
   """
   return jax.vmap(lambda p, b: jnp.mean(model.squared_error(p, b, kind)))(params, data)
 
@@ -102,6 +126,9 @@ def norm_difference(params: dict[str, jax.Array]) -> jax.Array:
 
   Returns:
     ``(R,)``.
+
+  Reference: Smart, Bietti & Sengupta (2025), eq. (11)'s rescaling symmetry; docs page "icl_denoising", entry
+  norms_conserved.
   """
   return jnp.sum(params["W_PV"] ** 2, (-2, -1)) - jnp.sum(params["W_KQ"] ** 2, (-2, -1))
 
@@ -114,6 +141,9 @@ def diag_means(params: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
 
   Returns:
     Two ``(R,)`` arrays.
+
+  Reference: Smart, Bietti & Sengupta (2025), Section 3.1 and Fig. 3(b) (the trained product
+  <diag W_KQ><diag W_PV>).
   """
   mean = lambda w: jnp.mean(jnp.diagonal(w, axis1=-2, axis2=-1), -1)
   return mean(params["W_PV"]), mean(params["W_KQ"])
@@ -128,6 +158,9 @@ def objective(batch_size: int):
 
   Returns:
     The objective.
+
+  Reference: Smart, Bietti & Sengupta (2025), eq. (9) on fresh prompts; docs page "icl_denoising", section
+  "Setting".
   """
 
   def fn(params, key, spec):
@@ -150,6 +183,8 @@ def optimizer(setup: DenoisingSetup) -> optax.GradientTransformation:
 
   Returns:
     The optax transformation (parameters ``{'linear', 'softmax', 'path'}``).
+
+  Reference: docs page "icl_denoising", section "Setting" and entries balanced and norms_conserved.
   """
   decay = lambda lr: optax.cosine_decay_schedule(lr, setup.run.steps, alpha=setup.final_lr_fraction)
   adam, gd = optim.adam(decay(setup.softmax_lr)), optax.sgd(decay(setup.linear_lr))
@@ -184,6 +219,8 @@ def plan(setup: DenoisingSetup) -> Plan[DenoisingContext]:
 
   Returns:
     The plan.
+
+  Reference: docs page "icl_denoising", section "Setting".
   """
   seed, n, R = setup.run.seed, setup.task.n, setup.replicas
   init = prng.stream(seed, "init")

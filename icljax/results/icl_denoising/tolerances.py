@@ -1,7 +1,11 @@
 """The in-context denoising tolerance table: every check names one entry; each entry says where its number comes
 from. Standard errors are computed in the run: of the trained scalars from the spread of the replicas (independent
 initialisations and data streams; Student-t factors for their few degrees of freedom), of the theory's own Monte
-Carlo, and of the evaluation prompts (paired where two denoisers meet the same prompts)."""
+Carlo, and of the evaluation prompts (paired where two denoisers meet the same prompts).
+
+Reference: docs page "icl_denoising", sections "What is checked and why" (each entry's derivation and error bar)
+and "Tolerances".
+"""
 
 from icljax.experiment.checks import Tolerance
 
