@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icljax import configs
-from icljax.experiment import driver
+from icljax.experiment import configs, driver, registry
 from icljax.models import softmax_as_linear as model
 from icljax.results.softmax_as_linear import plan as plan_lib
 from icljax.results.softmax_as_linear import setup as setup_lib
@@ -288,6 +287,14 @@ def test_every_variant_parses(arg):
   setup_lib.parse(config)
 
 
+def test_run_names_are_derived_from_the_fields():
+  names = {ref.variants: configs.run_name(configs.load(ref)) for ref in registry.get("softmax_as_linear").main_job}
+  assert names[()] == "softmax_as_linear" and names[("L64",)] == "softmax_as_linear_L64_M16384"
+  assert names[("official_bug",)] == "softmax_as_linear_toeplitz_data_bug_L1000_sigma0.316228_prior_var0.2_M1024"
+  assert len(set(names.values())) == len(names)
+  assert configs.run_name(configs.load(registry.get("softmax_as_linear").gate)) == "softmax_as_linear_L64_M2048"
+
+
 def test_quick_run_writes_its_artefacts(tmp_path):
   summary = driver.run(configs.load("softmax_as_linear:quick"), tmp_path / "run", printer=lambda s: None)
   assert (tmp_path / "run" / "params.npz").exists() and summary["figures"]
@@ -296,7 +303,7 @@ def test_quick_run_writes_its_artefacts(tmp_path):
 
 @pytest.mark.slow
 def test_the_gate_theory_checks_pass(tmp_path):
-  summary = driver.run(configs.load("softmax_as_linear:gate"), tmp_path / "run", printer=lambda s: None)
+  summary = driver.run(configs.load(registry.get("softmax_as_linear").gate), tmp_path / "run", printer=lambda s: None)
   theory_checks = [c for c in summary["comparisons"] if c["kind"] == "theory"]
   assert len(theory_checks) >= 15
   assert all(c["passed"] for c in theory_checks), [c for c in theory_checks if not c["passed"]]

@@ -32,6 +32,8 @@ def init(key: jax.Array, d: int, alpha: float) -> dict[str, jax.Array]:
 
   Returns:
     ``{'A': (d, d), 'b': ()}``.
+
+  Reference: Boursier & Boyer (2025), Sec. 5, Eq. (9) (the balanced initialisation of Thm 5.1).
   """
   theta = jax.random.normal(key, (d, d))
   gram = theta @ theta.T
@@ -48,6 +50,8 @@ def logits(keys: jax.Array, U: jax.Array, query: jax.Array) -> jax.Array:
 
   Returns:
     (..., L) scores.
+
+  Reference: Boursier & Boyer (2025), Sec. 1-2 (the scores <K x_i, Q z> with U = K^T Q; no temperature).
   """
   return jnp.einsum("...ld,...d->...l", keys, query @ U.T)
 
@@ -63,6 +67,9 @@ def weights(keys: jax.Array, U: jax.Array, query: jax.Array, attention: str = "s
 
   Returns:
     (..., L) weights.
+
+  Reference: Boursier & Boyer (2025), Sec. 1-2 (softmax over the prompt's tokens, the query not among them); linear
+  attention as the authors' released code normalises it (``normalize=True``: scores divided by L).
   """
   s = logits(keys, U, query)
   return jax.nn.softmax(s, axis=-1) if attention == "softmax" else s / s.shape[-1]
@@ -79,6 +86,8 @@ def operator(U: jax.Array, V: jax.Array, tokens: jax.Array, query: jax.Array) ->
 
   Returns:
     (..., D') outputs.
+
+  Reference: Boursier & Boyer (2025), Sec. 1-2 (the operator T^{K,Q,V}[mu](z) at the empirical measure mu_L).
   """
   p = weights(tokens, U, query)
   return jnp.einsum("...l,...ld->...d", p, tokens) @ V.T
@@ -94,6 +103,9 @@ def predict(params: dict[str, jax.Array], batch: dict[str, jax.Array], attention
 
   Returns:
     (B,) predictions.
+
+  Reference: Boursier & Boyer (2025), Sec. 5 (Eq. 7 and the parameterisation U = diag(A, 0), V = b e e^T of
+  Thm 5.1).
   """
   p = weights(batch["x"], params["A"], batch["x_query"], attention)
   return params["b"] * jnp.einsum("bl,bl->b", p, batch["y"])

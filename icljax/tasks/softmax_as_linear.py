@@ -32,24 +32,52 @@ COVARIANCES = ("isotropic", "toeplitz")
 
 @pytree_dataclass
 class TokenSpec:
-  """Law of the tokens and of the regression prompts built from them."""
+  """Law of the tokens and of the regression prompts built from them.
 
-  cov: jax.Array          # (d, d) Sigma, the covariance of a token
-  root: jax.Array         # (d, d) lower-triangular R with R R^T = Sigma
-  prior_var: jax.Array    # variance s_w of each coordinate of w
-  sigma: jax.Array        # label-noise standard deviation
+  Attributes:
+    cov: (d, d) Sigma, the covariance of a token.
+    root: (d, d) lower-triangular R with R R^T = Sigma.
+    prior_var: variance s_w of each coordinate of w.
+    sigma: label-noise standard deviation.
+    d: token dimension.
+    L: tokens per prompt.
+    tokens: the coordinate law (one of :data:`TOKENS`).
+    data_bug: the authors' sampler (context covariance R Sigma R^T, query N(0, I)).
+
+  Reference: Boursier & Boyer (2025), Sec. 2-3 (token laws) and Sec. 5 (Eq. 7); docs page "softmax_as_linear",
+  section "Setting".
+  """
+
+  cov: jax.Array
+  root: jax.Array
+  prior_var: jax.Array
+  sigma: jax.Array
   d: int = static_field()
   L: int = static_field()
   tokens: str = static_field(default="gaussian")
   data_bug: bool = static_field(default=False)
 
   def context_cov(self) -> np.ndarray:
-    """The covariance of the context tokens (``R Sigma R^T`` with the official sampler's bug), float64."""
+    """The covariance of the context tokens, float64.
+
+    Returns:
+      Sigma, or ``R Sigma R^T`` with the official sampler's bug.
+
+    Reference: docs page "softmax_as_linear", section "Where the paper and the numbers disagree" (the authors'
+    sampler).
+    """
     cov, root = np.asarray(self.cov, np.float64), np.asarray(self.root, np.float64)
     return root @ cov @ root.T if self.data_bug else cov
 
   def query_cov(self) -> np.ndarray:
-    """The covariance of the query (``I`` with the official sampler's bug), float64."""
+    """The covariance of the query, float64.
+
+    Returns:
+      Sigma, or ``I`` with the official sampler's bug.
+
+    Reference: docs page "softmax_as_linear", section "Where the paper and the numbers disagree" (the authors'
+    sampler).
+    """
     return np.eye(self.d) if self.data_bug else np.asarray(self.cov, np.float64)
 
 
@@ -62,6 +90,9 @@ def toeplitz(d: int, rho: float) -> np.ndarray:
 
   Returns:
     The (d, d) matrix.
+
+  Reference: the authors' released code, ``data_utils`` ("KCM rho" covariance); docs page "softmax_as_linear",
+  section "Setting".
   """
   idx = np.arange(d)
   return float(rho) ** np.abs(idx[:, None] - idx[None, :]).astype(np.float64)
@@ -78,6 +109,8 @@ def covariance(d: int, kind: str, rho: float = 0.5, scale: float = 1.0) -> np.nd
 
   Returns:
     The (d, d) covariance in float64.
+
+  Reference: Boursier & Boyer (2025), Sec. 5 (x ~ N(0, Sigma), any invertible Sigma in Thm 5.1).
   """
   validation.choice("covariance", kind, COVARIANCES)
   base = np.eye(d) if kind == "isotropic" else toeplitz(d, validation.real("rho", rho, low=-1, high=1, low_open=True,
@@ -102,6 +135,8 @@ def make_spec(d: int, L: int, sigma: float = 0.0, *, tokens: str = "gaussian", c
 
   Returns:
     The spec.
+
+  Reference: Boursier & Boyer (2025), Sec. 5 (Eq. 7); docs page "softmax_as_linear", section "Setting".
   """
   d, L = validation.integer("d", d, low=1), validation.integer("L", L, low=1)
   validation.choice("tokens", tokens, TOKENS)
@@ -123,6 +158,9 @@ def unit_draws(key: jax.Array, tokens: str, shape: tuple[int, ...]) -> jax.Array
 
   Returns:
     The draws (default float dtype).
+
+  Reference: Boursier & Boyer (2025), Lemma 2.1 (Gaussian tokens) and Sec. 3 (sub-Gaussian tokens: the uniform and
+  Rademacher controls).
   """
   if tokens == "gaussian":
     return jax.random.normal(key, shape)
@@ -141,6 +179,8 @@ def sample_tokens(key: jax.Array, spec: TokenSpec, shape: tuple[int, ...]) -> ja
 
   Returns:
     The tokens.
+
+  Reference: Boursier & Boyer (2025), Sec. 2 (tokens N(0, Gamma)) and Sec. 5 (x_i ~ N(0, Sigma)).
   """
   return unit_draws(key, spec.tokens, tuple(shape) + (spec.d,)) @ spec.root.T
 
@@ -156,6 +196,8 @@ def sample_inputs(key: jax.Array, spec: TokenSpec, batch_size: int) -> dict[str,
 
   Returns:
     ``{'x': (B, L, d), 'x_query': (B, d)}``.
+
+  Reference: Boursier & Boyer (2025), Sec. 5 (Eq. 7: context tokens and the query, not among the keys).
   """
   k_ctx, k_query = jax.random.split(key)
   x = sample_tokens(k_ctx, spec, (batch_size, spec.L))
@@ -175,6 +217,8 @@ def sample(key: jax.Array, spec: TokenSpec, batch_size: int) -> dict[str, jax.Ar
 
   Returns:
     ``{'x': (B, L, d), 'y': (B, L), 'x_query': (B, d), 'y_query': (B,), 'w': (B, d)}``.
+
+  Reference: Boursier & Boyer (2025), Sec. 5 (Eq. 7, with label noise on the context labels and the target).
   """
   k_in, k_w, k_noise = jax.random.split(key, 3)
   batch = sample_inputs(k_in, spec, batch_size)

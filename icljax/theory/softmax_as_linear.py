@@ -4,6 +4,9 @@ infinite-prompt risk and its balanced end point (Sec. 5, Thm 5.1), and the linea
 
 The finite-L optimum (t*, kappa, F) is in ``icljax.theory.softmax_as_linear_finite``. Every function is NumPy
 float64 unless it says otherwise (``population_risk`` is a JAX training objective).
+
+Reference: Boursier & Boyer (2025), arXiv 2512.11784, Lemma 2.1, Prop. 3.1, Sec. 5 and Thm 5.1; the derivations
+of the constants are in the docs page "softmax_as_linear", section "What is checked and why".
 """
 
 from __future__ import annotations

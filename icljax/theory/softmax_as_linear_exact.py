@@ -13,7 +13,10 @@ with ``phi(s) = E e^{-s e^{alpha u}}`` and ``psi_kj(s) = E[u^j e^{k alpha u} e^{
 log(s)-integrals are trapezoid rules (integrands analytic in a strip: errors ~1e-11 at the default grids), the
 query radius a Gauss-Legendre rule. Then ``excess = s_w (T - P^2/R)`` and ``b sqrt(t) = sqrt(t) P / R`` with
 ``P = T/(d sqrt t) E[alpha m1]``, ``R = (T/d) E[m2] + (T(d-1)/d + sigma_e^2) E[pi2]``. No expansion in 1/L:
-this is the reference the trained layer is compared with at the run's own L. Derived in the theorem's docs page.
+this is the reference the trained layer is compared with at the run's own L.
+
+Reference: Boursier & Boyer (2025), arXiv 2512.11784, Sec. 5 (the finite-L risk R_L of Thm 5.1); the quadrature is
+ours, derived in the docs page "softmax_as_linear", section "What is checked and why".
 """
 
 from __future__ import annotations

@@ -14,7 +14,10 @@ squared inverse temperature) a self-normalised (delta-method) expansion of the s
 The second-order coefficients need ``t < 1/6`` (moments ``E e^{3 t |g|^2}``); the series is asymptotic, and at
 practical L (d = 5: L <= 10^4) its second-order term overstates the true remainder (the exact finite-L optimum is
 in ``icljax.theory.softmax_as_linear_exact``). For anisotropic Sigma the full ``b A`` has an O(1/L) part along
-``Sigma^-2`` (:func:`anisotropic_product`). All derivations are in the theorem's docs page.
+``Sigma^-2`` (:func:`anisotropic_product`).
+
+Reference: Boursier & Boyer (2025), arXiv 2512.11784, Sec. 4-5 (R_L, Thm 4.3, Thm 5.1); the expansion is ours,
+derived in the docs page "softmax_as_linear", section "What is checked and why".
 """
 
 from __future__ import annotations

@@ -79,6 +79,9 @@ def evaluate(setup: SalSetup, ctx: plan_lib.SalContext, params: Any, rows: Seque
 
   Returns:
     The evaluation.
+
+  Reference: Boursier & Boyer (2025), Lemma 2.1, Prop. 3.1, Thm 4.3, Thm 5.1;
+  docs page "softmax_as_linear", section "What is checked and why".
   """
   c = Checker(TOLERANCES)
   ref, spec = ctx.ref, setup.task

@@ -29,7 +29,16 @@ HEAVY_MARGIN = 0.1    # heavy tails: the slope lies in [-1 + margin, -margin]
 
 
 def inv_sqrt(cov: np.ndarray) -> np.ndarray:
-  """The symmetric ``Sigma^{-1/2}``."""
+  """The symmetric ``Sigma^{-1/2}``.
+
+  Args:
+    cov: a symmetric positive definite matrix.
+
+  Returns:
+    Its symmetric inverse square root.
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why" (U = sqrt(lambda) Sigma^-1/2).
+  """
   evals, evecs = np.linalg.eigh(cov)
   return (evecs / np.sqrt(evals)) @ evecs.T
 
@@ -54,7 +63,18 @@ def _errors(setup: SalSetup, U: np.ndarray, L: int, key: jax.Array) -> tuple[flo
 
 
 def wls_slope(lengths: np.ndarray, y: np.ndarray, sd: np.ndarray) -> tuple[float, float]:
-  """Weighted least-squares slope of ``y`` on ``log L`` (weights ``1/sd^2``) and its standard error."""
+  """Weighted least-squares slope of ``y`` on ``log L`` (weights ``1/sd^2``) and its standard error.
+
+  Args:
+    lengths: prompt lengths.
+    y: the log errors.
+    sd: their standard deviations (the error's s.e. over its mean, by the delta method).
+
+  Returns:
+    ``(slope, its standard error)``.
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why" (concentration_slope).
+  """
   x, w = np.log(lengths), 1 / sd**2
   xc = x - np.sum(w * x) / np.sum(w)
   return float(np.sum(w * xc * y) / np.sum(w * xc * xc)), float(1 / np.sqrt(np.sum(w * xc * xc)))
@@ -69,6 +89,9 @@ def curves(setup: SalSetup, key: jax.Array) -> dict[float, np.ndarray]:
 
   Returns:
     One (len(concentration_lengths), 3) array per lambda.
+
+  Reference: Boursier & Boyer (2025), Prop. 3.1 (the error it bounds);
+  docs page "softmax_as_linear", section "What is checked and why".
   """
   root = inv_sqrt(np.asarray(setup.task.cov, np.float64))
   out = {}
@@ -89,6 +112,8 @@ def concentration_checks(c: Checker, setup: SalSetup, key: jax.Array) -> dict[st
 
   Returns:
     Arrays ``concentration_lambda_<lam>`` (rows L, mean, se) for the figures.
+
+  Reference: Boursier & Boyer (2025), Prop. 3.1; docs page "softmax_as_linear", section "What is checked and why".
   """
   spec = setup.task
   cov = np.asarray(spec.cov, np.float64)

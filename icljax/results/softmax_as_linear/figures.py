@@ -1,6 +1,9 @@
 """Figures of a softmax-as-linear run, drawn from its artefacts: the concentration of the operator on log-log axes
 (the 1/L rate and its constant; the slower heavy-tail regime), the finite-L excess along the valley with the
-trained point, the training trajectories, and (main job) the trained layer against L."""
+trained point, the training trajectories, and (main job) the trained layer against L.
+
+Reference: docs page "softmax_as_linear", section "Reproducing the figures".
+"""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ def _concentration(inp: FigureInput) -> str | None:
   keys = sorted(k for k in inp.arrays if k.startswith("concentration_lambda_"))
   if not keys:
     return None
-  d, trace = int(inp.config["d"]), float(np.trace(inp.arrays["Sigma"]))
+  d, trace = inp.config.d, float(np.trace(inp.arrays["Sigma"]))
   fig = Figure(figsize=(6, 4.3))
   ax = fig.subplots()
   for key in keys:
@@ -57,7 +60,7 @@ def _concentration(inp: FigureInput) -> str | None:
 def _valley(inp: FigureInput) -> str | None:
   if "valley_t" not in inp.arrays:
     return None
-  s, L = inp.summary["scalars"], int(inp.config["L"])
+  s, L = inp.summary["scalars"], inp.config.L
   fig = Figure(figsize=(6, 4.3))
   ax = fig.subplots()
   ax.plot(inp.arrays["valley_t"], L * inp.arrays["valley_excess"], "-", color="k", lw=1,
@@ -94,7 +97,7 @@ def _trajectories(inp: FigureInput) -> str:
   if s.get("exact_finite_L"):
     axes[1].axhline(s["exact_finite_L"]["t"], ls=":", color="k", lw=1, label="exact t_L")
   for ax, title in zip(axes, ("end-to-end product", "squared inverse temperature")):
-    if inp.config["optimizer"] == "sgd":   # plain GD: the fast phase and the slow drift on one axis
+    if inp.config.optimizer == "sgd":   # plain GD: the fast phase and the slow drift on one axis
       ax.set_xscale("log")
     ax.set_xlabel("step")
     ax.set_title(title)
@@ -120,7 +123,7 @@ def _design(inp: FigureInput) -> str | None:
     im = ax.imshow(m, cmap="RdBu_r", vmin=-top, vmax=top)
     ax.set_title(title, fontsize=9)
   fig.colorbar(im, ax=list(axes))
-  fig.suptitle(f"the authors' sampler (context R Sigma R^T, query N(0, I)), L = {inp.config['L']}: "
+  fig.suptitle(f"the authors' sampler (context R Sigma R^T, query N(0, I)), L = {inp.config.L}: "
                f"L excess = {s['L_excess_softmax']:.1f}")
   return _save(fig, inp.fig_dir / "design.png")
 
@@ -133,6 +136,8 @@ def figures(inp: FigureInput) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: docs page "softmax_as_linear", section "Reproducing the figures".
   """
   out = [_concentration(inp), _valley(inp), _trajectories(inp), _design(inp)]
   return [p for p in out if p]
@@ -148,11 +153,13 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: docs page "softmax_as_linear", section "Reproducing the figures" (trained_vs_L).
   """
   out = []
   for name, group in groups.items():
-    runs_ = sorted(group, key=lambda g: int(g[0]["L"]))
-    Ls = np.array([int(cfg["L"]) for cfg, _, _ in runs_], float)
+    runs_ = sorted(group, key=lambda g: g[0].L)
+    Ls = np.array([cfg.L for cfg, _, _ in runs_], float)
     sc = [s["scalars"] for _, _, s in runs_]
     fig = Figure(figsize=(13, 4))
     axes = fig.subplots(1, 3)
@@ -194,6 +201,8 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     The markdown of SWEEP.md.
+
+  Reference: docs page "softmax_as_linear", section "Reproducing the figures" (the sweep over L and sigma).
   """
   rows = [r for r in index if "exact_t" in r]
   table = [[*(r[f] for f in swept), f"{r['softmax_t']:.4f} +- {r['softmax_t_se']:.4f}", f"{r['exact_t']:.4f}",

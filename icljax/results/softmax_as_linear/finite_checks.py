@@ -13,12 +13,23 @@ import numpy as np
 
 from icljax.experiment.checks import Checker
 from icljax.results.softmax_as_linear import trained
-from icljax.results.softmax_as_linear.plan import LIMIT_L, Reference, isotropic
+from icljax.results.softmax_as_linear.reference import LIMIT_L, Reference, isotropic
 from icljax.results.softmax_as_linear.setup import SalSetup
 
 
 def limit_checks(c: Checker, setup: SalSetup, ref: Reference) -> None:
-  """The exact optimum at ``LIMIT_L`` tokens against the first-order forms, each within its next-order term."""
+  """The exact optimum at ``LIMIT_L`` tokens against the first-order forms, each within its next-order term.
+
+  Args:
+    c: the checker.
+    setup: the run's specs.
+    ref: the reference (``ref.limit`` set).
+
+  Returns:
+    None (the checks are added to ``c``).
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why" (kappa_limit, t_star_limit, F_limit).
+  """
   lim, sec, s_w = ref.limit, ref.limit["next"], float(setup.task.prior_var)
   n = LIMIT_L
   c("kappa_limit", f"exact b sqrt(t) at L' = {n} vs 1 - kappa/L'", 1 - ref.kappa / n, lim["product"], se=0.0,
@@ -89,6 +100,9 @@ def finite_checks(c: Checker, setup: SalSetup, ref: Reference, params: dict[str,
 
   Returns:
     Notes.
+
+  Reference: Boursier & Boyer (2025), Thm 4.3 and Thm 5.1 at finite L;
+  docs page "softmax_as_linear", section "What is checked and why".
   """
   spec, notes = setup.task, []
   for name, fit in fits.items():

@@ -1,5 +1,8 @@
 """Code-path mutants of softmax_as_linear: plausible bugs in the sampler, the model and the theory, each of which
-the science gate (``softmax_as_linear:gate``, or the Toeplitz / uniform gate it names) must catch."""
+the science gate (``softmax_as_linear:gate``, or the Toeplitz / uniform gate it names) must catch.
+
+Reference: docs page "softmax_as_linear", section "Code-path mutants".
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,12 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.experiment.api import Mutant
+from icljax.experiment.api import Mutant, RunRef
 from icljax.theory import softmax_as_linear_exact as _exact
 
-_TOEPLITZ_GATE = "softmax_as_linear:gate,covariance='toeplitz'"
-_UNIFORM_GATE = "softmax_as_linear:gate,tokens='uniform',d=2,population=False,linear=False"
+_TOEPLITZ_GATE = RunRef("softmax_as_linear", ("gate",), {"covariance": "toeplitz"})
+_UNIFORM_GATE = RunRef("softmax_as_linear", ("gate",), {"tokens": "uniform", "d": 2, "population": False,
+                                                        "linear": False})
 
 
 def _transposed_root(orig):

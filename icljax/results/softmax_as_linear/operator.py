@@ -28,7 +28,18 @@ OPERATOR_LAMBDA = {"gaussian": 0.25, "uniform": 1.0, "rademacher": 1.0}
 
 def operator_instance(setup: SalSetup, key: jax.Array) -> dict[str, np.ndarray]:
   """A random mean, ``U``, ``V`` and queries for the operator check (``lambda_max(U^T Gamma U)`` from
-  :data:`OPERATOR_LAMBDA`)."""
+  :data:`OPERATOR_LAMBDA`).
+
+  Args:
+    setup: the run's specs (d, Sigma, the token law, the number of queries).
+    key: key of the instance.
+
+  Returns:
+    ``{'mean', 'U', 'V', 'z'}`` (float64).
+
+  Reference: Boursier & Boyer (2025), Lemma 2.1 (any m, K, Q, V, z);
+  docs page "softmax_as_linear", section "What is checked and why".
+  """
   d, cov = setup.task.d, np.asarray(setup.task.cov, np.float64)
   rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
   g = rng.standard_normal((d, d))
@@ -63,6 +74,8 @@ def operator_checks(c: Checker, setup: SalSetup, key: jax.Array) -> dict[str, An
 
   Returns:
     Scalars for the summary.
+
+  Reference: Boursier & Boyer (2025), Lemma 2.1; docs page "softmax_as_linear", section "What is checked and why".
   """
   spec = setup.task
   k_inst, k_tok, k_quad = jax.random.split(key, 3)
@@ -91,7 +104,18 @@ def operator_checks(c: Checker, setup: SalSetup, key: jax.Array) -> dict[str, An
 
 def quadrature_error(setup: SalSetup, key: jax.Array) -> float:
   """Tensor Gauss-Hermite tilted mean and covariance of a random ``N(m, B B^T)`` (``B``: D x (D-1), singular,
-  ``D = min(d, 3)``; ``D = 1``: rank 1) against Lemma 2.1's ``(m + Gamma a, Gamma)``: the largest absolute gap."""
+  ``D = min(d, 3)``; ``D = 1``: rank 1) against Lemma 2.1's ``(m + Gamma a, Gamma)``: the largest absolute gap.
+
+  Args:
+    setup: the run's specs (d, the quadrature degree).
+    key: key of the instance.
+
+  Returns:
+    The largest absolute error.
+
+  Reference: Boursier & Boyer (2025), Lemma 2.1;
+  docs page "softmax_as_linear", section "What is checked and why" (operator_quadrature).
+  """
   dim = min(setup.task.d, 3)
   rank = max(dim - 1, 1)
   rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())

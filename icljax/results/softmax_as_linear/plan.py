@@ -24,98 +24,31 @@ import optax
 from icljax import prng
 from icljax.experiment.api import Plan
 from icljax.models import softmax_as_linear as model
+from icljax.results.softmax_as_linear import reference as reference_lib
 from icljax.results.softmax_as_linear.setup import SalSetup
 from icljax.tasks import softmax_as_linear as task
 from icljax.theory import softmax_as_linear as theory
-from icljax.theory import softmax_as_linear_exact as exact
-from icljax.theory import softmax_as_linear_finite as finite
 
 LAYERS = ("softmax", "linear")
-LIMIT_L = 2**16   # the prompt length at which the exact optimum is compared with the first-order forms
-
-
-@dataclasses.dataclass(frozen=True)
-class Reference:
-  """The theory of a run's setting (None where it does not apply).
-
-  Attributes:
-    cov: Sigma (float64); ctx_cov / query_cov: the context and query covariances actually sampled.
-    t_star, kappa, F: first order on the valley ``A = sqrt(t) Sigma^-1``.
-    k_full, theta: the first-order shrink ``tr(Sigma b A)/d = 1 - k_full/L`` of the optimum over all A and the
-      coefficient of its Sigma^-1 shape (:func:`finite.anisotropic_product`; ``k_full = kappa``, ``theta`` unused
-      when Sigma is isotropic).
-    second: second-order offsets (``tau1``, ``F2``, ``kappa2_opt``), inf when ``t* >= 1/6``.
-    exact: the exact finite-L optimum of Gaussian tokens at L (isotropic Sigma, no sampler bug; for non-Gaussian
-      tokens it is the Gaussian prediction the controls reject).
-    limit: the exact optimum at ``LIMIT_L`` tokens (Gaussian tokens, d >= 4), against the first-order forms, with
-      the second-order terms at its t (``limit['next']``) as the truncation bounds.
-    linear_b, linear_excess: the linear-attention optimum at L.
-    pop_a, pop_b: the balanced end point of R_inf.
-  """
-
-  cov: np.ndarray
-  ctx_cov: np.ndarray
-  query_cov: np.ndarray
-  t_star: float
-  kappa: float
-  k_full: float
-  theta: float
-  F: float
-  second: dict[str, float]
-  exact: dict[str, float] | None
-  limit: dict[str, float] | None
-  linear_b: np.ndarray
-  linear_excess: float
-  pop_a: np.ndarray
-  pop_b: float
 
 
 @dataclasses.dataclass(frozen=True)
 class SalContext:
-  """What evaluation needs: the reference, the initial parameters and the keys of the evaluation streams."""
+  """What evaluation needs.
 
-  ref: Reference
+  Attributes:
+    ref: the theory of the run's setting.
+    init: the initial layer (the same for the three layers).
+    eval_key: key of the test prompts.
+    theory_key: key of the no-training checks and the sandwich prompts.
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why".
+  """
+
+  ref: reference_lib.Reference
   init: dict[str, Any]
   eval_key: jax.Array
   theory_key: jax.Array
-
-
-def isotropic(cov: np.ndarray) -> bool:
-  """Whether Sigma is a multiple of the identity."""
-  return bool(np.allclose(cov, cov[0, 0] * np.eye(len(cov))))
-
-
-def reference(setup: SalSetup) -> Reference:
-  """The theory of the run's setting.
-
-  Args:
-    setup: the run's specs.
-
-  Returns:
-    The reference values.
-  """
-  spec = setup.task
-  cov = np.asarray(spec.cov, np.float64)
-  d, L, trace = spec.d, spec.L, float(np.trace(cov))
-  s_w = float(spec.prior_var)
-  noise = float(spec.sigma) ** 2 / s_w
-  ts = finite.t_star(d, trace, noise)
-  k, theta = finite.anisotropic_product(ts, cov, noise)
-  iso = isotropic(cov)
-  ex = limit = None
-  second = finite.second_order_at_optimum(d, trace, noise)
-  if iso and spec.tokens != "rademacher" and not spec.data_bug:
-    ex = exact.finite_optimum(L, d, trace, noise, s_w)
-  if spec.tokens == "gaussian" and not spec.data_bug and d >= 4:   # d <= 3: the second-order terms are too large
-    limit = exact.finite_optimum(LIMIT_L, d, trace, noise, s_w)
-    limit["next"] = finite.second_order_at_optimum(d, trace, noise, at=limit["t"])
-  lin_b, lin_ex = theory.linear_attention_optimum(spec.context_cov(), L, noise, s_w)
-  pop_a, pop_b = theory.balanced_endpoint(cov)
-  return Reference(cov=cov, ctx_cov=spec.context_cov(), query_cov=spec.query_cov(), t_star=ts,
-                   kappa=finite.kappa(ts, d, trace, noise), k_full=k, theta=theta,
-                   F=finite.first_order_excess(ts, d, trace, noise, s_w),
-                   second=second, exact=ex, limit=limit, linear_b=lin_b,
-                   linear_excess=lin_ex, pop_a=pop_a, pop_b=pop_b)
 
 
 def marginal_loss(params: dict[str, jax.Array], batch: dict[str, jax.Array], spec: task.TokenSpec,
@@ -130,6 +63,9 @@ def marginal_loss(params: dict[str, jax.Array], batch: dict[str, jax.Array], spe
 
   Returns:
     (B,) expected squared errors (the excess plus ``sigma^2``).
+
+  Reference: Boursier & Boyer (2025), Sec. 5 (R_L); the closed form over w and the noise is derived in the docs
+  page "softmax_as_linear", section "Setting".
   """
   p = model.weights(batch["x"], params["A"], batch["x_query"], attention)
   resid = params["b"] * jnp.einsum("bl,bld->bd", p, batch["x"]) - batch["x_query"]
@@ -138,14 +74,37 @@ def marginal_loss(params: dict[str, jax.Array], batch: dict[str, jax.Array], spe
 
 
 def layer_loss(setup: SalSetup, params: dict[str, jax.Array], batch: dict[str, jax.Array], attention: str):
-  """``1/2`` the mean squared error of one finite-L layer on a batch (per the run's estimator)."""
+  """``1/2`` the mean squared error of one finite-L layer on a batch (per the run's estimator).
+
+  Args:
+    setup: the run's specs (``estimator``, the prompt law).
+    params: the layer ``{'A', 'b'}``.
+    batch: prompts (inputs only for ``'marginal'``; with ``y`` and ``y_query`` for ``'prompts'``).
+    attention: ``'softmax'`` or ``'linear'``.
+
+  Returns:
+    The loss (scalar).
+
+  Reference: Boursier & Boyer (2025), Sec. 4-5 (R_L with its 1/2); docs page "softmax_as_linear", section
+  "Setting".
+  """
   if setup.estimator == "marginal":
     return 0.5 * jnp.mean(marginal_loss(params, batch, setup.task, attention))
   return 0.5 * jnp.mean((model.predict(params, batch, attention) - batch["y_query"]) ** 2)
 
 
 def objective(setup: SalSetup):
-  """``(params, key, (spec, sample)) -> loss``: the finite-L layers on the fixed sample plus R_inf."""
+  """The training objective: the finite-L layers on the fixed sample plus R_inf for the population layer (each
+  block's loss depends on its own parameters only).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    ``(params, key, (spec, sample)) -> loss``.
+
+  Reference: Boursier & Boyer (2025), Sec. 4-5 (R_L and R_inf); docs page "softmax_as_linear", section "Setting".
+  """
 
   def fn(params, key, hparams):
     del key
@@ -171,6 +130,8 @@ def split_optimizer(main: optax.GradientTransformation,
   Returns:
     One transformation of the whole parameter dict (the line search sees the total loss as a function of the
     finite-L layers, the population layer held fixed: a constant offset).
+
+  Reference: docs page "softmax_as_linear", section "Setting" (the optimiser).
   """
   main = optax.with_extra_args_support(main)
 
@@ -207,6 +168,9 @@ def population_gd(lr: float, steps: int, cov: jax.Array, prior_var: jax.Array) -
 
   Returns:
     A stateless transformation of the population layer.
+
+  Reference: Boursier & Boyer (2025), Thm 5.1 (gradient flow on R_inf, here discretised); docs page
+  "softmax_as_linear", section "What is checked and why" (population_endpoint).
   """
   grad = jax.grad(lambda q: theory.population_risk(q["A"], q["b"], cov, prior_var))
 
@@ -219,7 +183,17 @@ def population_gd(lr: float, steps: int, cov: jax.Array, prior_var: jax.Array) -
 
 
 def summary_of(layer: dict[str, Any], cov: np.ndarray) -> dict[str, float]:
-  """Scalars of one layer: ``a = tr(Sigma A)/d``, ``t = a^2``, ``b``, the product ``b a`` and ``|A|_F^2 - b^2``."""
+  """Scalars of one layer: ``a = tr(Sigma A)/d``, ``t = a^2``, ``b``, the product ``b a`` and ``|A|_F^2 - b^2``.
+
+  Args:
+    layer: ``{'A', 'b'}``.
+    cov: Sigma.
+
+  Returns:
+    ``{'a', 't', 'b', 'product', 'balance'}``.
+
+  Reference: docs page "softmax_as_linear", section "Setting" (the measured quantities).
+  """
   A, b = np.asarray(layer["A"], np.float64), float(layer["b"])
   a = float(np.trace(cov @ A)) / len(cov)
   return {"a": a, "t": a * a, "b": b, "product": b * a, "balance": float(np.sum(A * A)) - b * b}
@@ -233,6 +207,8 @@ def plan(setup: SalSetup) -> Plan[SalContext]:
 
   Returns:
     The plan.
+
+  Reference: docs page "softmax_as_linear", section "Setting".
   """
   seed, spec = setup.run.seed, setup.task
   init = model.init(prng.stream(seed, "init"), spec.d, setup.init_alpha)
@@ -242,7 +218,7 @@ def plan(setup: SalSetup) -> Plan[SalContext]:
   sample = draw(prng.stream(seed, "sample"), spec, setup.train_prompts)
   optimizer = split_optimizer(setup.optimizer.build(),
                               population_gd(setup.population_lr, setup.population_substeps, spec.cov, spec.prior_var))
-  ref = reference(setup)
+  ref = reference_lib.reference(setup)
 
   def track(p):
     out = {}

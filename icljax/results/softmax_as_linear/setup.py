@@ -1,17 +1,17 @@
-"""The softmax-as-linear config, read once into frozen specs (one parsing function: ``parse``)."""
+"""The softmax-as-linear config, read once into frozen specs (its fields are declared in ``config.py``).
+
+Reference: docs page "softmax_as_linear", section "Setting".
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
 import jax
-import ml_collections
 
-from icljax import validation
 from icljax.experiment import specs
+from icljax.results.softmax_as_linear.config import SalConfig
 from icljax.tasks import softmax_as_linear as task
-
-ESTIMATORS = ("marginal", "prompts")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +37,9 @@ class SalSetup:
     concentration_lengths: prompt lengths of the concentration curves (empty: none).
     concentration_lambdas: ``lambda_max(U^T Sigma U)`` of the curves (``U = u I``, ``V = I``).
     concentration_pairs: tokens per point of a curve (prompt-query pairs x L).
+
+  Reference: Boursier & Boyer (2025), Sec. 2-5 (the operator, the prompts of Eq. 7, the layers); docs page
+  "softmax_as_linear", section "Setting".
   """
 
   run: specs.RunSpec
@@ -59,36 +62,27 @@ class SalSetup:
   concentration_pairs: int
 
 
-def parse(config: ml_collections.ConfigDict) -> SalSetup:
-  """Validates a config and reads it into specs; raises ``ConfigError`` naming the first bad field.
+def parse(config: SalConfig) -> SalSetup:
+  """Reads a validated softmax-as-linear config into specs (every field is checked against its declaration in
+  ``config.py`` before this runs; no rule ties two fields together).
 
   Args:
-    config: the config (``icljax/configs/softmax_as_linear.py`` lists every field and its range).
+    config: the typed config.
 
   Returns:
     The setup.
+
+  Reference: docs page "softmax_as_linear", sections "Setting" and "Fields".
   """
   run = specs.run_spec(config)
-  validation.integer("config.L", config.L, low=2)
   with jax.enable_x64(run.x64):
-    spec = validation.as_config_field(
-        task.make_spec, config.d, config.L, config.sigma, tokens=config.tokens, covariance_kind=config.covariance,
-        rho=config.rho, scale=config.scale, prior_var=config.prior_var, data_bug=specs.boolean(config, "data_bug"))
-  sizes = specs.positive_ints(config, "train_prompts", "test_prompts", "sandwich_prompts", "operator_queries",
-                              "quadrature_degree", "concentration_pairs")
-  lengths = tuple(validation.integer("config.concentration_L", n, low=1) for n in config.concentration_L)
-  lambdas = tuple(validation.real("config.concentration_lambdas", x, low=0.0, low_open=True)
-                  for x in config.concentration_lambdas)
-  return SalSetup(run=run, task=spec, optimizer=specs.optimizer_spec(config), linear=specs.boolean(config, "linear"),
-                  population=specs.boolean(config, "population"),
-                  population_lr=validation.real("config.population_lr", config.population_lr, low=0.0, low_open=True),
-                  population_substeps=validation.integer("config.population_substeps", config.population_substeps,
-                                                         low=1),
-                  init_alpha=validation.real("config.init_alpha", config.init_alpha, low=0.0, low_open=True),
-                  estimator=validation.choice("config.estimator", config.estimator, ESTIMATORS),
-                  train_prompts=sizes["train_prompts"], test_prompts=sizes["test_prompts"],
-                  sandwich_prompts=sizes["sandwich_prompts"],
-                  operator_tokens=validation.integer("config.operator_tokens", config.operator_tokens, low=0),
-                  operator_queries=sizes["operator_queries"], quadrature_degree=sizes["quadrature_degree"],
-                  concentration_lengths=lengths, concentration_lambdas=lambdas,
-                  concentration_pairs=sizes["concentration_pairs"])
+    spec = task.make_spec(config.d, config.L, config.sigma, tokens=config.tokens, covariance_kind=config.covariance,
+                          rho=config.rho, scale=config.scale, prior_var=config.prior_var, data_bug=config.data_bug)
+  return SalSetup(run=run, task=spec, optimizer=specs.optimizer_spec(config), linear=config.linear,
+                  population=config.population, population_lr=config.population_lr,
+                  population_substeps=config.population_substeps, init_alpha=config.init_alpha,
+                  estimator=config.estimator, train_prompts=config.train_prompts, test_prompts=config.test_prompts,
+                  sandwich_prompts=config.sandwich_prompts, operator_tokens=config.operator_tokens,
+                  operator_queries=config.operator_queries, quadrature_degree=config.quadrature_degree,
+                  concentration_lengths=config.concentration_L, concentration_lambdas=config.concentration_lambdas,
+                  concentration_pairs=config.concentration_pairs)

@@ -1,7 +1,10 @@
 """The tolerance table of softmax_as_linear: every check names one entry; each entry says where its number comes
 from. Error bars are computed in the run (sandwich covariances of the trained layers, means over fresh prompts,
 self-normalised delta-method covariances of the operator); truncation bounds of the 1/L expansions are computed in
-the run from the next-order term."""
+the run from the next-order term.
+
+Reference: docs page "softmax_as_linear", sections "What is checked and why" and "Tolerances".
+"""
 
 from icljax.experiment.checks import Tolerance
 

@@ -8,6 +8,8 @@
   per prompt), softmax and linear attention on the same prompts (paired differences). A fixed-sample minimiser's
   expected excess exceeds the optimum by ``tr(H_loss Cov)`` (``H_loss``: the Hessian of the 1/2-loss), which is
   added to the references.
+
+Reference: docs page "softmax_as_linear", section "What is checked and why" (how the error bars are computed).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from icljax import stats
+from icljax.models import softmax_as_linear as model
 from icljax.results.softmax_as_linear import plan as plan_lib
+from icljax.results.softmax_as_linear import reference as reference_lib
 from icljax.results.softmax_as_linear.setup import SalSetup
 from icljax.tasks import softmax_as_linear as task
 
@@ -39,6 +43,8 @@ class LayerFit:
     allowance: ``tr(H_loss Cov)``, the expected excess of the fixed-sample minimiser above the optimum.
     newton: how far the training objective's Newton step ``H^+ g`` would still move ``t`` and the product, in
       their standard errors (training converged: << 1; linear attention: the product only, its scale is free).
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why".
   """
 
   values: dict[str, float]
@@ -48,13 +54,35 @@ class LayerFit:
 
 
 def shape_direction(cov: np.ndarray) -> np.ndarray:
-  """``P = Sigma^-1 - (tr Sigma^-1 / d) I``: the traceless direction of the O(1/L) shape of ``Sigma b A``."""
+  """``P = Sigma^-1 - (tr Sigma^-1 / d) I``: the traceless direction of the O(1/L) shape of ``Sigma b A``.
+
+  Args:
+    cov: Sigma.
+
+  Returns:
+    P (zero when Sigma is isotropic).
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why" (aniso_shape).
+  """
   inv = np.linalg.inv(cov)
   return inv - np.trace(inv) / len(cov) * np.eye(len(cov))
 
 
 def derived(layer: dict[str, jax.Array], cov: jax.Array, ctx_cov: jax.Array, direction: jax.Array) -> jax.Array:
-  """``(t, product, shape, context product)`` of one layer (JAX, differentiable)."""
+  """``(t, product, shape, context product)`` of one layer (JAX, differentiable).
+
+  Args:
+    layer: ``{'A', 'b'}``.
+    cov: Sigma.
+    ctx_cov: the context covariance (Sigma, or ``R Sigma R^T`` with the authors' sampler).
+    direction: the shape direction :func:`shape_direction`.
+
+  Returns:
+    (4,) ``t = (tr(Sigma A)/d)^2``, ``b tr(Sigma A)/d``, the coefficient of ``Sigma b A`` along ``direction`` and
+    ``b tr(Gamma_ctx A)/d``.
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why" (the measured quantities).
+  """
   d = cov.shape[0]
   a = jnp.trace(cov @ layer["A"]) / d
   m = layer["b"] * cov @ layer["A"]
@@ -63,7 +91,7 @@ def derived(layer: dict[str, jax.Array], cov: jax.Array, ctx_cov: jax.Array, dir
   return jnp.stack([a * a, layer["b"] * a, shape, layer["b"] * jnp.trace(ctx_cov @ layer["A"]) / d])
 
 
-def fit_layer(setup: SalSetup, layer: dict[str, Any], attention: str, key: jax.Array, ref: plan_lib.Reference,
+def fit_layer(setup: SalSetup, layer: dict[str, Any], attention: str, key: jax.Array, ref: reference_lib.Reference,
               train_sample: dict[str, jax.Array]) -> LayerFit:
   """The sandwich covariance of a trained layer, the standard errors of its scalars, and how far the training
   objective's Newton step still is (in standard errors).
@@ -78,6 +106,8 @@ def fit_layer(setup: SalSetup, layer: dict[str, Any], attention: str, key: jax.A
 
   Returns:
     The fit.
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why" (how the error bars are computed).
   """
   theta, unravel = ravel_pytree(layer)
   draw = task.sample if setup.estimator == "prompts" else task.sample_inputs
@@ -87,7 +117,7 @@ def fit_layer(setup: SalSetup, layer: dict[str, Any], attention: str, key: jax.A
     params = unravel(th)
     if setup.estimator == "marginal":
       return 0.5 * plan_lib.marginal_loss(params, batch, setup.task, attention)
-    return 0.5 * (plan_lib.model.predict(params, batch, attention) - batch["y_query"]) ** 2
+    return 0.5 * (model.predict(params, batch, attention) - batch["y_query"]) ** 2
 
   chunk = min(setup.sandwich_prompts, 1024)
   cov = stats.sandwich_covariance(per_example, theta, data, setup.train_prompts, chunk=chunk)
@@ -120,6 +150,8 @@ def excess_on_test(setup: SalSetup, params: dict[str, Any], key: jax.Array) -> d
   Returns:
     ``{'softmax': mean and s.e., 'linear': ..., 'difference': softmax - linear (paired)}``, each
     ``np.array([mean, se])``.
+
+  Reference: docs page "softmax_as_linear", section "What is checked and why" (how the error bars are computed).
   """
   layers = [k for k in plan_lib.LAYERS if k in params]
   sigma2 = setup.task.sigma**2
