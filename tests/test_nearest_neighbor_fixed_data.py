@@ -10,23 +10,24 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from icljax import configs, estimators, runs, train, validation
-from icljax.experiment import driver, registry
+from icljax import estimators, runs, train, validation
+from icljax.experiment import configs, driver, fields, registry
 from icljax.models import nearest_neighbor as model
-from icljax.results.nn_fixed_data import plan as fd_plan
+from icljax.results.nearest_neighbor_fixed_data import plan as fd_plan
 
+NAME = "nearest_neighbor_fixed_data"
 SMALL = "d=4,N=4,steps=400,log_every=100,replicas=8,dataset_size=2000,tau_samples=2000,test_prompts=500"
 
 
 @pytest.fixture(scope="module")
 def w0_run(tmp_path_factory):
   workdir = tmp_path_factory.mktemp("fd") / "w0"
-  spec = f"nn_fixed_data:w0,{SMALL}"
+  spec = f"nearest_neighbor_fixed_data:w0,{SMALL}"
   return spec, workdir, driver.run(configs.load(spec), workdir, printer=lambda s: None)
 
 
 def _evaluate(spec, workdir, mutate):
-  experiment = registry.get("nn_fixed_data")
+  experiment = registry.get(NAME)
   setup = experiment.setup(configs.load(spec))
   plan = experiment.plan(setup)
   state = runs.load_checkpoint(workdir / runs.CHECKPOINT, train.init_state(plan.params, plan.optimizer))
@@ -64,7 +65,7 @@ def test_perturbed_parameters_fail(w0_run, mutate, expected):
 
 
 def test_from_a_random_start_tracking_is_a_disagreement_and_the_off_family_part_decays(tmp_path):
-  summary = driver.run(configs.load(f"nn_fixed_data:{SMALL}"), tmp_path / "run", printer=lambda s: None)
+  summary = driver.run(configs.load(f"nearest_neighbor_fixed_data:{SMALL}"), tmp_path / "run", printer=lambda s: None)
   status = {c["entry"]: c["status"] for c in summary["comparisons"]}
   assert status == {"label_column_fixed": "pass", "train_loss_falls": "pass", "shift_falls": "pass",
                     "tracks_population_random": "disagrees", "off_family_decays": "pass"}, summary["comparisons"]
@@ -72,7 +73,7 @@ def test_from_a_random_start_tracking_is_a_disagreement_and_the_off_family_part_
 
 
 def test_measure_matches_an_independent_numpy_projection():
-  setup = registry.get("nn_fixed_data").setup(configs.load(f"nn_fixed_data:{SMALL}"))
+  setup = registry.get(NAME).setup(configs.load(f"nearest_neighbor_fixed_data:{SMALL}"))
   p = fd_plan.plan(setup)
   w = np.asarray(p.params["W"], np.float64)
   xi = np.array([model.from_W(wr) for wr in w])
@@ -95,10 +96,29 @@ def test_minibatches_with_replacement_average_to_the_full_set_loss():
   assert float(vals.mean()) == pytest.approx(float(jnp.mean(data["v"] ** 2)), rel=0.02)   # 28.5; s.e. ~0.1
 
 
-@pytest.mark.parametrize("override,field", [("dataset_size=64", "config.dataset_size"),
-                                            ("replicas=1", "config.replicas"),
-                                            ("shift='bogus'", "config.shift")])
-def test_bad_input_names_the_field(override, field):
+def test_a_data_set_smaller_than_a_batch_is_refused_by_setup():
   with pytest.raises(validation.ConfigError) as e:
-    registry.get("nn_fixed_data").setup(configs.load(f"nn_fixed_data:{override}"))
+    registry.get(NAME).setup(configs.load(f"{NAME}:dataset_size=64"))
+  assert e.value.field == "config.dataset_size"
+
+
+@pytest.mark.parametrize("override,field", [("replicas=1", "config.replicas"), ("shift='bogus'", "config.shift"),
+                                            ("shift='appendix_b:2.5'", "config.shift"),
+                                            ("references=(((8, 16, 3.0), 10, '1.0', '2.0'),)", "config.references"),
+                                            ("references=(((8, 16, 3.0, 0.05), 10, 'x', '2.0'),)",
+                                             "config.references")])
+def test_bad_values_name_the_field(override, field):
+  with pytest.raises(validation.ConfigError) as e:
+    configs.load(f"{NAME}:{override}")
   assert e.value.field == field
+
+
+def test_run_names_are_derived_from_the_fields():
+  names = [configs.run_name(configs.load(run)) for run in registry.get(NAME).main_job]
+  assert names[:4] == [NAME, f"{NAME}_d8n8", f"{NAME}_d4n4", f"{NAME}_w0"]
+  assert configs.run_name(configs.load(f"{NAME}:w0,d4n4,steps=1000")) == f"{NAME}_d4n4_w0_steps1000"
+  assert configs.run_name(configs.load(f"{NAME}:init_scale=0.5,sigma=5")) == f"{NAME}_sigma5_init_scale0.5"
+  assert len(set(names)) == len(names)
+  # The references are read as printed: '3.400' carries its rounding 5e-4.
+  config = fields.replace(configs.load(f"{NAME}:w0"), steps=1000)
+  assert registry.get(NAME).setup(config).references == ((1000, 0.05, (2.881, 5e-4), (3.4, 5e-4)),)

@@ -14,9 +14,9 @@ from icljax import stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
 from icljax.results.nearest_neighbor import references
-from icljax.results.nn_fixed_data.plan import FixedDataContext, per_chain, summarize
-from icljax.results.nn_fixed_data.setup import FixedDataSetup
-from icljax.results.nn_fixed_data.tolerances import TOLERANCES
+from icljax.results.nearest_neighbor_fixed_data.plan import FixedDataContext, per_chain, summarize
+from icljax.results.nearest_neighbor_fixed_data.setup import FixedDataSetup
+from icljax.results.nearest_neighbor_fixed_data.tolerances import TOLERANCES
 from icljax.theory import nearest_neighbor as theory
 
 Rows = Sequence[Mapping[str, Any]]

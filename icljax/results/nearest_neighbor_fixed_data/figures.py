@@ -8,11 +8,22 @@ from typing import Any
 
 from icljax import plots
 from icljax.experiment.api import FigureGroups, FigureInput
+from icljax.results.nearest_neighbor_fixed_data.config import FixedDataConfig
 
 
-def with_epochs(config: Mapping[str, Any], metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-  """The metric rows with ``epoch`` = step x batch_size / dataset_size."""
-  per_step = float(config["batch_size"]) / float(config["dataset_size"])
+def with_epochs(config: FixedDataConfig, metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+  """The metric rows with ``epoch`` = step x batch_size / dataset_size.
+
+  Args:
+    config: the run's typed config.
+    metrics: its metric rows.
+
+  Returns:
+    The rows, each with its ``epoch`` added.
+
+  Reference: Li et al. (2024), Sec. 5 (Fig. 3's abscissa is epochs over the data set of 1e4 prompts).
+  """
+  per_step = config.batch_size / config.dataset_size
   return [{**row, "epoch": row["step"] * per_step} for row in metrics]
 
 
@@ -37,7 +48,7 @@ def figures(inp: FigureInput) -> list[str]:
       plots.curves(fig / "off_family.png", rows, ["off_family"], x="epoch",
                    title="Frobenius norm of W off diag(xi1 I, 0, -xi2) (mean over chains)", ylabel="norm"),
       plots.curves(fig / "shift_mse.png", rows, ["shift_mse", "pop_shift_mse"], x="epoch", logy=True,
-                   title=f"MSE against the 1-NN label, {inp.config['shift']} (1-NN rule: 0)", ylabel="MSE"),
+                   title=f"MSE against the 1-NN label, {inp.config.shift} (1-NN rule: 0)", ylabel="MSE"),
   ]
 
 
@@ -54,9 +65,9 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
   """
   out = []
   for name, group in groups.items():
-    curves = {f"N={cfg['N']}, d={cfg['d']}, {cfg['init']}": with_epochs(cfg, metrics) for cfg, metrics, _ in group}
+    curves = {f"N={cfg.N}, d={cfg.d}, {cfg.init}": with_epochs(cfg, metrics) for cfg, metrics, _ in group}
     out.append(plots.panels(Path(out_dir) / f"{name}.png",
-                            {"training loss on the data set": curves, f"MSE vs 1-NN label, {group[0][0]['shift']}":
+                            {"training loss on the data set": curves, f"MSE vs 1-NN label, {group[0][0].shift}":
                              curves}, ["train_loss", "shift_mse"], x="epoch",
                             title="Fig. 3 setting: full-W SGD on 1e4 fixed prompts (chains' means)"))
   return out

@@ -26,7 +26,7 @@ from icljax.experiment.api import Plan
 from icljax.models import nearest_neighbor as model
 from icljax.results.nearest_neighbor import references
 from icljax.results.nearest_neighbor.plan import half_mse, prediction_errors, shift_stats
-from icljax.results.nn_fixed_data.setup import FixedDataSetup
+from icljax.results.nearest_neighbor_fixed_data.setup import FixedDataSetup
 from icljax.tasks import nearest_neighbor as task
 from icljax.tasks import nearest_neighbor_shift as shift
 from icljax.theory import nearest_neighbor as theory
@@ -145,6 +145,12 @@ def measure(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str,
   return summarize(per_chain(w, xi_pop, ctx))
 
 
+def _stack(arrays: list[jax.Array]) -> jax.Array:
+  """The chains' arrays stacked on a new axis 0 on the host (an eager ``jnp.stack`` compiles one program per shape;
+  the values are the same)."""
+  return jnp.asarray(np.stack([np.asarray(a) for a in arrays]))
+
+
 def plan(setup: FixedDataSetup) -> Plan[FixedDataContext]:
   """The plan of a Fig. 3 run (keys: init, sample, theory, eval, data).
 
@@ -156,16 +162,16 @@ def plan(setup: FixedDataSetup) -> Plan[FixedDataContext]:
   """
   seed, d, N, R = setup.run.seed, setup.task.d, setup.task.N, setup.replicas
   init_key, sample_key, theory_key = (prng.stream(seed, s) for s in ("init", "sample", "theory"))
-  w0 = jnp.stack([model.init(jax.random.fold_in(init_key, r), setup.model)["W"] for r in range(R)])
+  w0 = _stack([model.init(jax.random.fold_in(init_key, r), setup.model)["W"] for r in range(R)])
   xi0 = project(w0)
   chains = [task.sample(jax.random.fold_in(sample_key, r), setup.task, setup.dataset_size) for r in range(R)]
-  data = {k: jnp.stack([c[k] for c in chains]) for k in ("x", "y", "x_query", "target")}
-  tau_blocks = jnp.stack([theory.prepare_tau(task.sample_tau(jax.random.fold_in(theory_key, r), d, N,
-                                                             setup.tau_samples)) for r in range(R)])
+  data = {k: _stack([c[k] for c in chains]) for k in ("x", "y", "x_query", "target")}
+  tau_blocks = _stack([theory.prepare_tau(task.sample_tau(jax.random.fold_in(theory_key, r), d, N,
+                                                          setup.tau_samples)) for r in range(R)])
   eval_key = prng.stream(seed, "eval")
   test = shift.sample_shift(eval_key, setup.shift[1], setup.test_prompts)
   shift.check_assumption3(test, setup.R)
-  tau_eval = task.sample_tau(jax.random.fold_in(eval_key, 1), d, N, 20_000)
+  tau_eval = task.sample_tau(jax.random.fold_in(eval_key, 1), d, N, setup.eval_tau_samples)
   ctx = FixedDataContext(w0=w0, xi0=xi0, data=data, tau_blocks=tau_blocks, tau_eval=tau_eval, test=test, R=setup.R)
   scales = {"W": 1.0, "xi_pop": jnp.tile(model.family_step(1.0, d), (R, 1))}
 
