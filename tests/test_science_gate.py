@@ -53,8 +53,8 @@ def test_mutant_is_killed_by_its_gate(gate, mutant, tmp_path, tmp_path_factory):
 
 
 # Paper claims the digests found contradicted, and the gate's runs contradict too (reported, not failed).
-DISAGREEMENTS = {"nn_multiclass": {"lemma12", "random_guess", "log_rate"}, "linattn_dynamics": {"drop_times_late"},
-                 "icl_denoising": {"eq4_printed"}}
+DISAGREEMENTS = {"nearest_neighbor_multiclass": {"lemma12", "random_guess", "log_rate"},
+                 "linattn_dynamics": {"drop_times_late"}, "icl_denoising": {"eq4_printed"}}
 
 
 def test_every_theory_check_of_the_gate_passes(gate):
@@ -89,11 +89,11 @@ def _scale_multiclass_xi(params, rows):
 MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact", "exact_loss"}),
              "nn": (_scale_xi, {"reference"}),
              "recall": (_shift_lam, {"lam_trajectory"}),
-             "nn_multiclass": (_scale_multiclass_xi, {"reference", "sgd_tracks"}),
+             "nearest_neighbor_multiclass": (_scale_multiclass_xi, {"reference", "sgd_tracks"}),
              "linattn_dynamics": (lambda p, rows: (dict(p, v=p["v"] * 1.05), rows), {"gamma_final"}),
              "lsa_chain_of_thought": (lambda p, rows: ({**p, "cot": dict(p["cot"], V31=p["cot"]["V31"] * 1.05)}, rows),
                                       {"cot_weights", "gd_exact", "iterate_errors"}),
-             "nn_fixed_data": (lambda p, rows: (dict(p, W=p["W"] * 1.05), rows), {"gap_mean"}),
+             "nearest_neighbor_fixed_data": (lambda p, rows: (dict(p, W=p["W"] * 1.05), rows), {"gap_mean"}),
              "icl_denoising": (lambda p, rows: ({**p, "linear": dict(p["linear"], W_PV=p["linear"]["W_PV"] * 1.05)},
                                                 rows), {"gamma_finite_L", "balanced"})}
 

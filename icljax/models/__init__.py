@@ -7,7 +7,9 @@ from icljax.models import (
     lsa,
     lsa_chain_of_thought,
     nearest_neighbor,
+    nearest_neighbor_multiclass,
     recall,
 )
 
-__all__ = ["icl_denoising", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "nearest_neighbor", "recall"]
+__all__ = ["icl_denoising", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "nearest_neighbor",
+           "nearest_neighbor_multiclass", "recall"]

@@ -3,11 +3,12 @@
 from icljax.tasks import (
     icl_denoising,
     nearest_neighbor,
+    nearest_neighbor_multiclass,
     nearest_neighbor_shift,
     recall,
     regression,
     regression_statistics,
 )
 
-__all__ = ["icl_denoising", "nearest_neighbor", "nearest_neighbor_shift", "recall", "regression",
-           "regression_statistics"]
+__all__ = ["icl_denoising", "nearest_neighbor", "nearest_neighbor_multiclass", "nearest_neighbor_shift", "recall",
+           "regression", "regression_statistics"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -35,7 +36,16 @@ CODINGS = ("centred", "onehot", "recentred", "unit")
 
 @pytree_dataclass
 class MulticlassSpec:
-  """Training distribution of K-class 1-NN prompts; ``probs`` is the class law (``None``: uniform)."""
+  """Training distribution of K-class 1-NN prompts.
+
+  Attributes:
+    d: input dimension.
+    N: context examples.
+    K: classes.
+    probs: the class law (``None``: uniform, the paper's).
+
+  Reference: Athreya & Wang (2026), Assumption 1.
+  """
 
   d: int = static_field()
   N: int = static_field()
@@ -43,7 +53,7 @@ class MulticlassSpec:
   probs: tuple[float, ...] | None = static_field(default=None)
 
 
-def make_spec(d: int, N: int, K: int, probs=None) -> MulticlassSpec:
+def make_spec(d: int, N: int, K: int, probs: Sequence[float] | None = None) -> MulticlassSpec:
   """Validated spec: ``d >= 2``, ``N >= 1``, ``K >= 2``, ``probs`` empty/None (uniform) or K positive numbers
   summing to 1.
 
@@ -67,7 +77,7 @@ def make_spec(d: int, N: int, K: int, probs=None) -> MulticlassSpec:
   return MulticlassSpec(d=validation.integer("d", d, low=2), N=validation.integer("N", N, low=1), K=K, probs=law)
 
 
-def class_law(K: int, probs=None) -> np.ndarray:
+def class_law(K: int, probs: Sequence[float] | None = None) -> np.ndarray:
   """The class probabilities as an array (uniform when ``probs`` is None).
 
   Args:
@@ -76,11 +86,14 @@ def class_law(K: int, probs=None) -> np.ndarray:
 
   Returns:
     (K,) probabilities.
+
+  Reference: Athreya & Wang (2026), Assumption 1 (uniform classes); docs page "nearest_neighbor_multiclass",
+  section "Setting" (the class law).
   """
   return np.full(K, 1.0 / K) if probs is None else np.asarray(probs, np.float64)
 
 
-def code(c: jax.Array, K: int, coding: str = "centred", probs=None) -> jax.Array:
+def code(c: jax.Array, K: int, coding: str = "centred", probs: Sequence[float] | None = None) -> jax.Array:
   """Label vectors of classes ``c`` (any shape), shape ``c.shape + (K,)``.
 
   Args:
@@ -132,7 +145,8 @@ def sample(key: jax.Array, spec: MulticlassSpec, batch_size: int) -> dict[str, j
           "c_star": jnp.take_along_axis(c, i_star[:, None], axis=-1)[:, 0]}
 
 
-def label_configurations(N: int, K: int, probs=None) -> tuple[np.ndarray, np.ndarray]:
+def label_configurations(N: int, K: int,
+                         probs: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
   """Every assignment of K classes to N context tokens and its probability: labels integrated by enumeration.
 
   Args:
@@ -142,6 +156,8 @@ def label_configurations(N: int, K: int, probs=None) -> tuple[np.ndarray, np.nda
 
   Returns:
     The configurations (K^N, N) and their probabilities (K^N,) under i.i.d. classes of law ``probs``.
+
+  Reference: Athreya & Wang (2026), eq. (7) with the labels integrated (Lemma 2's expectation over the classes).
   """
   configs = np.array(list(itertools.product(range(K), repeat=N)), np.int32).reshape(-1, N)
   weights = np.prod(class_law(K, probs)[configs], axis=1)

@@ -8,6 +8,7 @@ from icljax.theory import (
     linattn_dynamics,
     lsa_chain_of_thought,
     nearest_neighbor,
+    nearest_neighbor_multiclass,
     nearest_neighbor_shift,
     recall,
     regression,
@@ -15,5 +16,5 @@ from icljax.theory import (
 )
 
 __all__ = ["icl_denoising", "icl_denoising_energy", "icl_denoising_linear", "icl_denoising_mc", "linattn_dynamics",
-           "lsa_chain_of_thought", "nearest_neighbor", "nearest_neighbor_shift", "recall", "regression",
-           "regression_mc"]
+           "lsa_chain_of_thought", "nearest_neighbor", "nearest_neighbor_multiclass", "nearest_neighbor_shift",
+           "recall", "regression", "regression_mc"]

@@ -3,7 +3,7 @@
 With i.i.d. uniform classes and the centred code ``u_c = e_c - 1/K`` (zero mean, squared norm f = (K-1)/K),
 integrating the labels gives, per prompt, ``E_c ||l - u_{c_{i*}}||^2 = f (sum_j q_j^2 - 2 q_{i*} + 1)``: the binary
 label-integrated loss times f (Lemma 2). So the reduced K-class system is the binary one with its loss times f,
-and K-class GD at step eta is binary GD at step f eta, step for step (P7). With plain one-hot codes an extra
+and K-class GD at step eta is binary GD at step f eta, step for step. With plain one-hot codes an extra
 ``q_{N+1}^2 / (2K)`` appears per prompt and the identity fails. More generally the factor is ``E||u_c||^2`` for any
 code with mean zero under the label law (:func:`code_factor`; derived in the theorem's docs page).
 
@@ -13,13 +13,14 @@ Reference: Athreya & Wang (2026), Lemmas 2-3, Theorem 1, Corollary 1.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from icljax import _pytree
-from icljax.models import softmax_attention_multiclass as model
+from icljax.models import nearest_neighbor_multiclass as model
 from icljax.tasks import nearest_neighbor_multiclass as task
 from icljax.theory import nearest_neighbor as binary
 
@@ -39,7 +40,7 @@ def factor(K: int) -> float:
 
 
 def loss_at_zero(N: int, sigma: float, K: int) -> float:
-  """P2: ``L_MC(0, sigma) = f/2 [N/c^2 - 2/c + 1]``, ``c = N + e^{-sigma}``.
+  """The loss at W_0: ``L_MC(0, sigma) = f/2 [N/c^2 - 2/c + 1]``, ``c = N + e^{-sigma}``.
 
   Args:
     N: context examples.
@@ -54,7 +55,7 @@ def loss_at_zero(N: int, sigma: float, K: int) -> float:
   return factor(K) * binary.loss_at_zero(N, sigma)
 
 
-def code_moments(K: int, coding: str = "centred", probs=None) -> tuple[float, float]:
+def code_moments(K: int, coding: str = "centred", probs: Sequence[float] | None = None) -> tuple[float, float]:
   """The label code's variance ``E||u_c - E u||^2`` and squared mean ``||E u||^2`` under the class law.
 
   Args:
@@ -75,7 +76,7 @@ def code_moments(K: int, coding: str = "centred", probs=None) -> tuple[float, fl
   return a2 * (1.0 - s), a2 * mean_sq
 
 
-def code_factor(K: int, coding: str = "centred", probs=None) -> float | None:
+def code_factor(K: int, coding: str = "centred", probs: Sequence[float] | None = None) -> float | None:
   """Lemma 2's factor for a coding and class law: ``E||u_c||^2`` when the code has mean zero under the law.
 
   Args:
@@ -97,7 +98,8 @@ def code_factor(K: int, coding: str = "centred", probs=None) -> float | None:
   return variance if abs(mean_sq) < 1e-12 else None
 
 
-def code_loss(xi: jax.Array, tau: jax.Array, K: int, coding: str = "centred", probs=None) -> jax.Array:
+def code_loss(xi: jax.Array, tau: jax.Array, K: int, coding: str = "centred",
+              probs: Sequence[float] | None = None) -> jax.Array:
   """Per prompt, the label-integrated K-class loss on the family for any code and class law::
 
       1/2 E_c ||l - u_{c_{i*}}||^2 = Var(u) L_bin + ||E u||^2 q_{N+1}^2 / 2,
@@ -138,7 +140,8 @@ def reduced_loss(xi: jax.Array, tau_blocks: jax.Array, scale: float) -> jax.Arra
   return scale * binary.reduced_loss(xi, tau_blocks)
 
 
-def enumerated_loss(w: jax.Array, prompts: dict[str, jax.Array], K: int, coding: str, probs=None) -> jax.Array:
+def enumerated_loss(w: jax.Array, prompts: dict[str, jax.Array], K: int, coding: str,
+                    probs: Sequence[float] | None = None) -> jax.Array:
   """Per-prompt loss ``1/2 E_c ||l - u_{c_{i*}}||^2`` of the full K-class model with the labels integrated exactly:
   the average over all K^N label configurations, weighted by their probability (independent of Lemma 2; keep K^N
   small).

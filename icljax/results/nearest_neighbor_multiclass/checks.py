@@ -1,6 +1,10 @@
 """The multiclass evaluation: the trained systems against the reference flow and each other (theory), Lemma 2 and the
 codings by exact enumeration, P2 and the plurality law at W_0 (identities: no training), the controls, Lemma 12
-and the late-time rate (claims)."""
+and the late-time rate (claims).
+
+Reference: Athreya & Wang (2026), Lemmas 2 and 4, Section 5, eq. (6), Lemma 12 and Fig. 1; docs page
+"nearest_neighbor_multiclass", section "What is checked and why".
+"""
 
 from __future__ import annotations
 
@@ -14,17 +18,31 @@ import numpy as np
 from icljax import _pytree, prng, stats
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
-from icljax.models import softmax_attention_multiclass as model
-from icljax.results.nn.checks import column
-from icljax.results.nn_multiclass import enumeration, flow
-from icljax.results.nn_multiclass.plan import MulticlassContext
-from icljax.results.nn_multiclass.setup import MulticlassSetup
-from icljax.results.nn_multiclass.tolerances import TOLERANCES
+from icljax.models import nearest_neighbor_multiclass as model
+from icljax.results.nearest_neighbor_multiclass import enumeration, flow
+from icljax.results.nearest_neighbor_multiclass.plan import MulticlassContext
+from icljax.results.nearest_neighbor_multiclass.setup import MulticlassSetup
+from icljax.results.nearest_neighbor_multiclass.tolerances import TOLERANCES
 from icljax.tasks import nearest_neighbor_multiclass as task
 from icljax.theory import nearest_neighbor as binary
 from icljax.theory import nearest_neighbor_multiclass as theory
 
 Rows = Sequence[Mapping[str, float]]
+
+
+def column(rows: Rows, key: str) -> np.ndarray:
+  """The values of one metric over the logged steps that have it.
+
+  Args:
+    rows: the metric rows.
+    key: the metric.
+
+  Returns:
+    (T,) float64 values.
+
+  Reference: docs page "nearest_neighbor_multiclass", section "What is checked and why".
+  """
+  return np.array([r[key] for r in rows if key in r], dtype=np.float64)
 
 
 @_pytree.filter_jit
@@ -136,6 +154,8 @@ def evaluate(setup: MulticlassSetup, ctx: MulticlassContext, params: Any, rows: 
 
   Returns:
     The evaluation.
+
+  Reference: docs page "nearest_neighbor_multiclass", section "What is checked and why" (every entry).
   """
   c = Checker(TOLERANCES)
   K, final = setup.task.K, rows[-1]

@@ -33,6 +33,8 @@ class MulticlassModelSpec:
     sigma: the indicator entry of W_0 is ``-sigma``.
     init: ``'paper'`` (W_0 exactly) or ``'random'`` (plus i.i.d. N(0, init_scale^2) on every entry, Fig. 5).
     init_scale: standard deviation of the perturbation.
+
+  Reference: Athreya & Wang (2026), Assumption 2 and Fig. 5.
   """
 
   d: int
@@ -43,6 +45,13 @@ class MulticlassModelSpec:
 
   @property
   def size(self) -> int:
+    """The side of W.
+
+    Returns:
+      ``d + K + 1`` (input, label and indicator blocks).
+
+    Reference: Athreya & Wang (2026), eq. (2).
+    """
     return self.d + self.K + 1
 
 
@@ -92,6 +101,8 @@ def attention(params: dict[str, jax.Array], prompts: dict[str, jax.Array], codes
 
   Returns:
     ``q``.
+
+  Reference: Athreya & Wang (2026), eqs. (3)-(5) (column-wise softmax of H^T W H, the query token included).
   """
   context, query = embed(prompts, codes)
   w = params["W"]
@@ -128,6 +139,8 @@ def to_W(xi1: float, xi2: float, d: int, K: int) -> jax.Array:
 
   Returns:
     ``W`` (float32; built on the host, so a point costs no compiled program).
+
+  Reference: Athreya & Wang (2026), Lemma 1 (the two-parameter family).
   """
   return jnp.asarray(np.diag(np.concatenate([np.full(d, xi1), np.zeros(K), [-xi2]])).astype(np.float32))
 
@@ -141,6 +154,9 @@ def from_W(w: jax.Array, d: int) -> tuple[float, float]:
 
   Returns:
     ``(xi1, xi2)`` (computed on the host).
+
+  Reference: Athreya & Wang (2026), Lemma 1; docs page "nearest_neighbor_multiclass", section "What is checked and
+  why" (sgd_tracks reads the chains this way).
   """
   w = np.asarray(w, np.float64)
   return float(np.mean(np.diag(w)[:d])), float(-w[-1, -1])

@@ -11,14 +11,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from icljax import configs, stats, validation
-from icljax.experiment import driver
+from icljax import stats, validation
+from icljax.experiment import configs, fields
+from icljax.experiment.api import RunRef
 from icljax.experiment.checks import Checker
-from icljax.models import softmax_attention_multiclass as model
-from icljax.results import nn_multiclass
-from icljax.results.nn import extras as nn_extras
-from icljax.results.nn_multiclass import checks, enumeration, flow
-from icljax.results.nn_multiclass import plan as mc_plan
+from icljax.models import nearest_neighbor_multiclass as model
+from icljax.results import nearest_neighbor_multiclass as mc
+from icljax.results.nearest_neighbor_multiclass import checks, enumeration, flow
+from icljax.results.nearest_neighbor_multiclass import plan as mc_plan
 from icljax.tasks import nearest_neighbor as binary_task
 from icljax.tasks import nearest_neighbor_multiclass as task
 from icljax.theory import nearest_neighbor as binary
@@ -108,15 +108,32 @@ def test_reduced_values_match_the_reference_table():
 
 def test_bad_K_is_one_line_config_error():
   with pytest.raises(validation.ConfigError, match="config.K"):
-    driver.prepare(configs.load("nn_multiclass:K=1"), "/nonexistent")
+    configs.load("nearest_neighbor_multiclass:K=1")
+
+
+@pytest.mark.parametrize("probs", [(0.5, 0.5), (0.5, 0.3, 0.3)])
+def test_a_class_law_that_is_not_K_probabilities_names_class_probs(probs):
+  """The cross-field rule of setup: K positive numbers summing to 1."""
+  config = configs.load(RunRef("nearest_neighbor_multiclass", (), {"class_probs": probs}))
+  with pytest.raises(validation.ConfigError, match="config.class_probs"):
+    mc.EXPERIMENT.setup(config)
+
+
+def test_main_job_run_names_are_derived_from_the_fields():
+  names = [configs.run_name(configs.load(r)) for r in mc.EXPERIMENT.main_job]
+  assert names == ["nearest_neighbor_multiclass_steps5000", "nearest_neighbor_multiclass",
+                   "nearest_neighbor_multiclass_p0.5-0.3-0.2_recentred_steps2000"]
+  assert len(set(names)) == len(names)
+  config = fields.replace(configs.load("nearest_neighbor_multiclass"), K=5, seed=2)
+  assert configs.run_name(config) == "nearest_neighbor_multiclass_K5_seed2"
 
 
 def test_late_slope_reads_a_logarithmic_law_and_a_power_law():
   """The log_rate claim's criterion: c / ln t fitted over a decade has slope -1/ln t_mid (so the claim can pass);
   t^(-1/3) has -1/3 (0.25 away from it at t ~ 3e5: the claim's 0.05 separates the two)."""
   t = np.geomspace(1e3, 1e6, 300)
-  assert abs(nn_extras.late_slope(t, 2.0 / np.log(t), 1e5) + 1 / np.log(np.sqrt(1e5 * 1e6))) < 0.01
-  assert abs(nn_extras.late_slope(t, 5.0 * t ** (-1 / 3), 1e5) + 1 / 3) < 1e-9
+  assert abs(flow.late_slope(t, 2.0 / np.log(t), 1e5) + 1 / np.log(np.sqrt(1e5 * 1e6))) < 0.01
+  assert abs(flow.late_slope(t, 5.0 * t ** (-1 / 3), 1e5) + 1 / 3) < 1e-9
 
 
 def test_reduced_kclass_loss_falls_polynomially_not_logarithmically():
@@ -124,11 +141,14 @@ def test_reduced_kclass_loss_falls_polynomially_not_logarithmically():
   as binary GD at step 1 with f eta t held; the late slope is near -1/3, far from a logarithmic rate's -0.08."""
   f = theory.factor(3)
   tau = binary_task.sample_tau(jax.random.key(0), 8, 16, 800)   # slope -0.365 (-0.380 at 2000 prompts)
-  t, xi, loss = nn_extras.population_runs(tau, (3.0,), 8, 1.0, round(f * 0.05 * 1e6))
+  t = np.arange(1, 201) * (round(f * 0.05 * 1e6) // 200)
+  xi, loss = theory.gd_points(jnp.array([[0.0, 3.0]]), mc_plan.prepare_stack(tau[None]), jnp.array([1.0]),
+                              jnp.array([8.0]), jnp.asarray(t[None], jnp.int32), jnp.zeros((1, t.size)))
+  loss = np.asarray(loss[0], np.float64)
   k_steps = t / (f * 0.05)
-  slope = nn_extras.late_slope(k_steps, f * loss[0], k_steps[-1] / 10)
+  slope = flow.late_slope(k_steps, f * loss, k_steps[-1] / 10)
   assert -0.4 < slope < -0.25 and abs(slope + 1 / np.log(np.sqrt(0.1) * k_steps[-1])) > 0.05
-  assert np.all(np.diff(loss[0]) <= 1e-7) and xi.shape == (1, t.size, 2)
+  assert np.all(np.diff(loss) <= 1e-7) and xi.shape == (1, t.size, 2)
 
 
 P4 = (0.5, 0.3, 0.2)
@@ -213,8 +233,9 @@ def test_rounding_is_half_a_unit_of_the_last_printed_digit():
 @pytest.fixture(scope="module")
 def gate_setup():
   """The science gate's setting without its long flow run, with its plan (samples, W_0)."""
-  setup = nn_multiclass.EXPERIMENT.setup(configs.load(nn_multiclass.GATE + ",lemma12_steps=0"))
-  return setup, nn_multiclass.EXPERIMENT.plan(setup).context
+  gate = mc.EXPERIMENT.gate
+  setup = mc.EXPERIMENT.setup(configs.load(RunRef(gate.preset, gate.variants, {**gate.overrides, "lemma12_steps": 0})))
+  return setup, mc.EXPERIMENT.plan(setup).context
 
 
 def _rows_at(setup, ctx, xi_pop, step):
@@ -246,7 +267,7 @@ def test_audit_case5_a_frozen_xi2_fails_its_reference_row(gate_setup):
   assert 4e-3 * ref_xi2 > 10 * (ref_xi2 - setup.model.sigma)   # the old floor dwarfed xi2's movement
   for frozen, expect in ((False, True), (True, False)):
     moved = dict(row, pop_xi2=setup.model.sigma, pop_xi2_se=0.0) if frozen else row
-    c = Checker(nn_multiclass.EXPERIMENT.tolerances)
+    c = Checker(mc.EXPERIMENT.tolerances)
     checks._trajectory(c, setup, [moved], fl)
     xi2 = [ch for ch in c.checks if ch.entry == "reference" and ch.quantity.startswith("xi2")]
     assert len(xi2) == 1 and xi2[0].passed is expect, xi2
@@ -259,7 +280,7 @@ def test_audit_case8_checks_that_never_see_training_are_not_theory(gate_setup):
   take no trained parameter and no metric row: none of their checks may be labelled theory. The clock and the
   label columns are true at any parameter value: identities."""
   setup, ctx = gate_setup
-  c, out = Checker(nn_multiclass.EXPERIMENT.tolerances), {"scalars": {}, "arrays": {}}
+  c, out = Checker(mc.EXPERIMENT.tolerances), {"scalars": {}, "arrays": {}}
   enumeration.lemma2(c, setup, out)
   enumeration.codings(c, setup)
   checks._initial(c, setup, ctx, out)
@@ -267,7 +288,7 @@ def test_audit_case8_checks_that_never_see_training_are_not_theory(gate_setup):
   assert {"lemma2_enumerated", "onehot_excess", "onehot_ratio", "p2_initial", "plurality", "p4_unit",
           "p4_recentred", "p4_centred", "p4_centred_closed"} <= set(kinds)
   assert "theory" not in kinds.values() and all(ch.passed for ch in c.checks if ch.kind != "claim"), c.checks
-  table = nn_multiclass.EXPERIMENT.tolerances
+  table = mc.EXPERIMENT.tolerances
   assert table["clock"].kind == table["label_columns"].kind == table["init_is_plurality"].kind == "identity"
   assert {e for e, t in table.items() if t.kind == "theory"} == {"reference", "flow_rows", "accuracy", "sgd_tracks"}
 
@@ -280,6 +301,6 @@ def test_the_short_clock_still_catches_a_wrong_step(gate_setup):
   f, t = theory.factor(setup.task.K), 100
   for scale, passes in ((f, True), (1.0, False), (f * 1.02, False)):
     row = _rows_at(setup, ctx, checks._binary_gd(setup, ctx, scale, t), t)
-    c = Checker(nn_multiclass.EXPERIMENT.tolerances)
+    c = Checker(mc.EXPERIMENT.tolerances)
     checks._clock(c, setup, ctx, [row])
     assert c.checks[0].entry == "clock" and c.checks[0].passed is passes, (scale, c.checks[0])

@@ -1,5 +1,8 @@
 """Plausible bugs in the code the multiclass checks cover, each planted in one library function; the science gate
-must fail on the named entries (``tests/test_mutants.py``)."""
+must fail on the named entries (``tests/test_mutants.py``).
+
+Reference: docs page "nearest_neighbor_multiclass", section "Code-path mutants".
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from icljax.experiment.api import Mutant
 
 _TASK = "icljax.tasks.nearest_neighbor_multiclass"
 _THEORY = "icljax.theory.nearest_neighbor_multiclass"
-_MODEL = "icljax.models.softmax_attention_multiclass"
+_MODEL = "icljax.models.nearest_neighbor_multiclass"
 
 
 def _not_centred(code):

@@ -1,5 +1,9 @@
 """Lemma 2 and the codings per prompt, the labels integrated by enumerating every class assignment (d = N = 4, at
-fixed points of the family: no training, so these are identities and controls, not evidence of training)."""
+fixed points of the family: no training, so these are identities and controls, not evidence of training).
+
+Reference: Athreya & Wang (2026), Lemmas 2-3 and eq. (7); docs page "nearest_neighbor_multiclass", section "What is
+checked and why" (Lemma 2 for any code, the enumeration).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import numpy as np
 
 from icljax import _pytree, prng
 from icljax.experiment.checks import Checker
-from icljax.models import softmax_attention_multiclass as model
-from icljax.results.nn_multiclass.setup import MulticlassSetup
+from icljax.models import nearest_neighbor_multiclass as model
+from icljax.results.nearest_neighbor_multiclass.setup import MulticlassSetup
 from icljax.tasks import nearest_neighbor_multiclass as task
 from icljax.theory import nearest_neighbor as binary
 from icljax.theory import nearest_neighbor_multiclass as theory
@@ -53,7 +57,19 @@ def _binary(xi: jax.Array, tau: jax.Array, K: int) -> tuple[jax.Array, jax.Array
 
 
 def lemma2(c: Checker, setup: MulticlassSetup, out: dict) -> None:
-  """Lemma 2 per prompt at the run's K, the one-hot excess q_self^2/(2K), and the one-hot ratio at (5, 2)."""
+  """Lemma 2 per prompt at the run's K, the one-hot excess q_self^2/(2K), and the one-hot ratio at (5, 2).
+
+  Args:
+    c: the checker.
+    setup: the run's specs (K, seed, ``enum_prompts``).
+    out: the evaluation's ``scalars`` (the one-hot ratio goes there).
+
+  Returns:
+    None; the checks go to ``c``.
+
+  Reference: Athreya & Wang (2026), Lemma 2; docs page "nearest_neighbor_multiclass", section "What is checked and
+  why" (entries lemma2_enumerated, onehot_excess, onehot_ratio, onehot_not_f).
+  """
   K = setup.task.K
   n = 4 if K**4 <= 5000 else 3
   prompts = _prompts(setup, K, n, 1)
@@ -77,7 +93,19 @@ def lemma2(c: Checker, setup: MulticlassSetup, out: dict) -> None:
 
 def codings(c: Checker, setup: MulticlassSetup) -> None:
   """The codings at K = 3, d = N = 4: unit-norm simplex codes (factor 1), codes re-centred at a non-uniform law
-  (factor 1 - sum p^2), and the paper's centred code under that law (no constant factor: a control)."""
+  (factor 1 - sum p^2), and the paper's centred code under that law (no constant factor: a control).
+
+  Args:
+    c: the checker.
+    setup: the run's specs (seed, ``enum_prompts``).
+
+  Returns:
+    None; the checks go to ``c``.
+
+  Reference: Athreya & Wang (2026), Lemmas 2-3 (the factor E||u||^2 of a mean-zero code); docs page
+  "nearest_neighbor_multiclass", section "What is checked and why" (entries p4_unit, p4_recentred, p4_centred,
+  p4_centred_closed, p4_not_constant).
+  """
   K, prompts = 3, _prompts(setup, 3, 4, 2)
   phi = 1.0 - sum(p * p for p in P4_PROBS)
   unit_gap = recentred_gap = closed_gap = 0.0

@@ -6,6 +6,10 @@ is that times eta'/h).
 
 It gives the reference rows for K = 2, 3, 5, 10 up to 1e6 K-class steps, Lemma 12's ratio, the late-time rate, and
 the step bias of the trained rows.
+
+Reference: Athreya & Wang (2026), Lemma 2 (the clock f eta), Lemma 12 and Fig. 1's text (the rate); docs page
+"nearest_neighbor_multiclass", section "What is checked and why" (the flow run, the step's bias, the reference's
+noise).
 """
 
 from __future__ import annotations
@@ -19,9 +23,8 @@ import numpy as np
 
 from icljax import prng, stats
 from icljax.experiment.checks import Checker
-from icljax.results.nn import extras as nn_extras
-from icljax.results.nn_multiclass import plan as mc_plan
-from icljax.results.nn_multiclass.setup import MulticlassSetup
+from icljax.results.nearest_neighbor_multiclass import plan as mc_plan
+from icljax.results.nearest_neighbor_multiclass.setup import MulticlassSetup
 from icljax.tasks import nearest_neighbor_multiclass as task
 from icljax.theory import nearest_neighbor as binary
 from icljax.theory import nearest_neighbor_multiclass as theory
@@ -42,6 +45,12 @@ FLOW_ROWS = {
          (1_000_000, 26.803, 23.339, 0.0397, 0.995)),
 }
 
+# One compiled evaluation program for every K: the points padded to the longest table, the argmax's one-hot width the
+# largest K (a class absent from a prompt has mass 0 and the largest mass is positive, so any width >= K gives the
+# same argmax; the padded points are discarded). Measured bitwise equal to the per-K programs on CPU.
+ROWS_MAX = max(len(table) for table in FLOW_ROWS.values())
+K_WIDTH = max(FLOW_ROWS)
+
 
 @dataclasses.dataclass(frozen=True)
 class Flow:
@@ -51,8 +60,11 @@ class Flow:
     s: binary flow times (``f eta t``), sorted.
     xi: (R, T, 2) the replicas from the run's sigma at step h.
     loss: (R, T) their binary population loss on their own samples (at the whole step before each time).
-    xi_h, xi_2h: (T, 2) replica 0 at step h and at 2h: ``xi_h - xi_2h`` is the bias of step h.
+    xi_h: (T, 2) replica 0 at step h.
+    xi_2h: (T, 2) replica 0 at step 2h: ``xi_h - xi_2h`` is the bias of step h.
     threshold: (T, 2) replica 0 from Lemma 12's sigma threshold, or None.
+
+  Reference: docs page "nearest_neighbor_multiclass", section "What is checked and why" (the flow run).
   """
 
   s: np.ndarray
@@ -63,12 +75,31 @@ class Flow:
   threshold: np.ndarray | None
 
   def index(self, s: float) -> int:
-    """The read-off of time ``s``."""
+    """The read-off of time ``s``.
+
+    Args:
+      s: a binary flow time.
+
+    Returns:
+      The index of the nearest read-off time.
+
+    Reference: docs page "nearest_neighbor_multiclass", section "What is checked and why" (the flow run).
+    """
     return int(np.argmin(np.abs(self.s - s)))
 
 
 def rounding(value: float) -> float:
-  """Half a unit of the last printed digit of a reference value (0.0005 for 1.849, 0.00005 for 3.0004)."""
+  """Half a unit of the last printed digit of a reference value (0.0005 for 1.849, 0.00005 for 3.0004).
+
+  Args:
+    value: a reference value as printed.
+
+  Returns:
+    Half a unit of its last decimal (0 beyond 8 decimals).
+
+  Reference: docs page "nearest_neighbor_multiclass", section "What is checked and why" (the reference rows'
+  error bars).
+  """
   for k in range(9):
     if abs(round(value, k) - value) < 1e-12:
       return 0.5 * 10.0**-k
@@ -77,12 +108,50 @@ def rounding(value: float) -> float:
 
 def with_reference_noise(se: float, replicas: int, prompts: int) -> float:
   """The s.e. of (our mean - the reference): our replicas' s.e. plus the reference's own sampling noise, one sample
-  of REF_FLOW_PROMPTS prompts, i.e. the replicas' spread scaled to it."""
+  of REF_FLOW_PROMPTS prompts, i.e. the replicas' spread scaled to it: ``se sqrt(1 + R M / REF_FLOW_PROMPTS)``.
+
+  Args:
+    se: the standard error of our mean over the replicas.
+    replicas: R.
+    prompts: M, the prompts of each replica's sample.
+
+  Returns:
+    The standard error of the difference.
+
+  Reference: docs page "nearest_neighbor_multiclass", section "What is checked and why" (the reference's noise).
+  """
   return float(se * math.sqrt(1.0 + replicas * prompts / REF_FLOW_PROMPTS))
 
 
+def late_slope(t: np.ndarray, v: np.ndarray, t_min: float) -> float:
+  """The least-squares slope of log v against log t over ``t >= t_min`` (positive v only).
+
+  Args:
+    t: times.
+    v: values.
+    t_min: the window's start.
+
+  Returns:
+    The slope (-1/ln t at the window's geometric middle for c / ln t, -1/3 for t^(-1/3)).
+
+  Reference: docs page "nearest_neighbor_multiclass", section "What is checked and why" (entry log_rate).
+  """
+  sel = (t >= t_min) & (v > 0)
+  return float(np.polyfit(np.log(t[sel]), np.log(v[sel]), 1)[0])
+
+
 def horizon(setup: MulticlassSetup, K: int) -> float:
-  """The flow time of ``lemma12_steps`` K-class steps."""
+  """The flow time of ``lemma12_steps`` K-class steps.
+
+  Args:
+    setup: the run's specs.
+    K: classes.
+
+  Returns:
+    ``f eta lemma12_steps`` with ``f = (K-1)/K``.
+
+  Reference: Athreya & Wang (2026), Lemma 2 (K-class GD at eta is binary GD at f eta).
+  """
   return theory.factor(K) * setup.eta * setup.lemma12_steps
 
 
@@ -96,6 +165,9 @@ def run(setup: MulticlassSetup, tau_flow: jax.Array, extra: tuple[float, ...] = 
 
   Returns:
     The flow read at the grid of the run's horizon, the flow rows' times and ``extra``.
+
+  Reference: Athreya & Wang (2026), Lemma 2 and Lemma 12 (its sigma threshold); docs page
+  "nearest_neighbor_multiclass", section "What is checked and why" (the flow run).
   """
   d, sigma, h = setup.task.d, setup.model.sigma, FLOW_STEP
   s_run = horizon(setup, setup.task.K)
@@ -120,7 +192,18 @@ def run(setup: MulticlassSetup, tau_flow: jax.Array, extra: tuple[float, ...] = 
 
 
 def bias(flow: Flow, s: float, step: float) -> np.ndarray:
-  """|bias| of GD at ``step`` against the flow at time ``s``, (2,): Richardson at h scaled by step / h."""
+  """|bias| of GD at ``step`` against the flow at time ``s``, (2,): Richardson at h scaled by step / h.
+
+  Args:
+    flow: the flow run.
+    s: the flow time.
+    step: the GD step whose bias is wanted (the trained system's f eta).
+
+  Returns:
+    ``|xi_h - xi_2h| step / h`` at the read-off of ``s``.
+
+  Reference: docs page "nearest_neighbor_multiclass", section "What is checked and why" (the step's bias).
+  """
   i = flow.index(s)
   return np.abs(flow.xi_h[i] - flow.xi_2h[i]) * step / FLOW_STEP
 
@@ -132,7 +215,19 @@ def _eval_prompts(setup: MulticlassSetup, K: int) -> dict[str, jax.Array]:
 
 def rows(c: Checker, setup: MulticlassSetup, flow: Flow) -> None:
   """The flow rows of every K against the reference flow: xi, L_MC (``flow_rows``) and the argmax agreement
-  (``accuracy``), each with its error bar computed here."""
+  (``accuracy``), each with its error bar computed here.
+
+  Args:
+    c: the checker.
+    setup: the run's specs.
+    flow: the flow run.
+
+  Returns:
+    None; the checks go to ``c``.
+
+  Reference: Athreya & Wang (2026), Lemma 2 (the clock), eq. (6) (the argmax head); docs page
+  "nearest_neighbor_multiclass", section "What is checked and why" (entries flow_rows and accuracy).
+  """
   R, M, n = setup.flow_replicas, setup.lemma12_prompts, setup.eval_prompts
   dof = R - 1
   for K, table in FLOW_ROWS.items():
@@ -142,8 +237,9 @@ def rows(c: Checker, setup: MulticlassSetup, flow: Flow) -> None:
     ev, f = _eval_prompts(setup, K), theory.factor(K)
     idx = [flow.index(f * setup.eta * r[0]) for r in table]
     points = np.concatenate([flow.xi[:, idx], flow.xi_h[None, idx], flow.xi_2h[None, idx]]).transpose(1, 0, 2)
+    points = np.concatenate([points, np.zeros((ROWS_MAX - len(idx),) + points.shape[1:], points.dtype)])
     pop = {k: np.asarray(v, np.float64) for k, v in mc_plan.population(jnp.asarray(points, jnp.float32), ev["tau"],
-                                                                        ev["c"], K, f, replicas=R).items()}
+                                                                        ev["c"], K_WIDTH, f, replicas=R).items()}
     for (t, xi1, xi2, loss, acc), i, row in zip(table, idx, range(len(table))):
       for name, ref, j in (("xi1", xi1, 0), ("xi2", xi2, 1)):
         if ref is not None:
@@ -163,7 +259,20 @@ def rows(c: Checker, setup: MulticlassSetup, flow: Flow) -> None:
 
 def lemma12_and_rate(c: Checker, setup: MulticlassSetup, flow: Flow, out: dict) -> None:
   """Lemma 12's max xi1/xi2 from its sigma threshold against 7/15, and Fig. 1's "logarithmic rate": the late log-log
-  slope of L_MC = f L_bin from the run's sigma against c / ln t's, -1 / ln t at the window's geometric middle."""
+  slope of L_MC = f L_bin from the run's sigma against c / ln t's, -1 / ln t at the window's geometric middle.
+
+  Args:
+    c: the checker.
+    setup: the run's specs.
+    flow: the flow run.
+    out: the evaluation's ``scalars`` and ``arrays`` (the ratio and the rate's curve go there).
+
+  Returns:
+    None; the checks go to ``c``.
+
+  Reference: Athreya & Wang (2026), Lemma 12 and Fig. 1's text; docs page "nearest_neighbor_multiclass", section
+  "What is checked and why" (entries lemma12 and log_rate).
+  """
   K, s_run = setup.task.K, horizon(setup, setup.task.K)
   if not s_run:
     return
@@ -177,7 +286,7 @@ def lemma12_and_rate(c: Checker, setup: MulticlassSetup, flow: Flow, out: dict) 
     c("lemma12", f"Lemma 12: max xi1/xi2 over {setup.lemma12_steps:g} K-class steps of eta={setup.eta:g} from "
       f"sigma={sigma:.2f} (its threshold)", 7 / 15, float(np.max(ratio)), note="paper's bound")
   loss_mc, start = f * np.mean(flow.loss[:, grid], 0), k_steps[-1] / 10
-  slope = nn_extras.late_slope(k_steps, loss_mc, start)
+  slope = late_slope(k_steps, loss_mc, start)
   out["arrays"].update(rate_t=k_steps, rate_loss=loss_mc)
   out["scalars"].update(rate_slope=slope)
   c("log_rate", f"slope of log L_MC vs log t over t in [{start:.3g}, {k_steps[-1]:.3g}] (reduced GD from "

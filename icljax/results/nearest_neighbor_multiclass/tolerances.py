@@ -7,6 +7,8 @@ error bars are computed in the run: the replicas' spread (Student-t for replicas
 sampling noise (the same spread scaled to its sample sizes), the GD step's bias against the flow (Richardson: the run
 at step h minus the run at 2h) and half a unit of the reference's last printed digit. Nothing is relative to xi2's
 full value (sigma included): a frozen xi2 fails.
+
+Reference: docs page "nearest_neighbor_multiclass", sections "What is checked and why" and "Tolerances".
 """
 
 from icljax.experiment.checks import Tolerance

@@ -1,4 +1,7 @@
-"""The multiclass figures, drawn from artefacts, and the sweep aggregate (a row per grid point)."""
+"""The multiclass figures, drawn from artefacts, and the sweep aggregate (a row per grid point).
+
+Reference: docs page "nearest_neighbor_multiclass", section "Reproducing the figures".
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,9 @@ def figures(inp: FigureInput) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: Athreya & Wang (2026), Figs. 1 and 3-4 (loss and accuracy along training), Lemma 12; docs page
+  "nearest_neighbor_multiclass", section "Reproducing the figures".
   """
   fig, rows, arrays = inp.fig_dir, inp.metrics, inp.arrays
   extra = []
@@ -47,7 +53,7 @@ def figures(inp: FigureInput) -> list[str]:
       plots.curves(fig / "loss.png", rows, ["pop_loss"], title="K-class population loss along GD", ylabel="L_MC",
                    logx=True, logy=True),
       plots.curves(fig / "accuracy.png", rows, ["accuracy"],
-                   references={f"1/K = {1 / inp.config['K']:.3f} (paper's baseline)": 1 / inp.config["K"]},
+                   references={f"1/K = {1 / inp.config.K:.3f} (paper's baseline)": 1 / inp.config.K},
                    title="argmax agreement with the 1-NN class (uniform data)", ylabel="fraction", logx=True),
       plots.curves(fig / "off_family.png", rows, ["off_family", "label_columns_moved"],
                    title="SGD chains: norm off the family; label columns moved", ylabel="norm", logx=True),
@@ -64,6 +70,8 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     Markdown text.
+
+  Reference: docs page "nearest_neighbor_multiclass", section "Reproducing the figures" (the sweep over K).
   """
   del workdir
   return report.sweep_table("Sweep: multiclass 1-NN", "At equal (xi1, xi2) the K-class loss is f = (K-1)/K times the "

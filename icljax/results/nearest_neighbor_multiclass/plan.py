@@ -7,6 +7,9 @@
 
 The binary system at step ``f eta`` (the same trajectory by Lemma 2) is run in the evaluation over the first logged
 interval only (the ``clock`` identity), not beside the K-class one for the whole run.
+
+Reference: Athreya & Wang (2026), Section 5 (the protocol), Lemma 1 (the family) and Lemma 2 (the reduced loss);
+docs page "nearest_neighbor_multiclass", section "Setting".
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import optax
 
 from icljax import optim, prng, stats
 from icljax.experiment.api import Plan
-from icljax.models import softmax_attention_multiclass as model
-from icljax.results.nn_multiclass.setup import MulticlassSetup
+from icljax.models import nearest_neighbor_multiclass as model
+from icljax.results.nearest_neighbor_multiclass.setup import MulticlassSetup
 from icljax.tasks import nearest_neighbor as binary_task
 from icljax.tasks import nearest_neighbor_multiclass as task
 from icljax.theory import nearest_neighbor as binary
@@ -32,7 +35,17 @@ from icljax.theory import nearest_neighbor_multiclass as theory
 @dataclasses.dataclass(frozen=True)
 class MulticlassContext:
   """What evaluation needs: W_0, the initial xi, fresh evaluation prompts (inner products and classes), the reduced
-  system's inner-product samples, the flow run's."""
+  system's inner-product samples, the flow run's.
+
+  Attributes:
+    w0: W_0 (Assumption 2).
+    xi0: its ``(xi1, xi2) = (0, sigma)``.
+    eval_prompts: ``tau`` (B, N) and classes ``c`` (B, N) of fresh evaluation prompts.
+    tau_blocks: the reduced system's samples (``nearest_neighbor.prepare_tau`` of each replica's).
+    tau_flow: (R', M', N) the flow run's inner products.
+
+  Reference: docs page "nearest_neighbor_multiclass", section "Setting".
+  """
 
   w0: jax.Array
   xi0: jax.Array
@@ -42,7 +55,18 @@ class MulticlassContext:
 
 
 def chain_loss(w: jax.Array, key: jax.Array, setup: MulticlassSetup) -> jax.Array:
-  """The paper's loss (7) on a fresh minibatch: 1/2 mean ||l - u_{c_{i*}}||^2."""
+  """The paper's loss (7) on a fresh minibatch: 1/2 mean ||l - u_{c_{i*}}||^2.
+
+  Args:
+    w: one chain's (d+K+1)^2 matrix.
+    key: the minibatch's key.
+    setup: the run's specs (task, coding, batch size).
+
+  Returns:
+    The minibatch loss.
+
+  Reference: Athreya & Wang (2026), eq. (7) and Section 5 (minibatch SGD on fresh prompts).
+  """
   batch = task.sample(key, setup.task, setup.batch_size)
   codes = task.code(batch["c"], setup.task.K, setup.coding, setup.task.probs)
   target = task.code(batch["c_star"], setup.task.K, setup.coding, setup.task.probs)
@@ -50,7 +74,16 @@ def chain_loss(w: jax.Array, key: jax.Array, setup: MulticlassSetup) -> jax.Arra
 
 
 def objective(setup: MulticlassSetup):
-  """``(params, key, hparams) -> loss``: the sum over systems and replicas (they share no parameter)."""
+  """``(params, key, hparams) -> loss``: the sum over systems and replicas (they share no parameter).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    The objective: the R chains' minibatch losses (7) plus the R reduced population losses.
+
+  Reference: Athreya & Wang (2026), eq. (7), Section 5 and Lemma 2.
+  """
   R, scale = setup.replicas, reduced_factor(setup)
 
   def fn(p, key, hp):
@@ -63,12 +96,31 @@ def objective(setup: MulticlassSetup):
 
 @jax.jit
 def prepare_stack(tau: jax.Array) -> jax.Array:
-  """``nearest_neighbor.prepare_tau`` of each sample of a stack (R, M, N), one compiled program."""
+  """``nearest_neighbor.prepare_tau`` of each sample of a stack (R, M, N), one compiled program.
+
+  Args:
+    tau: (R, M, N) inner products.
+
+  Returns:
+    The prepared blocks, stacked over R.
+
+  Reference: docs page "nearest_neighbor_multiclass", section "Setting" (the reduced system).
+  """
   return jax.vmap(binary.prepare_tau)(tau)
 
 
 def reduced_factor(setup: MulticlassSetup) -> float:
-  """The reduced system's factor: Lemma 2's for the chains' coding, the paper's f where the coding has none."""
+  """The reduced system's factor: Lemma 2's for the chains' coding, the paper's f where the coding has none.
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    The factor.
+
+  Reference: Athreya & Wang (2026), Lemma 2; docs page "nearest_neighbor_multiclass", section "What is checked and
+  why" (Lemma 2 for any code).
+  """
   return theory.factor(setup.task.K) if setup.factor is None else setup.factor
 
 
@@ -89,6 +141,9 @@ def population(xi: jax.Array, tau: jax.Array, c: jax.Array, K: int, scale: float
   Returns:
     ``loss`` (..., P), ``accuracy`` (..., P), ``loss_eval_se`` and ``accuracy_eval_se`` (...,): the s.e. of the
     replicas' mean over the evaluation prompts, which every replica shares.
+
+  Reference: Athreya & Wang (2026), Lemma 2 and eq. (6); docs page "nearest_neighbor_multiclass", section "What is
+  checked and why" (the reference rows' error bars).
   """
   flat = xi.reshape(-1, 2)
   per = jax.vmap(lambda x: scale * binary.per_prompt(x, tau)["loss"])(flat).reshape(xi.shape[:-1] + tau.shape[:1])
@@ -133,6 +188,9 @@ def plan(setup: MulticlassSetup) -> Plan[MulticlassContext]:
 
   Returns:
     The plan.
+
+  Reference: Athreya & Wang (2026), Assumption 2 (W_0) and Section 5; docs page "nearest_neighbor_multiclass",
+  section "Setting".
   """
   seed, d, N, R = setup.run.seed, setup.task.d, setup.task.N, setup.replicas
   w0 = model.init(prng.stream(seed, "init"), setup.model)["W"]
