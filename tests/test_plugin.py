@@ -1,7 +1,7 @@
-"""A theorem needs no new infrastructure: the README's outside theorem (``docs/examples/ridge_shrinkage.py``, one
-file) runs through a single run, a sweep and the main job in process, its negative control fails the run when it
-holds, and an installed package that declares the entry-point group ``icljax.experiments`` is found by the three
-commands with no flag (subprocesses).
+"""A theorem needs no new infrastructure: the README's outside theorem (one file) runs through a single run, a sweep
+and the main job in process, its negative control fails the run when it holds, registration checks it against its
+declarations, and an installed package that declares the entry-point group ``icljax.experiments`` is found by the
+three commands with no flag (subprocesses).
 
 The theorem: one-parameter linear attention y_hat = gamma x_q^T X^T y / n on x ~ N(0, I_d), w* ~ N(0, I/d), label
 noise sigma; its population optimum is gamma* = n/(n+d+1+d sigma^2) (derived in the file's docstring).
@@ -17,14 +17,20 @@ import sys
 import pytest
 
 from icljax.experiment import configs, driver, fields, grid, main_job, registry
+from tests.test_readme import readme_theorem
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "docs" / "examples" / "ridge_shrinkage.py"
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> pathlib.Path:
+  """The README's theorem, saved as a file."""
+  path = tmp_path_factory.mktemp("readme") / "ridge_shrinkage.py"
+  path.write_text(readme_theorem()[0])
+  return path
 
 
 @pytest.fixture()
-def ridge():
-  [experiment] = registry.load_plugin(str(EXAMPLE))
+def ridge(example):
+  [experiment] = registry.load_plugin(str(example))
   yield experiment
   registry.unregister(experiment.name)
 
@@ -80,7 +86,7 @@ def _installed_package(root: pathlib.Path) -> dict[str, str]:
   """A package as pip installs it: the module and a dist-info whose entry points name the theorem."""
   site = root / "site"
   (site / "ridge_pkg").mkdir(parents=True)
-  (site / "ridge_pkg" / "__init__.py").write_text(EXAMPLE.read_text())
+  (site / "ridge_pkg" / "__init__.py").write_text(readme_theorem()[0])
   info = site / "ridge_pkg-0.1.dist-info"
   info.mkdir()
   (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ridge-pkg\nVersion: 0.1\n")

@@ -23,7 +23,7 @@
 # moment $E[(X^\top X/n)^2] = \frac{n+d+1}{n} I$). It is minimised at $\gamma^* = n/(n+d+1+d\sigma^2)$: the noise
 # shrinks the step below the noise-free $n/(n+d+1)$.
 #
-# The file declares its config fields once (default, accepted range, meaning), a plan (GD on one fixed sample of
+# The README's "Adding a theorem" holds the whole file: it declares its config fields once (default, accepted range, meaning), a plan (GD on one fixed sample of
 # prompts), its checks and a figure. Its check of $\gamma$ has an **error bar computed in the run**: GD ends at the
 # sample's least-squares $\hat\gamma$, whose standard error is the sandwich $\mathrm{sd}(\text{score})/
 # (\text{curvature}\sqrt{M})$. Its **negative control** says the noise-free step must *not* fit; it is emitted only
@@ -32,18 +32,17 @@
 # %%
 import json
 import pathlib
-import shutil
+import re
 import subprocess
 import sys
 import tempfile
 
 from IPython.display import Image, Markdown, display
 
+readme = next(p / "README.md" for p in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents] if (p / "README.md").exists())
+section = readme.read_text().split("## Adding a theorem")[1]
 work = pathlib.Path(tempfile.mkdtemp(prefix="icljax-tutorial-"))
-source = pathlib.Path("../examples/ridge_shrinkage.py")
-if not source.exists():   # run from the repository root instead of docs/tutorials
-  source = pathlib.Path("docs/examples/ridge_shrinkage.py")
-shutil.copy(source, work / "ridge_shrinkage.py")
+(work / "ridge_shrinkage.py").write_text(re.findall(r"```python\n(.*?)```", section, flags=re.S)[0])
 print((work / "ridge_shrinkage.py").read_text())
 
 # %% [markdown]
