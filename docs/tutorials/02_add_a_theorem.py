@@ -23,11 +23,11 @@
 # moment $E[(X^\top X/n)^2] = \frac{n+d+1}{n} I$). It is minimised at $\gamma^* = n/(n+d+1+d\sigma^2)$: the noise
 # shrinks the step below the noise-free $n/(n+d+1)$.
 #
-# The README's "Adding a theorem" holds the whole file: it declares its config fields once (default, accepted
-# range, meaning), a plan (GD on one fixed sample of prompts), its checks and a figure. Its check of $\gamma$ has
-# an **error bar computed in the run**: GD ends at the sample's least-squares $\hat\gamma$, whose standard error is the sandwich $\mathrm{sd}(\text{score})/
-# (\text{curvature}\sqrt{M})$. Its **negative control** says the noise-free step must *not* fit; it is emitted only
-# where the two formulas are told apart (not at $\sigma = 0$).
+# The README's "Adding a theorem" holds the whole file: it declares its config fields once (default, accepted range,
+# meaning), a plan (GD on one fixed sample of prompts), its checks and a figure. Its check of $\gamma$ has an **error
+# bar computed in the run**: GD ends at the sample's least-squares $\hat\gamma$, whose standard error is the sandwich
+# $\mathrm{sd}(\text{score})/ (\text{curvature}\sqrt{M})$. Its **negative control** says the noise-free step must
+# *not* fit; it is emitted only where the two formulas are told apart (not at $\sigma = 0$).
 
 # %%
 import json
