@@ -59,13 +59,14 @@ class DenoisingConfig(fields.Config):
 PRESETS = (
     Preset("icl_denoising", """icljax-run --config=icl_denoising --workdir=runs/icl_denoising
 
-About 20 s of one core (800 steps x 8 replicas x 512 fresh prompts, both denoisers). In-context denoising with
+About 25 s of one core (800 steps x 8 replicas x 512 fresh prompts, both denoisers). In-context denoising with
 one-layer transformers (Smart, Bietti & Sengupta 2025) on the linear-subspace task of the paper's Figs. 3-4 (n = 16,
 d = 8, sigma0^2 = 2, sigma_z^2 = 1) at L = 19 clean tokens (the shortest context of Fig. 4(a)): linear attention by
-plain GD ends at the exact finite-L optimum gamma*_L = 0.2262 (not the L -> infinity 1/3) on the balanced point
-fixed by the conserved ||W_PV||^2 - ||W_KQ||^2; softmax attention by Adam ends on its finite-L valley alpha*(beta);
-eq. (4)'s printed value is checked and disputed. Variants: sphere (case 2 and Fig. 5), mixture (case 3), paper (the
-paper's L = 499), gate (the science gate's sizes).""", {"steps": 800, "log_every": 50}),
+plain GD ends at the exact finite-L optimum of W_PV W_KQ = gamma I, gamma = 0.2262 (not the L -> infinity 1/3),
+on the balanced point fixed by the conserved ||W_PV||^2 - ||W_KQ||^2; softmax attention by Adam ends on its
+finite-L valley (the best value scale at its own key-query scale); eq. (4)'s printed value is checked and disputed.
+Variants: sphere (case 2 and Fig. 5), mixture (case 3), paper (the paper's L = 499), gate (the science gate's
+sizes).""", {"steps": 800, "log_every": 50}),
 )
 # Plain GD's step scales as 1/curvature, which shrinks with the tokens' fourth moment: the sphere's and the mixture's
 # tokens are ~10x smaller per coordinate than the subspace's, so their linear_lr is ~100x larger. Adam's softmax_lr
