@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from icljax import configs, estimators, runs, train, validation
-from icljax.experiment import driver, registry
+from icljax import estimators, runs, train, validation
+from icljax.experiment import configs, driver, registry
 from icljax.experiment.checks import Checker
 from icljax.models import nearest_neighbor as model
 from icljax.results.nearest_neighbor import ensemble, extras, noise, references, sphere
@@ -222,7 +222,7 @@ def test_sphere_quadratures_against_numpy_points_on_the_sphere(d, n):
 
 
 def _sphere_setup_and_ctx(tau_eval):
-  setup = registry.get("nn").setup(configs.load("nn_long:quick"))
+  setup = registry.get("nearest_neighbor").setup(configs.load("nearest_neighbor_long:quick"))
   return setup, NNContext(xi0=jnp.array([0.0, 3.0]), tau_pop=tau_eval, tau_eval=tau_eval, tests={})
 
 
@@ -243,9 +243,9 @@ def test_sphere_checks_pass_on_the_sampler_and_fail_on_a_wrong_law_of_tau():
 def test_ensemble_member_is_the_full_w_run_of_its_seed_and_a_biased_estimator_fails(tmp_path, monkeypatch):
   """The vmapped ensemble's seed-0 member equals the driver's full-W / same-prompt run at seed 0; the ensemble mean
   tracks the population system; an estimator whose loss is scaled (labels x 1.5) fails."""
-  spec = "nn_dynamics:d=4,N=4,steps=400,log_every=200,tau_samples=2000,eval_tau_samples=2000,extras=(),shifts=()"
+  spec = "nearest_neighbor_dynamics:d=4,N=4,steps=400,log_every=200,tau_samples=2000,eval_tau_samples=2000,extras=(),shifts=()"
   summary = driver.run(configs.load(spec), tmp_path / "run", printer=lambda s: None)
-  setup = registry.get("nn").setup(configs.load(spec))
+  setup = registry.get("nearest_neighbor").setup(configs.load(spec))
   xi0 = jnp.array([0.0, setup.model.sigma])
   member = ensemble.sample_endpoints(setup, xi0, seeds=2)[0]
   np.testing.assert_allclose(member, [summary["scalars"]["W_xi1"], summary["scalars"]["W_xi2"]], rtol=2e-4)
@@ -351,8 +351,8 @@ def test_influence_standard_errors_predict_the_scatter_over_samples():
 @pytest.fixture(scope="module")
 def gate_run(tmp_path_factory):
   """The science gate's run (d = N = 4 to t = 1e4, Appendix-B test at delta = 0.5), its plan and trained state."""
-  experiment = registry.get("nn")
-  workdir = tmp_path_factory.mktemp("nn_gate") / "run"
+  experiment = registry.get("nearest_neighbor")
+  workdir = tmp_path_factory.mktemp("nearest_neighbor_gate") / "run"
   summary = driver.run(configs.load(experiment.gate), workdir, printer=lambda s: None)
   setup = experiment.setup(configs.load(experiment.gate))
   plan = experiment.plan(setup)
@@ -423,7 +423,7 @@ def test_audit8_theory_checks_see_training_identity_checks_do_not(gate_run):
 
 
 def test_influences_at_d8_hardly_depend_on_the_recursions_step():
-  """nn_dynamics and nn_shift run the influence recursion at eta = 10 (d = 8, N = 16): its standard deviations at
+  """nearest_neighbor_dynamics and nearest_neighbor_shift run the influence recursion at eta = 10 (d = 8, N = 16): its standard deviations at
   eta t = 500 and 2500 are within 4% of eta = 1's (measured: within 3% of eta = 0.5's to eta t = 5000)."""
   tau = task.sample_tau(jax.random.key(7), 8, 16, 1000)
   fine, coarse = (noise.influences(jnp.array([0.0, 3.0]), tau, eta, 8, [500.0, 2500.0]) for eta in (1.0, 10.0))
