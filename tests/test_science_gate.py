@@ -54,7 +54,8 @@ def test_mutant_is_killed_by_its_gate(gate, mutant, tmp_path, tmp_path_factory):
 
 # Paper claims the digests found contradicted, and the gate's runs contradict too (reported, not failed).
 DISAGREEMENTS = {"nearest_neighbor_multiclass": {"lemma12", "random_guess", "log_rate"},
-                 "linattn_dynamics": {"drop_times_late"}, "icl_denoising": {"eq4_printed"}}
+                 "linattn_dynamics": {"drop_times_late"}, "icl_denoising": {"eq4_printed"},
+                 "softmax_as_linear": {"prop31_at_one"}}
 
 
 def test_every_theory_check_of_the_gate_passes(gate):
@@ -95,7 +96,9 @@ MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact
                                       {"cot_weights", "gd_exact", "iterate_errors"}),
              "nearest_neighbor_fixed_data": (lambda p, rows: (dict(p, W=p["W"] * 1.05), rows), {"gap_mean"}),
              "icl_denoising": (lambda p, rows: ({**p, "linear": dict(p["linear"], W_PV=p["linear"]["W_PV"] * 1.05)},
-                                                rows), {"gamma_finite_L", "balanced"})}
+                                                rows), {"gamma_finite_L", "balanced"}),
+             "softmax_as_linear": (lambda p, rows: ({**p, "softmax": dict(p["softmax"], A=p["softmax"]["A"] * 1.1)},
+                                                    rows), {"finite_product"})}
 
 
 def test_perturbed_trained_parameters_fail_a_theory_check(gate):
