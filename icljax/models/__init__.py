@@ -9,7 +9,8 @@ from icljax.models import (
     nearest_neighbor,
     nearest_neighbor_multiclass,
     recall,
+    softmax_as_linear,
 )
 
 __all__ = ["icl_denoising", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "nearest_neighbor",
-           "nearest_neighbor_multiclass", "recall"]
+           "nearest_neighbor_multiclass", "recall", "softmax_as_linear"]

@@ -8,7 +8,8 @@ from icljax.tasks import (
     recall,
     regression,
     regression_statistics,
+    softmax_as_linear,
 )
 
 __all__ = ["icl_denoising", "nearest_neighbor", "nearest_neighbor_multiclass", "nearest_neighbor_shift", "recall",
-           "regression", "regression_statistics"]
+           "regression", "regression_statistics", "softmax_as_linear"]

@@ -13,8 +13,12 @@ from icljax.theory import (
     recall,
     regression,
     regression_mc,
+    softmax_as_linear,
+    softmax_as_linear_exact,
+    softmax_as_linear_finite,
 )
 
 __all__ = ["icl_denoising", "icl_denoising_energy", "icl_denoising_linear", "icl_denoising_mc", "linattn_dynamics",
            "lsa_chain_of_thought", "nearest_neighbor", "nearest_neighbor_multiclass", "nearest_neighbor_shift",
-           "recall", "regression", "regression_mc"]
+           "recall", "regression", "regression_mc", "softmax_as_linear", "softmax_as_linear_exact",
+           "softmax_as_linear_finite"]
