@@ -27,9 +27,9 @@ GATE = RunRef(NAME, (), {"steps": 1000, "log_every": 500, "tau_samples": 2000, "
 # The default job's headline (variant key) against the archive's full-size run.
 REDUCED = ("the first 5000 of the archive run's 10^4 SGD steps (the same batches: the chains' rows at t = 1e3 and 5e3 "
            "are the archive's), the reduced system on 2000 instead of 8000 inner products per replica (the reference "
-           "rows' bars about 1.3x wider), 10^4 instead of 2 x 10^4 evaluation prompts and the flow run on 125 instead "
-           "of 250 inner products per replica (the flow rows' bars about 1.35x wider); the trained row at t = 1e4 (xi, "
-           "L_MC, accuracy) is checked in the archive run only")
+           "rows' bars 1.3x wider in expectation), 10^4 instead of 2 x 10^4 evaluation prompts and the flow run on "
+           "125 instead of 250 inner products per replica (the flow rows' bars 1.35x wider in expectation); the "
+           "trained row at t = 1e4 (xi, L_MC, accuracy) is checked in the archive run only")
 
 EXPERIMENT = Experiment(
     name=NAME,
