@@ -31,7 +31,8 @@ def _theorem_page(name: str) -> str:
     raise FileNotFoundError(f"theorem {name} has no docs page (Experiment.page = {experiment.page})")
   text = Path(experiment.page).read_text()
   presets = "\n".join(f"### `{p.name}`\n\n```bash\n{p.doc.strip().splitlines()[0]}\n```\n\n"
-                      + "\n".join(p.doc.strip().splitlines()[1:]).strip() + "\n" for p in experiment.presets)
+                      + checks.plain_text("\n".join(p.doc.strip().splitlines()[1:]).strip()) + "\n"
+                      for p in experiment.presets)
   field_tables = "\n".join(f"#### `{p.name}`\n\n" + fields.markdown(experiment.config, configs.load(p.name).to_dict())
                            + "\n" for p in experiment.presets)
   variants = "\n".join(f"- `{k}`: " + ", ".join(f"`{f}={v!r}`" for f, v in vals.items())

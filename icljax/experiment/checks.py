@@ -288,7 +288,21 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def _cell(value: Any) -> str:
-  """A table cell: pipes escaped; ``*`` and ``_`` escaped outside code spans, so ``w*`` and ``x_q`` read as written
-  instead of turning italic."""
-  parts = str(value).replace("|", "\\|").split("`")
+  """A table cell: pipes escaped, and plain text as :func:`plain_text`."""
+  return plain_text(str(value).replace("|", "\\|"))
+
+
+def plain_text(text: str) -> str:
+  """Text written for people (a check's quantity, a preset's description) as markdown that reads as written:
+  ``*`` and ``_`` escaped outside code spans, so ``w*`` and ``x_q`` do not turn italic.
+
+  Args:
+    text: the text.
+
+  Returns:
+    Markdown.
+
+  Reference: docs page "Checks, error bars and mutants".
+  """
+  parts = text.split("`")
   return "`".join(p if i % 2 else p.replace("*", "\\*").replace("_", "\\_") for i, p in enumerate(parts))
