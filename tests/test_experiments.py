@@ -94,8 +94,9 @@ def test_quick_main_job_runs_each_results_headline_tiny(tmp_path):
   """--quick: the first (headline) run of every result, in its quick variant (the main job's lifecycle and REPORT.md
   are exercised end to end by tests/test_plugin.py and the science gate's runs)."""
   entries = main_job._entries(tmp_path, "quick")   # pylint: disable=protected-access
-  assert [e[0].name for e in entries] == ["lsa", "nn", "nn_fixed_data", "recall", "nearest_neighbor_multiclass",
-                                          "lsa_multilayer", "linattn_dynamics", "lsa_chain_of_thought"]
+  assert [e[0].name for e in entries] == ["lsa", "nn", "nearest_neighbor_fixed_data", "recall",
+                                          "nearest_neighbor_multiclass", "lsa_multilayer", "linattn_dynamics",
+                                          "lsa_chain_of_thought"]
   assert all(path.name.endswith("-quick") for *_, path in entries)
   assert [c.steps for _, _, c, _ in entries] == [150, 200, 100, 20, 200, 100, 4000, 200]
   full = main_job._entries(tmp_path, "full")   # pylint: disable=protected-access

@@ -115,7 +115,8 @@ def test_bad_values_name_the_field(override, field):
 
 def test_run_names_are_derived_from_the_fields():
   names = [configs.run_name(configs.load(run)) for run in registry.get(NAME).main_job]
-  assert names[:4] == [NAME, f"{NAME}_d8n8", f"{NAME}_d4n4", f"{NAME}_w0"]
+  assert names == [f"{NAME}_key", f"{NAME}_d4n4_key", f"{NAME}_w0_key", NAME, f"{NAME}_d8n8", f"{NAME}_d4n4",
+                   f"{NAME}_w0"]
   assert configs.run_name(configs.load(f"{NAME}:w0,d4n4,steps=1000")) == f"{NAME}_d4n4_w0_steps1000"
   assert configs.run_name(configs.load(f"{NAME}:init_scale=0.5,sigma=5")) == f"{NAME}_sigma5_init_scale0.5"
   assert len(set(names)) == len(names)

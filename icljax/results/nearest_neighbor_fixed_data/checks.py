@@ -1,6 +1,10 @@
 """Checks of a Fig. 3 run: the training loss and the shifted-test MSE fall (the paper's Fig. 3), the chains against
 the population system (mean gap with its error bar from W_0, the largest gap as the claim 'tracks'), the label
-column, and from a random start the decay of W's off-family part."""
+column, and from a random start the decay of W's off-family part.
+
+Reference: Li et al. (2024), Sec. 5 (Fig. 3), Lemma 2 and Appendix B; docs page "nearest_neighbor_fixed_data", section
+"What is checked and why" (one subsection per tolerance entry).
+"""
 
 from __future__ import annotations
 
@@ -54,6 +58,29 @@ def _references(c: Checker, setup: FixedDataSetup, ctx: FixedDataContext, rows: 
         note=f"discretisation {floor:.2g}")
 
 
+def _scalars_and_notes(setup: FixedDataSetup, start: Mapping[str, float], last: Mapping[str, float],
+                       worst: float) -> tuple[dict[str, Any], list[str]]:
+  """The summary's scalars (the setting, every mean at the start and the end with its s.e.) and its notes."""
+  R = setup.replicas
+  epochs = setup.run.steps * setup.epochs_per_step
+  scalars = {"setting": f"d={setup.task.d}, N={setup.task.N}, sigma={setup.model.sigma}, init={setup.model.init} "
+                        f"(scale {setup.model.init_scale:g}), eta={setup.eta}, {R} chains of {setup.dataset_size} "
+                        f"prompts, batch {setup.batch_size}",
+             "epochs": epochs, "max_rel_gap": worst, "final_rel_gap": last["rel_gap_max"]}
+  for key in ("W_xi1", "W_xi2", "pop_xi1", "pop_xi2", "gap_xi1", "gap_xi2", "off_family", "train_loss", "pop_loss",
+              "shift_mse", "pop_shift_mse", "shift_agree"):
+    scalars[f"final_{key}"], scalars[f"final_{key}_se"] = last[key], last[key + "_se"]
+    scalars[f"initial_{key}"] = start[key]
+  notes = list(setup.skipped) + [
+      f"{R} chains, each its own data set of {setup.dataset_size} prompts, initialisation and population sample; "
+      f"{setup.run.steps} steps of batch {setup.batch_size} = {epochs:.1f} epochs. At the "
+      f"end the chains' (xi1, xi2) = ({last['W_xi1']:.3f} ± {last['W_xi1_se']:.3f}, {last['W_xi2']:.3f} ± "
+      f"{last['W_xi2_se']:.3f}) against the population systems' ({last['pop_xi1']:.3f}, {last['pop_xi2']:.3f}); "
+      f"off-family norm {start['off_family']:.3f} -> {last['off_family']:.3f}; the largest relative gap "
+      f"{worst:.3f} along the run, {last['rel_gap_max']:.3f} at the end."]
+  return scalars, notes
+
+
 def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Rows) -> Evaluation:
   """Checks of a trained Fig. 3 run.
 
@@ -65,6 +92,8 @@ def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Ro
 
   Returns:
     The evaluation.
+
+  Reference: docs page "nearest_neighbor_fixed_data", section "What is checked and why".
   """
   c = Checker(TOLERANCES)
   R = setup.replicas
@@ -94,22 +123,7 @@ def evaluate(setup: FixedDataSetup, ctx: FixedDataContext, params: Any, rows: Ro
   if not random:   # from a random start the chains leave their population systems (the 'tracks' disagreement)
     _shift_vs_population(c, setup, raw1)
   _references(c, setup, ctx, rows)
-  epochs = setup.run.steps * setup.epochs_per_step
-  scalars = {"setting": f"d={setup.task.d}, N={setup.task.N}, sigma={setup.model.sigma}, init={setup.model.init} "
-                        f"(scale {setup.model.init_scale:g}), eta={setup.eta}, {R} chains of {setup.dataset_size} "
-                        f"prompts, batch {setup.batch_size}",
-             "epochs": epochs, "max_rel_gap": worst, "final_rel_gap": last["rel_gap_max"]}
-  for key in ("W_xi1", "W_xi2", "pop_xi1", "pop_xi2", "gap_xi1", "gap_xi2", "off_family", "train_loss", "pop_loss",
-              "shift_mse", "pop_shift_mse", "shift_agree"):
-    scalars[f"final_{key}"], scalars[f"final_{key}_se"] = last[key], last[key + "_se"]
-    scalars[f"initial_{key}"] = start[key]
-  notes = list(setup.skipped) + [
-      f"{R} chains, each its own data set of {setup.dataset_size} prompts, initialisation and population sample; "
-      f"{setup.run.steps} steps of batch {setup.batch_size} = {epochs:.1f} epochs. At the "
-      f"end the chains' (xi1, xi2) = ({last['W_xi1']:.3f} ± {last['W_xi1_se']:.3f}, {last['W_xi2']:.3f} ± "
-      f"{last['W_xi2_se']:.3f}) against the population systems' ({last['pop_xi1']:.3f}, {last['pop_xi2']:.3f}); "
-      f"off-family norm {start['off_family']:.3f} -> {last['off_family']:.3f}; the largest relative gap "
-      f"{worst:.3f} along the run, {last['rel_gap_max']:.3f} at the end."]
+  scalars, notes = _scalars_and_notes(setup, start, last, worst)
   arrays = {"step": np.array([r["step"] for r in rows], np.float64), "W": np.asarray(params["W"], np.float64),
             "xi_pop": np.asarray(params["xi_pop"], np.float64), "xi0": np.asarray(ctx.xi0, np.float64)}
   return Evaluation(checks=c.checks, scalars=scalars, arrays=arrays, notes=notes)

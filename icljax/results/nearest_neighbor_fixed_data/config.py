@@ -99,7 +99,8 @@ SIZE_FIELDS = ("steps", "replicas", "dataset_size", "batch_size", "tau_samples",
 
 def run_name(config: FixedDataConfig) -> str:
   """``nearest_neighbor_fixed_data``, then ``d<d>n<N>`` where (d, N) differ from the preset's, ``w0`` from W_0
-  (``init='paper'``), and one part per other field that names runs or sets a size and differs from the preset.
+  (``init='paper'``), ``key`` at the sizes of the variant ``key``, and one part per other field that names runs or
+  sets a size and differs from the preset.
 
   Args:
     config: the typed config.
@@ -116,9 +117,13 @@ def run_name(config: FixedDataConfig) -> str:
     parts.append(f"d{config.d}n{config.N}")
   if config.init == "paper":
     parts.append("w0")
+  key_sizes = all(getattr(config, k) == v for k, v in VARIANTS["key"].items())
+  if key_sizes:
+    parts.append("key")
   for key, f in fields.declarations(FixedDataConfig).items():
     value = getattr(config, key)
-    if key in ("d", "N", "init") or (key == "init_scale" and config.init == "paper") or value == getattr(base, key):
+    if (key in ("d", "N", "init") or (key == "init_scale" and config.init == "paper") or value == getattr(base, key)
+        or (key_sizes and key in VARIANTS["key"])):
       continue
     if f.metadata["names_run"] or key in SIZE_FIELDS:
       parts.append(_part(key, value))
@@ -147,6 +152,9 @@ test set and the distance of (xi1, xi2) from the population system are logged al
            # trajectory depends on eta t only); 2000 steps of batch 128 are 25.6 epochs of 1e4 prompts.
            {"init": "random", "init_scale": 1.0, "eta": 0.5, "steps": 2000, "log_every": 50}),
 )
-VARIANTS = {"d4n4": {"d": 4, "N": 4}, "d8n8": {"d": 8, "N": 8}, "w0": {"init": "paper", "init_scale": 0.0}}
+VARIANTS = {"d4n4": {"d": 4, "N": 4}, "d8n8": {"d": 8, "N": 8}, "w0": {"init": "paper", "init_scale": 0.0},
+            # The default profile's sizes (the key Fig. 3 runs): the first 1000 steps, population systems on 2000
+            # inner products, their loss read on 2000 fresh ones (one compiled sampler instead of two).
+            "key": {"steps": 1000, "log_every": 100, "tau_samples": 2000, "eval_tau_samples": 2000}}
 QUICK = {"steps": 100, "log_every": 50, "replicas": 2, "dataset_size": 512, "tau_samples": 500,
-         "test_prompts": 200}
+         "eval_tau_samples": 500, "test_prompts": 200}

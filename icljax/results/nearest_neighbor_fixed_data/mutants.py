@@ -4,6 +4,8 @@ W_0 at d = N = 4, where the reference rows apply) must fail on the named entries
 The chains (full-W SGD through ``models.nearest_neighbor``) and the population systems (the reduced closed-form
 gradient of ``theory.nearest_neighbor``) share no code but the family's step: a bug on either side opens a gap
 between them, and a bug in the population systems also moves them off the reference rows.
+
+Reference: docs page "nearest_neighbor_fixed_data", section "Code-path mutants".
 """
 
 from __future__ import annotations

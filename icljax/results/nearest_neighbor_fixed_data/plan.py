@@ -9,6 +9,8 @@ reduced population system from the chain's projected start.
 
 Each chain's gap (its projection minus its population system) carries the chain's data-set, SGD and population-sample
 noise, independently across chains: their spread is the error bar of the mean gap.
+
+Reference: Li et al. (2024), Sec. 5 (Fig. 3) and Lemma 2; docs page "nearest_neighbor_fixed_data", section "Setting".
 """
 
 from __future__ import annotations
@@ -35,7 +37,19 @@ from icljax.theory import nearest_neighbor as theory
 @dataclasses.dataclass(frozen=True)
 class FixedDataContext:
   """What evaluation needs: the chains' starts, their data sets, the population systems' samples, fresh inner
-  products, the shifted test set and its label bound."""
+  products, the shifted test set and its label bound.
+
+  Attributes:
+    w0: the chains' initial W (R, D, D).
+    xi0: their projections at t = 0, the population systems' starts (R, 2).
+    data: each chain's fixed data set (``x``, ``y``, ``x_query``, ``target``; chains on axis 0).
+    tau_blocks: each population system's inner products, sorted and blocked (``theory.prepare_tau``).
+    tau_eval: fresh inner products on which the population systems' loss is read.
+    test: the shifted test set (Appendix B's construction by default).
+    R: the test labels' bound (Assumption 3).
+
+  Reference: docs page "nearest_neighbor_fixed_data", section "Setting".
+  """
 
   w0: jax.Array
   xi0: jax.Array
@@ -47,13 +61,34 @@ class FixedDataContext:
 
 
 def project(w: jax.Array) -> jax.Array:
-  """``(xi1, xi2) = (tr W_xx / d, -W_ind,ind)`` of each chain, (R, 2)."""
+  """The projection of each chain's W on the family diag(xi1 I, 0, -xi2).
+
+  Args:
+    w: the chains' W (R, d+2, d+2).
+
+  Returns:
+    ``(xi1, xi2) = (tr W_xx / d, -W_ind,ind)`` of each chain, (R, 2).
+
+  Reference: Li et al. (2024), Lemma 2 (the family); docs page "nearest_neighbor_fixed_data", section "Setting".
+  """
   d = w.shape[-1] - 2
   return jnp.stack([jnp.trace(w[:, :d, :d], axis1=1, axis2=2) / d, -w[:, d + 1, d + 1]], -1)
 
 
 def objective(setup: FixedDataSetup):
-  """``(params, key, hparams) -> loss``: the sum over chains and systems (they share no parameter)."""
+  """The training objective: the chains' minibatch losses and the population systems' reduced losses, summed (they
+  share no parameter, so each is trained by its own gradient).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    ``(params, key, hparams) -> loss``; chain r's minibatch of ``batch_size`` prompts is drawn with replacement from
+    its data set with key ``fold_in(key, r)``.
+
+  Reference: Li et al. (2024), Eq. (2.5) (the loss) and Sec. 5 (SGD on a fixed data set); docs page
+  "nearest_neighbor_fixed_data", section "Setting".
+  """
   R, B = setup.replicas, setup.batch_size
 
   def chain(w, data, key):
@@ -70,7 +105,18 @@ def objective(setup: FixedDataSetup):
 @jax.jit
 def chain_stats(w: jax.Array, data: Mapping[str, jax.Array], test: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
   """Per chain: the loss on its whole data set, and the squared error and agreement against the 1-NN label on each
-  test prompt (R, T)."""
+  test prompt.
+
+  Args:
+    w: the chains' W (R, D, D).
+    data: their data sets (chains on axis 0).
+    test: the shifted test set (T prompts, shared by the chains).
+
+  Returns:
+    ``train`` (R,), ``sq_err`` and ``agree`` (R, T).
+
+  Reference: Li et al. (2024), Fig. 3 (training loss, left; shifted-test MSE, right).
+  """
   yhat = jax.vmap(lambda wr: model.apply({"W": wr}, test))(w)
   err, agree = jax.vmap(lambda y: prediction_errors(y, test))(yhat)
   return {"train": jax.vmap(half_mse)(w, data), "sq_err": err**2, "agree": agree}
@@ -79,8 +125,20 @@ def chain_stats(w: jax.Array, data: Mapping[str, jax.Array], test: Mapping[str, 
 @jax.jit
 def population_stats(xi: jax.Array, tau_eval: jax.Array, test: Mapping[str, jax.Array],
                      R: jax.Array) -> dict[str, jax.Array]:
-  """Per population system (R, 2): its loss on fresh inner products, its MSE against the 1-NN label on the test
-  set (``nn.plan.shift_stats``) and its squared error on each test prompt (R, T)."""
+  """Per population system: its loss on fresh inner products, its MSE against the 1-NN label on the test set and
+  its squared error on each test prompt.
+
+  Args:
+    xi: the systems (R, 2).
+    tau_eval: fresh inner products.
+    test: the shifted test set (T prompts).
+    R: the test labels' bound.
+
+  Returns:
+    ``loss`` (R,), ``shift_mse`` (R,) (``nearest_neighbor.plan.shift_stats``) and ``shift_sq_err`` (R, T).
+
+  Reference: Li et al. (2024), the reduced loss on the family (Lemma 2) and Appendix B.
+  """
   return {"loss": jax.vmap(lambda x: theory.per_prompt(x, tau_eval)["loss"].mean())(xi),
           "shift_mse": jax.vmap(lambda x: shift_stats(x, test, R)[0])(xi),
           "shift_sq_err": jax.vmap(lambda x: references.shift_sq_err(x, test))(xi)}
@@ -98,6 +156,8 @@ def per_chain(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[st
 
   Returns:
     name -> array with the chains on axis 0 (``label_column_moved``: a scalar).
+
+  Reference: docs page "nearest_neighbor_fixed_data", section "What is checked and why".
   """
   f64 = lambda tree: {k: np.asarray(v, np.float64) for k, v in tree.items()}
   xi_w, pop = np.asarray(project(w), np.float64), np.asarray(xi_pop, np.float64)
@@ -118,6 +178,9 @@ def summarize(raw: Mapping[str, np.ndarray]) -> dict[str, float]:
 
   Returns:
     The row.
+
+  Reference: docs page "nearest_neighbor_fixed_data", section "What is checked and why" (the means' standard errors
+  and the relative gap of the 'tracks' claims).
   """
   row: dict[str, float] = {}
   for name, values in (("W_xi1", raw["W_xi"][:, 0]), ("W_xi2", raw["W_xi"][:, 1]), ("pop_xi1", raw["pop_xi"][:, 0]),
@@ -141,6 +204,8 @@ def measure(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str,
 
   Returns:
     The metrics.
+
+  Reference: docs page "nearest_neighbor_fixed_data", section "Setting" (what is logged).
   """
   return summarize(per_chain(w, xi_pop, ctx))
 
@@ -159,6 +224,9 @@ def plan(setup: FixedDataSetup) -> Plan[FixedDataContext]:
 
   Returns:
     The plan.
+
+  Reference: Li et al. (2024), Sec. 5 (Fig. 3) and Assumptions 1-2; docs page "nearest_neighbor_fixed_data", section
+  "Setting".
   """
   seed, d, N, R = setup.run.seed, setup.task.d, setup.task.N, setup.replicas
   init_key, sample_key, theory_key = (prng.stream(seed, s) for s in ("init", "sample", "theory"))

@@ -41,10 +41,9 @@ TOLERANCES = {
     "reference": Tolerance(4.0, "abs", "standard error", "P6 rows of the reference computation (float64 population "
                            "GD on 8000 prompts; docs page of nearest_neighbor) against the population systems' mean "
                            "from W_0, as increments from (0, sigma): 4 s.e. of the difference (the systems' spread "
-                           "over "
-                           "the chains for their mean, scaled by sqrt(tau_samples/8000) for the reference; Student-t, "
-                           "replicas - 1 dof) plus the reference's rounding and the Euler discretisation at this "
-                           "run's step (estimated from the systems rerun at twice the step)", per_se=True),
+                           "over the chains for their mean, scaled by sqrt(tau_samples/8000) for the reference; "
+                           "Student-t, replicas - 1 dof) plus the reference's rounding and the Euler discretisation "
+                           "at this run's step (estimated from the systems rerun at twice the step)", per_se=True),
     "gap_mean": Tolerance(4.0, "abs", "standard error", "from W_0: the chains' mean gap (projection minus its own "
                           "population system, each chain its own data set and population sample) against 0 at the "
                           "end; 4 s.e. over the chains as the Student-t value for replicas - 1 dof", per_se=True),
