@@ -142,7 +142,7 @@ PRESETS = (
     Preset("nearest_neighbor_fixed_data",
            """icljax-run --config=nearest_neighbor_fixed_data --workdir=runs/nearest_neighbor_fixed_data
 
-About 15 seconds on a 2-core CPU. Result 2 in the paper's Fig. 3 setting (Li et al. 2024): full-W minibatch SGD on a
+About 20 seconds on a 2-core CPU. Result 2 in the paper's Fig. 3 setting (Li et al. 2024): full-W minibatch SGD on a
 fixed data set of 10^4 prompts per chain, from a random initialisation (W_0 + N(0, 1) on every entry), 8 independent
 chains (each its own data set and initialisation) beside the reduced population system from each chain's projected
 start, each on its own sample of inner products. The training loss on the data set, the MSE on the Appendix-B shifted

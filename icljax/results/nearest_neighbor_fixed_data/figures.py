@@ -74,7 +74,8 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
   """
   out = []
   for name, group in groups.items():
-    curves = {f"N={cfg.N}, d={cfg.d}, {cfg.init}": with_epochs(cfg, metrics) for cfg, metrics, _ in group}
+    curves = {f"N={cfg.N}, d={cfg.d}, " + ("W_0" if cfg.init == "paper" else f"W_0 + N(0, {cfg.init_scale:g}^2)"):
+              with_epochs(cfg, metrics) for cfg, metrics, _ in group}
     out.append(plots.panels(Path(out_dir) / f"{name}.png",
                             {"training loss on the data set": curves, f"MSE vs 1-NN label, {group[0][0].shift}":
                              curves}, ["train_loss", "shift_mse"], x="epoch",
