@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 
 from icljax import estimators, runs, train, validation
-from icljax.experiment import configs, driver, registry
+from icljax.experiment import configs, driver, main_job, registry
 from icljax.experiment.checks import Checker
 from icljax.models import nearest_neighbor as model
 from icljax.results.nearest_neighbor import ensemble, extras, noise, references, sphere
@@ -243,7 +243,8 @@ def test_sphere_checks_pass_on_the_sampler_and_fail_on_a_wrong_law_of_tau():
 def test_ensemble_member_is_the_full_w_run_of_its_seed_and_a_biased_estimator_fails(tmp_path, monkeypatch):
   """The vmapped ensemble's seed-0 member equals the driver's full-W / same-prompt run at seed 0; the ensemble mean
   tracks the population system; an estimator whose loss is scaled (labels x 1.5) fails."""
-  spec = "nearest_neighbor_dynamics:d=4,N=4,steps=400,log_every=200,tau_samples=2000,eval_tau_samples=2000,extras=(),shifts=()"
+  spec = ("nearest_neighbor_dynamics:d=4,N=4,steps=400,log_every=200,tau_samples=2000,eval_tau_samples=2000,extras=(),"
+          "shifts=()")
   summary = driver.run(configs.load(spec), tmp_path / "run", printer=lambda s: None)
   setup = registry.get("nearest_neighbor").setup(configs.load(spec))
   xi0 = jnp.array([0.0, setup.model.sigma])
@@ -423,9 +424,56 @@ def test_audit8_theory_checks_see_training_identity_checks_do_not(gate_run):
 
 
 def test_influences_at_d8_hardly_depend_on_the_recursions_step():
-  """nearest_neighbor_dynamics and nearest_neighbor_shift run the influence recursion at eta = 10 (d = 8, N = 16): its standard deviations at
-  eta t = 500 and 2500 are within 4% of eta = 1's (measured: within 3% of eta = 0.5's to eta t = 5000)."""
+  """nearest_neighbor_dynamics and nearest_neighbor_shift run the influence recursion at eta = 10 (d = 8, N = 16): its
+  standard deviations at eta t = 500 and 2500 are within 4% of eta = 1's (measured: within 3% of eta = 0.5's to
+  eta t = 5000)."""
   tau = task.sample_tau(jax.random.key(7), 8, 16, 1000)
   fine, coarse = (noise.influences(jnp.array([0.0, 3.0]), tau, eta, 8, [500.0, 2500.0]) for eta in (1.0, 10.0))
   for et in (500.0, 2500.0):
     np.testing.assert_allclose(coarse[et].std(0), fine[et].std(0), rtol=0.04)
+
+
+def test_a_run_at_another_step_reads_the_rows_at_equal_eta_t():
+  """The key runs (step 0.5, a tenth of the steps) read each row of step 0.05 at the same eta t; a step that puts a
+  row between two steps skips it with a note; the archive runs read them at their own steps."""
+  experiment = registry.get("nearest_neighbor")
+  key = experiment.setup(configs.load("nearest_neighbor_shift:eta=0.5,steps=10000,log_every=100"))
+  assert [r[0] for r in key.references] == [10_000]
+  assert [r[0] for r in key.shift_references] == [3000] * 3 + [10_000] * 3
+  assert key.row_label(3000) == "t=30000 (eta 0.05) at step 3000 of eta 0.5"
+  full = experiment.setup(configs.load("nearest_neighbor_shift"))
+  assert [r[0] for r in full.shift_references] == [30_000] * 3 + [100_000] * 3 and full.row_label(30_000) == "t=30000"
+  odd = experiment.setup(configs.load("nearest_neighbor_shift:eta=0.07,steps=100000,log_every=1"))
+  assert not odd.references and not odd.shift_references and odd.skipped
+  other_sigma = experiment.setup(configs.load("nearest_neighbor_shift:sigma=4.0"))
+  assert not other_sigma.references and not other_sigma.shift_references
+
+
+def test_euler_discretisation_estimate_predicts_the_step_gap():
+  """The floor added to a row read at another step, |xi(2 eta) - xi(eta)| (eta - eta_ref)/eta, predicts the actual
+  gap xi(eta) - xi(eta_ref) at equal eta t to first order (within 25%)."""
+  tau = theory.prepare_tau(task.sample_tau(jax.random.key(5), 4, 4, 2000))
+  xi0, eta_t = jnp.array([0.0, 3.0]), 50.0
+  at = {eta: np.asarray(theory.reduced_gd(xi0, tau, eta, 4, round(eta_t / eta)), np.float64)
+        for eta in (0.05, 0.5, 1.0)}
+  gap, estimate = at[0.5] - at[0.05], (at[1.0] - at[0.5]) * (0.5 - 0.05) / 0.5
+  assert np.all(np.abs(gap) > 1e-4), gap
+  np.testing.assert_allclose(estimate, gap, rtol=0.25)
+
+
+def test_sigma_rows_influences_hardly_depend_on_a_coarse_step():
+  """The key trajectory run reads the sigma-ratio row (eta t = 5e4) with the influence recursion at step 50: its
+  standard deviations there are within 1% of step 5's (d = 8, N = 16, from sigma = 3; measured 0.05% and 0.1%)."""
+  tau = task.sample_tau(jax.random.key(7), 8, 16, 1000)
+  fine, coarse = (noise.influences(jnp.array([0.0, 3.0]), tau, eta, 8, [5e4])[5e4] for eta in (5.0, 50.0))
+  np.testing.assert_allclose(coarse.std(0), fine.std(0), rtol=0.01)
+
+
+def test_main_job_names_key_runs_and_full_archive():
+  experiment = registry.get("nearest_neighbor")
+  names = lambda profile: [configs.run_name(configs.load(r)) for r in main_job.profile_runs(experiment, profile)]
+  assert names("key") == ["nearest_neighbor_dynamics_t1000_eta0.5_M2000_B20000",
+                          "nearest_neighbor_shift_t10000_eta0.5_M2000_T5000_B20000_b0.1-b0.5-b1.0"]
+  assert names("full") == ["nearest_neighbor_dynamics", "nearest_neighbor_long", "nearest_neighbor_shift",
+                           "nearest_neighbor_landscape"]
+  assert all(r.reduced for r in experiment.main_job if r.key)

@@ -164,6 +164,8 @@ class NearestNeighborConfig(NearestNeighborFields):
       names_run=False)
   noise_eta: float = fields.field(5.0, "step of the influence recursion giving the reference rows' error bars "
                                   "(eta t is its clock)", fields.Real(low=0.0, low_open=True), names_run=False)
+  ratio_noise_eta: float = fields.field(0.0, "step of the influence recursion of the sigma_ratio runs' rows; 0: "
+                                        "noise_eta", fields.Real(low=0.0), names_run=False)
   extras: tuple[str, ...] = fields.field(
       (), "extra computations: 'slopes' (P7), 'sigma_ratio' (Lemma 12, P8), 'landscape' (Fig. 2, P1, P10), "
       "'sphere' (sphere lemmas, P5), 'ensemble' (full W over 64 seeds' samples)", fields.Items(*EXTRAS))
@@ -186,18 +188,21 @@ class NearestNeighborConfig(NearestNeighborFields):
       _rows("((xi1, xi2), value)", _point, _printed), names_run=False)
 
 
-SIZE_FIELDS = ("steps", "tau_samples", "eval_tau_samples", "test_prompts", "sample_size")
+# Letters of the run name for the sizes (the docs page's notation: t steps, M the population sample, B the fresh
+# evaluation prompts, T the test prompts per shifted set, S the full-W sample).
+SIZE_LETTERS = {"steps": "t", "tau_samples": "M", "eval_tau_samples": "B", "test_prompts": "T", "sample_size": "S"}
 
 
 def run_name(config: NearestNeighborConfig) -> str:
   """The run's name: the preset, then one part per field that names runs or sets a size (the steps decide which
-  reference rows apply; the sample sizes decide the error bars) and differs from the preset.
+  reference rows apply; the sample sizes decide the error bars) and differs from the preset: ``_<field><value>``,
+  sizes as ``_<letter><value>`` (:data:`SIZE_LETTERS`), shifts as ``_b<delta>`` (Appendix B) or their kind.
 
   Args:
     config: the typed config.
 
   Returns:
-    The name, e.g. ``nearest_neighbor_dynamics`` or ``nearest_neighbor_long_steps10000_eval_tau_samples20000``.
+    The name, e.g. ``nearest_neighbor_dynamics`` or ``nearest_neighbor_long_t10000_B20000_no_extras``.
 
   Reference: docs page "nearest_neighbor", section "Reproducing the figures".
   """
@@ -205,7 +210,13 @@ def run_name(config: NearestNeighborConfig) -> str:
   suffix = ""
   for key, f in fields.declarations(type(config)).items():
     value = getattr(config, key)
-    if (f.metadata["names_run"] or key in SIZE_FIELDS) and value != getattr(base, key):
+    if value == getattr(base, key) or not (f.metadata["names_run"] or key in SIZE_LETTERS):
+      continue
+    if key in SIZE_LETTERS:
+      suffix += f"_{SIZE_LETTERS[key]}{value}"
+    elif key == "shifts" and value:
+      suffix += "_" + "-".join(s.replace("appendix_b:", "b") for s in value)
+    else:
       suffix += "_" + _name_part(key, value)
   return config.preset + suffix
 

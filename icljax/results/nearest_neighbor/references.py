@@ -115,6 +115,43 @@ def row_influences(setup: NNSetup, ctx: NNContext, rows: Rows) -> dict[float, np
   return noise.influences(ctx.xi0, ctx.tau_pop, setup.noise_eta, setup.task.d, [setup.eta * t for t in steps])
 
 
+def discretisation(setup: NNSetup, ctx: NNContext, steps: Sequence[int]) -> tuple[float, dict[int, np.ndarray]]:
+  """The Euler discretisation between the run's step and the rows' (zero when they are equal): the population system
+  from the same start at twice the run's step, read at half the row's steps.
+
+  Global Euler error is first order, ``xi(eta) - xi(0) ~ c eta``, so ``xi(eta) - xi(eta_ref) ~ (xi(2 eta) - xi(eta))
+  (eta - eta_ref) / eta``: a row value S read from the run carries ``factor |S(xi(2 eta)) - S(xi(eta))|``.
+
+  Args:
+    setup: the run's specs (its eta, the rows' eta).
+    ctx: the start and the GD sample.
+    steps: the run's steps of the rows (even: the run at twice the step takes half as many).
+
+  Returns:
+    ``(factor, {step: xi at 2 eta after step / 2 steps})``; ``(0, {})`` at the rows' own step.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (Euler discretisation).
+  """
+  if setup.eta == setup.reference_eta or not steps:
+    return 0.0, {}
+  tau = theory.prepare_tau(ctx.tau_pop)
+  xi, done, out = ctx.xi0, 0, {}
+  for step in sorted(steps):
+    xi = theory.reduced_gd(xi, tau, 2 * setup.eta, setup.task.d, step // 2 - done)
+    done = step // 2
+    out[step] = np.asarray(xi, np.float64)
+  return abs(setup.eta - setup.reference_eta) / setup.eta, out
+
+
+def _stat_floor(factor: float, stat, coarse: np.ndarray | None, fine: np.ndarray, tau: jax.Array) -> float:
+  """``factor |S(coarse) - S(fine)|`` for a statistic on fresh prompts (0 without a coarse run)."""
+  if coarse is None or not factor:
+    return 0.0
+  values = [noise.statistic_influence(stat, jnp.asarray(x, jnp.float32), tau, np.zeros((1, 2)))[0] for x in (coarse,
+                                                                                                              fine)]
+  return factor * abs(values[0] - values[1])
+
+
 def p6_rows(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, infl: Mapping[float, np.ndarray],
             out: dict[str, Any]) -> None:
   """P6 rows of the run's own population system, and P7's L xi1 at the rows that have it.
@@ -126,6 +163,9 @@ def p6_rows(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, infl: Mappin
     rows: the metric rows.
     infl: :func:`row_influences`.
     out: notes and scalars of the evaluation.
+
+  Reference: Li et al. (2024), Sec. 5 (the trajectories the rows reproduce); docs page "nearest_neighbor",
+  sections P6 and P7 of "What is checked and why".
   """
   p7 = dict(setup.p7_references)
   steps = sorted({t for t, *_ in setup.references} | set(p7))
@@ -137,22 +177,35 @@ def p6_rows(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, infl: Mappin
   xi0 = np.asarray(ctx.xi0, np.float64)
   p6 = {t: row for t, *row in setup.references}
   m = ctx.tau_pop.shape[0]
+  factor, coarse = discretisation(setup, ctx, steps)
   for t in steps:
     xi = np.array([by_step[t]["pop_xi1"], by_step[t]["pop_xi2"]])
     u = infl[setup.eta * t]
-    stats = trajectory_row(c, f"t={t}", xi, xi0, tuple(p6.get(t, (None,) * 4)), u, m, ctx.tau_eval)
+    floors = (0.0, 0.0, 0.0, 0.0)
+    if factor:
+      floors = (*(factor * np.abs(coarse[t] - xi)), _stat_floor(factor, _loss, coarse[t], xi, ctx.tau_eval),
+                _stat_floor(factor, _q_star, coarse[t], xi, ctx.tau_eval))
+    stats = trajectory_row(c, setup.row_label(t), xi, xi0, tuple(p6.get(t, (None,) * 4)), u, m, ctx.tau_eval,
+                           floors)
     if t in p7:
       loss, influence, eval_se = stats["L"]
-      _check(c, "p7_product", f"P7: L xi1 at t={t} (L on {ctx.tau_eval.shape[0]} fresh prompts)", p7[t],
-             loss * xi[0], xi[0] * influence + loss * u[:, 0], m, extra_se=float(xi[0]) * eval_se)
+      _check(c, "p7_product", f"P7: L xi1 at {setup.row_label(t)} (L on {ctx.tau_eval.shape[0]} fresh prompts)",
+             p7[t], loss * xi[0], xi[0] * influence + loss * u[:, 0], m, extra_se=float(xi[0]) * eval_se,
+             floor=factor * abs(float(coarse[t][0]) * _loss_value(coarse[t], ctx.tau_eval) - loss * xi[0])
+             if factor else 0.0)
       out["scalars"][f"loss_times_xi1[t={t}]"] = loss * float(xi[0])
+
+
+def _loss_value(xi: np.ndarray, tau: jax.Array) -> float:
+  return noise.statistic_influence(_loss, jnp.asarray(xi, jnp.float32), tau, np.zeros((1, 2)))[0]
 
 
 def shift_rows(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, infl: Mapping[float, np.ndarray]) -> None:
   """P9 rows: the run's MSE against the 1-NN label on its shifted test set at t, against the reference's.
 
   The run's error: its test set's standard error and its sample's noise on xi (influences times the MSE's gradient on
-  the test set); the reference's: its sample's noise on xi (8000 prompts); its test set's is not known.
+  the test set); the reference's: its sample's noise on xi (8000 prompts); its test set's is not known. A run at
+  another step adds the Euler discretisation (:func:`discretisation`).
 
   Args:
     c: the run's checker.
@@ -160,17 +213,25 @@ def shift_rows(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, infl: Map
     ctx: the start, the GD sample and the test sets.
     rows: the metric rows.
     infl: :func:`row_influences`.
+
+  Reference: Li et al. (2024), Appendix B (the shifted test set); docs page "nearest_neighbor", section P9 of "What
+  is checked and why".
   """
   if not infl:
     return
   by_step = {int(r["step"]): r for r in rows}
+  factor, coarse = discretisation(setup, ctx, sorted({int(t) for t, _, _ in setup.shift_references}))
   for t, shift, ref in setup.shift_references:
     row, batch = by_step[int(t)], ctx.tests[shift]
     xi = jnp.array([row["pop_xi1"], row["pop_xi2"]], jnp.float32)
     grad = np.asarray(_mse_gradient(xi, batch), np.float64)
-    _check(c, "shift_reference", f"P9 shift {shift}: MSE at t={t}", ref, row[f"shift_mse[{shift}]"],
-           infl[setup.eta * t] @ grad, ctx.tau_pop.shape[0], extra_se=row[f"shift_mse_se[{shift}]"],
-           note="reference's test-set noise not included")
+    floor = 0.0
+    if factor:
+      coarse_mse = float(shift_sq_err(jnp.asarray(coarse[int(t)], jnp.float32), batch).mean())
+      floor = factor * abs(coarse_mse - row[f"shift_mse[{shift}]"])
+    _check(c, "shift_reference", f"P9 shift {shift}: MSE at {setup.row_label(int(t))}", ref,
+           row[f"shift_mse[{shift}]"], infl[setup.eta * t] @ grad, ctx.tau_pop.shape[0],
+           extra_se=row[f"shift_mse_se[{shift}]"], floor=floor, note="reference's test-set noise not included")
 
 
 def sigma_rows(c: Checker, setup: NNSetup, ctx: NNContext,
@@ -201,7 +262,8 @@ def sigma_rows(c: Checker, setup: NNSetup, ctx: NNContext,
                           f"logged point of both sigma_ratio runs)")
       continue
     xi0 = np.array([0.0, sigma])
-    u = noise.influences(jnp.asarray(xi0, jnp.float32), ctx.tau_pop, setup.noise_eta, setup.task.d, [target])[target]
+    u = noise.influences(jnp.asarray(xi0, jnp.float32), ctx.tau_pop, setup.ratio_noise_eta, setup.task.d,
+                         [target])[target]
     factor = abs(eta_r - eta_ref) / eta_r
     coarse = {k: noise.statistic_influence(s, jnp.asarray(at[2 * eta_r]), ctx.tau_eval, u)[0] for k, s in
               ((2, _loss), (3, _q_star))}

@@ -34,13 +34,19 @@ class NNSetup:
     shift_references: P9 rows ``(t, shift, MSE)`` that apply to this run.
     sigma_references: P6 rows of the sigma_ratio runs ``(sigma, eta, t, xi1, xi2, L, E[q_i*])`` that apply.
     p7_references: P7 rows ``(t, L xi1)`` that apply.
-    noise_eta: the step of the influence recursion that gives the rows' error bars (``noise.py``).
+    noise_eta: the step of the influence recursion that gives the rows' error bars (``noise.py``);
+      ``ratio_noise_eta`` the same for the sigma_ratio runs' rows (their eta t is large: the recursion's step
+      hardly matters there).
     extras: ``'slopes'``, ``'sigma_ratio'``, ``'landscape'``, ``'sphere'`` (sphere lemmas and P5), ``'ensemble'``
       (full-W vs population over seeds' samples).
     ratio_sigmas, ratio_eta, ratio_horizon: the sigma_ratio runs (horizon in eta t; 0: the run's own).
     landscape_*: the landscape grid and its reference values; hessian_references: P10's smallest Hessian
       eigenvalue at points ``((xi1, xi2), value)``.
     reference_match: whether the run is at the reference setting (the landscape's and Hessian's rows apply).
+    reference_eta: the rows' step. A run at another step ``eta`` reads a row of step t at its own step
+      ``t reference_eta / eta`` (equal eta t: the trajectory depends on eta t, P8) and adds the Euler
+      discretisation between the two steps to the row's tolerance (``references.discretisation``); the rows in
+      ``references``, ``shift_references`` and ``p7_references`` hold the run's step.
 
   Reference: docs page "nearest_neighbor", sections "Setting" and "What is checked and why".
   """
@@ -63,6 +69,7 @@ class NNSetup:
   sigma_references: tuple
   p7_references: tuple
   noise_eta: float
+  ratio_noise_eta: float
   skipped: tuple[str, ...]
   extras: tuple[str, ...]
   ratio_sigmas: tuple[float, ...]
@@ -74,6 +81,23 @@ class NNSetup:
   landscape_references: tuple
   hessian_references: tuple
   reference_match: bool
+  reference_eta: float = 0.0
+
+  def row_label(self, step: int) -> str:
+    """A reference row's label: ``t=<t>`` at the rows' step; a run at another step also names its own step.
+
+    Args:
+      step: the run's step of the row.
+
+    Returns:
+      The label.
+
+    Reference: docs page "nearest_neighbor", section "What is checked and why" (the reference rows).
+    """
+    if self.eta == self.reference_eta:
+      return f"t={step}"
+    return f"t={round(step * self.eta / self.reference_eta)} (eta {self.reference_eta:g}) at step {step} of eta " + \
+        f"{self.eta:g}"
 
 
 def reference_value(field: str, value) -> tuple[float, float] | None:
@@ -139,20 +163,34 @@ def shift_spec(config: NearestNeighborFields, name: str, field: str = "config.sh
 
 def _applicable(config: NearestNeighborConfig, rows, field: str, first: int = 1,
                 timed: bool = True) -> tuple[tuple, list[str]]:
-  """Rows of a reference table that apply to this run (entries from ``first`` on read by :func:`reference_value`);
-  a note for each group of rows that does not."""
+  """Rows of a reference table that apply to this run (entries from ``first`` on read by :func:`reference_value`;
+  a timed row's t becomes the run's step at the same eta t); a note for each group of rows that does not."""
   rows = [_values(field, tuple(r), first) for r in rows]
   setting = (config.d, config.N, config.sigma, config.eta)
-  if rows and not _matches(config):
+  if rows and not _matches(config, eta=not timed):
     return (), [f"{field}: the reference rows are for (d, N, sigma, eta) = {tuple(config.reference_setting)} from "
                 f"W_0; this run is {setting} (init {config.init}): skipped"]
   if not timed:
     return tuple(rows), []
-  keep = tuple(r for r in rows if r[0] <= config.steps and r[0] % config.log_every == 0
-               and (field != "shift_references" or r[1] in config.shifts))
-  skipped = [f"{field}: row at t = {r[0]} skipped (beyond the run's {config.steps} steps, not a logged step, or "
-             "its test set is not among the run's shifts)" for r in rows if r not in keep]
-  return keep, skipped
+  keep, skipped = [], []
+  for r in rows:
+    step = _run_step(config, r[0])
+    if (step is None or step > config.steps or step % config.log_every
+        or (field == "shift_references" and r[1] not in config.shifts)):
+      skipped.append(f"{field}: row at t = {r[0]} skipped (beyond the run's {config.steps} steps, not a logged step, "
+                     "or its test set is not among the run's shifts)")
+    else:
+      keep.append((step,) + r[1:])
+  return tuple(keep), skipped
+
+
+def _run_step(config: NearestNeighborConfig, t: int) -> int | None:
+  """The run's step at the eta t of a row at step t of the rows' eta (None where it is not a whole step)."""
+  ref_eta = config.reference_setting[3]
+  if config.eta == ref_eta:
+    return t
+  step = round(t * ref_eta / config.eta)
+  return step if step >= 1 and abs(step * config.eta - t * ref_eta) <= 1e-9 * t * ref_eta else None
 
 
 def _sigma_rows(config: NearestNeighborConfig) -> tuple[tuple, list[str]]:
@@ -210,13 +248,16 @@ def parse(config: NearestNeighborConfig) -> NNSetup:
       batch_size=config.batch_size, tau_samples=config.tau_samples, eval_tau_samples=config.eval_tau_samples,
       test_prompts=config.test_prompts, shifts=shifts, R=config.R, references=references,
       shift_references=shift_refs, sigma_references=sigma_refs, p7_references=p7_refs, noise_eta=config.noise_eta,
+      ratio_noise_eta=config.ratio_noise_eta or config.noise_eta,
       skipped=tuple(skipped + skipped2 + skipped3 + skipped4 + skipped5 + skipped6), extras=config.extras,
       ratio_sigmas=config.ratio_sigmas, ratio_eta=config.ratio_eta, ratio_horizon=config.ratio_horizon,
       landscape_xi1=config.landscape_xi1, landscape_xi2=config.landscape_xi2,
       landscape_points=config.landscape_points, landscape_references=landscape_refs,
-      hessian_references=hessian_refs, reference_match=not skipped5 and _matches(config))
+      hessian_references=hessian_refs, reference_match=not skipped5 and _matches(config),
+      reference_eta=config.reference_setting[3])
 
 
-def _matches(config: NearestNeighborConfig) -> bool:
+def _matches(config: NearestNeighborConfig, eta: bool = True) -> bool:
+  """Whether the run is at the reference setting from W_0 (with ``eta``: at the rows' step too)."""
   ref = config.reference_setting
-  return config.init == "paper" and ref == (config.d, config.N, config.sigma, config.eta)
+  return config.init == "paper" and ref[:3] == (config.d, config.N, config.sigma) and (not eta or ref[3] == config.eta)
