@@ -76,7 +76,7 @@ def fixed(loss_fn: LossFn, batch: Batch) -> Callable[[Any, jax.Array], jax.Array
 def nn_reduced(tau: jax.Array) -> Callable[[jax.Array, jax.Array], jax.Array]:
   """``(xi, key) -> loss`` of the reduced 1-NN system on a fixed sample of inner products (B, N), prepared once.
 
-  Reference: Li et al. (2024), the two-parameter reduction (digest section 4).
+  Reference: Li et al. (2024), Lemma 2 (the two-parameter reduction of W to (xi1, xi2)); docs page "nearest_neighbor".
 
   Args:
     tau: inner products (B, N).

@@ -13,7 +13,7 @@ def scale_by_tree(scales: Any) -> optax.GradientTransformation:
   """Multiplies each update leaf by a constant of the same (or broadcastable) shape.
 
   Used for full-matrix GD restricted to the 1-NN family, where the xi1 step is eta/d and the xi2 step is eta
-  (Li et al., digest section 4): ``optax.chain(optax.sgd(eta), scale_by_tree({'xi': [1/d, 1]}))``.
+  (Li et al. 2024, Lemma 2): ``optax.chain(optax.sgd(eta), scale_by_tree({'xi': [1/d, 1]}))``.
   """
   return optax.stateless(lambda updates, params: jax.tree.map(lambda u, s: u * s, updates, scales))
 

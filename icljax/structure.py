@@ -1,7 +1,7 @@
 """Extractors of the structures the papers predict, metrics against theory, and chex assertions.
 
 LSA (Mahankali et al.): with ``u = W_V^T h = [u_x; u_y]`` and ``M = W_K^T W_Q = [[M_11, m_12], [m_21^T, m_22]]``,
-the prediction splits (digest 2.3) into a part odd in the labels, ``x_{n+1}^T B g`` with
+the prediction splits (docs page "lsa", "Setting") into a part odd in the labels, ``x_{n+1}^T B g`` with
 
     B = c (u_y M_11^T + m_21 u_x^T),   g = (1/n) X^T y,
 
@@ -32,7 +32,7 @@ def lsa_blocks(params: dict[str, jax.Array], spec: lsa.LsaSpec) -> dict[str, np.
   Returns:
     float64 numpy arrays ``u_x (d,)``, ``u_y ()``, ``M_11 (d, d)``, ``m_21 (d,)``, ``B (d, d)``.
 
-  Reference: Mahankali et al. (2023), the odd/even split of digest section 2.3.
+  Reference: Mahankali et al. (2023), the label-odd part of the LSA prediction; derived on the docs page "lsa".
   """
   n, normalization = spec.n, spec.normalization
   reduced = params if "M" in params else lsa.reduce(params, spec)
@@ -83,7 +83,7 @@ def dist_to_identity(a: np.ndarray) -> float:
   Returns:
     The distance in [0, 1].
 
-  Reference: Ahn et al. (2023), the Dist metric (Mahankali digest section 6.2).
+  Reference: Ahn et al. (2023), the distance to a scaled identity of their Fig. 1 and Section 4.
   """
   a = np.asarray(a, np.float64)
   d = a.shape[0]
@@ -180,7 +180,7 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, spe
 
   Checks: parameters finite and of the documented shapes; ``|B - target|_F / |target|_F <= rtol``; for d >= 2 the
   leakage ``|u_x|/|u_y|`` and ``|m_21|/|M_11|_F`` are at most ``leak_tol``. For d = 1 a second branch of global
-  minimisers exists (``u_y = 0``, ``M_11 = 0``, ``u_x m_21 = eta*``, digest 4.1) with the same predictions, so only
+  minimisers exists (``u_y = 0``, ``M_11 = 0``, ``u_x m_21 = eta*``, Mahankali et al. Thm 1) with the same predictions, so only
   ``B`` is checked and the returned note says so.
 
   Returns:
@@ -209,7 +209,7 @@ def assert_in_nn_family(w: jax.Array, atol: float) -> None:
   """chex-style assertion that ``W`` is on the 1-NN family: the label column exactly 0 and every other off-family
   entry at most ``atol`` in Frobenius norm (float rounding under the symmetrised estimator).
 
-  Reference: Li et al. (2024) Lemma 2 (the two-parameter reduction), digest section 4.
+  Reference: Li et al. (2024) Lemma 2 (the two-parameter reduction).
 
   Args:
     w: a (d+2, d+2) matrix.
