@@ -15,10 +15,11 @@ from icljax.experiment import registry
 
 SPECS = {
     "lsa": "lsa_isotropic:steps=10,batch_size=64,log_every=5,theory_prompts=1000,sigma={h}",
-    "nn": "nn_landscape:steps=10,log_every=5,tau_samples=500,eval_tau_samples=500,extras=(),sigma={h}",
+    "nearest_neighbor": ("nearest_neighbor_landscape:steps=10,log_every=5,tau_samples=500,eval_tau_samples=500,"
+                         "extras=(),sigma={h}"),
     "recall": "recall:steps=4,log_every=2,H=16,batch_size=16,eval_size=16,test_size=16,alpha={h}",
 }
-HPARAMS = {"lsa": (0.0, 1.0), "nn": (3.0, 4.0), "recall": (0.3, 0.5)}
+HPARAMS = {"lsa": (0.0, 1.0), "nearest_neighbor": (3.0, 4.0), "recall": (0.3, 0.5)}
 
 
 def plans(name):
@@ -39,7 +40,7 @@ def train_on(group, devices, steps, log_every):
 
 
 assert len(jax.devices()) == 8
-for name, steps, log_every in (("lsa", 10, 5), ("nn", 10, 5), ("recall", 4, 2)):
+for name, steps, log_every in (("lsa", 10, 5), ("nearest_neighbor", 10, 5), ("recall", 4, 2)):
   if sys.argv[1] not in (name, "all"):
     continue
   group = plans(name)

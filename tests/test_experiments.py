@@ -58,19 +58,20 @@ def test_tiny_lsa_runs_write_every_artefact(tmp_path, spec, param_names):
   assert any("not redone" in line for line in lines)
 
 
-@pytest.mark.parametrize("spec", ["nn_dynamics:d=3,N=4", "nn_long:ratio_sigmas=(3.0,10.0),extras=('sigma_ratio',)",
-                                  "nn_shift", "nn_landscape:landscape_points=5"])
+@pytest.mark.parametrize("spec", ["nearest_neighbor_dynamics:d=3,N=4",
+                                  "nearest_neighbor_long:ratio_sigmas=(3.0,10.0),extras=('sigma_ratio',)",
+                                  "nearest_neighbor_shift", "nearest_neighbor_landscape:landscape_points=5"])
 def test_tiny_nn_runs_write_every_artefact(tmp_path, spec):
   spec += ("," if ":" in spec else ":") + NN_TINY
-  summary, _ = _run(spec, tmp_path / "run")
+  summary = driver.run(typed_configs.load(spec), tmp_path / "run", printer=lambda s: None)
   cfg, rows = _common_artefacts(tmp_path / "run", summary, [20, 40])
   with np.load(tmp_path / "run" / "params.npz") as params:
     assert {"xi1", "xi2"} <= set(params.files)
     if cfg["model"] != "reduced":
       assert params["W"].shape == (cfg["d"] + 2, cfg["d"] + 2)
-  if spec.startswith("nn_dynamics"):   # estimator (a): on the family at every logged step
+  if spec.startswith("nearest_neighbor_dynamics"):   # estimator (a): on the family at every logged step
     assert max(r["off_family"] for r in rows) < 1e-5 and max(r["label_column"] for r in rows) == 0.0
-    assert any("skipped" in n for n in summary["notes"])   # digest rows are for d = 8, N = 16
+    assert any("skipped" in n for n in summary["notes"])   # the reference rows are for d = 8, N = 16
 
 
 @pytest.mark.parametrize("extra,names", [
@@ -94,11 +95,12 @@ def test_quick_main_job_runs_each_results_headline_tiny(tmp_path):
   """--quick: the first (headline) run of every result, in its quick variant (the main job's lifecycle and REPORT.md
   are exercised end to end by tests/test_plugin.py and the science gate's runs)."""
   entries = main_job._entries(tmp_path, "quick")   # pylint: disable=protected-access
-  assert [e[0].name for e in entries] == ["lsa", "nn", "nearest_neighbor_fixed_data", "recall",
+  assert [e[0].name for e in entries] == ["lsa", "nearest_neighbor", "nearest_neighbor", "nearest_neighbor_fixed_data",
+                                          "recall",
                                           "nearest_neighbor_multiclass", "lsa_multilayer", "linattn_dynamics",
                                           "lsa_chain_of_thought"]
   assert all(path.name.endswith("-quick") for *_, path in entries)
-  assert [c.steps for _, _, c, _ in entries] == [150, 200, 100, 20, 200, 100, 4000, 200]
+  assert [c.steps for _, _, c, _ in entries] == [150, 200, 200, 100, 20, 200, 100, 4000, 200]
   full = main_job._entries(tmp_path, "full")   # pylint: disable=protected-access
   assert len(full) == 78 and len({path for *_, path in full}) == 78
   # --headline: the first run of each result, the full job's own config and directory (so the full job reuses it).
@@ -117,7 +119,7 @@ def _cli(args, cwd=ROOT, timeout=120):
 # One case per kind of failure (library range, unknown field, flag type, unknown config); every field's range is
 # tested in process (tests/test_validation.py).
 BAD = [("lsa_isotropic", "--config.sigma=-1.0", "config.sigma"),
-       ("nn_shift", "--config.nonexistent=3", "--config.nonexistent"),
+       ("nearest_neighbor_shift", "--config.nonexistent=3", "--config.nonexistent"),
        ("recall", "--config.kappa=abc", "--config.kappa"), ("no_such_config", "--config.n=1", "--config")]
 
 

@@ -88,7 +88,7 @@ def _scale_multiclass_xi(params, rows):
 
 
 MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact", "exact_loss"}),
-             "nn": (_scale_xi, {"reference"}),
+             "nearest_neighbor": (_scale_xi, {"reference"}),
              "recall": (_shift_lam, {"lam_trajectory"}),
              "nearest_neighbor_multiclass": (_scale_multiclass_xi, {"reference", "sgd_tracks"}),
              "linattn_dynamics": (lambda p, rows: (dict(p, v=p["v"] * 1.05), rows), {"gamma_final"}),

@@ -38,7 +38,7 @@ def device_report():
   return {line.split()[0]: line for line in proc.stdout.splitlines() if "bitwise_identical" in line}
 
 
-@pytest.mark.parametrize("result", ["lsa", "nn", "recall"])
+@pytest.mark.parametrize("result", ["lsa", "nearest_neighbor", "recall"])
 def test_stacks_are_bitwise_identical_on_1_and_8_devices(device_report, result):
   line = device_report[result]
   assert line.endswith("bitwise_identical=True"), line

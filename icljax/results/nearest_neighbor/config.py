@@ -297,7 +297,15 @@ on it; the reference values P1 and P10.""",
                                      ((15.0, 20.0), "0.029")),
             "hessian_references": (((0.0, 0.0), "-0.0053"), ((0.0, -3.0), "-0.0150"))}),
 )
-VARIANTS: dict[str, dict[str, Any]] = {}
+# The key runs of the main job (issue 31): the dynamics and shift presets at step 0.5 for a tenth of their steps (the
+# same eta t; the reference rows are read at equal eta t with the Euler discretisation in their error bars) on
+# smaller samples; the full-size presets are the archive.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "key_dynamics": {"eta": 0.5, "steps": 1000, "log_every": 10, "tau_samples": 2000, "eval_tau_samples": 20_000,
+                     "ratio_noise_eta": 50.0},
+    "key_shift": {"eta": 0.5, "steps": 10_000, "log_every": 100, "tau_samples": 2000, "eval_tau_samples": 20_000,
+                  "test_prompts": 5000, "shifts": ("appendix_b:0.1", "appendix_b:0.5", "appendix_b:1.0")},
+}
 # Tiny sizes of the word 'quick' (smoke tests: the checks are not expected to pass).
 QUICK = {"steps": 200, "log_every": 50, "sample_size": 2, "tau_samples": 500, "eval_tau_samples": 1000,
          "test_prompts": 100, "landscape_points": 11}
