@@ -1,4 +1,5 @@
-"""Result 2: 1-NN task, softmax model, reduced theory (digest P1-P4, P11) and the symmetrised estimator."""
+"""Softmax attention learns 1-NN (Li et al. 2024): the task, the model, the reduced theory (P1-P4, P11 of the docs
+page), the symmetrised estimator, the reference rows' error bars and the key runs."""
 
 import itertools
 
@@ -81,7 +82,8 @@ def test_closed_form_gradients_equal_autodiff():
                                  atol=1e-14)
 
 
-# Digest P2 (4e6 prompts, +-1e-4): (d, N, xi1, xi2, L, dL/dxi1, dL/dxi2, E[q_i*]).
+# P2 of the docs page: an independent float64 Monte Carlo on 4e6 prompts, +-1e-4 (d, N, xi1, xi2, L, dL/dxi1,
+# dL/dxi2, E[q_i*]).
 P2 = [(4, 4, 1, 2, 0.26608, -0.08761, -0.00877, 0.35849), (4, 4, 2, 5, 0.17839, -0.06060, -0.00131, 0.51445),
       (4, 4, 4, 8, 0.10015, -0.02275, -0.00039, 0.68776), (4, 4, 8, 15, 0.05091, -0.00629, -0.00004, 0.82827),
       (8, 16, 1, 2, 0.42762, -0.04470, -0.00083, 0.10584), (8, 16, 2, 5, 0.37759, -0.05134, -0.00019, 0.16843),
@@ -107,7 +109,7 @@ def test_p2_table_within_monte_carlo_error(row):
   for values, ref in ((np.asarray(pp["loss"], np.float64), ref_l), (g1, ref_g1), (g2, ref_g2),
                       (np.asarray(pp["q_star"], np.float64), ref_q)):
     se = values.std() / np.sqrt(values.size)
-    # Our MC error (4 s.e. at 1e5 prompts) plus the digest's own (+-1e-4) and its 5-decimal rounding.
+    # Our MC error (4 s.e. at 1e5 prompts) plus the reference values' own (+-1e-4) and their 5-decimal rounding.
     assert abs(values.mean() - ref) <= 4 * se + 1.5e-4, (values.mean(), ref, se)
 
 
@@ -202,8 +204,9 @@ def test_bad_arguments(call, field):
 
 
 @pytest.mark.parametrize("d,N,expected", [(4, 4, 39.5), (8, 16, 47.00), (16, 16, 45.91), (8, 64, 65.29)])
-def test_lemma12_threshold_matches_the_digests(d, N, expected):
-  # li digest section 9 (39.5 at d = N = 4), athreya digest P14 (the other three, two decimals).
+def test_lemma12_threshold_matches_the_tabulated_values(d, N, expected):
+  # Lemma 12's 3 log(2 N^4 d / a_{N,d}), a_{N,d} = (2 N sqrt(d))^(-2/(d-3)), evaluated by hand (two decimals; the
+  # docs page, section "Where the paper and the numbers disagree").
   assert abs(theory.lemma12_sigma_threshold(d, N) - expected) <= 0.05
 
 

@@ -51,6 +51,8 @@ class NNModelSpec:
     sigma: the indicator entry of W_0 is ``-sigma`` (Assumption 2).
     init: ``'paper'`` (W_0 exactly) or ``'random'`` (W_0 plus i.i.d. N(0, init_scale^2) on every entry).
     init_scale: standard deviation of the random perturbation.
+
+  Reference: Li et al. (2024), Assumption 2 (W_0) and Eq. (2.2) (the model).
   """
 
   d: int
@@ -158,6 +160,8 @@ def from_W(w: jax.Array) -> tuple[float, float]:
 
   Returns:
     ``(xi1, xi2)`` as floats.
+
+  Reference: Li et al. (2024), Lemma 2 (the family diag(xi1 I_d, 0, -xi2)).
   """
   w = np.asarray(w, np.float64)
   d = w.shape[0] - 2
@@ -172,6 +176,9 @@ def off_family(w: jax.Array) -> dict[str, float]:
 
   Returns:
     ``{'label_column', 'other'}`` Frobenius norms (float64).
+
+  Reference: Li et al. (2024), Lemma 2; docs page "nearest_neighbor", section "What is checked and why" (label_column,
+    off_family).
   """
   w = np.asarray(w, np.float64)
   d = w.shape[0] - 2

@@ -22,7 +22,15 @@ LABELS = ("rademacher", "gaussian")
 
 @pytree_dataclass
 class NNSpec:
-  """Training distribution of 1-NN prompts."""
+  """Training distribution of 1-NN prompts.
+
+  Attributes:
+    d: input dimension (inputs uniform on S^{d-1}).
+    N: context examples per prompt.
+    labels: ``'rademacher'`` or ``'gaussian'`` (mean 0, variance 1, independent of the inputs).
+
+  Reference: Li et al. (2024), Assumption 1.
+  """
 
   d: int = static_field()
   N: int = static_field()
@@ -57,6 +65,8 @@ def sphere(key: jax.Array, shape: tuple[int, ...], d: int) -> jax.Array:
 
   Returns:
     Unit vectors of shape ``shape + (d,)``.
+
+  Reference: Li et al. (2024), Assumption 1 (inputs uniform on the unit sphere).
   """
   z = jax.random.normal(key, shape + (d,))
   return z / jnp.linalg.norm(z, axis=-1, keepdims=True)
@@ -78,6 +88,8 @@ def with_target(x: jax.Array, y: jax.Array, x_query: jax.Array) -> dict[str, jax
 
   Returns:
     The prompt dict with ``tau`` (B, N), ``i_star`` (B,) and ``target`` (B,) added.
+
+  Reference: Li et al. (2024), Eq. (2.5) (the 1-NN label y_{i*}, i* = argmax_j <x_j, x_{N+1}>).
   """
   tau = jnp.einsum("bnd,bd->bn", x, x_query)
   i_star = jnp.argmax(tau, axis=-1)
@@ -138,6 +150,8 @@ def sign_patterns(d: int) -> jax.Array:
 
   Returns:
     A (2^m, d) array of signs in {+1, -1}.
+
+  Reference: docs page "nearest_neighbor", section "Setting" (the symmetrised estimator).
   """
   m = max(1, (d).bit_length())
   b = jnp.arange(2**m)[:, None]
@@ -162,6 +176,9 @@ def symmetrize(prompts: dict[str, jax.Array]) -> dict[str, jax.Array]:
 
   Returns:
     The closed sample (with ``tau``, ``i_star`` and ``target`` recomputed), batch ``B * d * 2^m * 2``.
+
+  Reference: Li et al. (2024), Lemma 2 (the family is invariant); docs page "nearest_neighbor", section "Setting" (the
+    symmetrised estimator).
   """
   x, y, xq = prompts["x"], prompts["y"], prompts["x_query"]
   d = x.shape[-1]

@@ -30,7 +30,10 @@ SHIFTS = ("appendix_b", "clustered", "low_dim", "smooth_labels")
 
 @pytree_dataclass
 class ShiftSpec:
-  """A shifted test distribution (Assumption 3); unused parameters are ignored by the other kinds."""
+  """A shifted test distribution (Assumption 3); unused parameters are ignored by the other kinds.
+
+  Reference: Li et al. (2024), Assumption 3 and Appendix B.
+  """
 
   delta: jax.Array            # appendix_b margin, in (0, 2)
   kappa: jax.Array            # clustered: vMF concentration, > 0
@@ -161,6 +164,8 @@ def check_assumption3(prompts: dict[str, jax.Array], R: float, atol: float = 1e-
 
   Raises:
     ConfigError: naming the violated condition and the largest deviation.
+
+  Reference: Li et al. (2024), Assumption 3 (inputs on S^{d-1}, |y| <= R).
   """
   for name in ("x", "x_query"):
     dev = float(np.max(np.abs(np.linalg.norm(np.asarray(prompts[name]), axis=-1) - 1.0)))

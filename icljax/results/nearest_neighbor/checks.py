@@ -1,4 +1,7 @@
-"""Result 2's evaluation: the family structure, monotone trajectories, the reference rows, rates and shifted tests."""
+"""Result 2's evaluation: the family structure, monotone trajectories, the reference rows, rates and shifted tests.
+
+Reference: Li et al. (2024), arXiv 2411.10830; docs page "nearest_neighbor", section "What is checked and why".
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,17 @@ Rows = Sequence[Mapping[str, float]]
 
 
 def column(rows: Rows, key: str) -> np.ndarray:
-  """The values of one metric over the logged steps that have it."""
+  """The values of one metric over the logged steps that have it.
+
+  Args:
+    rows: the metric rows.
+    key: the metric.
+
+  Returns:
+    The values (float64), in step order.
+
+  Reference: docs page "nearest_neighbor", section "Setting" (the logged metrics).
+  """
   return np.array([r[key] for r in rows if key in r], dtype=np.float64)
 
 
@@ -119,6 +132,8 @@ def evaluate(setup: NNSetup, ctx: NNContext, params: Any, rows: Rows) -> Evaluat
 
   Returns:
     The evaluation.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why".
   """
   c = Checker(TOLERANCES)
   task_, m = setup.task, setup.model

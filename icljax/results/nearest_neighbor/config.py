@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,27 +31,16 @@ def _printed(x: Any) -> Any:
   """A reference value as printed (a string a decimal reads), a number, or None; raises ``ValueError`` otherwise."""
   if x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)):
     return x
-  if isinstance(x, str):
-    try:
-      decimal.Decimal(x.strip())
-    except decimal.InvalidOperation:
-      raise ValueError(x) from None
-    if not decimal.Decimal(x.strip()).is_finite():
-      raise ValueError(x)
-    return x
+  try:
+    if isinstance(x, str) and decimal.Decimal(x.strip()).is_finite():
+      return x
+  except decimal.InvalidOperation:
+    pass
   raise ValueError(x)
 
 
-def _step(x: Any) -> int:
-  if not isinstance(x, int) or isinstance(x, bool) or x < 1:
-    raise ValueError(x)
-  return x
-
-
-def _positive(x: Any) -> float:
-  if isinstance(x, bool) or not isinstance(x, (int, float)) or not x > 0 or x == float("inf"):
-    raise ValueError(x)
-  return float(x)
+_step = functools.partial(fields.Int(low=1).check, "t")                    # raise ConfigError (a ValueError)
+_positive = functools.partial(fields.Real(low=0.0, low_open=True).check, "value")
 
 
 def _point(x: Any) -> tuple[float, float]:
@@ -61,10 +51,8 @@ def _point(x: Any) -> tuple[float, float]:
 
 def _shift_name(x: Any) -> str:
   """``'appendix_b:<delta>'`` with delta in (0, 2), or a shift kind (``tasks.nearest_neighbor_shift.SHIFTS``)."""
-  if not isinstance(x, str):
-    raise ValueError(x)
-  kind, colon, arg = x.partition(":")
-  if kind not in shift.SHIFTS or (colon and (kind != "appendix_b" or not 0 < float(arg) < 2)):
+  kind, colon, arg = str(x).partition(":")
+  if not isinstance(x, str) or kind not in shift.SHIFTS or (colon and (kind != "appendix_b" or not 0 < float(arg) < 2)):
     raise ValueError(x)
   return x
 
@@ -88,8 +76,7 @@ def _rows(text: str, *columns) -> fields.Accept:
 def _setting(v: Any) -> tuple[int, int, float, float]:
   if isinstance(v, str) or not isinstance(v, Sequence) or len(v) != 4:
     raise ValueError(v)
-  d, n = (fields.Int(low=low).check("setting", x) for x, low in ((v[0], 2), (v[1], 1)))
-  return d, n, _positive(v[2]), _positive(v[3])
+  return fields.Int(low=2).check("d", v[0]), _step(v[1]), _positive(v[2]), _positive(v[3])
 
 
 def _shifts(v: Any) -> tuple[str, ...]:

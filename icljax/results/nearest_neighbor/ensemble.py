@@ -39,6 +39,8 @@ def sample_endpoints(setup: NNSetup, xi0: jax.Array, seeds: int = SEEDS) -> np.n
 
   Returns:
     (seeds, 2) end points.
+
+  Reference: Li et al. (2024), Lemma 2; docs page "nearest_neighbor", section "What is checked and why" (ensemble).
   """
   scale = jnp.array([setup.eta / setup.task.d, setup.eta])
   grad = jax.grad(theory.loss_with_labels)
@@ -60,6 +62,8 @@ def population_endpoints(setup: NNSetup, xi0: jax.Array, draws: int = POPULATION
 
   Returns:
     (draws, 2) end points.
+
+  Reference: Li et al. (2024), Lemma 2; docs page "nearest_neighbor", section "What is checked and why" (ensemble).
   """
   key = prng.stream(setup.run.seed, "theory")
 
@@ -79,6 +83,11 @@ def checks(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> N
     setup: the run's specs.
     ctx: the start xi0.
     out: notes, scalars and arrays of the evaluation.
+
+  Returns:
+    None: the checks are added to ``c`` and the values to ``out``.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (ensemble).
   """
   samples = sample_endpoints(setup, ctx.xi0)
   population = population_endpoints(setup, ctx.xi0)

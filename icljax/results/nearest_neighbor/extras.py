@@ -1,5 +1,9 @@
 """Result 2's extra computations on the reduced system: xi1/xi2 against Lemma 12's 7/15 for several sigma, and
-the loss landscape of the paper's Fig. 2 with the reference values P1 and P10 (the theorem's docs page)."""
+the loss landscape of the paper's Fig. 2 with the reference values P1 and P10 (the theorem's docs page).
+
+Reference: Li et al. (2024), Lemma 12, Appendix E and Fig. 2; docs page "nearest_neighbor", section "What is checked and
+  why" (P1, P8, P10, lemma12).
+"""
 
 from __future__ import annotations
 
@@ -60,6 +64,8 @@ def late_slope(t: np.ndarray, v: np.ndarray, t_min: float) -> float:
 
   Returns:
     The slope.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (P7's slopes).
   """
   sel = (t >= t_min) & (v > 0)
   return float(np.polyfit(np.log(t[sel]), np.log(v[sel]), 1)[0])
@@ -78,7 +84,21 @@ def _eta_t_invariance(c: Checker, setup: NNSetup, eta_t: np.ndarray, xi: np.ndar
 
 def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any], rows=()) -> None:
   """Adds xi1/xi2 trajectories (arrays, scalars, a note) for ``setup.ratio_sigmas``, and Lemma 12's 7/15 bound
-  as a claim for those at or above its sigma threshold."""
+  as a claim for those at or above its sigma threshold.
+
+  Args:
+    c: the run's checker.
+    setup: the run's specs.
+    ctx: the GD sample and the evaluation prompts.
+    out: notes, scalars and arrays of the evaluation.
+    rows: the metric rows (for P8).
+
+  Returns:
+    None: the checks are added to ``c`` and the values to ``out``.
+
+  Reference: Li et al. (2024), Lemma 12; docs page "nearest_neighbor", section "What is checked and why" (lemma12, P8,
+    the sigma_ratio rows).
+  """
   n_steps = int(round((setup.ratio_horizon or setup.run.steps * setup.eta) / setup.ratio_eta))
   t, xi, _ = population_runs(ctx.tau_pop, setup.ratio_sigmas, setup.task.d, setup.ratio_eta, n_steps)
   if setup.sigma_references:
@@ -128,7 +148,20 @@ def _p10_limits(c: Checker, ctx: NNContext) -> None:
 
 def landscape(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> None:
   """The loss on a grid (arrays), the P10 reference values and P1 at xi1 = 0 (checks), the smallest Hessian
-  eigenvalue at the ``hessian_references`` points."""
+  eigenvalue at the ``hessian_references`` points.
+
+  Args:
+    c: the run's checker.
+    setup: the run's specs.
+    ctx: the population sample.
+    out: scalars and arrays of the evaluation.
+
+  Returns:
+    None: the checks are added to ``c`` and the values to ``out``.
+
+  Reference: Li et al. (2024), Fig. 2 and Appendix E (nonconvexity); docs page "nearest_neighbor", section "What is
+    checked and why" (P1, P10).
+  """
   xi1 = np.linspace(*setup.landscape_xi1, setup.landscape_points)
   xi2 = np.linspace(*setup.landscape_xi2, setup.landscape_points)
   grid = jnp.stack(jnp.meshgrid(jnp.asarray(xi1), jnp.asarray(xi2), indexing="ij"), -1).reshape(-1, 2)
@@ -162,6 +195,8 @@ def hessian_min_eig(tau: jax.Array, xi: tuple[float, float] = (0.0, 0.0)) -> tup
 
   Returns:
     ``(min eigenvalue, per-prompt standard deviation along its eigenvector)``.
+
+  Reference: Li et al. (2024), Appendix E; docs page "nearest_neighbor", section "What is checked and why" (hessian).
   """
   per = _per_prompt_hessians(jnp.asarray(xi, tau.dtype), tau)
   per = np.asarray(per, np.float64)                                   # (B, 2, 2), forward over forward: 2 x 2 tangents

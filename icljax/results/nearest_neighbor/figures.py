@@ -1,4 +1,7 @@
-"""Result 2's figures, drawn from artefacts, and the sweep aggregate (population-loss curves per grid point)."""
+"""Result 2's figures, drawn from artefacts, and the sweep aggregate (population-loss curves per grid point).
+
+Reference: docs page "nearest_neighbor", section "Reproducing the figures".
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ def figures(inp: FigureInput) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: Li et al. (2024), Figs. 2 and 3; docs page "nearest_neighbor", section "Reproducing the figures".
   """
   fig, metrics, arrays = inp.fig_dir, inp.metrics, inp.arrays
   first = metrics[0]
@@ -70,6 +75,8 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     The markdown of SWEEP.md.
+
+  Reference: docs page "nearest_neighbor", section "Reproducing the figures".
   """
   by = [f for f in swept if f != "seed"]
   merged: dict[float, dict[str, float]] = {}

@@ -5,6 +5,8 @@ named entries (``tests/test_mutants.py``).
 The reference rows come from an independent computation, so a bug in the sampler of the inner products, the reduced
 gradient, the family's step, the attention or the shifted test set moves the run off them; the full-W runs' ensemble
 is compared with the population system, which shares no code with the labelled loss it trains.
+
+Reference: docs page "nearest_neighbor", section "Code-path mutants".
 """
 
 from __future__ import annotations

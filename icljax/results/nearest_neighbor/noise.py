@@ -53,6 +53,9 @@ def influence_path(xi0: jax.Array, tau: jax.Array, eta: float, d: int, marks: tu
 
   Returns:
     Stacked over the marks: ``xi`` (K, 2) and the influences ``U`` (K, M, 2).
+
+  Reference: Li et al. (2024), Lemma 2 (the GD recursion); docs page "nearest_neighbor", section "What is checked and
+    why" (influences).
   """
   step_scale = model.family_step(eta, d).astype(tau.dtype)
 
@@ -83,6 +86,8 @@ def influences(xi0: jax.Array, tau: jax.Array, eta: float, d: int, eta_times: li
 
   Returns:
     eta t -> ``U`` (M, 2), float64.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (influences).
   """
   steps = {e: max(1, round(e / eta)) for e in eta_times}
   marks = tuple(sorted(set(steps.values())))
@@ -104,6 +109,8 @@ def statistic_influence(stat, xi: jax.Array, tau: jax.Array, u: np.ndarray) -> t
 
   Returns:
     ``(value, influence (M,), standard error over tau)``.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (influences).
   """
   per, grad = (np.asarray(a, np.float64) for a in _values_and_gradient(stat, jnp.asarray(xi, tau.dtype), tau))
   return float(per.mean()), u @ grad, float(per.std() / np.sqrt(per.size))
@@ -126,6 +133,8 @@ def standard_errors(influence: np.ndarray, run_prompts: int, reference_prompts: 
 
   Returns:
     ``(se of the run, se of the reference)``.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (influences).
   """
   sd = float(np.std(influence))
   return sd / np.sqrt(run_prompts), sd / np.sqrt(reference_prompts)

@@ -7,6 +7,8 @@
 * ``xi_pop``: the reduced population system, labels integrated, on ``tau_samples`` inner products (estimator (b)).
 
 Optimiser: plain GD, step ``eta`` on W and ``(eta/d, eta)`` on ``(xi1, xi2)`` (Lemma 2, ``model.family_step``).
+
+Reference: Li et al. (2024), Eqs. (2.1)-(2.5) and Lemma 2; docs page "nearest_neighbor", section "Setting".
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ from icljax.theory import nearest_neighbor_shift as shift_theory
 
 @dataclasses.dataclass(frozen=True)
 class NNContext:
-  """What evaluation needs: initial xi, the population sample, fresh evaluation inner products, test sets."""
+  """What evaluation needs: initial xi, the population sample, fresh evaluation inner products, test sets.
+
+  Attributes:
+    xi0: the start (xi1, xi2) of the family's systems.
+    tau_pop: the population system's sample of inner products (M, N).
+    tau_eval: fresh evaluation inner products (B, N).
+    tests: shifted test sets by name.
+
+  Reference: docs page "nearest_neighbor", section "Setting".
+  """
 
   xi0: jax.Array
   tau_pop: jax.Array
@@ -40,12 +51,31 @@ class NNContext:
 
 
 def half_mse(w: jax.Array, batch: Mapping[str, jax.Array]) -> jax.Array:
-  """The full model's loss, 1/2 MSE against the 1-NN label (Eq. 2.5)."""
+  """The full model's loss, 1/2 MSE against the 1-NN label (Eq. 2.5).
+
+  Args:
+    w: the (d+2, d+2) matrix W.
+    batch: prompts with their 1-NN label ``target``.
+
+  Returns:
+    The scalar loss.
+
+  Reference: Li et al. (2024), Eq. (2.5).
+  """
   return 0.5 * jnp.mean((model.apply({"W": w}, batch) - batch["target"]) ** 2)
 
 
 def objective(setup: NNSetup):
-  """``(params, key, hparams) -> loss``: the sum of the trained systems' losses (they share no parameter)."""
+  """``(params, key, hparams) -> loss``: the sum of the trained systems' losses (they share no parameter).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    ``(params, key, hparams) -> loss``.
+
+  Reference: Li et al. (2024), Eq. (2.5); docs page "nearest_neighbor", section "Setting".
+  """
   fresh_full = estimators.fresh(half_mse, lambda k, b: task.sample(k, setup.task, b), setup.batch_size)
 
   def fn(p, key, hp):
@@ -67,14 +97,35 @@ _loss_with_labels = jax.jit(theory.loss_with_labels)
 
 @jax.jit
 def pop_stats(xi: jax.Array, tau_eval: jax.Array, tau_pop: jax.Array) -> tuple[jax.Array, ...]:
-  """Population loss, E[q_i*] and E[q_self] on fresh inner products, and the loss on the GD sample."""
+  """Population loss, E[q_i*] and E[q_self] on fresh inner products, and the loss on the GD sample.
+
+  Args:
+    xi: the point (xi1, xi2).
+    tau_eval: fresh evaluation inner products.
+    tau_pop: the GD sample.
+
+  Returns:
+    ``(loss, E[q_i*], E[q_self], loss on the GD sample)``.
+
+  Reference: Li et al. (2024), Eq. (2.5) with the labels integrated (docs page "nearest_neighbor", section "Setting").
+  """
   pp = theory.per_prompt(xi, tau_eval)
   return pp["loss"].mean(), pp["q_star"].mean(), pp["q_self"].mean(), theory.loss(xi, tau_pop)
 
 
 def prediction_errors(yhat: jax.Array, batch: Mapping[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
   """Per prompt: ``|y_hat - y_i*|`` and whether the prediction agrees with the 1-NN label (it is closer to it than
-  to any other context label)."""
+  to any other context label).
+
+  Args:
+    yhat: predictions (B,).
+    batch: prompts with ``y``, ``i_star`` and ``target``.
+
+  Returns:
+    ``(|y_hat - y_i*| (B,), agreement (B,) bool)``.
+
+  Reference: Li et al. (2024), Appendix B (the error against the 1-NN label).
+  """
   err = jnp.abs(yhat - batch["target"])
   others = jnp.where(jax.nn.one_hot(batch["i_star"], batch["y"].shape[1]) > 0, jnp.inf,
                      jnp.abs(yhat[:, None] - batch["y"]))
@@ -84,7 +135,19 @@ def prediction_errors(yhat: jax.Array, batch: Mapping[str, jax.Array]) -> tuple[
 @jax.jit
 def shift_stats(xi: jax.Array, batch: Mapping[str, jax.Array], R: jax.Array) -> tuple[jax.Array, ...]:
   """MSE against the 1-NN label, agreement with it, the largest excess over the P11 bound on a test set, and the
-  MSE's standard error over the test prompts."""
+  MSE's standard error over the test prompts.
+
+  Args:
+    xi: the point (xi1, xi2).
+    batch: a shifted test set.
+    R: its label bound.
+
+  Returns:
+    ``(MSE, agreement, max excess over the P11 bound, MSE's standard error)``.
+
+  Reference: Li et al. (2024), Assumption 3 and Appendix B; docs page "nearest_neighbor", section "What is checked and
+    why" (P9, P11).
+  """
   q = model.reduced_attention(xi, batch["tau"])[:, :-1]
   err, agree = prediction_errors(jnp.sum(q * batch["y"], -1), batch)
   if batch["tau"].shape[1] >= 2:
@@ -150,6 +213,8 @@ def plan(setup: NNSetup) -> Plan[NNContext]:
 
   Returns:
     The plan.
+
+  Reference: docs page "nearest_neighbor", section "Setting".
   """
   seed, d = setup.run.seed, setup.task.d
   w0 = model.init(prng.stream(seed, "init"), setup.model)["W"]

@@ -42,7 +42,17 @@ def _q_star(xi: jax.Array, tau: jax.Array) -> jax.Array:
 
 
 def shift_sq_err(xi: jax.Array, batch: Mapping[str, jax.Array]) -> jax.Array:
-  """Per test prompt ``(sum_j q_j y_j - y_i*)^2`` on the family (what ``plan.shift_stats`` averages)."""
+  """Per test prompt ``(sum_j q_j y_j - y_i*)^2`` on the family (what ``plan.shift_stats`` averages).
+
+  Args:
+    xi: the point (xi1, xi2).
+    batch: a shifted test set.
+
+  Returns:
+    Squared errors (B,).
+
+  Reference: Li et al. (2024), Appendix B.
+  """
   q = model.reduced_attention(xi, batch["tau"])[:, :-1]
   return (jnp.sum(q * batch["y"], -1) - batch["target"]) ** 2
 
@@ -81,6 +91,8 @@ def trajectory_row(c: Checker, quantity: str, xi: np.ndarray, xi0: np.ndarray, r
 
   Returns:
     ``'L'`` -> ``(value, influence, evaluation s.e.)`` (for P7).
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (reference).
   """
   for k, name in enumerate(("xi1", "xi2")):
     if row[k] is not None:
@@ -107,6 +119,8 @@ def row_influences(setup: NNSetup, ctx: NNContext, rows: Rows) -> dict[float, np
 
   Returns:
     eta t -> influences (M, 2); empty when there are no rows or no population system.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (influences).
   """
   steps = {t for t, *_ in setup.references} | {t for t, _ in setup.p7_references}
   steps |= {t for t, _, _ in setup.shift_references}
@@ -166,6 +180,9 @@ def p6_rows(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, infl: Mappin
 
   Reference: Li et al. (2024), Sec. 5 (the trajectories the rows reproduce); docs page "nearest_neighbor",
   sections P6 and P7 of "What is checked and why".
+
+  Returns:
+    None: the checks are added to ``c`` and the values to ``out``.
   """
   p7 = dict(setup.p7_references)
   steps = sorted({t for t, *_ in setup.references} | set(p7))
@@ -216,6 +233,9 @@ def shift_rows(c: Checker, setup: NNSetup, ctx: NNContext, rows: Rows, infl: Map
 
   Reference: Li et al. (2024), Appendix B (the shifted test set); docs page "nearest_neighbor", section P9 of "What
   is checked and why".
+
+  Returns:
+    None: the checks are added to ``c`` and the values to ``out``.
   """
   if not infl:
     return
@@ -248,6 +268,11 @@ def sigma_rows(c: Checker, setup: NNSetup, ctx: NNContext,
     ctx: the GD sample.
     runs: ``step -> (eta t (T,), {sigma: xi (T, 2)})``, the ratio runs at ``ratio_eta`` and ``2 ratio_eta``.
     out: notes of the evaluation.
+
+  Returns:
+    None: the checks are added to ``c`` and the values to ``out``.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (reference, the sigma_ratio rows).
   """
   eta_r = setup.ratio_eta
   for sigma, eta_ref, t, *row in setup.sigma_references:

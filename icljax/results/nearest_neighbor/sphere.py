@@ -47,6 +47,9 @@ def expected_max_tau(d: int, n: int) -> float:
 
   Returns:
     The expectation.
+
+  Reference: Li et al. (2024), Lemmas 17-20 (the law of tau); docs page "nearest_neighbor", section "What is checked and
+    why" (sphere_tau).
   """
   theta, g, cdf = _grid(d)
   return float(np.trapezoid(np.cos(theta) * n * cdf ** (n - 1) * g, theta))
@@ -64,6 +67,9 @@ def gap_laplace(d: int, n: int, xi: float, nodes: int = 80) -> float:
 
   Returns:
     The value (tends to f_G(0) as xi grows).
+
+  Reference: Li et al. (2024), the top-two gap lemma (Lemmas 17-20); docs page "nearest_neighbor", section "What is
+    checked and why" (sphere_gap).
   """
   theta, g, cdf = _grid(d, 4001)
   b = np.cos(theta)
@@ -82,6 +88,11 @@ def checks(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> N
     setup: the run's specs.
     ctx: the evaluation inner products.
     out: notes and scalars of the evaluation.
+
+  Returns:
+    None: the checks are added to ``c`` and the values to ``out``.
+
+  Reference: docs page "nearest_neighbor", section "What is checked and why" (sphere_tau, sphere_gap, P5).
   """
   d, n, sigma = setup.task.d, setup.task.N, float(ctx.xi0[1])
   tau = np.sort(np.asarray(ctx.tau_eval, np.float64), axis=-1)

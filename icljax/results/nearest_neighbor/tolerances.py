@@ -5,6 +5,8 @@ samples, the sigma-ratio runs) and the reference an independent computation (the
 docs page, float64 population GD on 8000 prompts; the population system with its closed-form gradient). Checks at
 fixed parameters (the landscape, the sphere lemmas, the start) are ``identity``: they test the library's code against
 independent numbers, not training; so are the inequalities that hold at any parameter value (P4, P11, descent).
+
+Reference: docs page "nearest_neighbor", section "What is checked and why".
 """
 
 from icljax.experiment.checks import Tolerance
@@ -75,8 +77,9 @@ TOLERANCES = {
                          "trained) against the reference computation: 4 s.e. of the difference (per-prompt second "
                          "derivative along the eigenvector, over our sample and the reference's 8000 prompts) plus "
                          "its rounding", kind="identity", per_se=True),
-    "p10_limit_xi1": Tolerance(1e-3, "abs", "digest", "P10: L -> 1/2 as xi1 -> infinity (xi2 fixed); at xi1 = 1e4 the "
-                               "context wins only where tau_(1) > 1 - 3e-4 (probability ~3e-5 at d = N = 4)",
+    "p10_limit_xi1": Tolerance(1e-3, "abs", "measured", "P10 (derived in the docs page): L -> 1/2 as xi1 -> infinity "
+                               "(xi2 fixed); at xi1 = 1e4 the context wins only where tau_(1) > 1 - 3e-4 (probability "
+                               "~3e-5 at d = N = 4), so the margin 1e-3 (ours) is 30x that; measured 4e-10",
                                kind="claim"),
     "p10_limit_xi2": Tolerance(1e-5, "abs", "float rounding", "P10: at xi2 = 60 the query's weight is e^-60: the "
                                "library's loss equals the context-only softmax's (NumPy, same inner products) to "
@@ -99,7 +102,8 @@ TOLERANCES = {
     "p5_slope": Tolerance(4.0, "abs", "standard error", "P5: the library's gradient at initialisation (not trained) "
                           "on the fresh prompts against the closed form with E[tau_(1)] by quadrature: 4 s.e.",
                           kind="identity", per_se=True),
-    "p8_eta_t": Tolerance(0.01, "max", "digest", "P8: the reduced GD trajectory depends on eta t only (gradient-"
-                          "flow limit; the reference computation finds xi1 = 21.52 at three step sizes): relative gap "
-                          "<= 1%", kind="claim"),
+    "p8_eta_t": Tolerance(0.01, "max", "measured", "P8: the reduced GD trajectory depends on eta t only (gradient-"
+                          "flow limit for eta <= 5; the reference computation finds xi1 = 21.52 at three step sizes): "
+                          "relative gap <= 1%, a margin of ours (measured 0.3% between eta = 0.05 and 0.5, 0.25% "
+                          "between 0.5 and 5)", kind="claim"),
 }
