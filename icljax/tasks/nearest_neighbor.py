@@ -167,9 +167,9 @@ def symmetrize(prompts: dict[str, jax.Array]) -> dict[str, jax.Array]:
   """Closes a sample under cyclic coordinate shifts x sign patterns x a global label flip.
 
   For W in the family ``diag(xi1 I, 0, -xi2)`` the full-W gradient of the loss on the closed sample lies in the
-  family exactly (BUILD_NOTES.md gives the argument): sign patterns kill the off-diagonal x-x entries and the
-  x-indicator entries, cyclic shifts equalise the x-x diagonal, the label flip kills the label-row entries, and the
-  label column has zero gradient for every prompt. Images per prompt: ``d * 2^m * 2`` (256 for d = 8).
+  family exactly (the docs page, section "Setting", gives the argument): sign patterns kill the off-diagonal x-x
+  entries and the x-indicator entries, cyclic shifts equalise the x-x diagonal, the label flip kills the label-row
+  entries, and the label column has zero gradient for every prompt. Images per prompt: ``d * 2^m * 2`` (256 for d = 8).
 
   Args:
     prompts: fields ``x (B, N, d)``, ``y (B, N)``, ``x_query (B, d)``.

@@ -137,7 +137,7 @@ def prepare_tau(tau: jax.Array, block: int = 1024) -> jax.Array:
   is the nearest neighbour.
 
   Layout matters on CPU: reductions over the short N axis are ~3x faster than over (B, N) rows, and blocks of
-  ~2000 prompts stay in cache (an unblocked B = 20000 step is 8x slower per prompt; BUILD_NOTES.md). ``b`` is the
+  ~2000 prompts stay in cache (an unblocked B = 20000 step is 8x slower per prompt; benchmarks/nn_step.py). ``b`` is the
   largest divisor of B not above ``block`` (B itself when B <= block).
 
   Args:
@@ -183,8 +183,8 @@ def reduced_loss(xi: jax.Array, tau_blocks: jax.Array) -> jax.Array:
   """Reduced population loss of ``xi = (xi1, xi2)`` on prepared inner products, with the closed-form gradient.
 
   The gradient is :func:`loss_and_grads_blocks`'s closed form (a ``custom_vjp``, ~1.5x faster than autodiff and
-  equal to it to 1e-9 in float64, ``tests/test_nn.py``); the inner products get no cotangent. Both are explicit
-  arguments, so the function vmaps over stacks of runs with different samples.
+  equal to it to 1e-9 in float64, ``tests/test_nearest_neighbor.py``); the inner products get no cotangent. Both are
+  explicit arguments, so the function vmaps over stacks of runs with different samples.
 
   Args:
     xi: ``(xi1, xi2)``.

@@ -121,7 +121,8 @@ def sigma_ratio(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any],
     _eta_t_invariance(c, setup, t * setup.ratio_eta, xi[setup.ratio_sigmas.index(setup.model.sigma)], rows)
   worst = max(float(np.max(r)) for r in ratio)
   out["notes"].append(f"Li et al. Lemma 12 claims xi1 <= (7/15) xi2 = 0.467 xi2 for large sigma; here max xi1/xi2 = "
-                      f"{worst:.3f} over sigma in {setup.ratio_sigmas} (see xi_ratio.png and BUILD_NOTES.md).")
+                      f"{worst:.3f} over sigma in {setup.ratio_sigmas} (xi_ratio.png; the docs page, section "
+                      "'Where the paper and the numbers disagree').")
 
 
 def _loss_point(xi: jax.Array, tau: jax.Array) -> tuple[float, float]:

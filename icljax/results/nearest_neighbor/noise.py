@@ -12,8 +12,8 @@ samples of M prompts has the standard deviation ``sd_i(U_i(t)) / sqrt(M)``, and 
 prompts (the loss, E[q_i*]) the influence ``grad S . U_i`` plus its own evaluation noise. The influences are computed
 once, on the run's own sample, so the same numbers give the standard error of the run (its M) and of the reference
 (its 8000).
-``tests/test_nn.py`` checks ``U`` against forward-mode derivatives in the sample weights and the standard error
-against the scatter of independent samples.
+``tests/test_nearest_neighbor.py`` checks ``U`` against forward-mode derivatives in the sample weights and the
+standard error against the scatter of independent samples.
 
 The recursion runs at its own step (``noise_eta``, the trajectory depends on eta t only; Li et al. 2024 Sec. 5,
 P8 in the docs page): the standard deviations at eta = 0.05, 0.5 and 5 agree within 5% (tests).

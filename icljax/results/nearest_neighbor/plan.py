@@ -230,7 +230,7 @@ def plan(setup: NNSetup) -> Plan[NNContext]:
   for batch in tests.values():
     shift.check_assumption3(batch, setup.R)
   # Population quantities are measured on fresh inner products (not the training sample): the late-time loss
-  # comes from rare near-ties, whose in-sample estimate at 4000 prompts is ~5% off (BUILD_NOTES.md).
+  # comes from rare near-ties, whose in-sample estimate at 4000 prompts is ~5% off (the docs page, section "Setting").
   tau_eval = task.sample_tau(jax.random.fold_in(eval_key, 10_000), d, setup.task.N, setup.eval_tau_samples)
   ctx = NNContext(xi0=xi0, tau_pop=tau_pop, tau_eval=tau_eval, tests=tests)
   scales = {k: (model.family_step(1.0, d) if k.startswith("xi") else 1.0) for k in params}
