@@ -21,6 +21,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from icljax import stats
+from icljax.models import softmax_as_linear as model
 from icljax.results.softmax_as_linear import plan as plan_lib
 from icljax.results.softmax_as_linear.setup import SalSetup
 from icljax.tasks import softmax_as_linear as task
@@ -87,7 +88,7 @@ def fit_layer(setup: SalSetup, layer: dict[str, Any], attention: str, key: jax.A
     params = unravel(th)
     if setup.estimator == "marginal":
       return 0.5 * plan_lib.marginal_loss(params, batch, setup.task, attention)
-    return 0.5 * (plan_lib.model.predict(params, batch, attention) - batch["y_query"]) ** 2
+    return 0.5 * (model.predict(params, batch, attention) - batch["y_query"]) ** 2
 
   chunk = min(setup.sandwich_prompts, 1024)
   cov = stats.sandwich_covariance(per_example, theta, data, setup.train_prompts, chunk=chunk)
