@@ -39,7 +39,10 @@ from icljax import stats
 KINDS = ("theory", "fit", "identity", "claim", "control")
 STATUSES = ("pass", "fail", "disagrees")
 RELATIONS = ("rel", "abs", "max", "min")
-SOURCES = ("standard error", "float rounding", "digest", "paper", "issue", "measured")
+# Where a tolerance's number comes from: a standard error computed in the run, float rounding, a bound computed in
+# the run (e.g. the next term of an expansion), the paper (a margin or a printed precision it states), the issue that
+# set it, or a measurement of ours (stated in the entry's why).
+SOURCES = ("standard error", "float rounding", "bound", "paper", "issue", "measured")
 
 
 @dataclasses.dataclass(frozen=True)

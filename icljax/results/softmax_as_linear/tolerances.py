@@ -60,10 +60,10 @@ TOLERANCES = {
                               "miss by 4 s.e.: the end point of the L = inf flow is not the finite-L optimum",
                               kind="control", per_se=True),
     # The first-order forms as the limits of the exact finite-L optimum (at L' = LIMIT_L tokens).
-    "kappa_limit": Tolerance(1.0, "abs", "paper", "exact b sqrt(t) at L' against 1 - kappa/L'; " + _NEXT,
+    "kappa_limit": Tolerance(1.0, "abs", "bound", "exact b sqrt(t) at L' against 1 - kappa/L'; " + _NEXT,
                              per_se=True),
-    "t_star_limit": Tolerance(1.0, "abs", "paper", "exact t_L' against t*; " + _NEXT, per_se=True),
-    "F_limit": Tolerance(1.0, "abs", "paper", "exact L' excess_L' against F(t*); " + _NEXT, per_se=True),
+    "t_star_limit": Tolerance(1.0, "abs", "bound", "exact t_L' against t*; " + _NEXT, per_se=True),
+    "F_limit": Tolerance(1.0, "abs", "bound", "exact L' excess_L' against F(t*); " + _NEXT, per_se=True),
     # The trained layer against the first-order forms at the run's own L.
     "kappa_trained": Tolerance(4.0, "abs", _SE, "trained product against 1 - kappa/L (anisotropic: 1 - k/L); 4 s.e. "
                                "plus the next-order term", kind="claim", per_se=True),
