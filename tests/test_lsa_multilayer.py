@@ -13,10 +13,10 @@ from scipy import stats as sps
 
 from icljax import configs, runs, validation
 from icljax.experiment import driver, registry
-from icljax.models import multilayer_lsa as model
+from icljax.models import lsa_multilayer as model
 from icljax.tasks import regression
-from icljax.theory import multilayer_with_b as with_b
-from icljax.theory import multistep_gd as theory
+from icljax.theory import lsa_multilayer as with_b
+from icljax.theory import lsa_multilayer_gd as theory
 
 # Tests that need Theorem 4's family optimum run in one worker, which computes it once (the theory caches it).
 THM4 = pytest.mark.xdist_group("thm4")

@@ -6,11 +6,12 @@ from icljax.models import (
     linattn_dynamics,
     lsa,
     lsa_chain_of_thought,
+    lsa_multilayer,
     nearest_neighbor,
     nearest_neighbor_multiclass,
     recall,
     softmax_as_linear,
 )
 
-__all__ = ["icl_denoising", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "nearest_neighbor",
+__all__ = ["icl_denoising", "linattn_dynamics", "lsa", "lsa_chain_of_thought", "lsa_multilayer", "nearest_neighbor",
            "nearest_neighbor_multiclass", "recall", "softmax_as_linear"]

@@ -7,6 +7,8 @@ from icljax.theory import (
     icl_denoising_mc,
     linattn_dynamics,
     lsa_chain_of_thought,
+    lsa_multilayer,
+    lsa_multilayer_gd,
     nearest_neighbor,
     nearest_neighbor_multiclass,
     nearest_neighbor_shift,
@@ -19,6 +21,6 @@ from icljax.theory import (
 )
 
 __all__ = ["icl_denoising", "icl_denoising_energy", "icl_denoising_linear", "icl_denoising_mc", "linattn_dynamics",
-           "lsa_chain_of_thought", "nearest_neighbor", "nearest_neighbor_multiclass", "nearest_neighbor_shift",
-           "recall", "regression", "regression_mc", "softmax_as_linear", "softmax_as_linear_exact",
-           "softmax_as_linear_finite"]
+           "lsa_chain_of_thought", "lsa_multilayer", "lsa_multilayer_gd", "nearest_neighbor",
+           "nearest_neighbor_multiclass", "nearest_neighbor_shift", "recall", "regression", "regression_mc",
+           "softmax_as_linear", "softmax_as_linear_exact", "softmax_as_linear_finite"]

@@ -10,7 +10,7 @@ so ``w_k - w* = (I - eta S)^k (w_0 - w*)`` and, with ``w*`` independent of S,
     E |w_k - w*|^2 = E tr (I - eta S)^{2k} = sum_j C(2k, j) (-eta)^j E tr S^j
 
 (derived in the docs page "lsa_chain_of_thought", section "What is checked and why"), exact from the Wishart trace
-moments for k <= 3 (moments to order 6, Wick's theorem in ``multistep_gd``), and for any k and any covariance of x
+moments for k <= 3 (moments to order 6, Wick's theorem in ``lsa_multilayer_gd``), and for any k and any covariance of x
 by a NumPy Monte Carlo over the eigenvalues of S alone (:func:`wishart_eigenvalues`, :func:`gd_error_monte_carlo`):
 the reference of the iterate errors in and out of distribution (Theorem 4.2), independent of the GD code that makes
 the training targets.
@@ -33,9 +33,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from icljax.theory import multistep_gd
+from icljax.theory import lsa_multilayer_gd
 
-EXACT_MAX_STEPS = 3   # E tr S^j is enumerated up to j = 7 (multistep_gd.trace_moments): k <= 3 needs j <= 6
+EXACT_MAX_STEPS = 3   # E tr S^j is enumerated up to j = 7 (lsa_multilayer_gd.trace_moments): k <= 3 needs j <= 6
 
 
 def gd_iterates(prompts: dict[str, jax.Array], eta: float, k: int) -> jax.Array:
@@ -83,8 +83,8 @@ def gd_error(d: int, n: int, eta: float, k: int) -> float:
   if not 0 <= k <= EXACT_MAX_STEPS:
     raise ValueError(f"k={k}: exact GD-iterate errors need E tr S^j for j <= 2k <= 7, so 0 <= k <= 3")
   with jax.enable_x64(True):
-    moments = jnp.asarray(multistep_gd.trace_moments(d, n, max(2 * k, 1)))
-    return float(multistep_gd.pgd_loss(jnp.full((k,), eta, jnp.float64), moments))
+    moments = jnp.asarray(lsa_multilayer_gd.trace_moments(d, n, max(2 * k, 1)))
+    return float(lsa_multilayer_gd.pgd_loss(jnp.full((k,), eta, jnp.float64), moments))
 
 
 def no_cot_step(d: int, n: int) -> float:

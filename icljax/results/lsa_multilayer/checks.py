@@ -15,15 +15,15 @@ from icljax import stats, structure
 from icljax._pytree import filter_jit
 from icljax.experiment.api import Evaluation
 from icljax.experiment.checks import Checker
-from icljax.models import multilayer_lsa as model
+from icljax.models import lsa_multilayer as model
 from icljax.results.lsa_multilayer import noise
 from icljax.results.lsa_multilayer import plan as planning
 from icljax.results.lsa_multilayer.plan import MultilayerContext, layers
 from icljax.results.lsa_multilayer.setup import MultilayerSetup
 from icljax.results.lsa_multilayer.tolerances import TOLERANCES
 from icljax.tasks import regression
-from icljax.theory import multilayer_with_b as with_b
-from icljax.theory import multistep_gd as theory
+from icljax.theory import lsa_multilayer as with_b
+from icljax.theory import lsa_multilayer_gd as theory
 
 Rows = Sequence[Mapping[str, float]]
 

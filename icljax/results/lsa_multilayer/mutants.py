@@ -2,7 +2,7 @@
 (Theorem 3 at L = 2, or Theorem 4's class for the B_l checks) must fail on the named theory entries
 (``tests/test_mutants.py``).
 
-The training target is shared by the training loss and the sandwich noise (``multilayer_with_b.effective_weights``),
+The training target is shared by the training loss and the sandwich noise (``theory.lsa_multilayer.effective_weights``),
 and the theory's optimum comes from the Wishart moments: a bug in either is caught by the checks whose other side is
 independent of it (the literal model, the NumPy reference values, the exact moments).
 """
@@ -53,19 +53,19 @@ def _layers_reversed(original):
 
 
 MUTANTS = (
-    Mutant("moments_over_d", "icljax.theory.multistep_gd:trace_moments", _moments_over_d,
+    Mutant("moments_over_d", "icljax.theory.lsa_multilayer_gd:trace_moments", _moments_over_d,
            "E tr S^k computed for S = Z^T Z / d instead of / n: the best PGD's steps are n/d times too small (its "
            "loss is the same: the steps and S scale inversely)", killed_by=("steps",)),
-    Mutant("pgd_loss_last_step", "icljax.theory.multistep_gd:pgd_loss", _last_step_scaled,
+    Mutant("pgd_loss_last_step", "icljax.theory.lsa_multilayer_gd:pgd_loss", _last_step_scaled,
            "the L-step PGD loss uses 1.1 times the last layer's step: the optimum's steps are off, its loss is not",
            killed_by=("steps",)),
     Mutant("sampler_identity_prior", "icljax.tasks.regression:sample", _identity_prior,
            "the sampler ignores the inverse-covariance prior (w* ~ N(0, I)): Theorem 3 does not apply to the data",
            killed_by=("loss_vs_pgd", "reference_loss", "whitened_isotropic")),
-    Mutant("gram_form_first_layer", "icljax.theory.multilayer_with_b:effective_weights", _first_layer_scaled,
+    Mutant("gram_form_first_layer", "icljax.theory.lsa_multilayer:effective_weights", _first_layer_scaled,
            "the training objective's Gram form scales layer 0's A by 1.1: training learns a step 1/1.1 too small "
            "for the literal model", killed_by=("steps", "reference_steps")),
-    Mutant("recursion_layers_reversed", "icljax.theory.multilayer_with_b:family_mean_and_gradient",
+    Mutant("recursion_layers_reversed", "icljax.theory.lsa_multilayer:family_mean_and_gradient",
            _layers_reversed, "Theorem 4's recursion takes the layers in reverse order (with B_l the order matters)",
            killed_by=("family_stationary",), gate=WITH_B_GATE),
     Mutant("factors_off_by_one", "icljax.results.lsa_multilayer.plan:covariate_factors", _factors_of_the_last_layers,

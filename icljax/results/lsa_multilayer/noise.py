@@ -37,8 +37,8 @@ import numpy as np
 
 from icljax import stats, structure
 from icljax.tasks import regression
-from icljax.theory import multilayer_with_b as with_b
-from icljax.theory import multistep_gd
+from icljax.theory import lsa_multilayer as with_b
+from icljax.theory import lsa_multilayer_gd
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,8 +155,8 @@ def step_covariance(d: int, n: int, steps: np.ndarray, key: jax.Array, draws: in
   """
   with jax.enable_x64(True):
     a = jnp.asarray(steps, jnp.float64)
-    moments = jnp.asarray(multistep_gd.trace_moments(d, n, 2 * a.shape[0]))
-    hessian = np.asarray(jax.hessian(lambda t: multistep_gd.pgd_loss(t, moments))(a))
+    moments = jnp.asarray(lsa_multilayer_gd.trace_moments(d, n, 2 * a.shape[0]))
+    hessian = np.asarray(jax.hessian(lambda t: lsa_multilayer_gd.pgd_loss(t, moments))(a))
     parts = [_gradient_moments(a, jax.random.fold_in(key, i), d, n, chunk) for i in range(draws // chunk)]
     second, first = (np.mean([np.asarray(p[i]) for p in parts], 0) for i in (0, 1))
   inv = np.linalg.pinv(hessian)

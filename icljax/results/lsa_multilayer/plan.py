@@ -11,12 +11,12 @@ import numpy as np
 
 from icljax import estimators, prng, structure
 from icljax.experiment.api import Plan
-from icljax.models import multilayer_lsa as model
+from icljax.models import lsa_multilayer as model
 from icljax.results.lsa_multilayer import noise
 from icljax.results.lsa_multilayer.setup import MultilayerSetup
 from icljax.tasks import regression
-from icljax.theory import multilayer_with_b as with_b
-from icljax.theory import multistep_gd as theory
+from icljax.theory import lsa_multilayer as with_b
+from icljax.theory import lsa_multilayer_gd as theory
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,7 @@ import ml_collections
 
 from icljax import validation
 from icljax.experiment import specs
-from icljax.models import multilayer_lsa as model
+from icljax.models import lsa_multilayer as model
 from icljax.tasks import regression
 
 

@@ -8,7 +8,7 @@ Tokens ``z_i = [x_i; y_i]`` (context), ``z_q = [x_q; 0]``, as columns of Z (d+1)
 With B_l = 0 only the label row moves: ``r_j <- r_j - (1/n) sum_{i<=n} r_i x_i^T A_l x_j`` for every token j (the
 query too); with B_l the covariates move as well. The model is implemented literally, with the full P and Q;
 Lemma 1 (that the B_l = 0 model is L steps of GD preconditioned by ``A_l^T``) and the Gram form of the layer with
-B_l (``theory.multilayer_with_b.gram_form_predict``) are checks, not assumptions.
+B_l (``theory.lsa_multilayer.gram_form_predict``) are checks, not assumptions.
 
 Reference: Ahn, Cheng, Daneshmand, Sra (2023), the model, Lemma 1, Theorems 3-4 (ahn_huang digest A2-A3).
 """

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax.tasks import regression_statistics as statistics
-from icljax.theory import multistep_gd
+from icljax.theory import lsa_multilayer_gd
 
 
 def _bmm(a: jax.Array, b: jax.Array) -> jax.Array:
@@ -211,11 +211,11 @@ def _thm4_fit(lam_start: jax.Array, lam_fit: jax.Array, lam_eval: jax.Array, gri
   """``thm4_optimum``'s search as one program: the best point and its per-draw losses on the evaluation draws."""
   objective = lambda lam: (lambda p: jnp.mean(thm4_per_draw(p[:L], p[L:], lam)))
   f = objective(lam_start)
-  ends = jax.vmap(lambda p: multistep_gd.damped_newton(f, p, 40))(grid)
+  ends = jax.vmap(lambda p: lsa_multilayer_gd.damped_newton(f, p, 40))(grid)
   values = jax.vmap(f)(ends)
   starts = ends[jnp.argsort(jnp.where(jnp.isfinite(values), values, jnp.inf))[:3]]
   f = objective(lam_fit)
-  ends = jax.vmap(lambda p: multistep_gd.damped_newton(f, p, 8))(starts)   # converged to 1e-16 in 5-8 steps
+  ends = jax.vmap(lambda p: lsa_multilayer_gd.damped_newton(f, p, 8))(starts)   # converged to 1e-16 in 5-8 steps
   values = jax.vmap(f)(ends)
   best = ends[jnp.argmin(jnp.where(jnp.isfinite(values), values, jnp.inf))]
   return best, thm4_per_draw(best[:L], best[L:], lam_eval)
