@@ -43,3 +43,10 @@ def test_the_readme_theorem_runs_through_the_three_commands_as_written(tmp_path)
   assert len((tmp_path / "sweeps" / "ridge" / "runs.jsonl").read_text().splitlines()) == 3
   assert "## Linear attention learns in-context ridge shrinkage" in (tmp_path / "reports" / "ridge" /
                                                                      "REPORT.md").read_text()
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+  commands = re.findall(r"^(python3 -m venv .*)$", (ROOT / "README.md").read_text(), flags=re.M)
+  assert len(commands) == 2 and "icljax-reproduce" in commands[0] and "pytest" in commands[1]
+  assert commands[1] in (ROOT / ".ci" / "run").read_text()
+  assert all("-c constraints.txt" in c for c in commands)
