@@ -6,6 +6,7 @@ middle of the stack, process 0 stops at its next logged step with one line and e
 for JAX's shutdown barrier), nothing is half-written, and the same command on both processes resumes to the
 artefacts of an uninterrupted run."""
 
+import json
 import os
 import socket
 import subprocess
@@ -117,6 +118,6 @@ def test_a_killed_process_stops_the_other_with_one_line_and_the_rerun_resumes_id
 def _steps_persisted(metrics: Path) -> int:
   try:
     lines = metrics.read_text().splitlines()
-    return int(lines[-1].split('"step": ')[1].split(",")[0].split("}")[0]) if lines else 0
-  except (OSError, IndexError, ValueError):
+    return int(json.loads(lines[-1])["step"]) if lines else 0
+  except (OSError, ValueError, KeyError):
     return 0
