@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from icljax import configs, runs, validation
+from icljax import runs, validation
 from icljax.experiment import configs as typed_configs
-from icljax.experiment import driver, main_job
+from icljax.experiment import driver, main_job, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 LSA_TINY = "quick,steps=20,batch_size=128,log_every=10,eval_prompts=1000,theory_prompts=1000"
@@ -22,7 +22,7 @@ RECALL_TINY = "quick,steps=20,log_every=10,H=32,batch_size=64,eval_size=128,test
 
 def _run(spec, workdir):
   lines = []
-  summary = driver.run(configs.load(spec), workdir, printer=lines.append)
+  summary = driver.run(typed_configs.load(spec), workdir, printer=lines.append)
   return summary, lines
 
 
@@ -91,22 +91,23 @@ def test_tiny_recall_runs_write_every_artefact(tmp_path, extra, names):
       assert params["W"].dtype == np.float64
 
 
-def test_quick_main_job_runs_each_results_headline_tiny(tmp_path):
-  """--quick: the first (headline) run of every result, in its quick variant (the main job's lifecycle and REPORT.md
-  are exercised end to end by tests/test_plugin.py and the science gate's runs)."""
-  entries = main_job._entries(tmp_path, "quick")   # pylint: disable=protected-access
-  assert [e[0].name for e in entries] == ["lsa", "nearest_neighbor", "nearest_neighbor", "nearest_neighbor_fixed_data",
-                                          "recall",
-                                          "nearest_neighbor_multiclass", "lsa_multilayer", "linattn_dynamics",
-                                          "lsa_chain_of_thought"]
-  assert all(path.name.endswith("-quick") for *_, path in entries)
-  assert [c.steps for _, _, c, _ in entries] == [150, 200, 200, 100, 20, 200, 100, 4000, 200]
-  full = main_job._entries(tmp_path, "full")   # pylint: disable=protected-access
-  assert len(full) == 78 and len({path for *_, path in full}) == 78
-  # --headline: the first run of each result, the full job's own config and directory (so the full job reuses it).
-  headline = main_job._entries(tmp_path, "headline")   # pylint: disable=protected-access
-  firsts = [next(e for e in full if e[0] is exp) for exp, *_ in entries]
-  assert [(e[0].name, e[2].to_dict(), e[3]) for e in headline] == [(e[0].name, e[2].to_dict(), e[3]) for e in firsts]
+def test_the_main_job_profiles_are_computed_from_the_theorems(tmp_path):
+  """key: every theorem's key runs (its first run if it marks none); quick: their tiny variants; full: the archive
+  at full size (reduced key variants have their full-size twins there). Run names are derived from the fields and
+  never collide within a profile."""
+  profiles = {p: main_job._entries(tmp_path, p) for p in main_job.PROFILES}   # pylint: disable=protected-access
+  for name in registry.names():
+    experiment = registry.get(name)
+    key = [r for r in experiment.main_job if r.key] or list(experiment.main_job[:1])
+    assert [e[1] for e in profiles["key"] if e[0] is experiment] == key
+    assert [e[1] for e in profiles["quick"] if e[0] is experiment] == key
+    assert [e[1] for e in profiles["full"] if e[0] is experiment] == [r for r in experiment.main_job if not r.reduced]
+    assert all(r.key for r in experiment.main_job if r.reduced), f"{name}: a reduced run that is not key"
+  for profile, entries in profiles.items():
+    paths = [path for *_, path in entries]
+    assert len(set(paths)) == len(paths), f"{profile}: two runs share a workdir"
+  assert all(path.name.endswith("-quick") for *_, path in profiles["quick"])
+  assert all(c.steps <= k.steps for (_, _, c, _), (_, _, k, _) in zip(profiles["quick"], profiles["key"]))
   with pytest.raises(validation.ConfigError, match="profile"):
     main_job.run(tmp_path, profile="fast")
 
@@ -119,8 +120,8 @@ def _cli(args, cwd=ROOT, timeout=120):
 # One case per kind of failure (library range, unknown field, flag type, unknown config); every field's range is
 # tested in process (tests/test_validation.py).
 BAD = [("lsa_isotropic", "--config.sigma=-1.0", "config.sigma"),
-       ("nearest_neighbor_shift", "--config.nonexistent=3", "--config.nonexistent"),
-       ("recall", "--config.kappa=abc", "--config.kappa"), ("no_such_config", "--config.n=1", "--config")]
+       ("nearest_neighbor_shift", "--config.nonexistent=3", "config.nonexistent"),
+       ("recall", "--config.kappa=abc", "config.kappa"), ("no_such_config", "--config.n=1", "--config")]
 
 
 @pytest.mark.parametrize("config,override,field", BAD)
@@ -134,10 +135,17 @@ def test_bad_input_on_the_cli_is_one_line_exit_2_nothing_written(tmp_path, confi
   assert not workdir.exists()
 
 
-def test_quick_and_headline_exclude_each_other_on_the_cli(tmp_path):
-  proc = _cli(["icljax.apps.reproduce", "--quick", "--headline", f"--workdir={tmp_path / 'job'}"], timeout=60)
+def test_quick_and_full_exclude_each_other_on_the_cli(tmp_path):
+  proc = _cli(["icljax.apps.reproduce", "--quick", "--full", f"--workdir={tmp_path / 'job'}"], timeout=60)
   assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-2000:]
-  assert "--quick and --headline" in proc.stderr and not (tmp_path / "job").exists()
+  assert "--quick and --full" in proc.stderr and not (tmp_path / "job").exists()
+
+
+def test_help_lists_the_commands_own_flags_and_how_to_list_configs():
+  for app, flag in (("run", "--describe"), ("sweep", "--sweep"), ("reproduce", "--full")):
+    proc = _cli([f"icljax.apps.{app}", "--help"], timeout=60)
+    assert proc.returncode == 0 and flag in proc.stdout and "--plugin" in proc.stdout, proc.stdout[-2000:]
+    assert "--list" in proc.stdout and "--describe" in proc.stdout and "Try --helpfull" not in proc.stdout
 
 
 def test_cli_from_another_directory_by_config_name_exits_1_when_a_check_fails(tmp_path):
