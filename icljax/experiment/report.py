@@ -167,13 +167,15 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
   lines += ["", results_table(sections), ""] + disagreement_section(done, root)
   index = []
   for name, d, s in done:
-    timing = d / runs.TIMING
-    seconds = runs.read_json(timing)["total_seconds"] if timing.exists() else 0.0
+    timing = runs.read_json(d / runs.TIMING) if (d / runs.TIMING).exists() else {}
+    split = [f"{timing.get(f'{k}_seconds', 0.0):.1f}" for k in ("total", "compile", "train", "evaluate")]
     n_pass = sum(c["passed"] for c in s["comparisons"])
-    index.append([name, f"{n_pass}/{len(s['comparisons'])}", s.get("status", ""), f"{seconds:.0f}",
+    index.append([name, f"{n_pass}/{len(s['comparisons'])}", s.get("status", ""), *split,
                   str(d.relative_to(root)), (sizes or {}).get(name, "")])
-  lines += ["## Runs", "", markdown_table(["run", "checks passed", "status", "seconds", "workdir",
-                                           "reduced for the key profile"], index), ""]
+  lines += ["## Runs", "", "Seconds per run (`timing.json`; a stack's shared compile and train time is split evenly "
+            "among its runs).", "", markdown_table(["run", "checks passed", "status", "seconds", "compile s",
+                                                   "train s", "evaluate s", "workdir", "reduced for the key profile"],
+                                                  index), ""]
   for experiment, items, figures in sections:
     if not items:
       continue
