@@ -13,12 +13,13 @@ import dataclasses
 
 import numpy as np
 
-from icljax.experiment.api import Mutant
+from icljax.experiment.api import Mutant, RunRef
 
 # Theorem 4's class at CI size: L = 2, d = 3, n = 10 (at d = 5 one sample of 20000 prompts leaves the trained point
 # outside its own noise after 200 L-BFGS steps), Sigma's eigenvalues (1, 0.5, 0.25).
-WITH_B_GATE = ("lsa_multilayer:with_b,d=3,n=10,spectrum=(1.0,0.5,0.25),sample_size=20000,steps=300,"
-               "eval_prompts=10000,noise_prompts=20000")
+WITH_B_GATE = RunRef("lsa_multilayer", ("with_b",), {"d": 3, "n": 10, "spectrum": (1.0, 0.5, 0.25),
+                                                   "sample_size": 20_000, "steps": 300, "eval_prompts": 10_000,
+                                                   "noise_prompts": 20_000})
 
 
 def _moments_over_d(original):

@@ -1,14 +1,16 @@
-"""The multi-layer config, read once into frozen specs."""
+"""The several-layers config, read once into frozen specs (its fields are declared in ``config.py``).
+
+Reference: docs page "lsa_multilayer", section "Setting".
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
-import ml_collections
-
 from icljax import validation
 from icljax.experiment import specs
 from icljax.models import lsa_multilayer as model
+from icljax.results.lsa_multilayer.config import MultilayerConfig
 from icljax.tasks import regression
 
 
@@ -42,31 +44,35 @@ class MultilayerSetup:
     return self.sample_size or self.batch_size
 
 
-def parse(config: ml_collections.ConfigDict) -> MultilayerSetup:
-  """Validates an ``lsa_multilayer`` config; raises ``ConfigError`` naming the first bad field.
+def parse(config: MultilayerConfig) -> MultilayerSetup:
+  """Reads a validated several-layers config into specs; the rules that tie fields together raise ``ConfigError``
+  naming the field.
 
   Args:
-    config: the config (``icljax/configs/lsa_multilayer.py`` lists every field and its range).
+    config: the typed config (every field already checked against its declaration).
 
   Returns:
     The setup.
+
+  Raises:
+    ConfigError: a rule that ties fields together is broken (a spectrum whose length is not d, n < d, L-BFGS
+      without a fixed sample).
+
+  Reference: docs page "lsa_multilayer", sections "Setting" and "Fields".
   """
-  run = specs.run_spec(config)
-  task = validation.as_config_field(regression.make_spec, config.d, config.n, 0.0, spectrum=config.spectrum,
-                                    rotation=config.rotation, rotation_seed=config.rotation_seed, prior="inv_cov")
-  layers = validation.integer("config.L", config.L, low=1, high=4)
-  layer_class = validation.choice("config.layer_class", config.layer_class, ("sparse", "with_b"))
-  init_scale = validation.real("config.init_scale", config.init_scale, low=0.0, low_open=True)
-  optimizer = specs.optimizer_spec(config)
-  sample_size = validation.integer("config.sample_size", config.sample_size, low=0)
-  if optimizer.optimizer == "lbfgs" and not sample_size:
-    raise validation.ConfigError("config.sample_size", sample_size, ">= 1 with optimizer 'lbfgs' (it needs a "
-                                 "deterministic loss: one fixed sample)")
-  sizes = specs.positive_ints(config, "batch_size", "eval_prompts")
-  noise_prompts = validation.integer("config.noise_prompts", config.noise_prompts, low=1000)
-  if noise_prompts % 1000:
-    raise validation.ConfigError("config.noise_prompts", noise_prompts, "a multiple of 1000, >= 1000")
-  return MultilayerSetup(run=run, task=task, model=model.MultilayerSpec(task.d, task.n, layers, init_scale,
-                                                                   train_b=layer_class == "with_b"),
-                         optimizer=optimizer, sample_size=sample_size, batch_size=sizes["batch_size"],
-                         eval_prompts=sizes["eval_prompts"], noise_prompts=noise_prompts)
+  if config.spectrum is not None and len(config.spectrum) != config.d:
+    raise validation.ConfigError("config.spectrum", config.spectrum, f"a sequence of d = {config.d} numbers > 0, "
+                                 "or None (the identity)")
+  if config.n < config.d:
+    raise validation.ConfigError("config.n", config.n, f"an integer >= d = {config.d} (the learned steps' noise and "
+                                 "Theorem 4's optimum draw the eigenvalues of S = Z^T Z / n from the Laguerre model, "
+                                 "which needs n >= d)")
+  if config.optimizer == "lbfgs" and not config.sample_size:
+    raise validation.ConfigError("config.sample_size", config.sample_size, ">= 1 with optimizer 'lbfgs' (it needs "
+                                 "a deterministic loss: one fixed sample)")
+  task = regression.make_spec(config.d, config.n, 0.0, spectrum=config.spectrum, rotation=config.rotation,
+                              rotation_seed=config.rotation_seed, prior="inv_cov")
+  spec = model.MultilayerSpec(task.d, task.n, config.L, config.init_scale, train_b=config.layer_class == "with_b")
+  return MultilayerSetup(run=specs.run_spec(config), task=task, model=spec, optimizer=specs.optimizer_spec(config),
+                         sample_size=config.sample_size, batch_size=config.batch_size,
+                         eval_prompts=config.eval_prompts, noise_prompts=config.noise_prompts)
