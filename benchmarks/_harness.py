@@ -50,8 +50,8 @@ def jax_compile(jitted: Callable, *args: Any) -> tuple[Callable, float, float]:
 
 def plan_of(config: Any) -> Any:
   """The experiment plan of a config (what ``icljax-run`` trains)."""
-  from icljax.experiment import registry  # pylint: disable=import-outside-toplevel
-  experiment = registry.get(config.experiment)
+  from icljax.experiment import configs  # pylint: disable=import-outside-toplevel
+  experiment = configs.experiment_of(config)
   return experiment.plan(experiment.setup(config))
 
 

@@ -21,25 +21,23 @@ sampler over n (``--scan``; where 'auto' switches). The last line is one JSON ob
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import optax
 
 from benchmarks import _harness as h
-from icljax.configs import lsa_isotropic
+from icljax.experiment import configs, fields
 
 CHUNK = 50
 
 
-def _config(d: int, n: int, batch: int, **over) -> ml_collections.ConfigDict:
-  c = lsa_isotropic.get_config()
-  c.update(dict(d=d, n=n, batch_size=batch, sigma=0.5, steps=10**6, **over))
-  return c
+def _config(d: int, n: int, batch: int, **over) -> Any:
+  return fields.replace(configs.load("lsa_isotropic"), d=d, n=n, batch_size=batch, sigma=0.5, steps=10**6, **over)
 
 
-def toolkit(config: ml_collections.ConfigDict, seconds: float) -> tuple[float, float, float]:
+def toolkit(config: Any, seconds: float) -> tuple[float, float, float]:
   """(prompts/s, compile s, peak MiB) of the experiment's own training chunk."""
   steps, comp, mib = h.pipeline_steps(h.plan_of(config), CHUNK, seconds)
   return steps * (config.batch_size if config.estimator == "fresh" else config.sample_size), comp, mib

@@ -20,11 +20,11 @@ import time
 
 def _plans(seeds: int, steps: int, batch: int):
   from benchmarks import _harness as h  # pylint: disable=import-outside-toplevel
-  from icljax.configs import lsa_isotropic  # pylint: disable=import-outside-toplevel
+  from icljax.experiment import configs  # pylint: disable=import-outside-toplevel
   out = []
   for seed in range(seeds):
-    c = lsa_isotropic.get_config(f"seed={seed},steps={steps},batch_size={batch},log_every={steps},"
-                                 "theory_prompts=1000")
+    c = configs.load(f"lsa_isotropic:seed={seed},steps={steps},batch_size={batch},log_every={steps},"
+                     "theory_prompts=1000")
     out.append(h.plan_of(c))
   return out
 

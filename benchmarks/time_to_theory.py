@@ -26,8 +26,8 @@ import jax
 import numpy as np
 
 from benchmarks import _harness as h
-from icljax import configs, structure, train
-from icljax.experiment import registry
+from icljax import structure, train
+from icljax.experiment import configs, registry
 
 
 def _toolkit(spec: str, eps: list[float], budget: float, chunk: int) -> dict[str, float]:

@@ -7,7 +7,7 @@ the prediction splits (docs page "lsa", "Setting") into a part odd in the labels
 
 and parts even in the labels, which vanish at the optimum iff ``u_x = 0`` and ``m_21 = 0`` (for d >= 2).
 ``c = n * norm_factor`` converts other normalisation conventions to the 1/n one, so ``B`` is always comparable
-with ``eta * Gamma`` of ``icljax.theory.regression``.
+with ``eta * Gamma`` of ``icljax.theory.lsa``.
 """
 
 from __future__ import annotations

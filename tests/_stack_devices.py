@@ -10,8 +10,8 @@ os.environ["JAX_PLATFORMS"] = "cpu"
 import jax
 import numpy as np
 
-from icljax import configs, sweep, train
-from icljax.experiment import registry
+from icljax import sweep, train
+from icljax.experiment import configs
 
 SPECS = {
     "lsa": "lsa_isotropic:steps=10,batch_size=64,log_every=5,theory_prompts=1000,sigma={h}",
@@ -27,7 +27,7 @@ def plans(name):
   for seed in range(2):
     for h in HPARAMS[name]:
       config = configs.load(SPECS[name].format(h=h) + f",seed={seed}")
-      experiment = registry.get(config.experiment)
+      experiment = configs.experiment_of(config)
       out.append(experiment.plan(experiment.setup(config)))
   return out
 

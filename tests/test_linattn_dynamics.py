@@ -17,7 +17,7 @@ from icljax.results.linattn_dynamics import checks, order, plateaus, timing
 from icljax.results.linattn_dynamics.tolerances import TOLERANCES
 from icljax.tasks import regression
 from icljax.theory import linattn_dynamics as theory
-from icljax.theory import regression as regression_theory
+from icljax.theory import lsa as regression_theory
 
 E0 = np.array([0.4, 0.3, 0.2, 0.1])
 E1 = np.array([4.0, 2.0, 1.0, 0.5])

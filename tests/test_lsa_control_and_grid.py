@@ -14,17 +14,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from icljax import configs, runs, structure, train, validation
-from icljax.experiment import driver, registry
+from icljax import runs, structure, sweep, train, validation
+from icljax.experiment import configs, driver, registry
 from icljax.models import lsa
 from icljax.results.lsa import checks
 from icljax.results.lsa import figures as lsa_figures
 from icljax.results.lsa import mutants as lsa_mutants
 from icljax.results.lsa.plan import plan as lsa_plan
 from icljax.tasks import regression
-from icljax.theory import regression as theory
-from icljax.theory import regression_exact as exact
-from icljax.theory import regression_mc as theory_mc
+from icljax.theory import lsa as theory
+from icljax.theory import lsa_exact as exact
+from icljax.theory import lsa_mc as theory_mc
 
 PSI = (4.0, 2.0, 1.0, 0.5, 0.25)
 
@@ -108,17 +108,19 @@ def test_spectrum_prior_needs_its_spectrum_and_only_then():
 
 
 def test_grid_runs_are_named_by_n_and_sigma_and_stack_by_n():
-  names = [configs.load(f"lsa_isotropic:n={n},sigma={s},exact,grid").name for n in (5, 80) for s in (0.0, 2.0)]
-  assert names == ["lsa_eta_grid_n5_sigma0", "lsa_eta_grid_n5_sigma2", "lsa_eta_grid_n80_sigma0",
-                   "lsa_eta_grid_n80_sigma2"]
-  lsa_runs = registry.get("lsa").main_job
-  grid = [r for r in lsa_runs if r.figure == "eta_grid"]
+  names = [configs.run_name(configs.load(f"lsa_isotropic:n={n},sigma={s},exact")) for n in (5, 80) for s in (0.0, 2.0)]
+  assert names == ["lsa_isotropic_n5_sigma0_exact", "lsa_isotropic_n5_sigma2_exact", "lsa_isotropic_n80_sigma0_exact",
+                   "lsa_isotropic_n80_sigma2_exact"]
+  experiment = registry.get("lsa")
+  grid = [r for r in experiment.main_job if r.figure == "eta_grid" and not r.reduced]
   assert len(grid) == 20   # sigma^2 in {0, 0.25, 1, 4} x n in {5, 10, 20, 40, 80}
+  keys = {sweep.group_key(configs.load(r).to_dict(), experiment.stack_fields) for r in grid if r.overrides}
+  assert len(keys) == 5   # one compiled stack per n (lsa_isotropic_exact, at 100000 prompts, trains on its own)
 
 
 def test_sigma_free_step_fails_the_noise_claim_and_the_b_check():
   """Mutation: a model that learned the noise-free step n/(n+d+1) at sigma^2 = 4 fails the float-precision checks."""
-  config = configs.load("lsa_isotropic:n=10,sigma=2.0,exact,grid")
+  config = configs.load("lsa_isotropic:n=10,sigma=2.0,exact,eval_prompts=20000")
   setup = registry.get("lsa").setup(config)
   with jax.enable_x64(True):
     plan = lsa_plan(setup)
@@ -130,8 +132,8 @@ def test_sigma_free_step_fails_the_noise_claim_and_the_b_check():
 
 
 def test_eta_grid_figure_is_drawn_from_run_summaries(tmp_path):
-  group = [({"d": 5, "n": n, "sigma": s}, [], {"scalars": {"B_diag_mean": theory.eta_star(n, 5, s)}})
-           for n in (5, 20) for s in (0.0, 2.0)]
+  group = [(configs.load(f"lsa_isotropic:n={n},sigma={s},exact"), [],
+            {"scalars": {"B_diag_mean": theory.eta_star(n, 5, s)}}) for n in (5, 20) for s in (0.0, 2.0)]
   paths = lsa_figures.group_figures(tmp_path, {"eta_grid": group})
   assert [p.endswith("eta_grid.png") for p in paths] == [True] and (tmp_path / "eta_grid.png").stat().st_size > 0
 

@@ -14,8 +14,8 @@ from icljax.models import recall as recall_model
 from icljax.tasks import nearest_neighbor as nn_task
 from icljax.tasks import recall as recall_task
 from icljax.tasks import regression
+from icljax.theory import lsa as lsa_theory
 from icljax.theory import nearest_neighbor as nn_theory
-from icljax.theory import regression as reg_theory
 
 SETTINGS = settings(max_examples=10, deadline=None)  # each new shape recompiles: keep CI short
 FEW = settings(max_examples=3, deadline=None)      # the compile-bound model properties
@@ -50,7 +50,7 @@ def _structured_lsa(key, eta, d, n):
   params = lsa.lift({"w": jnp.zeros(d + 1).at[d].set(1.0), "M": m})
   spec = lsa.LsaSpec(d, n)
   return (lsa.apply(params, dict(prompts, y=-prompts["y"]), spec), lsa.apply(params, prompts, spec),
-          reg_theory.one_step_gd_predict(prompts, eta))
+          lsa_theory.one_step_gd_predict(prompts, eta))
 
 
 @SETTINGS
@@ -82,11 +82,11 @@ def test_softmax_attention_permutation_invariance_and_no_nan(d, n, xi1, xi2, see
 def test_tiny_noise_and_long_contexts_give_finite_theory_and_predictions(sigma, n, seed):
   spec = regression.make_spec(3, n, sigma)
   prompts = regression.sample(jax.random.key(seed), spec, 4)
-  eta = reg_theory.eta_star(n, 3, sigma)
-  for pred in (reg_theory.one_step_gd_predict(prompts, eta), reg_theory.ridge_predict(prompts, sigma**2 + 1e-6),
+  eta = lsa_theory.eta_star(n, 3, sigma)
+  for pred in (lsa_theory.one_step_gd_predict(prompts, eta), lsa_theory.ridge_predict(prompts, sigma**2 + 1e-6),
                lsa.apply(lsa.init(jax.random.key(seed), lsa.LsaSpec(3, n)), prompts, lsa.LsaSpec(3, n))):
     assert np.all(np.isfinite(np.asarray(pred)))
-  assert np.isfinite(reg_theory.optimal_loss(n, 3, sigma))
+  assert np.isfinite(lsa_theory.optimal_loss(n, 3, sigma))
 
 
 @SETTINGS

@@ -8,7 +8,7 @@ import pytest
 from icljax import structure
 from icljax.models import lsa
 from icljax.tasks import regression
-from icljax.theory import regression as theory
+from icljax.theory import lsa as theory
 
 
 def _gd_params(d, b, u_y=2.0):

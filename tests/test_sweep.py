@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from icljax import configs, sweep, validation
+from icljax import sweep, validation
 from icljax.experiment import configs as typed_configs
 from icljax.experiment import driver, grid, registry
 
@@ -45,7 +45,7 @@ def test_stacks_are_bitwise_identical_on_1_and_8_devices(device_report, result):
 
 
 def test_sweep_spec_parsing_and_grouping():
-  config = configs.load("lsa_isotropic")
+  config = typed_configs.load("lsa_isotropic")
   spec = grid.parse("n=5,10;sigma=0.0,1.0;seed=0,1", config)
   assert spec == [("n", [5, 10]), ("sigma", [0.0, 1.0]), ("seed", [0, 1])]
   points = [p.to_dict() for p in grid.expand(config, spec)]
@@ -65,16 +65,17 @@ def test_sweep_spec_parsing_and_grouping():
     ("sigma='big'", "type of config.sigma"), ("", "at least one value per field"), ("n=5,)", "Python literals")])
 def test_bad_sweep_specs_are_rejected(spec, fragment):
   with pytest.raises(validation.ConfigError, match=fragment.replace("(", r"\(")):
-    grid.parse(spec, configs.load("lsa_isotropic"))
+    grid.parse(spec, typed_configs.load("lsa_isotropic"))
 
 
 def test_stacked_points_match_single_runs(tmp_path):
-  config = configs.load("lsa_isotropic:steps=40,batch_size=64,log_every=20,eval_prompts=1000,theory_prompts=1000")
+  config = typed_configs.load("lsa_isotropic:steps=40,batch_size=64,log_every=20,eval_prompts=1000,"
+                              "theory_prompts=1000")
   index = grid.run(config, tmp_path / "sw", grid.parse("sigma=0.0,1.0;seed=1", config), printer=lambda s: None)
   assert len(index) == 2 and (tmp_path / "sw" / "SWEEP.md").exists()
   row = next(r for r in index if r["sigma"] == 1.0 and r["seed"] == 1)
-  single_cfg = configs.load("lsa_isotropic:steps=40,batch_size=64,log_every=20,eval_prompts=1000,"
-                            "theory_prompts=1000,sigma=1.0,seed=1")
+  single_cfg = typed_configs.load("lsa_isotropic:steps=40,batch_size=64,log_every=20,eval_prompts=1000,"
+                                  "theory_prompts=1000,sigma=1.0,seed=1")
   single = driver.run(single_cfg, tmp_path / "single", printer=lambda s: None)
   stacked = runs_params(tmp_path / "sw" / row["dir"])
   alone = runs_params(tmp_path / "single")

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax import validation
-from icljax.theory import regression as regression_theory
+from icljax.theory import lsa as lsa_theory
 
 Moments = tuple[jax.Array, jax.Array, jax.Array]
 
@@ -110,7 +110,7 @@ def features(prompts: dict[str, jax.Array]) -> jax.Array:
 
   Reference: Zhang, Singh, Latham, Saxe (2025), Eqs. 4 and 6-7 (z = vec(beta x_q^T)).
   """
-  beta = regression_theory.gd_statistic(prompts)
+  beta = lsa_theory.gd_statistic(prompts)
   return (beta[:, :, None] * prompts["x_query"][:, None, :]).reshape(beta.shape[0], -1)
 
 

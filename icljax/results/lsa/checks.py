@@ -18,7 +18,7 @@ from icljax.results.lsa.plan import LsaContext, Theory
 from icljax.results.lsa.setup import LsaSetup
 from icljax.results.lsa.tolerances import TOLERANCES
 from icljax.tasks import regression
-from icljax.theory import regression as theory
+from icljax.theory import lsa as theory
 
 
 def _eval_stats(setup: LsaSetup, params: Any, th: Theory, key: jax.Array) -> tuple[np.ndarray, np.ndarray]:

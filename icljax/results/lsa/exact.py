@@ -13,7 +13,7 @@ from icljax.experiment.checks import Checker
 from icljax.models import lsa
 from icljax.results.lsa.plan import Theory
 from icljax.results.lsa.setup import LsaSetup
-from icljax.theory import regression_exact
+from icljax.theory import lsa_exact
 
 
 def b_hessian(setup: LsaSetup, b: np.ndarray) -> np.ndarray:
@@ -36,7 +36,7 @@ def b_hessian(setup: LsaSetup, b: np.ndarray) -> np.ndarray:
 
   def loss(vec_b):
     m = jnp.zeros((d + 1, d + 1), dtype).at[:d, :d].set(vec_b.reshape(d, d).T)
-    return regression_exact.population_loss({"w": u, "M": m}, model, setup.task)
+    return lsa_exact.population_loss({"w": u, "M": m}, model, setup.task)
 
   return np.asarray(jax.hessian(loss)(jnp.asarray(b, dtype).reshape(-1)))
 
@@ -60,7 +60,7 @@ def path_losses(setup: LsaSetup, b_trained: np.ndarray, b_theory: np.ndarray, po
   u = jnp.zeros(d + 1, dtype).at[d].set(1.0)
   t = np.linspace(-0.5, 1.5, points)
   bs = jnp.asarray((1 - t)[:, None, None] * b_trained[None] + t[:, None, None] * b_theory[None], dtype)
-  loss = jax.vmap(lambda b: regression_exact.population_loss(
+  loss = jax.vmap(lambda b: lsa_exact.population_loss(
       {"w": u, "M": jnp.zeros((d + 1, d + 1), dtype).at[:d, :d].set(b.T)}, model, setup.task))(bs)
   return t, np.asarray(loss, np.float64)
 
@@ -77,7 +77,7 @@ def checks(c: Checker, setup: LsaSetup, th: Theory, params: Any) -> list[str]:
   Returns:
     Notes for the summary.
   """
-  value = float(regression_exact.population_loss(params, setup.model, setup.task))
+  value = float(lsa_exact.population_loss(params, setup.model, setup.task))
   if th.L_star is not None:
     c("exact_loss", "exact population loss at the trained parameters vs L*", th.L_star, value)
   eig = np.linalg.eigvalsh(b_hessian(setup, th.B))

@@ -14,7 +14,7 @@ from icljax.experiment.api import FigureGroups, FigureInput
 from icljax.experiment.checks import Checker, markdown_table
 from icljax.experiment.report import fmt, grouped
 from icljax.results.lsa.tolerances import TOLERANCES
-from icljax.theory import regression as theory
+from icljax.theory import lsa as theory
 
 
 def figures(inp: FigureInput) -> list[str]:
@@ -28,7 +28,7 @@ def figures(inp: FigureInput) -> list[str]:
   """
   scalars = inp.summary["scalars"]
   out = [plots.curves(inp.fig_dir / "loss.png", inp.metrics, ["loss"], references={"L* (theory)": scalars["L_star"]},
-                      title=f"{inp.config['name']}: training loss", ylabel="MSE", logy=True),
+                      title=f"{inp.summary['name']}: training loss", ylabel="MSE", logy=True),
          plots.curves(inp.fig_dir / "B_error.png", inp.metrics, ["B_rel_err", "leak_u_x", "leak_m_21"],
                       title="distance to the predicted structure", ylabel="relative size", logy=True)]
   b, bt = inp.arrays["B"], inp.arrays["B_theory"]
@@ -62,13 +62,13 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
   """
   out = []
   for name, group in groups.items():
-    d = int(group[0][0]["d"])
-    ns = sorted({int(cfg["n"]) for cfg, *_ in group})
+    d = group[0][0].d
+    ns = sorted({cfg.n for cfg, *_ in group})
     grid = np.geomspace(ns[0], ns[-1], 100)
     series = {}
-    for sigma in sorted({float(cfg["sigma"]) for cfg, *_ in group}):
-      runs_ = sorted((int(cfg["n"]), float(summary["scalars"]["B_diag_mean"])) for cfg, _, summary in group
-                     if float(cfg["sigma"]) == sigma)
+    for sigma in sorted({cfg.sigma for cfg, *_ in group}):
+      runs_ = sorted((cfg.n, float(summary["scalars"]["B_diag_mean"])) for cfg, _, summary in group
+                     if cfg.sigma == sigma)
       series[f"sigma^2 = {sigma**2:g}"] = ([n for n, _ in runs_], [v for _, v in runs_], grid,
                                           [theory.eta_star(n, d, sigma) for n in grid])
     out.append(plots.points_on_curves(

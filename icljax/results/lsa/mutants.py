@@ -15,16 +15,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from icljax import stats
-from icljax.experiment.api import Mutant
+from icljax.experiment.api import Mutant, RunRef
 from icljax.models import lsa
 from icljax.tasks import regression
-from icljax.theory import regression as theory
+from icljax.theory import lsa as theory
 
-_OTHER = "lsa_preconditioned:other"
-GAMMA_EXACT = _OTHER + ",identity_prior,exact,init_scale=0.1"
-FRESH = _OTHER + ",sampler='wishart',steps=1500,eval_prompts=50000"
-GAMMA_FRESH = _OTHER + ",identity_prior,steps=1500,eval_prompts=50000"
-TANH = "lsa_nonlinear:tanh,d=3,n=8,steps=1500,eval_prompts=50000,theory_prompts=50000"
+_ADAM = {"steps": 1500, "eval_prompts": 50_000}
+GAMMA_EXACT = RunRef("lsa_preconditioned", ("other", "identity_prior", "exact"), {"init_scale": 0.1})
+FRESH = RunRef("lsa_preconditioned", ("other",), {"sampler": "wishart", **_ADAM})
+GAMMA_FRESH = RunRef("lsa_preconditioned", ("other", "identity_prior"), _ADAM)
+TANH = RunRef("lsa_nonlinear", ("tanh",), {"d": 3, "n": 8, **_ADAM, "theory_prompts": 50_000})
 
 
 def _eta_without_noise(original):
@@ -91,7 +91,7 @@ def _eta_mc_first_example(original):
 
 
 MUTANTS = (
-    Mutant("eta_star_without_noise", "icljax.theory.regression:eta_star", _eta_without_noise,
+    Mutant("eta_star_without_noise", "icljax.theory.lsa:eta_star", _eta_without_noise,
            "eta* drops sigma^2 from n/(n+d+1+sigma^2): the predicted B and L* assume noiseless labels",
            killed_by=("B_exact", "step_size_exact", "exact_loss", "mse_vs_L_star", "pred_rms_exact")),
     Mutant("whiten_inverse_root", "icljax.structure:whiten", _whiten_inverse_root,
@@ -99,16 +99,16 @@ MUTANTS = (
     Mutant("blocks_label_first", "icljax.structure:lsa_blocks", _blocks_label_first,
            "the label slot of u and M read as the first coordinate, not the last",
            killed_by=("leakage_exact", "B_exact")),
-    Mutant("exact_loss_identity_prior", "icljax.theory.regression_exact:population_loss", _exact_loss_identity_prior,
+    Mutant("exact_loss_identity_prior", "icljax.theory.lsa_exact:population_loss", _exact_loss_identity_prior,
            "the exact population loss ignores the task prior (w* ~ N(0, I)): training lands on Gamma*",
            killed_by=("B_exact", "dist_whitened_exact")),
-    Mutant("gamma_star_without_noise", "icljax.theory.regression:gamma_star", _gamma_without_noise,
+    Mutant("gamma_star_without_noise", "icljax.theory.lsa:gamma_star", _gamma_without_noise,
            "Gamma* drops sigma^2 from (tr Sigma + sigma^2)/n", killed_by=("B_exact", "dist_whitened_gamma_exact"),
            gate=GAMMA_EXACT),
     Mutant("wishart_dof_plus_one", "icljax.tasks.regression_statistics:chi_square", _chi_square_dof_plus_one,
            "the Wishart statistics sampler draws chi^2(n - j + 1): training sees n + 1 examples' Gram matrices",
            killed_by=("B_rel_err", "step_size"), gate=FRESH),
-    Mutant("eta_star_without_noise_adam", "icljax.theory.regression:eta_star", _eta_without_noise,
+    Mutant("eta_star_without_noise_adam", "icljax.theory.lsa:eta_star", _eta_without_noise,
            "as eta_star_without_noise, against an Adam run", gate=FRESH,
            killed_by=("B_rel_err", "step_size", "pred_rms", "mse_vs_L_star")),
     Mutant("blocks_label_first_adam", "icljax.structure:lsa_blocks", _blocks_label_first,
@@ -118,9 +118,9 @@ MUTANTS = (
            gate=FRESH),
     Mutant("whiten_inverse_root_adam", "icljax.structure:whiten", _whiten_inverse_root,
            "as whiten_inverse_root, against an Adam run", killed_by=("dist_whitened", "step_size"), gate=FRESH),
-    Mutant("gamma_star_without_noise_adam", "icljax.theory.regression:gamma_star", _gamma_without_noise,
+    Mutant("gamma_star_without_noise_adam", "icljax.theory.lsa:gamma_star", _gamma_without_noise,
            "as gamma_star_without_noise, against an Adam run", killed_by=("B_rel_err_gamma",), gate=GAMMA_FRESH),
-    Mutant("eta_mc_first_example", "icljax.theory.regression_mc:eta_mc", _eta_mc_first_example,
+    Mutant("eta_mc_first_example", "icljax.theory.lsa_mc:eta_mc", _eta_mc_first_example,
            "the Monte-Carlo step of tanh targets correlates g with the first context example instead of the query",
            killed_by=("mse_vs_theory_predictor", "step_size"), gate=TANH),
 )

@@ -27,9 +27,9 @@ from icljax.experiment.api import Plan
 from icljax.models import lsa
 from icljax.results.lsa.setup import LsaSetup
 from icljax.tasks import regression_statistics
-from icljax.theory import regression as theory
-from icljax.theory import regression_exact
-from icljax.theory import regression_mc as theory_mc
+from icljax.theory import lsa as theory
+from icljax.theory import lsa_exact
+from icljax.theory import lsa_mc as theory_mc
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,14 +105,14 @@ def objective(setup: LsaSetup):
 
   ``'fresh'`` draws ``batch_size`` prompts' sufficient statistics per step (the same function of the prompt as the
   attention form); ``'fixed'`` uses one sample (full-batch steps); ``'exact'`` is the population loss itself, with
-  no sampling (``theory.regression_exact``).
+  no sampling (``theory.lsa_exact``).
   """
   loss = estimators.squared_error(lambda p, b: lsa.apply(p, b, setup.model))
 
   def fn(params, key, hparams):
     task, sample = hparams
     if setup.estimator == "exact":
-      return regression_exact.population_loss(params, setup.model, task)
+      return lsa_exact.population_loss(params, setup.model, task)
     if sample is not None:
       return loss(params, sample)
     return loss(params, regression_statistics.sample_statistics(key, task, setup.batch_size, setup.sampler))

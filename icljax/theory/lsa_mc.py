@@ -12,7 +12,7 @@ import numpy as np
 
 from icljax import stats, validation
 from icljax.tasks import regression as task
-from icljax.theory.regression import gd_statistic
+from icljax.theory import lsa as lsa_theory
 
 
 def _mc(key, spec, num_prompts, chunk, stat):
@@ -37,7 +37,7 @@ def eta_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000
     ``(eta_F, standard error)``.
   """
   def stat(p):
-    g = gd_statistic(p)
+    g = lsa_theory.gd_statistic(p)
     a = p["y_query"] * jnp.einsum("bd,bd->b", p["x_query"], g)
     b = jnp.sum(g**2, -1)
     return jnp.stack([a, b, a * a, b * b, a * b], -1)
@@ -72,7 +72,7 @@ def optimal_B_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 2
   d = spec.d
 
   def stat(p):
-    phi = (p["x_query"][:, :, None] * gd_statistic(p)[:, None, :]).reshape(p["x_query"].shape[0], d * d)
+    phi = (p["x_query"][:, :, None] * lsa_theory.gd_statistic(p)[:, None, :]).reshape(p["x_query"].shape[0], d * d)
     outer = phi[:, :, None] * phi[:, None, :]
     return jnp.concatenate([outer.reshape(-1, d**4), phi * p["y_query"][:, None]], -1)
 

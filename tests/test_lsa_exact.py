@@ -11,12 +11,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from icljax import configs
-from icljax.experiment import driver
+from icljax.experiment import configs, driver
 from icljax.models import lsa
 from icljax.tasks import regression
-from icljax.theory import regression as theory
-from icljax.theory import regression_exact as exact
+from icljax.theory import lsa as theory
+from icljax.theory import lsa_exact as exact
 
 
 def _spec64(*args, **kwargs):
@@ -129,8 +128,8 @@ def test_exact_training_reaches_theory_in_the_other_conventions(tmp_path):
   """Digest section 2.4: the same optimum in effective-B terms with all three conventions at once (the 'sum' run
   stalled at loss 4.49 before its initialisation was scaled to the convention; the residual trains in the reduced
   parameters, where L-BFGS reaches float rounding, BUILD_NOTES)."""
-  spec = "lsa_isotropic:exact,normalization='sum',include_query=True,residual=True,parameterization='reduced',conv"
+  spec = "lsa_isotropic:exact,normalization=sum,include_query=True,residual=True,parameterization=reduced"
   summary = driver.run(configs.load(spec), tmp_path / "run", printer=lambda s: None)
-  assert summary["name"] == "lsa_conv_sum_query_residual_reduced"
+  assert summary["name"] == "lsa_isotropic_reduced_sum_include_query_residual_exact"
   failed = [(c["quantity"], c["measured"]) for c in summary["comparisons"] if c["status"] != "pass"]
   assert not failed, failed

@@ -6,8 +6,8 @@ import pytest
 
 from icljax import structure
 from icljax.tasks import regression
-from icljax.theory import regression as theory
-from icljax.theory import regression_mc as theory_mc
+from icljax.theory import lsa as theory
+from icljax.theory import lsa_mc as theory_mc
 
 # Digest section 7.1: (n, d, sigma, eta*, sum-loss eta, L*).
 TABLE = [(20, 5, 0, 0.769231, 0.038462, 1.153846), (20, 5, 0.5, 0.761905, 0.038095, 1.440476),
