@@ -9,11 +9,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from icljax._pytree import filter_jit
 from icljax.experiment.checks import Checker
 from icljax.models import lsa
 from icljax.results.lsa.plan import Theory
 from icljax.results.lsa.setup import LsaSetup
+from icljax.tasks import regression
 from icljax.theory import lsa_exact
+
+
+def _b_loss(vec_b: jax.Array, task: regression.RegressionSpec, d: int, n: int) -> jax.Array:
+  """The exact loss of the predictor ``x^T B g``: the LSA with ``u = e_{d+1}``, ``M_11 = B^T`` (1/n convention)."""
+  b = vec_b.reshape(d, d)
+  u = jnp.zeros(d + 1, b.dtype).at[d].set(1.0)
+  m = jnp.zeros((d + 1, d + 1), b.dtype).at[:d, :d].set(b.T)
+  return lsa_exact.population_loss({"w": u, "M": m}, lsa.LsaSpec(d, n, parameterization="reduced"), task)
+
+
+_hessian = filter_jit(jax.hessian(_b_loss))
+_path = filter_jit(jax.vmap(_b_loss, in_axes=(0, None, None, None)))
 
 
 def b_hessian(setup: LsaSetup, b: np.ndarray) -> np.ndarray:
@@ -28,17 +42,11 @@ def b_hessian(setup: LsaSetup, b: np.ndarray) -> np.ndarray:
 
   Returns:
     The Hessian (float64 when the run is).
+
+  Reference: docs page "lsa", section "What is checked and why" (the exact landscape).
   """
-  d = setup.task.d
-  model = lsa.LsaSpec(d, setup.task.n, parameterization="reduced")
   dtype = jnp.float64 if setup.run.x64 else jnp.float32
-  u = jnp.zeros(d + 1, dtype).at[d].set(1.0)
-
-  def loss(vec_b):
-    m = jnp.zeros((d + 1, d + 1), dtype).at[:d, :d].set(vec_b.reshape(d, d).T)
-    return lsa_exact.population_loss({"w": u, "M": m}, model, setup.task)
-
-  return np.asarray(jax.hessian(loss)(jnp.asarray(b, dtype).reshape(-1)))
+  return np.asarray(_hessian(jnp.asarray(b, dtype).reshape(-1), setup.task, setup.task.d, setup.task.n))
 
 
 def path_losses(setup: LsaSetup, b_trained: np.ndarray, b_theory: np.ndarray, points: int = 41
@@ -53,16 +61,14 @@ def path_losses(setup: LsaSetup, b_trained: np.ndarray, b_theory: np.ndarray, po
 
   Returns:
     ``(t, loss)``.
+
+  Reference: docs page "lsa", section "What is checked and why" (the exact landscape).
   """
   d = setup.task.d
-  model = lsa.LsaSpec(d, setup.task.n, parameterization="reduced")
   dtype = jnp.float64 if setup.run.x64 else jnp.float32
-  u = jnp.zeros(d + 1, dtype).at[d].set(1.0)
   t = np.linspace(-0.5, 1.5, points)
   bs = jnp.asarray((1 - t)[:, None, None] * b_trained[None] + t[:, None, None] * b_theory[None], dtype)
-  loss = jax.vmap(lambda b: lsa_exact.population_loss(
-      {"w": u, "M": jnp.zeros((d + 1, d + 1), dtype).at[:d, :d].set(b.T)}, model, setup.task))(bs)
-  return t, np.asarray(loss, np.float64)
+  return t, np.asarray(_path(bs.reshape(points, d * d), setup.task, d, setup.task.n), np.float64)
 
 
 def checks(c: Checker, setup: LsaSetup, th: Theory, params: Any) -> list[str]:
