@@ -64,7 +64,7 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
   for name, group in groups.items():
     d = group[0][0].d
     ns = sorted({cfg.n for cfg, *_ in group})
-    grid = np.geomspace(ns[0], ns[-1], 100)
+    grid = np.geomspace(min(ns[0], ns[-1] / 4), max(ns[-1], ns[0] * 4), 100)   # the key profile has one n
     series = {}
     for sigma in sorted({cfg.sigma for cfg, *_ in group}):
       runs_ = sorted((cfg.n, float(summary["scalars"]["B_diag_mean"])) for cfg, _, summary in group
