@@ -19,7 +19,7 @@ from pathlib import Path
 from mkdocs.structure.files import File
 
 import icljax
-from icljax.experiment import checks, configs, fields, mutants, registry
+from icljax.experiment import configs, fields, markdown, mutants, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 API_SKIP = ("icljax.apps", "icljax.results", "icljax._pytree")
@@ -31,7 +31,7 @@ def _theorem_page(name: str) -> str:
     raise FileNotFoundError(f"theorem {name} has no docs page (Experiment.page = {experiment.page})")
   text = Path(experiment.page).read_text()
   presets = "\n".join(f"### `{p.name}`\n\n```bash\n{p.doc.strip().splitlines()[0]}\n```\n\n"
-                      + checks.plain_text("\n".join(p.doc.strip().splitlines()[1:]).strip()) + "\n"
+                      + markdown.plain_text("\n".join(p.doc.strip().splitlines()[1:]).strip()) + "\n"
                       for p in experiment.presets)
   field_tables = "\n".join(f"#### `{p.name}`\n\n" + fields.markdown(experiment.config, configs.load(p.name).to_dict())
                            + "\n" for p in experiment.presets)
@@ -40,10 +40,10 @@ def _theorem_page(name: str) -> str:
   if variants:
     field_tables += "\n**Named variants** (`--config=PRESET:<variant>`):\n\n" + variants + "\n"
   field_tables += "\n**`quick`**: " + ", ".join(f"`{f}={v!r}`" for f, v in experiment.quick.items()) + "\n"
-  runs = checks.markdown_table(["run (`--config=`)", "figure", "key figure"],
+  runs = markdown.markdown_table(["run (`--config=`)", "figure", "key figure"],
                                [[f"`{r.spec}`", r.figure or "", "yes" if r.key else ""] for r in experiment.main_job])
   replacements = {"<!-- presets -->": presets, "<!-- fields -->": field_tables,
-                  "<!-- tolerances -->": checks.table_markdown(f"{name}: tolerance table", experiment.tolerances),
+                  "<!-- tolerances -->": markdown.table_markdown(f"{name}: tolerance table", experiment.tolerances),
                   "<!-- mutants -->": mutants.markdown([experiment]), "<!-- main_job -->": runs}
   for marker, content in replacements.items():
     text = text.replace(marker, content)
@@ -66,7 +66,7 @@ def on_files(files, config):
   for name in registry.names():
     files.append(File.generated(_CONFIG[0], f"theorems/{name}.md", content=_theorem_page(name)))
   every = [registry.get(n) for n in registry.names()]
-  tables = "\n\n".join(checks.table_markdown(f"{e.name}: {e.title}", e.tolerances) for e in every)
+  tables = "\n\n".join(markdown.table_markdown(f"{e.name}: {e.title}", e.tolerances) for e in every)
   files.append(File.generated(_CONFIG[0], "reference/tolerances.md", content=(
       "# Tolerance tables\n\nEvery check of every theorem names one entry of its theorem's table: its value, how it "
       "applies, its kind and where the number comes from. Generated from the code.\n\n" + tables + "\n")))

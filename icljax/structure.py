@@ -180,8 +180,8 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, spe
 
   Checks: parameters finite and of the documented shapes; ``|B - target|_F / |target|_F <= rtol``; for d >= 2 the
   leakage ``|u_x|/|u_y|`` and ``|m_21|/|M_11|_F`` are at most ``leak_tol``. For d = 1 a second branch of global
-  minimisers exists (``u_y = 0``, ``M_11 = 0``, ``u_x m_21 = eta*``, Mahankali et al. Thm 1) with the same predictions, so only
-  ``B`` is checked and the returned note says so.
+  minimisers exists (``u_y = 0``, ``M_11 = 0``, ``u_x m_21 = eta*``; Mahankali et al. Thm 1) with the same
+  predictions, so only ``B`` is checked and the returned note says so.
 
   Returns:
     A note for the run summary ("" when every check applies).

@@ -1,5 +1,6 @@
-"""flax NNX modules (``icljax.flax_layers``): each equals the pure ``apply`` of its model to float rounding, trains with optax
-through ``nnx.Optimizer`` to the same parameters as the pure optax loop, and the base package never imports flax."""
+"""flax NNX modules (``icljax.flax_layers``): each equals the pure ``apply`` of its model to float rounding, trains
+with optax through ``nnx.Optimizer`` to the same parameters as the pure optax loop, and the base package never imports
+flax."""
 
 import subprocess
 import sys

@@ -9,7 +9,8 @@ from scipy import stats as scipy_stats
 
 from icljax import runs, stats, validation
 from icljax.experiment import report
-from icljax.experiment.checks import Check, Checker, Tolerance, markdown_table, table_markdown
+from icljax.experiment.checks import Check, Checker, Tolerance
+from icljax.experiment.markdown import markdown_table, table_markdown
 
 
 def test_atomic_writes_round_trip(tmp_path):

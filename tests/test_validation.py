@@ -16,7 +16,7 @@ def _cases():
   for name in registry.names():
     experiment = registry.get(name)
     for preset in experiment.presets:
-      for key, f in fields.declarations(experiment.config).items():
+      for key in fields.declarations(experiment.config):
         if key in experiment.config.FIXED:
           continue
         yield pytest.param(preset.name, key, id=f"{preset.name}.{key}")

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from icljax import validation
 from icljax.experiment.accept import Accept, Bool, Choice, Custom, Int, Items, Real, Rows, Text, Vector
-from icljax.experiment.checks import markdown_table
+from icljax.experiment.markdown import markdown_table
 
 __all__ = ["Accept", "Bool", "Choice", "Config", "Custom", "Int", "Items", "Real", "Rows", "Text", "Vector",
            "declarations", "field", "from_dict", "markdown", "parse_text", "replace", "unknown_field", "validate"]

@@ -29,7 +29,7 @@ import numpy as np
 from icljax import runs, train
 from icljax.experiment import configs, driver, registry
 from icljax.experiment.api import Experiment, Mutant
-from icljax.experiment.checks import markdown_table
+from icljax.experiment.markdown import markdown_table
 
 
 @dataclasses.dataclass(frozen=True)

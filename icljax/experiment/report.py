@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from icljax import runs
-from icljax.experiment.checks import KINDS, Check, markdown_table, summarize
+from icljax.experiment.checks import KINDS, Check, summarize
+from icljax.experiment.markdown import markdown_table
 
 
 def fmt(x: float) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from icljax import plots
 from icljax.experiment.api import FigureGroups, FigureInput
-from icljax.experiment.checks import markdown_table
+from icljax.experiment.markdown import markdown_table
 from icljax.experiment.report import fmt, grouped
 from icljax.theory import icl_denoising_linear as linear_theory
 

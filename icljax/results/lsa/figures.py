@@ -11,7 +11,8 @@ import numpy as np
 
 from icljax import plots, structure
 from icljax.experiment.api import FigureGroups, FigureInput
-from icljax.experiment.checks import Checker, markdown_table
+from icljax.experiment.checks import Checker
+from icljax.experiment.markdown import markdown_table
 from icljax.experiment.report import fmt, grouped
 from icljax.results.lsa.tolerances import TOLERANCES
 from icljax.theory import lsa as theory

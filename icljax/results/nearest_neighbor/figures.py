@@ -13,7 +13,7 @@ import numpy as np
 
 from icljax import plots, runs
 from icljax.experiment.api import FigureInput
-from icljax.experiment.checks import markdown_table
+from icljax.experiment.markdown import markdown_table
 from icljax.experiment.report import grouped
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from icljax import plots
 from icljax.experiment.api import FigureGroups, FigureInput
-from icljax.experiment.checks import markdown_table
+from icljax.experiment.markdown import markdown_table
 from icljax.experiment.report import grouped
 from icljax.results.recall.config import RecallConfig
 from icljax.theory import recall as theory

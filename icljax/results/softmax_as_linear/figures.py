@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from icljax import runs
 from icljax.experiment.api import FigureGroups, FigureInput
-from icljax.experiment.checks import markdown_table
+from icljax.experiment.markdown import markdown_table
 from icljax.theory import softmax_as_linear as theory
 
 

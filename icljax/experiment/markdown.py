@@ -1,0 +1,60 @@
+"""Markdown for people: the one table builder (REPORT.md, SWEEP.md, the docs' generated tables) and text escaped
+so that it reads as written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from icljax.experiment.checks import Tolerance
+
+
+def table_markdown(title: str, table: Mapping[str, Tolerance]) -> str:
+  """A result's tolerance table as markdown (entry, tolerance, kind, source, why).
+
+  Args:
+    title: heading text.
+    table: the tolerance table.
+
+  Returns:
+    Markdown text.
+  """
+  rows = [[name, tol.text, tol.kind + (" (disputed)" if tol.disputed else ""), tol.source,
+           tol.why + (f" Disputed: {tol.disputed}" if tol.disputed else "")] for name, tol in table.items()]
+  return f"#### {title}\n\n" + markdown_table(["entry", "tolerance", "kind", "source", "why"], rows)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+  """The one markdown-table builder: cells are converted with ``str`` and pipes escaped.
+
+  Args:
+    header: column names.
+    rows: cell values.
+
+  Returns:
+    Markdown text (no trailing newline).
+  """
+  lines = ["| " + " | ".join(map(_cell, header)) + " |", "|" + "---|" * len(header)]
+  lines += ["| " + " | ".join(map(_cell, r)) + " |" for r in rows]
+  return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+  """A table cell: pipes escaped, and plain text as :func:`plain_text`."""
+  return plain_text(str(value).replace("|", "\\|"))
+
+
+def plain_text(text: str) -> str:
+  """Text written for people (a check's quantity, a preset's description) as markdown that reads as written:
+  ``*`` and ``_`` escaped outside code spans, so ``w*`` and ``x_q`` do not turn italic.
+
+  Args:
+    text: the text.
+
+  Returns:
+    Markdown.
+
+  Reference: docs page "Checks, error bars and mutants".
+  """
+  parts = text.split("`")
+  return "`".join(p if i % 2 else p.replace("*", "\\*").replace("_", "\\_") for i, p in enumerate(parts))
