@@ -1,4 +1,4 @@
-"""The exact population loss of result 1 (issue 13): the cubature is exact to degree 5; the loss equals the closed
+"""The exact population loss of the lsa theorem: the cubature is exact to degree 5; the loss equals the closed
 forms to 1e-10 in float64, Monte Carlo within 4 standard errors in every convention and setting, its gradient finite
 differences. Training on it (reaching the theory B to float rounding) and the checks failing on a perturbed B are
 in tests/test_science_gate.py."""
@@ -51,7 +51,7 @@ def test_closed_forms_isotropic(n, d, sigma):
     eta = theory.eta_star(n, d, sigma)
     l_star = float(exact.population_loss(_gd_params(eta * np.eye(d), d), model, spec))
     assert l_star == pytest.approx(theory.optimal_loss(n, d, sigma), rel=1e-10)
-    b = eta * np.eye(d) + 0.2 * np.random.default_rng(d).standard_normal((d, d))   # digest 3.3 landscape
+    b = eta * np.eye(d) + 0.2 * np.random.default_rng(d).standard_normal((d, d))   # the quadratic landscape
     assert float(exact.population_loss(_gd_params(b, d), model, spec)) == pytest.approx(
         theory.loss_at_B(b, n, sigma), rel=1e-10)
 
@@ -125,9 +125,9 @@ def test_exact_loss_refuses_nonlinear_targets():
 
 
 def test_exact_training_reaches_theory_in_the_other_conventions(tmp_path):
-  """Digest section 2.4: the same optimum in effective-B terms with all three conventions at once (the 'sum' run
-  stalled at loss 4.49 before its initialisation was scaled to the convention; the residual trains in the reduced
-  parameters, where L-BFGS reaches float rounding, BUILD_NOTES)."""
+  """The conventions of the docs page's section "Setting": the same optimum in effective-B terms with all three at
+  once (the 'sum' run stalled at loss 4.49 before its initialisation was scaled to the convention; the residual
+  trains in the reduced parameters, where L-BFGS reaches float rounding)."""
   spec = "lsa_isotropic:exact,normalization=sum,include_query=True,residual=True,parameterization=reduced"
   summary = driver.run(configs.load(spec), tmp_path / "run", printer=lambda s: None)
   assert summary["name"] == "lsa_isotropic_reduced_sum_include_query_residual_exact"

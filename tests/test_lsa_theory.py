@@ -1,4 +1,5 @@
-"""Closed forms of result 1 against the digest's table, independent NumPy Monte Carlo and exact identities."""
+"""Closed forms of the lsa theorem against the docs page's reference values (an independent float64 computation of
+the closed forms, rounded to 6 decimals), independent NumPy Monte Carlo and exact identities."""
 
 import jax
 import numpy as np
@@ -9,7 +10,7 @@ from icljax.tasks import regression
 from icljax.theory import lsa as theory
 from icljax.theory import lsa_mc as theory_mc
 
-# Digest section 7.1: (n, d, sigma, eta*, sum-loss eta, L*).
+# The docs page's table of eta* and L* (section "What is checked and why"): (n, d, sigma, eta*, sum-loss eta, L*).
 TABLE = [(20, 5, 0, 0.769231, 0.038462, 1.153846), (20, 5, 0.5, 0.761905, 0.038095, 1.440476),
          (20, 5, 1, 0.740741, 0.037037, 2.296296), (20, 5, 2, 0.666667, 0.033333, 5.666667),
          (10, 10, 0, 0.476190, 0.047619, 5.238095), (40, 10, 1, 0.769231, 0.019231, 3.307692),
@@ -18,13 +19,13 @@ TABLE = [(20, 5, 0, 0.769231, 0.038462, 1.153846), (20, 5, 0.5, 0.761905, 0.0380
 
 
 @pytest.mark.parametrize("n,d,sigma,eta,eta_sum,loss", TABLE)
-def test_closed_forms_match_digest_table(n, d, sigma, eta, eta_sum, loss):
+def test_closed_forms_match_the_reference_table(n, d, sigma, eta, eta_sum, loss):
   assert theory.eta_star(n, d, sigma) == pytest.approx(eta, abs=1e-6)
   assert theory.eta_star(n, d, sigma, "sum") == pytest.approx(eta_sum, abs=1e-6)
   assert theory.optimal_loss(n, d, sigma) == pytest.approx(loss, abs=1e-6)
 
 
-def test_relu_closed_forms_match_digest():
+def test_relu_closed_forms_match_the_reference_values():
   assert theory.eta_relu_net(20, 5, 0) == pytest.approx(0.606061, abs=1e-6)
   assert theory.optimal_loss_relu_net(20, 5, 0) == pytest.approx(1.742424, abs=1e-6)
   assert theory.eta_relu_net(10, 10, 0) == pytest.approx(0.303030, abs=1e-6)
@@ -32,7 +33,7 @@ def test_relu_closed_forms_match_digest():
 
 
 def _numpy_prompts(rng, batch, n, d, sigma, cov=None, prior="identity"):
-  """Independent NumPy sampler (the JAX sampler is not used), digest Appendix A."""
+  """Independent NumPy sampler (the JAX sampler is not used)."""
   root = np.eye(d) if cov is None else np.linalg.cholesky(cov)
   x = rng.standard_normal((batch, n + 1, d)) @ root.T
   w = rng.standard_normal((batch, d))
@@ -56,7 +57,7 @@ def test_eta_star_and_loss_against_numpy_monte_carlo():
 
 
 def test_loss_at_B_quadratic_landscape_against_monte_carlo():
-  # Digest 3.3: at B = eta* I + 0.2 N(0, 1) noise, MC gives 2.4244 and the formula 2.4248 (n=20, d=5, sigma=0.5).
+  # At B = eta* I + 0.2 N(0, 1) noise (n = 20, d = 5, sigma = 0.5) the quadratic in B against NumPy Monte Carlo.
   rng = np.random.default_rng(1)
   n, d, sigma = 20, 5, 0.5
   b = theory.eta_star(n, d, sigma) * np.eye(d) + 0.2 * rng.standard_normal((d, d))
@@ -89,8 +90,9 @@ def test_identity_prior_loss_against_numpy_monte_carlo():
   assert abs(err.mean() - expected) < 4 * err.std() / np.sqrt(len(err))
 
 
-def test_ahn_metrics_of_the_digest_covariance():
-  # Digest 7.3: Dist(Sigma^-1, I) = 0.784; Dist(Gamma*, I) = 0.603 at n = 20, sigma = 0 (rotation invariant).
+def test_ahn_metrics_of_the_preconditioned_covariance():
+  # Ahn et al.'s spectrum (1, 1, 0.25, 0.0625, 1): Dist(Sigma^-1, I) = 0.784; Dist(Gamma*, I) = 0.603 at n = 20,
+  # sigma = 0 (rotation invariant; the docs page's reference values).
   cov = regression.covariance(5, (1, 1, 0.25, 0.0625, 1), "random", 1)
   assert structure.dist_to_identity(np.linalg.inv(cov)) == pytest.approx(0.784, abs=5e-4)
   assert structure.dist_to_identity(theory.gamma_star(cov, 20, 0.0)) == pytest.approx(0.603, abs=5e-4)
@@ -130,6 +132,7 @@ def test_ridge_predictor_and_bayes_risk():
   err = (pred - yq) ** 2
   risk, risk_se = theory_mc.bayes_risk_mc(jax.random.key(6), regression.make_spec(d, n, sigma), 100_000)
   assert abs(err.mean() - risk) < 4 * np.hypot(err.std() / np.sqrt(len(err)), risk_se)
-  # Digest 6.4: Bayes ridge MSE 0.3370 at d=5, n=20, sigma=0.5; the one-layer LSA optimum is 1.4405.
+  # Bayes ridge MSE 0.3370 at d=5, n=20, sigma=0.5 (an independent NumPy Monte Carlo; the docs page); the one-layer
+  # LSA optimum is 1.4405.
   risk, risk_se = theory_mc.bayes_risk_mc(jax.random.key(7), regression.make_spec(5, 20, 0.5), 200_000)
   assert abs(risk - 0.3370) < 0.003

@@ -77,7 +77,8 @@ def test_assertion_fails_on_leakage():
 
 
 def test_d1_second_branch_is_reported_not_failed():
-  # d = 1: u_y = 0, M_11 = 0, u_x m_21 = eta* is a second optimum with the same predictions (digest 4.1).
+  # d = 1: u_y = 0, M_11 = 0, u_x m_21 = eta* is a second optimum with the same predictions (derived on the docs page
+  # "lsa", for Mahankali et al.'s Theorem 1).
   eta = theory.eta_star(10, 1, 0.0)
   branch = {"w": jnp.array([2.0, 0.0]), "M": jnp.array([[0.0, 0.0], [eta / 2.0, 0.0]])}
   note = structure.assert_lsa_structure(branch, np.array([[eta]]), lsa.LsaSpec(1, 10))

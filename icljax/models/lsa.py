@@ -9,7 +9,8 @@ Reduced model: ``w = W_V^T h``, ``M = W_K^T W_Q`` and ``y_hat = w^T G_D M v_{n+1
 ``G_D = (1/n) sum_{i<=n} v_i v_i^T``. ``reduce`` maps full to reduced parameters and ``lift`` maps back
 (``W_K = W_V = I``, ``W_Q = M``, ``h = w``), so the two forms compute the same function.
 
-Convention variants (digest section 2.4), as fields of :class:`LsaSpec`:
+Convention variants (the paper's normalisation, residual and query convention could not be read; docs page "lsa",
+section "Setting"), as fields of :class:`LsaSpec`:
 
 * ``normalization``: ``'mean'`` (1/n, default), ``'sum'`` (no factor) or ``'mean_plus_one'`` (1/(n+1));
 * ``include_query``: the query token is among the keys and values as well;
@@ -17,7 +18,8 @@ Convention variants (digest section 2.4), as fields of :class:`LsaSpec`:
 
 All variants have the same optimal *prediction function*; only the raw blocks rescale.
 
-Reference: Mahankali, Hashimoto, Ma (2023), digest sections 2.2-2.4.
+Reference: Mahankali, Hashimoto, Ma (2023), the one-layer LSA with parameters (W_K, W_Q, W_V, h) of Theorem 1;
+docs page "lsa", section "Setting".
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ class LsaSpec:
     init_scale: standard deviation of the N(0, s^2) initialisation (> 0: all-zero is a saddle), for the 1/n
       convention; otherwise it is multiplied by (n x factor)^(-1/4) (0.47 for 'sum' at n = 20), so the initial
       predictions have the same scale in every convention (with 'sum' at the 1/n scale the exact estimator's
-      L-BFGS started 20x too large and stalled at loss 4.49; BUILD_NOTES).
+      L-BFGS started 20x too large and stalled at loss 4.49; docs page "lsa").
     key_dim: rows of W_K and W_Q (default d + 1; ``key_dim >= d`` is needed to reach ``M_11 ∝ I``).
+
+  Reference: Mahankali et al. (2023), Theorem 1 (the parameters); docs page "lsa", section "Setting" (conventions).
   """
 
   d: int
@@ -79,6 +83,8 @@ def init(key: jax.Array, spec: LsaSpec) -> Params:
   Returns:
     Full ``{'W_K': (k, d+1), 'W_Q': (k, d+1), 'W_V': (d+1, d+1), 'h': (d+1,)}``, or their reduced form
     (:func:`reduce`) when ``spec.parameterization == 'reduced'``.
+
+  Reference: docs page "lsa", section "Setting" (initialisation: all-zero parameters are a stationary point).
   """
   d = spec.d
   k = d + 1 if spec.key_dim is None else spec.key_dim
@@ -99,6 +105,8 @@ def tokens(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
 
   Returns:
     ``v_i = [x_i; y_i]`` of shape (B, n, d+1) and ``[x_{n+1}; 0]`` of shape (B, d+1).
+
+  Reference: Mahankali et al. (2023), the tokens of Theorem 1 (the query token's label slot is 0).
   """
   context = jnp.concatenate([prompts["x"], prompts["y"][..., None]], axis=-1)
   query = jnp.concatenate([prompts["x_query"], jnp.zeros_like(prompts["x_query"][..., :1])], axis=-1)
@@ -114,6 +122,8 @@ def norm_factor(n: int, normalization: str) -> float:
 
   Returns:
     1/n, 1 or 1/(n+1).
+
+  Reference: docs page "lsa", section "Setting" (conventions).
   """
   return {"mean": 1.0 / n, "sum": 1.0, "mean_plus_one": 1.0 / (n + 1)}[normalization]
 
@@ -135,7 +145,7 @@ def apply(params: Params, batch: dict[str, jax.Array], spec: LsaSpec) -> jax.Arr
   Returns:
     Predictions of shape (B,).
 
-  Reference: Mahankali, Hashimoto, Ma (2023), digest sections 2.2-2.4.
+  Reference: Mahankali, Hashimoto, Ma (2023), the one-layer LSA of Theorem 1; docs page "lsa", section "Setting".
   """
   if "gram" in batch:
     return _apply_statistics(params, batch, spec)
@@ -163,6 +173,8 @@ def second_moment(prompts: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
 
   Returns:
     ``c sum_i v_i v_i^T`` (+ ``c q q^T`` when the query is a key), c the normalisation factor.
+
+  Reference: docs page "lsa", section "Setting" (the reduced model).
   """
   context, query = tokens(prompts)
   g = jnp.einsum("bni,bnj->bij", context, context)
@@ -181,7 +193,8 @@ def reduce(params: Params, spec: LsaSpec) -> Params:
   Returns:
     Reduced parameters computing the same function.
 
-  Reference: Mahankali et al. (2023), digest section 2.3.
+  Reference: Mahankali et al. (2023), the products of Theorem 1's parameters that the prediction depends on; docs
+  page "lsa", section "Setting".
   """
   out = {"w": params["W_V"].T @ params["h"], "M": params["W_K"].T @ params["W_Q"]}
   if spec.residual:
@@ -200,6 +213,8 @@ def lift(reduced: Params) -> Params:
 
   Returns:
     Full parameters computing the same function.
+
+  Reference: docs page "lsa", section "Setting" (the reduced model).
   """
   w, m = reduced["w"], reduced["M"]
   eye = jnp.eye(w.shape[0], dtype=w.dtype)

@@ -1,4 +1,5 @@
-"""In-context linear (and nonlinear) regression prompts.
+"""In-context linear (and nonlinear) regression prompts, the task family of the lsa, lsa_multilayer,
+lsa_chain_of_thought and linattn_dynamics theorems.
 
 A prompt holds ``n`` labelled examples ``(x_i, y_i)`` and a query ``(x_{n+1}, y_{n+1})``; the query label is
 noisy too, so every optimal loss contains ``+sigma^2``.
@@ -8,12 +9,13 @@ noisy too, so every optimal loss contains ``+sigma^2``.
 * linear targets ``y = w*^T x + eps`` with task prior ``w* ~ N(0, I)`` (``prior='identity'``),
   ``w* ~ N(0, Sigma^{-1})`` (``prior='inv_cov'``, Mahankali et al. Thm 2) or ``w* ~ N(0, Psi)`` with
   ``Psi = U diag(prior_spectrum) U^T`` in Sigma's eigenbasis (``prior='spectrum'``: a prior that is not rotation
-  invariant, result 1's negative control);
+  invariant: the lsa theorem's negative control);
 * nonlinear targets ``y = f(x) + eps`` with a random one-hidden-layer network
-  ``f(x) = sum_j a_j phi(u_j^T x)``, ``u_j ~ N(0, I_d)``, ``a_j ~ N(0, 1/m)`` (Mahankali et al. Thm 3; the family
-  is rotation invariant and symmetric under ``f -> -f``, Assumption 1 as read in the digest, section 1.3).
+  ``f(x) = sum_j a_j phi(u_j^T x)``, ``u_j ~ N(0, I_d)``, ``a_j ~ N(0, 1/m)`` (Mahankali et al. Thm 3: the family
+  is rotation invariant and symmetric under ``f -> -f``, the two conditions its Assumption 1 asks for).
 
-Reference: Mahankali, Hashimoto, Ma (2023), section 1 of the digest.
+Reference: Mahankali, Hashimoto, Ma (2023), the data of Theorems 1-3; Ahn et al. (2023), the prior w* ~ N(0, I) with
+x ~ N(0, Sigma); docs page "lsa", section "Setting".
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class RegressionSpec:
 
   Array fields (``sigma``, ``cov`` and its square roots) are pytree leaves, so a stack of specs that differ in
   them can be vmapped; the shape-fixing fields are static.
+
+  Reference: Mahankali et al. (2023), the data of Theorems 1-3; docs page "lsa", section "Setting".
   """
 
   sigma: jax.Array            # label-noise standard deviation, scalar
@@ -55,14 +59,36 @@ class RegressionSpec:
 
   @property
   def isotropic(self) -> bool:
+    """Whether Sigma = I (to float rounding).
+
+    Returns:
+      True for isotropic covariates.
+
+    Reference: Mahankali et al. (2023), Theorem 1's setting.
+    """
     return bool(np.allclose(np.asarray(self.cov), np.eye(self.d)))
 
   def task_weights(self, u: jax.Array) -> jax.Array:
-    """``w* = Psi^{1/2} u`` for standard normal rows ``u`` (the identity prior uses ``u`` itself, bit for bit)."""
+    """``w* = Psi^{1/2} u`` for standard normal rows ``u`` (the identity prior uses ``u`` itself, bit for bit).
+
+    Args:
+      u: standard normal rows, shape (B, d).
+
+    Returns:
+      The task vectors w*, shape (B, d).
+
+    Reference: docs page "lsa", section "Setting" (the priors).
+    """
     return u if self.prior == "identity" else u @ self.prior_sqrt
 
   def prior_precision(self) -> jax.Array:
-    """``Psi^{-1}``: I, Sigma, or the inverse of the spectrum prior's covariance."""
+    """``Psi^{-1}``: I, Sigma, or the inverse of the spectrum prior's covariance.
+
+    Returns:
+      The prior precision (d, d).
+
+    Reference: Mahankali et al. (2023), Lemma 1 (the posterior mean's ridge term uses it).
+    """
     if self.prior == "identity":
       return jnp.eye(self.d, dtype=self.cov.dtype)
     return self.cov if self.prior == "inv_cov" else jnp.linalg.inv(self.prior_cov)
@@ -77,6 +103,8 @@ def haar_rotation(d: int, seed: int) -> np.ndarray:
 
   Returns:
     The (d, d) orthogonal matrix.
+
+  Reference: Mezzadri (2007), "How to generate random matrices from the classical compact groups", section 5.
   """
   rng = np.random.default_rng(seed)
   q, r = np.linalg.qr(rng.standard_normal((d, d)))
@@ -96,6 +124,9 @@ def covariance(d: int, spectrum: Any = None, rotation: str = "none", rotation_se
 
   Returns:
     The (d, d) covariance matrix.
+
+  Reference: Ahn et al. (2023), section 4.3 (Sigma = U D U^T with U uniformly random orthogonal); docs page "lsa",
+  section "Setting".
   """
   validation.integer("d", d, low=1)
   validation.choice("rotation", rotation, ROTATIONS)
@@ -124,6 +155,8 @@ def make_spec(d: int, n: int, sigma: float = 0.0, *, spectrum: Any = None, rotat
 
   Returns:
     The spec.
+
+  Reference: docs page "lsa", section "Setting".
   """
   d = validation.integer("d", d, low=1)
   n = validation.integer("n", n, low=1)
@@ -168,6 +201,9 @@ def sample(key: jax.Array, spec: RegressionSpec, batch_size: int, weights: bool 
 
   Returns:
     ``{'x': (B, n, d), 'y': (B, n), 'x_query': (B, d), 'y_query': (B,)}`` (and ``'w': (B, d)``).
+
+  Reference: Mahankali et al. (2023), the data of Theorems 1-3 (the query's label is noisy too); docs page "lsa",
+  section "Setting".
   """
   d, n = spec.d, spec.n
   if weights and spec.target != "linear":

@@ -4,7 +4,8 @@ A one-layer *linear* attention sees the context only through the token Gram matr
 (``models.lsa.apply`` on statistics), so a batch of statistics ``{'gram', 'x_query', 'y_query'}`` is all a loss
 needs. ``sample_statistics`` draws them through the Wishart law (Bartlett's decomposition) without the tokens.
 
-Reference: Mahankali, Hashimoto, Ma (2023), digest section 1.1 (Wishart moments).
+Reference: Bartlett's decomposition of the Wishart law (e.g. Muirhead 1982, Theorem 3.2.14); docs page "lsa",
+section "Setting" (the estimators).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def statistics(prompts: dict[str, jax.Array]) -> dict[str, jax.Array]:
 
   Returns:
     ``{'gram', 'x_query', 'y_query'}``.
+
+  Reference: docs page "lsa", section "Setting" (a linear attention sees the context through its Gram matrix).
   """
   v = jnp.concatenate([prompts["x"], prompts["y"][..., None]], axis=-1)
   return {"gram": outer_sum(v, v, axis=1), "x_query": prompts["x_query"], "y_query": prompts["y_query"]}
@@ -37,7 +40,8 @@ def outer_sum(a: jax.Array, b: jax.Array, axis: int) -> jax.Array:
   """``sum_k a[..., k, ..., i] b[..., k, ..., j]`` over ``axis``, as one fused elementwise product and reduction.
 
   XLA's CPU backend runs a batched dot of many small matrices as one small GEMM call per batch element; for
-  (d+1) x (d+1) Gram matrices this broadcast-and-reduce form is faster (BUILD_NOTES.md, Performance).
+  (d+1) x (d+1) Gram matrices this broadcast-and-reduce form is faster (with the Bartlett factor placed by two
+  constant GEMMs, the Wishart statistics of 4096 prompts at d = 5 took 4.8 ms instead of 12.0 ms).
 
   Args:
     a: array with the summed axis and a trailing axis i.
@@ -46,6 +50,8 @@ def outer_sum(a: jax.Array, b: jax.Array, axis: int) -> jax.Array:
 
   Returns:
     The summed outer products, trailing shape (i, j).
+
+  Reference: plumbing (a faster form of ``einsum``); docs page "lsa", section "Setting".
   """
   return jnp.sum(a[..., :, None] * b[..., None, :], axis=axis)
 
@@ -65,6 +71,8 @@ def resolve_sampler(spec: RegressionSpec, method: str) -> str:
 
   Returns:
     ``'direct'`` or ``'wishart'``; a Wishart request that cannot be met raises ``ConfigError``.
+
+  Reference: docs page "lsa", section "Setting" (the estimators).
   """
   validation.choice("sampler", method, SAMPLERS)
   ok = spec.target == "linear" and spec.n >= spec.d + 1
@@ -93,6 +101,8 @@ def chi_square(key: jax.Array, dof: jax.Array) -> jax.Array:
 
   Returns:
     Variates of the shape of ``dof``.
+
+  Reference: Marsaglia and Tsang (2000), "A simple method for generating gamma variables", ACM TOMS 26(3).
   """
   key, k_boost = jax.random.split(key)
   shape = dof / 2.0
@@ -140,6 +150,8 @@ def sample_statistics(key: jax.Array, spec: RegressionSpec, batch_size: int,
 
   Returns:
     ``{'gram' (B, d+1, d+1), 'x_query' (B, d), 'y_query' (B,)}``.
+
+  Reference: Bartlett's decomposition (Muirhead 1982, Theorem 3.2.14); docs page "lsa", section "Setting".
   """
   method = resolve_sampler(spec, method)
   if method == "direct":

@@ -6,7 +6,8 @@ Convention: unless a name says otherwise, step sizes are for the 1/n-normalised 
 The *odd-part matrix* ``B`` of an LSA (see ``icljax.structure``) is compared with ``eta * Gamma``.
 Losses are mean squared errors without the factor 1/2, on a query whose label is noisy.
 
-Reference: Mahankali, Hashimoto, Ma (2023), Theorems 1-3 as derived in the digest, sections 3-4 and 7.
+Reference: Mahankali, Hashimoto, Ma (2023), arXiv 2307.03576, Theorems 1-3 (the closed forms are derived on the
+docs page "lsa", section "What is checked and why").
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from icljax import validation
 def eta_star(n: int, d: int, sigma: float, convention: str = "mean") -> float:
   """Optimal one-step GD step size ``n/(n+d+1+sigma^2)`` (``1/(n+d+1+sigma^2)`` for the sum loss).
 
-  Reference: Mahankali et al. Thm 1 (and Thm 2, where the same scalar multiplies Sigma^{-1}); digest 4.1.
+  Reference: Mahankali et al. (2023), Theorem 1 (and Theorem 2, where the same scalar multiplies Sigma^{-1});
+  derived on the docs page "lsa", section "What is checked and why".
 
   Args:
     n: context length.
@@ -43,7 +45,7 @@ def eta_star(n: int, d: int, sigma: float, convention: str = "mean") -> float:
 def optimal_loss(n: int, d: int, sigma: float) -> float:
   """Minimum population MSE ``L* = d + sigma^2 - d n/(n+d+1+sigma^2)`` (isotropic, or Sigma with inv_cov prior).
 
-  Reference: Mahankali et al. Thm 1/Thm 2; digest 4.1, 4.2.
+  Reference: Mahankali et al. (2023), Theorems 1 and 2; derived on the docs page "lsa".
 
   Args:
     n: context length.
@@ -61,7 +63,8 @@ def loss_at_B(b: np.ndarray, n: int, sigma: float, cov: np.ndarray | None = None
 
   ``L(B) = L* + ((n+d+1+sigma^2)/n) |Sigma^{1/2} B Sigma^{1/2} - eta* I|_F^2``.
 
-  Reference: Mahankali et al. Lemma 2 / Eq. (13) as reconstructed in the digest, section 3.3.
+  Reference: Mahankali et al. (2023), Lemma 2, Eq. (13) (the loss as a quadratic in B; its printed form was not
+  read, this one is derived on the docs page "lsa").
 
   Args:
     b: the (d, d) odd-part matrix.
@@ -84,7 +87,7 @@ def preconditioner_inv_cov(cov: np.ndarray) -> np.ndarray:
   """Preconditioner ``Sigma^{-1}`` of the optimum for ``w* ~ N(0, Sigma^{-1})``; the optimum is
   ``B = eta* Sigma^{-1}``.
 
-  Reference: Mahankali et al. Thm 2; digest 4.2.
+  Reference: Mahankali et al. (2023), Theorem 2.
 
   Args:
     cov: Sigma.
@@ -103,7 +106,8 @@ def gamma_star(cov: np.ndarray, n: int, sigma: float) -> np.ndarray:
   ``K = E[g g^T] = E[S^2] + sigma^2 Sigma/n = ((n+1)/n) Sigma^2 + ((tr Sigma + sigma^2)/n) Sigma`` (Wishart
   moments); the stationarity condition ``Sigma B K = Sigma^2`` gives ``B = Sigma K^{-1} = Gamma*``.
 
-  Reference: Ahn et al. (2023) Thm 1, Zhang-Frei-Bartlett (2023); digest 4.4 (sigma > 0 is our extension).
+  Reference: Ahn et al. (2023), Theorem 1; Zhang, Frei, Bartlett (2023) (both sigma = 0; sigma > 0 is derived on
+  the docs page "lsa").
 
   Args:
     cov: Sigma.
@@ -122,7 +126,7 @@ def optimal_loss_identity_prior(cov: np.ndarray, n: int, sigma: float) -> float:
   """Minimum MSE for ``w* ~ N(0, I)``, ``x ~ N(0, Sigma)``:
   ``sum_k l_k + sigma^2 - sum_k l_k^2 / (((n+1)/n) l_k + (sum_j l_j + sigma^2)/n)``.
 
-  Reference: digest 4.4.
+  Reference: Ahn et al. (2023), Theorem 1 (sigma = 0); derived on the docs page "lsa" (any sigma).
 
   Args:
     cov: Sigma.
@@ -141,14 +145,14 @@ def optimal_b_general(cov: np.ndarray, prior_cov: np.ndarray, n: int, sigma: flo
   """Optimal ``B`` of ``x^T B g`` for ``x ~ N(0, Sigma)``, ``w* ~ N(0, Psi)``, any symmetric Psi:
   ``B* = Psi Sigma G^{-1}`` with ``G = ((n+1)/n) Sigma Psi Sigma + ((tr(Psi Sigma) + sigma^2)/n) Sigma``.
 
-  Derivation (BUILD_NOTES, "Result 1: the negative control"): ``g = S w* + X^T eps / n`` with
+  Derivation (docs page "lsa", section "What is checked and why"): ``g = S w* + X^T eps / n`` with
   ``S = X^T X / n``; the Wishart moment ``E[S A S] = ((n+1)/n) Sigma A Sigma + (tr(A Sigma)/n) Sigma`` gives
   ``G = E[g g^T]`` above and ``E[g w*^T] = Sigma Psi``, so ``L(B) = tr(Sigma B G B^T) - 2 tr(Sigma B Sigma Psi) +
   tr(Sigma Psi) + sigma^2`` is stationary at ``Sigma B G = Sigma Psi Sigma``. The LSA's even part (terms even in
   the labels) is uncorrelated with the label under ``w* -> -w*`` and vanishes at the optimum, so this is the LSA's
   optimum too. Psi = I gives ``Gamma*`` (eta* I when Sigma = I); Psi = Sigma^-1 gives ``eta* Sigma^-1``. A Psi that
   is not a multiple of Sigma^-1 (a prior that is not rotation invariant after whitening) gives a B that is not
-  plain (or Sigma^-1-preconditioned) GD: result 1's negative control.
+  plain (or Sigma^-1-preconditioned) GD: the lsa theorem's negative control.
 
   Args:
     cov: Sigma.
@@ -159,8 +163,8 @@ def optimal_b_general(cov: np.ndarray, prior_cov: np.ndarray, n: int, sigma: flo
   Returns:
     B* (float64).
 
-  Reference: derived here (the Wishart moments of Mahankali et al.'s proof of Thm 2, digest 3.3, with a general
-  prior); equals Mahankali et al. Thm 1/2 and Ahn et al. Thm 1 in their settings (tested).
+  Reference: derived on the docs page "lsa" (the Wishart moments of the proof of Mahankali et al.'s Theorem 2, with
+  a general prior); equals Mahankali et al. Theorems 1 and 2 and Ahn et al. Theorem 1 in their settings (tested).
   """
   cov, psi = np.asarray(cov, np.float64), np.asarray(prior_cov, np.float64)
   g = (n + 1) / n * cov @ psi @ cov + (np.trace(psi @ cov) + sigma**2) / n * cov
@@ -180,7 +184,7 @@ def optimal_loss_general(cov: np.ndarray, prior_cov: np.ndarray, n: int, sigma: 
   Returns:
     The minimum MSE.
 
-  Reference: derived here, as :func:`optimal_b_general`.
+  Reference: derived on the docs page "lsa", as :func:`optimal_b_general`.
   """
   cov, psi = np.asarray(cov, np.float64), np.asarray(prior_cov, np.float64)
   b = optimal_b_general(cov, psi, n, sigma)
@@ -191,7 +195,8 @@ def eta_relu_net(n: int, d: int, sigma: float) -> float:
   """Step size for random ReLU-network targets, ``eta_F = n/(n+2d+3+4 sigma^2)`` (any width).
 
   Uses ``E|m_f|^2 = d/4`` (Stein) and ``E[f^2 |x|^2] = d(d+2)/2``, x ~ N(0, I).
-  Reference: Mahankali et al. Thm 3; digest 4.3 (worked example).
+  Reference: Mahankali et al. (2023), Theorem 3 (eta through expectations over the data); the ReLU-network value
+  is derived on the docs page "lsa".
 
   Args:
     n: context length.
@@ -207,7 +212,7 @@ def eta_relu_net(n: int, d: int, sigma: float) -> float:
 def optimal_loss_relu_net(n: int, d: int, sigma: float) -> float:
   """Minimum MSE ``E[y^2] - (E|m_f|^2)^2 / E|g|^2`` for the random ReLU-network family (x ~ N(0, I)).
 
-  Reference: digest 4.3.
+  Reference: Mahankali et al. (2023), Theorem 3; derived on the docs page "lsa".
 
   Args:
     n: context length.
@@ -240,7 +245,7 @@ def gd_statistic(prompts: dict[str, jax.Array]) -> jax.Array:
   Returns:
     g.
 
-  Reference: Mahankali et al. (2023), one-step GD (digest section 2.5).
+  Reference: Mahankali et al. (2023), Theorem 1 (one step of GD from zero on the least-squares objective).
   """
   n = prompts["x"].shape[-2]
   return jnp.einsum("bnd,bn->bd", prompts["x"], prompts["y"]) / n
@@ -258,7 +263,7 @@ def one_step_gd_predict(prompts: dict[str, jax.Array], eta: float,
   Returns:
     Predictions (B,).
 
-  Reference: Mahankali et al. (2023), digest section 2.5.
+  Reference: Mahankali et al. (2023), Theorems 1 and 2 (one step of plain or preconditioned GD from zero).
   """
   g = gd_statistic(prompts)
   if preconditioner is not None:
@@ -280,7 +285,7 @@ def ridge_predict(prompts: dict[str, jax.Array], lam: float,
   Returns:
     Predictions (B,).
 
-  Reference: Mahankali et al. (2023), Lemma 1 (the posterior mean; digest section 3.2).
+  Reference: Mahankali et al. (2023), Lemma 1 (the posterior mean).
   """
   x, y = prompts["x"], prompts["y"]
   d = x.shape[-1]

@@ -1,4 +1,5 @@
-"""The exact population loss of a one-layer LSA on Gaussian in-context linear regression (result 1, no sampling).
+"""The exact population loss of a one-layer LSA on Gaussian in-context linear regression (the lsa theorem, no
+sampling).
 
 Derivation (every convention of ``models.lsa``). Given w*, the context tokens ``v_i = [x_i; y_i]`` are i.i.d.
 ``N(0, C)`` with ``C = [[S, S w*], [w*^T S, w*^T S w* + sigma^2]]`` (S = Sigma), so ``W = sum_i v_i v_i^T`` is
@@ -23,8 +24,9 @@ Covered: full (W_K, W_Q, W_V, h) and reduced (w, M) parameters, any Sigma, any G
 1/n, 1 or 1/(n+1), query among keys or not, residual or not. Not covered: nonlinear targets (labels not
 Gaussian given x); there the toolkit samples.
 
-Reference: Mahankali, Hashimoto, Ma (2023), the pre-training loss (digest sections 1.1, 2.4, 3.1); Wishart moments
-as in digest section 1.1; the cubature is the fifth-degree rule of Stroud (1967) as used by Jia, Xin, Cheng (2013).
+Reference: Mahankali, Hashimoto, Ma (2023), the pre-training loss of Theorems 1-2 (derived on the docs page "lsa",
+section "What is checked and why"); the Wishart moment E[W A W] is standard (Isserlis' theorem on each token); the
+cubature is the fifth-degree rule of Stroud (1967) as used by Jia, Xin, Cheng (2013).
 """
 
 from __future__ import annotations
@@ -113,7 +115,8 @@ def population_loss(params: dict[str, jax.Array], model: lsa.LsaSpec, spec: task
   Returns:
     The population MSE (no factor 1/2), in the parameters' dtype.
 
-  Reference: Mahankali et al. (2023), digest sections 2.4 and 3.1 (derivation in the module docstring).
+  Reference: Mahankali et al. (2023), the pre-training loss; derivation in the module docstring and on the docs page
+  "lsa".
   """
   if spec.target != "linear":
     raise ValueError(f"target={spec.target!r} is invalid: expected 'linear' (the exact loss needs Gaussian labels)")

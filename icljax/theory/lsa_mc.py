@@ -1,7 +1,8 @@
-"""Monte-Carlo theory of result 1 for any target family and covariance: eta_F, the optimal B by normal equations,
-and the Bayes (ridge) risk, each with its standard error.
+"""Monte-Carlo theory of the lsa theorem (Mahankali et al.) for any target family and covariance: eta_F, the optimal
+B by normal equations, and the Bayes (ridge) risk, each with its standard error.
 
-Reference: Mahankali, Hashimoto, Ma (2023), Thm 3 and Lemma 1; digest sections 3.2 and 4.3.
+Reference: Mahankali, Hashimoto, Ma (2023), Theorem 3 and Lemma 1; docs page "lsa", section "What is checked and
+why".
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ def eta_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000
   """Monte-Carlo step size ``eta_F = E[y_{n+1} x_{n+1}^T g] / E|g|^2`` for any isotropic target family.
 
   Returns the estimate and its delta-method standard error.
-  Reference: Mahankali et al. Thm 3 (eta is defined through expectations over the data); digest 4.3.
 
   Args:
     key: PRNG key.
@@ -35,6 +35,9 @@ def eta_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 200_000
 
   Returns:
     ``(eta_F, standard error)``.
+
+  Reference: Mahankali et al. (2023), Theorem 3 (eta is defined through expectations over the data); derived on the
+  docs page "lsa".
   """
   def stat(p):
     g = lsa_theory.gd_statistic(p)
@@ -67,7 +70,8 @@ def optimal_B_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 2
   Returns:
     The (d, d) matrix (float64).
 
-  Reference: Mahankali et al. (2023), Thm 3 generalised (digest section 4.3).
+  Reference: Mahankali et al. (2023), Theorem 3, generalised to any target family and covariance (docs page
+  "lsa").
   """
   d = spec.d
 
@@ -89,7 +93,6 @@ def bayes_risk_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 
   Rao-Blackwellised over w* and the noise: ``C = sigma^2 + sigma^2 E tr(Sigma (X^T X + sigma^2 P)^{-1})`` with P
   the prior precision Psi^{-1} (I for w* ~ N(0, I), Sigma for w* ~ N(0, Sigma^{-1})).
 
-  Reference: Mahankali et al. (2023) Lemma 1 (the constant C); digest 3.2.
 
   Args:
     key: PRNG key.
@@ -99,6 +102,8 @@ def bayes_risk_mc(key: jax.Array, spec: task.RegressionSpec, num_prompts: int = 
 
   Returns:
     ``(risk, standard error)``.
+
+  Reference: Mahankali et al. (2023), Lemma 1 (the constant C: the loss is C plus a distance to the posterior mean).
   """
   if spec.target != "linear":
     raise validation.ConfigError("target", spec.target, "'linear' (the ridge Bayes risk needs linear targets)")

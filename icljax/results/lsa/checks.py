@@ -1,4 +1,8 @@
-"""Result 1's tolerance table and its evaluation: trained LSA against one step of (preconditioned) GD."""
+"""The lsa evaluation: the trained LSA against one step of (preconditioned) GD, every check naming an entry of the
+tolerance table.
+
+Reference: docs page "lsa", section "What is checked and why".
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from icljax.theory import lsa as theory
 
 def _eval_stats(setup: LsaSetup, params: Any, th: Theory, key: jax.Array) -> tuple[np.ndarray, np.ndarray]:
   """Means and standard errors over fresh raw prompts: model MSE, theory-predictor MSE, prediction gap, theory
-  power, and the Bayes (ridge) MSE for noisy linear targets."""
+  power, the paired difference of the two MSEs, and the Bayes (ridge) MSE for noisy linear targets."""
   task = setup.task
   b_theory = jnp.asarray(th.B, jnp.float32)
   sigma = float(task.sigma)
@@ -85,6 +89,8 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
 
   Returns:
     The evaluation.
+
+  Reference: Mahankali et al. (2023), Theorems 1-3; docs page "lsa", section "What is checked and why".
   """
   del rows
   th, task, d = ctx.theory, setup.task, setup.task.d

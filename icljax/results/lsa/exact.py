@@ -1,5 +1,8 @@
-"""Result 1 on the exact population loss (``estimator='exact'``): the loss at the trained parameters against L*,
-and the exact landscape of the B-quadratic at the optimum (its Hessian's spectrum and condition number)."""
+"""The lsa theorem on the exact population loss (``estimator='exact'``): the loss at the trained parameters against
+L*, and the exact landscape of the B-quadratic at the optimum (its Hessian's spectrum and condition number).
+
+Reference: docs page "lsa", section "What is checked and why" (the exact population loss).
+"""
 
 from __future__ import annotations
 
@@ -82,6 +85,8 @@ def checks(c: Checker, setup: LsaSetup, th: Theory, params: Any) -> list[str]:
 
   Returns:
     Notes for the summary.
+
+  Reference: Mahankali et al. (2023), Theorems 1-2 (L*); docs page "lsa", section "What is checked and why".
   """
   value = float(lsa_exact.population_loss(params, setup.model, setup.task))
   if th.L_star is not None:

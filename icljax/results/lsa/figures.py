@@ -1,5 +1,8 @@
-"""Result 1's figures, drawn from artefacts: loss against L*, distance to the structure, heat maps of B; and the
-sweep aggregate (learned step size against eta* at every grid point)."""
+"""The lsa figures, drawn from artefacts: loss against L*, distance to the structure, heat maps of B, the eta* grid;
+and the sweep aggregate (learned step size against eta* at every grid point).
+
+Reference: docs page "lsa", section "Reproducing the figures".
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ def figures(inp: FigureInput) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: docs page "lsa", section "Reproducing the figures".
   """
   scalars = inp.summary["scalars"]
   out = [plots.curves(inp.fig_dir / "loss.png", inp.metrics, ["loss"], references={"L* (theory)": scalars["L_star"]},
@@ -60,6 +65,9 @@ def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
 
   Returns:
     Figure paths.
+
+  Reference: Mahankali et al. (2023), Theorem 1 (eta* and its dependence on sigma^2); docs page "lsa", section
+  "Reproducing the figures".
   """
   out = []
   for name, group in groups.items():
@@ -89,6 +97,8 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     The markdown of SWEEP.md.
+
+  Reference: docs page "lsa", section "Reproducing the figures" (sweeps).
   """
   by = [f for f in swept if f != "seed"]
   rows = [r for r in index if r.get("eta_theory") is not None]

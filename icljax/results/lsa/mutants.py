@@ -1,9 +1,11 @@
-"""Plausible bugs in the code result 1's checks cover, each planted in one library function; the science gate
+"""Plausible bugs in the code the lsa checks cover, each planted in one library function; the science gate
 (Theorem 2 on the exact population loss, d = 3, n = 8, sigma = 1: the noise moves eta* by 8%) or a CI-sized Adam run
 must fail on the named theory entries (``tests/test_mutants.py``).
 
 Gates other than the theorem's own: Ahn et al.'s prior w* ~ N(0, I) on the exact loss (Gamma*), and Adam on fresh
 prompts for the fixed-tolerance entries (Wishart statistics, Gamma*, tanh networks).
+
+Reference: docs page "lsa", section "Code-path mutants".
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Result 1's plan: the theory a run is compared with, and the objective on sufficient statistics.
+"""The lsa plan: the theory a run is compared with, and the objective on sufficient statistics.
 
 Settings and their theory (``B`` is the odd-part matrix of ``icljax.structure``; 1/n-normalised GD convention):
 
@@ -12,7 +12,8 @@ Settings and their theory (``B`` is the odd-part matrix of ``icljax.structure``;
 | tanh | I | - | eta_F I, eta_F by Monte Carlo | MC of that predictor |
 | nonlinear | not I | - | MSE-optimal B of x^T B g by MC normal equations | MC of that predictor |
 
-Reference: Mahankali, Hashimoto, Ma (2023); digest sections 4 and 7.
+Reference: Mahankali, Hashimoto, Ma (2023), Theorems 1-3; Ahn et al. (2023), Theorem 1 (Gamma*); every closed form
+is derived on the docs page "lsa", section "What is checked and why".
 """
 
 from __future__ import annotations
@@ -34,7 +35,21 @@ from icljax.theory import lsa_mc as theory_mc
 
 @dataclasses.dataclass(frozen=True)
 class Theory:
-  """The predicted B and optimal loss of a setting, with their provenance."""
+  """The predicted B and optimal loss of a setting, with their provenance.
+
+  Attributes:
+    B: the predicted odd-part matrix (1/n convention).
+    eta: the predicted step (plain or whitened), or None where the theory is a matrix (Gamma*, B*_Psi, B_MC).
+    L_star: the optimal loss in closed form, or None (Monte-Carlo settings).
+    setting: the setting, in words.
+    source: where the prediction comes from, in words.
+    target_name: the prediction's name in the checks' text.
+    cov: Sigma (float64).
+    eta_mc: the Monte-Carlo step of nonlinear targets, if computed.
+    eta_mc_se: its standard error.
+
+  Reference: docs page "lsa", section "What is checked and why" (the table of settings).
+  """
 
   B: np.ndarray
   eta: float | None
@@ -49,7 +64,10 @@ class Theory:
 
 @dataclasses.dataclass(frozen=True)
 class LsaContext:
-  """What evaluation needs: the theory and the evaluation key."""
+  """What evaluation needs: the theory and the evaluation key.
+
+  Reference: docs page "lsa", section "What is checked and why".
+  """
 
   theory: Theory
   eval_key: jax.Array
@@ -64,6 +82,9 @@ def theory_for(setup: LsaSetup, key: jax.Array) -> Theory:
 
   Returns:
     The theory.
+
+  Reference: Mahankali et al. (2023), Theorems 1-3; Ahn et al. (2023), Theorem 1; docs page "lsa", section "What is
+  checked and why" (the table of settings).
   """
   task = setup.task
   d, n, sigma = task.d, task.n, float(task.sigma)
@@ -73,7 +94,7 @@ def theory_for(setup: LsaSetup, key: jax.Array) -> Theory:
     return Theory(B=theory.optimal_b_general(cov, psi, n, sigma), eta=None,
                   L_star=theory.optimal_loss_general(cov, psi, n, sigma),
                   setting="negative control (w* ~ N(0, Psi), Psi not a multiple of Sigma^-1: not plain GD)",
-                  source="closed form B* = Psi Sigma G^-1 (derived, BUILD_NOTES)", target_name="B*_Psi", cov=cov)
+                  source="closed form B* = Psi Sigma G^-1 (derived on the docs page)", target_name="B*_Psi", cov=cov)
   if task.target == "linear":
     eta = theory.eta_star(n, d, sigma)
     if task.isotropic or task.prior == "inv_cov":
@@ -106,6 +127,14 @@ def objective(setup: LsaSetup):
   ``'fresh'`` draws ``batch_size`` prompts' sufficient statistics per step (the same function of the prompt as the
   attention form); ``'fixed'`` uses one sample (full-batch steps); ``'exact'`` is the population loss itself, with
   no sampling (``theory.lsa_exact``).
+
+  Args:
+    setup: the run's specs.
+
+  Returns:
+    The objective.
+
+  Reference: Mahankali et al. (2023), the pre-training loss; docs page "lsa", section "Setting" (the estimators).
   """
   loss = estimators.squared_error(lambda p, b: lsa.apply(p, b, setup.model))
 
@@ -121,13 +150,15 @@ def objective(setup: LsaSetup):
 
 
 def plan(setup: LsaSetup) -> Plan[LsaContext]:
-  """The plan of a result-1 run (keys from the common stream table: init, data, eval, theory).
+  """The plan of an lsa run (keys from the common stream table: init, data, eval, theory).
 
   Args:
     setup: the run's specs.
 
   Returns:
     The plan.
+
+  Reference: docs page "lsa", section "Setting".
   """
   seed = setup.run.seed
   data_key = prng.stream(seed, "data")

@@ -19,7 +19,7 @@ from icljax.tasks import regression, regression_statistics
 
 @dataclasses.dataclass(frozen=True)
 class LsaSetup:
-  """Everything a result-1 run reads.
+  """Everything an lsa run reads.
 
   Attributes:
     run: name, seed, steps, logging.
@@ -33,6 +33,8 @@ class LsaSetup:
     sampler: the resolved statistics sampler, ``'direct'`` or ``'wishart'``.
     eval_prompts: fresh prompts of the final MSE.
     theory_prompts: prompts of Monte-Carlo theory (eta_F of tanh networks, normal equations).
+
+  Reference: docs page "lsa", section "Setting".
   """
 
   run: specs.RunSpec
