@@ -79,7 +79,7 @@ display(Image(str(work / "run" / "figures" / "gamma.png")))
 # $\sigma$) train as one compiled program. At $\sigma = 0$ the control is not emitted.
 
 # %%
-assert icljax("icljax-sweep", "--config=ridge_shrinkage", "--workdir=sweep", "--sweep=sigma=0.0,0.5,1.0,2.0") == 0
+assert icljax("icljax-sweep", "--config=ridge_shrinkage", "--workdir=sweep", "--sweep=sigma=0.0,0.5,1.0") == 0
 rows = [json.loads(line) for line in (work / "sweep" / "runs.jsonl").read_text().splitlines()]
 display(Markdown("| sigma | gamma | gamma* | s.e. | checks |\n|---|---|---|---|---|\n" + "\n".join(
     f"| {r['sigma']} | {r['gamma']:.4f} | {r['gamma_star']:.4f} | {r['se']:.4f} | {r['checks_passed']}/{r['checks']} |"
