@@ -34,5 +34,5 @@ def test_every_theorem_has_its_page_with_the_required_parts(name):
 
 def test_the_code_never_cites_a_digest():
   hits = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "icljax").rglob("*") if p.suffix in (".py", ".md")
-          for i, line in enumerate(p.read_text().splitlines(), 1) if re.search("digest", line, re.I)]
+          for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"(?<!hex)digest", line, re.I)]
   assert not hits, hits[:20]
