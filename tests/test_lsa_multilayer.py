@@ -1,6 +1,7 @@
-"""Several layers (Ahn et al.): exact Wishart trace moments, the best L-step PGD against the digest, Lemma 1 (the
-literal L-layer forward pass is L steps of preconditioned GD) against an independent NumPy transcription, and the
-run's checks: they pass at the theory's optimum and fail on perturbed step sizes or a non-isotropic layer."""
+"""Several layers (Ahn et al.): exact Wishart trace moments, the best L-step PGD against the docs page's independent
+NumPy values, Lemma 1 (the literal L-layer forward pass is L steps of preconditioned GD) against an independent NumPy
+transcription, and the run's checks: they pass at the theory's optimum and fail on perturbed step sizes or a
+non-isotropic layer."""
 
 import dataclasses
 import functools
@@ -24,7 +25,7 @@ THM4 = pytest.mark.xdist_group("thm4")
 SPECTRUM = (1.0, 1.0, 0.25, 0.0625, 1.0)
 
 
-def test_trace_moments_match_the_digest_and_monte_carlo():
+def test_trace_moments_match_the_docs_pages_values_and_monte_carlo():
   np.testing.assert_allclose(theory.trace_moments(5, 20, 4), [5, 5, 13 / 2, 201 / 20, 349 / 20], rtol=1e-14)
   rng = np.random.default_rng(0)
   z = rng.standard_normal((200_000, 20, 5))
@@ -51,7 +52,8 @@ def test_array_enumeration_of_matchings_gives_the_same_terms():
     (3, [0.423, 0.690, 1.716], 0.1339, 0.002, 4 * 0.0004, 0.7155, 0.2689, 4 * 0.0003),   # NumPy SAA +- stated
     (4, [0.361, 0.520, 0.888, 2.137], 0.0551, 0.003, 4 * 0.0006, 0.6896, 0.1637, 4 * 0.0006),
 ])
-def test_best_pgd_matches_the_digest(L, steps, loss, tol_steps, tol_loss, const, const_loss, tol_const):
+def test_best_pgd_matches_the_docs_pages_numpy_values(L, steps, loss, tol_steps, tol_loss, const, const_loss,
+                                                     tol_const):
   a, f, c, fc = theory.optimal_steps(L, 5, 20)
   np.testing.assert_allclose(a, steps, atol=tol_steps)
   assert abs(f - loss) <= tol_loss and abs(fc - const_loss) <= tol_const and abs(c - const) <= max(tol_steps, 1e-4)
@@ -116,9 +118,9 @@ def test_gram_form_with_b_matches_the_literal_layers_and_numpy():
 
 
 def test_thm4_recursion_is_the_model_on_its_family():
-  """The reduced recursion (digest A3) against the literal model at A_l = a_l Sigma^-1, B_l = b_l I: Monte Carlo
-  of the model's MSE on 2e5 prompts vs the recursion's mean over 3e5 independent eigenvalue draws (two-sample z);
-  at b = 0 the recursion is Theorem 3's prod (1 - a_l lam)^2 exactly."""
+  """The reduced recursion (Theorem 4's family, derived on the docs page) against the literal model at
+  A_l = a_l Sigma^-1, B_l = b_l I: Monte Carlo of the model's MSE on 2e5 prompts vs the recursion's mean over 3e5
+  independent eigenvalue draws (two-sample z); at b = 0 the recursion is Theorem 3's prod (1 - a_l lam)^2 exactly."""
   a, b = np.array([0.52, 3.5]), np.array([0.87])
   spec = regression.make_spec(5, 20, prior="inv_cov", spectrum=SPECTRUM, rotation="random")
   inv_cov = np.linalg.inv(np.asarray(spec.cov, np.float64))
@@ -154,9 +156,10 @@ def test_laguerre_eigenvalues_have_the_law_of_direct_wishart_draws():
 
 
 @THM4
-def test_thm4_family_optimum_matches_the_digest():
-  """P7: L = 2 optimum (0.516, 3.46), b = 0.866, loss 0.0576 +- 0.0005 (SAA; the layer scalars within the digest's
-  3%); L = 3 at the digest's point (0.3787, 2.4133, 9.6482), b = (0.9066, 0.566): (6.80 +- 0.05) 1e-4."""
+def test_thm4_family_optimum_matches_the_docs_pages_values():
+  """The docs page's independent NumPy values: L = 2 optimum (0.516, 3.46), b = 0.866, loss 0.0576 +- 0.0005 (SAA;
+  the layer scalars within 3%); L = 3 at the NumPy point (0.3787, 2.4133, 9.6482), b = (0.9066, 0.566):
+  (6.80 +- 0.05) 1e-4."""
   a, b, loss, se = with_b.thm4_optimum(2, 5, 20)
   np.testing.assert_allclose(np.r_[a, b], [0.516, 3.46, 0.866], rtol=0.03)
   assert abs(loss - 0.0576) <= 4 * np.hypot(se, 0.0005)

@@ -49,7 +49,8 @@ def test_mutant_is_killed_by_its_gate(gate, mutant, tmp_path, tmp_path_factory):
   assert outcome.killed, outcome.describe()
 
 
-# Paper claims the digests found contradicted, and the gate's runs contradict too (reported, not failed).
+# Paper claims the theorems' docs pages report as contradicted, and the gate's runs contradict too (reported, not
+# failed).
 DISAGREEMENTS = {"nearest_neighbor_multiclass": {"lemma12", "random_guess", "log_rate"},
                  "linattn_dynamics": {"drop_times_late"}, "icl_denoising": {"eq4_printed"},
                  "softmax_as_linear": {"prop31_at_one"}}

@@ -10,7 +10,8 @@ query too); with B_l the covariates move as well. The model is implemented liter
 Lemma 1 (that the B_l = 0 model is L steps of GD preconditioned by ``A_l^T``) and the Gram form of the layer with
 B_l (``theory.lsa_multilayer.gram_form_predict``) are checks, not assumptions.
 
-Reference: Ahn, Cheng, Daneshmand, Sra (2023), the model, Lemma 1, Theorems 3-4 (ahn_huang digest A2-A3).
+Reference: Ahn, Cheng, Daneshmand, Sra (2023), arXiv 2306.00297: the linear transformer of its section 2 (the
+layer, the 1/n normalisation, the read-out), Lemma 1, Theorems 3-4; docs page "lsa_multilayer", section "Setting".
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class MultilayerSpec:
     L: layers.
     init_scale: standard deviation of the i.i.d. normal entries of every A_l (and B_l) at initialisation.
     train_b: False: the sparse class B_l = 0 (Theorem 3); True: B_l trained too (Theorem 4's class).
+
+  Reference: docs page "lsa_multilayer", section "Setting" (the model and its two classes).
   """
 
   d: int
@@ -50,7 +53,8 @@ def init(key: jax.Array, spec: MultilayerSpec) -> dict[str, jax.Array]:
   Returns:
     The parameters.
 
-  Reference: the authors' code, ``allparam.normal_(0, 1e-4)`` (ahn_huang digest A2).
+  Reference: the authors' code (github.com/chengxiang/LinearTransformer, ``allparam.normal_(0, 1e-4)``: 1e-4 is
+  the standard deviation); docs page "lsa_multilayer", section "Setting" (why this package's default is 0.1).
   """
   key_a, key_b = jax.random.split(key)
   shape = (spec.L, spec.d, spec.d)
@@ -67,6 +71,9 @@ def layer_matrices(a: jax.Array, b: jax.Array | None = None) -> tuple[jax.Array,
 
   Returns:
     ``(P, Q)``.
+
+  Reference: Ahn et al. (2023), section 2: the sparse parameterisation P_l = [[B_l, 0], [0, 1]],
+  Q_l = -[[A_l, 0], [0, 0]] of Lemma 1 and Theorems 3-4.
   """
   d = a.shape[0]
   p = jnp.zeros((d + 1, d + 1)).at[d, d].set(1.0)
@@ -86,7 +93,8 @@ def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array], spec: Mul
   Returns:
     Predictions of the query labels.
 
-  Reference: Ahn et al. (2023), the L-layer model (ahn_huang digest A2).
+  Reference: Ahn et al. (2023), section 2: the L-layer linear transformer and its read-out -[Z_L]_{d+1, n+1};
+  docs page "lsa_multilayer", section "Setting".
   """
   x, y, xq = prompts["x"], prompts["y"], prompts["x_query"]
   tokens = jnp.concatenate([jnp.concatenate([x, y[..., None]], -1),

@@ -1,4 +1,4 @@
-"""Theory of Ahn et al.'s L-layer linear transformer with B_l (Theorem 4; digest A3, P7, A.4).
+"""Theory of Ahn et al.'s L-layer linear transformer with B_l (Theorem 4).
 
 With P_l = [[B_l, 0], [0, 1]], Q_l = -[[A_l, 0], [0, 0]] a layer updates, for every token j (the query too), with
 the keys' current second moment S_l = X_l^T X_l / n and g_l = X_l^T y_l / n (derived from the layer equation):
@@ -10,12 +10,14 @@ A_l = a_l Sigma^-1, B_l = b_l I, every map commutes with the initial S. Per eige
 labels as u_l^T x (u_0 = w*) and the covariates as m_l x: g_l = m_l S u_l, so u_{l+1} = (1 - a_l m_l^2 lam) u_l and
 m_{l+1} = (1 - a_l b_l m_l^2 lam) m_l; the query's slot is -(w* - u_L)^T x_q, its error u_L^T x_q, so
 
-    loss = E sum_j rho_L(lam_j)^2,   rho_{l+1} = (1 - a_l m_l^2 lam) rho_l,   rho_0 = m_0 = 1     (digest A3, A.4)
+    loss = E sum_j rho_L(lam_j)^2,   rho_{l+1} = (1 - a_l m_l^2 lam) rho_l,   rho_0 = m_0 = 1
 
 (b = 0: Theorem 3; B_{L-1} never reaches the output). rho_L has degree 13 in lam at L = 3, beyond exact Wishart
 moments, so the family's loss is a Monte Carlo mean over sampled eigenvalues, with its standard error.
 
-Reference: Ahn, Cheng, Daneshmand, Sra (2023), Theorem 4 (ahn_huang digest A3, P7, A.4).
+Reference: Ahn, Cheng, Daneshmand, Sra (2023), arXiv 2306.00297, Theorem 4 (the family A_l = a_l Sigma^-1,
+B_l = b_l I); the layer's update and the recursion are derived on the docs page "lsa_multilayer", section "What is
+checked and why".
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ def gram_statistics(prompts: dict[str, jax.Array]) -> dict[str, jax.Array]:
   Returns:
     ``{'s': S0, 'g': g0}``.
 
-  Reference: Ahn et al. (2023), the layer's keys and values (ahn_huang digest A2); derivation in this docstring.
+  Reference: Ahn et al. (2023), section 2: the layer's keys (the n context tokens, normalised by 1/n); docs page
+  "lsa_multilayer", section "What is checked and why" (the Gram form).
   """
   x, y = prompts["x"], prompts["y"]
   n = x.shape[1]
@@ -68,8 +71,8 @@ def effective_weights(params: dict[str, jax.Array], stats: dict[str, jax.Array])
   Returns:
     (B, d) effective weights.
 
-  Reference: Ahn et al. (2023), the layer with P_l = [[B_l, 0], [0, 1]] (ahn_huang digest A3, Theorem 4); the
-  update is derived in this module's docstring.
+  Reference: Ahn et al. (2023), section 2 and Theorem 4, the layer with P_l = [[B_l, 0], [0, 1]]; the update is
+  derived in this module's docstring and on the docs page "lsa_multilayer", section "What is checked and why".
   """
   s0, g0 = stats["s"], stats["g"]
   c = jnp.zeros_like(g0)
@@ -96,7 +99,8 @@ def gram_form_predict(params: dict[str, jax.Array], prompts: dict[str, jax.Array
   Returns:
     Predictions, equal to the literal forward pass for every parameter value (a check in every run).
 
-  Reference: Ahn et al. (2023), the layer with P_l = [[B_l, 0], [0, 1]] (ahn_huang digest A3).
+  Reference: Ahn et al. (2023), section 2 and Theorem 4, the layer with P_l = [[B_l, 0], [0, 1]]; docs page
+  "lsa_multilayer", section "What is checked and why" (the Gram form; checks ``gram_form`` and ``lemma1``).
   """
   return jnp.einsum("bd,bd->b", effective_weights(params, gram_statistics(prompts)), prompts["x_query"])
 
@@ -119,8 +123,8 @@ def wishart_eigenvalues(key: jax.Array, d: int, n: int, count: int) -> jax.Array
   Returns:
     The eigenvalues, ascending per draw.
 
-  Reference: the whitened data model of Ahn et al. (2023) (ahn_huang digest A.1); Dumitriu and Edelman (2002),
-  Matrix models for beta ensembles, Theorem 3.4.
+  Reference: the whitened data model of Ahn et al. (2023), section 2 (x ~ N(0, Sigma), w* ~ N(0, Sigma^-1));
+  Dumitriu and Edelman (2002), Matrix models for beta ensembles, Theorem 3.4.
   """
   dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
   dof = jnp.concatenate([n - jnp.arange(d), d - 1 - jnp.arange(d - 1)]).astype(dtype)
@@ -147,9 +151,10 @@ def thm4_per_draw(a: jax.Array, b: jax.Array, lam: jax.Array) -> jax.Array:
     lam: (K, d) eigenvalues of S.
 
   Returns:
-    (K,) per-draw losses; their mean is the family's loss (digest A.4).
+    (K,) per-draw losses; their mean is the family's loss.
 
-  Reference: Ahn et al. (2023) Theorem 4, reduced (ahn_huang digest A3, A.4).
+  Reference: Ahn et al. (2023) Theorem 4, reduced to the eigenvalues of S (derived on the docs page
+  "lsa_multilayer", section "What is checked and why").
   """
   rho, m = jnp.ones_like(lam), jnp.ones_like(lam)
   for layer in range(a.shape[0]):
@@ -169,8 +174,8 @@ def thm4_optimum(L: int, d: int, n: int, seed: int = 0, fit_draws: int = 150_000
   end points are refined on ``fit_draws`` draws, 8 steps (one compiled program; the draws come from another, drawn
   once), and the best is scored on ``eval_draws``
   independent draws, so its loss is an unbiased estimate for that fixed point (an upper bound, up to noise, on the
-  family's optimum). The family has several local minima (digest E.6; at L = 2 also a = (0.771, 2.646), b = 0.353,
-  loss 0.086).
+  family's optimum). The family has several local minima (at L = 2 also a = (0.771, 2.646), b = 0.353, loss
+  0.086; docs page "lsa_multilayer", section "Where the paper and the numbers disagree").
 
   Args:
     L: layers, 1..4.
@@ -182,10 +187,11 @@ def thm4_optimum(L: int, d: int, n: int, seed: int = 0, fit_draws: int = 150_000
 
   Returns:
     ``(a (L,), b (L - 1,), loss, standard error)``; at d = 5, n = 20, L = 3: a ~ (0.379, 2.413, 9.648), b ~
-    (0.907, 0.566), loss (6.80 +- 0.05) 1e-4 (digest P7; over a minute); L = 2: a ~ (0.516, 3.46), b ~ 0.866,
-    loss 0.0576 (6 s).
+    (0.907, 0.566), loss (6.80 +- 0.05) 1e-4 (the independent NumPy values quoted on the docs page; over a
+    minute); L = 2: a ~ (0.516, 3.46), b ~ 0.866, loss 0.0576 (6 s).
 
-  Reference: Ahn et al. (2023) Theorem 4 (ahn_huang digest P7, A.4).
+  Reference: Ahn et al. (2023) Theorem 4 (its family; the learned B_0 ~ 0.90 I, B_1 ~ 0.56 I of its experiments
+  at L = 3); docs page "lsa_multilayer", section "What is checked and why" (`best_member`).
   """
   a, b, loss, se = _thm4_optimum_cached(L, d, n, seed, fit_draws, eval_draws)
   return a.copy(), b.copy(), loss, se
@@ -237,7 +243,8 @@ def family_mean_and_gradient(a: jax.Array, b: jax.Array, key: jax.Array, d: int,
   Returns:
     ``(loss, loss s.e., gradient (2L - 1,), gradient s.e. (2L - 1,))`` (float64 when x64 is enabled).
 
-  Reference: Ahn et al. (2023) Theorem 4, reduced (ahn_huang digest A3, A.4).
+  Reference: Ahn et al. (2023) Theorem 4 (a critical point of the family), reduced to the eigenvalues of S; docs
+  page "lsa_multilayer", section "What is checked and why" (`loss_vs_member`, `family_stationary`).
   """
   lam = wishart_eigenvalues(key, d, n, draws)
   theta = jnp.concatenate([a, b])

@@ -1,4 +1,4 @@
-"""Theory of L-layer linear transformers as L steps of preconditioned GD (Ahn et al. 2023, Theorem 3; digest A3, P2-P5).
+"""Theory of L-layer linear transformers as L steps of preconditioned GD (Ahn et al. 2023, Lemma 1 and Theorem 3).
 
 With the inverse-covariance prior (x ~ N(0, Sigma), w* ~ N(0, Sigma^-1)) whitening maps the problem to Sigma = I,
 and on the sparse class ``A_l = a_l Sigma^-1`` the loss of L steps ``w <- w - a_l Sigma^-1 grad R(w)`` from w = 0 is
@@ -9,7 +9,8 @@ a polynomial in ``a`` whose coefficients are the Wishart trace moments ``E tr S^
 exactly by Wick's theorem: ``E tr W^k`` (W = Z^T Z) is the sum over the perfect matchings of the 2k Gaussian
 factors of ``d^{row classes} n^{column classes}`` (10395 matchings at k = 6). The best L-step PGD minimises f.
 
-Reference: Ahn, Cheng, Daneshmand, Sra (2023), Lemma 1 and Theorem 3 (ahn_huang digest A3, P2-P5).
+Reference: Ahn, Cheng, Daneshmand, Sra (2023), arXiv 2306.00297, Lemma 1 and Theorem 3; the reduction to f(a) and
+the moments are derived on the docs page "lsa_multilayer", section "What is checked and why".
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def pgd_loss(a: jax.Array, moments: jax.Array) -> jax.Array:
   Returns:
     The loss (MSE of the prediction, no 1/2; the label variance is d at a = 0).
 
-  Reference: Ahn et al. (2023) Theorem 3, reduced (ahn_huang digest A3).
+  Reference: Ahn et al. (2023) Theorem 3, reduced to the scalar steps (whitening; derived on the docs page
+  "lsa_multilayer", section "What is checked and why").
   """
   poly = jnp.ones((1,), moments.dtype)
   for step in a:
@@ -214,7 +216,8 @@ def pgd_predict(a: jax.Array, prompts: dict[str, jax.Array]) -> jax.Array:
   Returns:
     (B,) predictions.
 
-  Reference: Ahn et al. (2023) Lemma 1 (ahn_huang digest A3).
+  Reference: Ahn et al. (2023) Lemma 1 (in this package's layout the preconditioner is ``A_l^T``; derived on the
+  docs page "lsa_multilayer", section "What is checked and why").
   """
   x, y = prompts["x"], prompts["y"]
   w = jnp.zeros(x.shape[::2])

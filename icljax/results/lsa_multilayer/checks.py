@@ -1,5 +1,9 @@
 """The multi-layer evaluation: Lemma 1 (or the Gram form with B_l) at the trained parameters, the loss of the best
-L-step PGD (or of Theorem 4's family), the whitened isotropic structure, and the learned step sizes (and b_l)."""
+L-step PGD (or of Theorem 4's family), the whitened isotropic structure, and the learned step sizes (and b_l).
+
+Reference: Ahn, Cheng, Daneshmand, Sra (2023), arXiv 2306.00297, Lemma 1 and Theorems 3-4; docs page
+"lsa_multilayer", section "What is checked and why".
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,11 @@ def evaluate(setup: MultilayerSetup, ctx: MultilayerContext, params: Any, rows: 
     rows: the metric rows.
 
   Returns:
-    The evaluation.
+    The evaluation: the checks (Lemma 1 or the Gram form, the isotropy of every layer, then Theorem 3's or
+    Theorem 4's), the scalars the figures and the sweep read, and the learned matrices.
+
+  Reference: Ahn et al. (2023) Lemma 1 and Theorems 3-4; docs page "lsa_multilayer", section "What is checked and
+  why" (one subsection per tolerance entry).
   """
   spec, task = setup.model, setup.task
   c = Checker(TOLERANCES)

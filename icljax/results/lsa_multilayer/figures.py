@@ -1,4 +1,7 @@
-"""The multi-layer figures, drawn from artefacts, and the sweep aggregate (loss against L)."""
+"""The multi-layer figures, drawn from artefacts, and the sweep aggregate (loss against L).
+
+Reference: docs page "lsa_multilayer", section "Reproducing the figures".
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,12 @@ def figures(inp: FigureInput) -> list[str]:
     inp: the run's artefacts.
 
   Returns:
-    Figure paths.
+    Figure paths: ``loss.png`` (training loss against the best L-step PGD and the best constant step, or Theorem
+    4's best member), ``steps.png`` (the learned whitened steps, and b_l, against the theory's), ``whitened_A.png``
+    (the whitened preconditioners; the analogue of the paper's heat-maps of Sigma^1/2 A_l Sigma^1/2).
+
+  Reference: Ahn et al. (2023), the experiments on three layers (the learned whitened A_l ~ a_l I, B_l ~ b_l I);
+  docs page "lsa_multilayer", section "Reproducing the figures".
   """
   fig, rows, s, arrays = inp.fig_dir, inp.metrics, inp.summary["scalars"], inp.arrays
   L = len(arrays["a_star"])
@@ -53,6 +61,8 @@ def aggregate(workdir: Path, index: Sequence[Mapping[str, Any]], swept: Sequence
 
   Returns:
     Markdown text.
+
+  Reference: docs page "lsa_multilayer", section "Reproducing the figures" (the sweep over L).
   """
   del workdir
   return report.sweep_table("Sweep: L-layer linear transformers vs L steps of preconditioned GD", "", index, swept,

@@ -5,6 +5,8 @@
 The training target is shared by the training loss and the sandwich noise (``theory.lsa_multilayer.effective_weights``),
 and the theory's optimum comes from the Wishart moments: a bug in either is caught by the checks whose other side is
 independent of it (the literal model, the NumPy reference values, the exact moments).
+
+Reference: docs page "lsa_multilayer", section "Code-path mutants".
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ alone, ``H_a^-1 V_a H_a^-1 / M``: H_a the exact Hessian of Theorem 3's polynomia
 covariance of the per-prompt gradient in a, integrated over w* exactly and over S's eigenvalues by Monte Carlo on
 2e6 Laguerre draws. The full sandwich's trace block on 1e5 prompts varied 1.6-fold between samples (0.0012-0.0020 for
 a_0 at M = 200000); this one by +-4% (0.00143-0.00155).
+
+Reference: docs page "lsa_multilayer", section "What is checked and why" (the derivations of both nulls).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class IsotropyNull:
     scalar_cov: the covariance (M = 1) of the whitened steps ``a_l = tr(Sigma^1/2 A_l Sigma^1/2)/d``, layer order
       (B_l = 0: :func:`step_covariance`), followed (with B) by the factors ``b_l = tr(B_l)/d`` of the layers before
       the last (the sandwich's linear functionals): (L,) or (2L - 1,) square.
+
+  Reference: docs page "lsa_multilayer", section "What is checked and why" (`whitened_isotropic`, `steps`).
   """
 
   steps: np.ndarray
@@ -67,7 +71,9 @@ class IsotropyNull:
       size: M.
 
     Returns:
-      The standard error.
+      The standard error, ``sqrt(scalar_cov[layer, layer] / size)``.
+
+    Reference: docs page "lsa_multilayer", section "What is checked and why" (`steps`).
     """
     return float(np.sqrt(self.scalar_cov[layer, layer] / size))
 
@@ -99,6 +105,10 @@ def isotropy_null(task: regression.RegressionSpec, key: jax.Array, steps: np.nda
 
   Returns:
     The weights for M = 1.
+
+  Reference: the sandwich covariance of an M-estimator (Huber 1967; White 1980) at Theorem 3's critical point or
+  Theorem 4's family member; docs page "lsa_multilayer", section "What is checked and why"
+  (`whitened_isotropic`, `b_isotropic`).
   """
   cov = np.asarray(task.cov, np.float64)
   d, L = cov.shape[0], len(steps)
@@ -152,6 +162,9 @@ def step_covariance(d: int, n: int, steps: np.ndarray, key: jax.Array, draws: in
 
   Returns:
     (L, L) covariance for M = 1 (float64).
+
+  Reference: derived on the docs page "lsa_multilayer", section "What is checked and why" (`steps`: rotation
+  invariance makes H and V block diagonal at A_l = a_l Sigma^-1).
   """
   with jax.enable_x64(True):
     a = jnp.asarray(steps, jnp.float64)
@@ -184,6 +197,9 @@ def match_layers(trained_steps: np.ndarray, null: IsotropyNull, permutable: bool
 
   Returns:
     For each trained layer, the index of its theory layer.
+
+  Reference: Ahn et al. (2023) Theorem 3 (the steps in some order); docs page "lsa_multilayer", section "What is
+  checked and why" (`steps`).
   """
   if not permutable:
     return list(range(len(trained_steps)))
@@ -193,10 +209,31 @@ def match_layers(trained_steps: np.ndarray, null: IsotropyNull, permutable: bool
 
 
 def tolerance(weights: np.ndarray, size: int) -> Callable[[float], float]:
-  """``k -> `` the tail quantile of ``Dist`` (not squared) after M = ``size`` prompts, for ``Checker(quantile=)``."""
+  """``k -> `` the tail quantile of ``Dist`` (not squared) after M = ``size`` prompts, for ``Checker(quantile=)``.
+
+  Args:
+    weights: the weights of ``Dist^2``'s null for M = 1 (``IsotropyNull.a_weights`` or ``b_weights``).
+    size: M.
+
+  Returns:
+    ``k -> sqrt(q_k)``, ``q_k`` the quantile of ``sum_i (w_i / M) z_i^2`` with the two-sided tail of k normal
+    standard errors (Liu, Tang and Zhang's chi-square approximation).
+
+  Reference: docs page "lsa_multilayer", section "What is checked and why" (`whitened_isotropic`).
+  """
   return lambda k: float(np.sqrt(stats.quadratic_form_quantile(np.asarray(weights) / size, k)))
 
 
 def rms(weights: np.ndarray, size: int) -> float:
-  """The root-mean-square ``Dist`` under its null after M = ``size`` prompts (``sqrt(sum w / M)``)."""
+  """The root-mean-square ``Dist`` under its null after M = ``size`` prompts (``sqrt(sum w / M)``).
+
+  Args:
+    weights: the weights of ``Dist^2``'s null for M = 1.
+    size: M.
+
+  Returns:
+    The RMS distance (quoted in the isotropy checks' notes).
+
+  Reference: docs page "lsa_multilayer", section "What is checked and why" (`whitened_isotropic`).
+  """
   return float(np.sqrt(np.sum(weights) / size))

@@ -1,5 +1,9 @@
 """The multi-layer plan: noiseless inverse-covariance prompts (fresh batches, or one fixed sample for L-BFGS), the
-theory's optima computed once (Theorem 3's exactly; Theorem 4's family by SAA when B_l is trained)."""
+theory's optima computed once (Theorem 3's exactly; Theorem 4's family by SAA when B_l is trained).
+
+Reference: Ahn, Cheng, Daneshmand, Sra (2023), arXiv 2306.00297, Theorems 3-4; docs page "lsa_multilayer", section
+"Setting".
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,11 @@ from icljax.theory import lsa_multilayer_gd as theory
 
 @dataclasses.dataclass(frozen=True)
 class Thm4Optimum:
-  """The best member of Theorem 4's family found by SAA: steps a (L,), factors b (L - 1,), loss and its s.e."""
+  """The best member of Theorem 4's family found by SAA: steps a (L,), factors b (L - 1,), loss and its s.e.
+
+  Reference: Ahn et al. (2023) Theorem 4; docs page "lsa_multilayer", section "What is checked and why"
+  (`best_member`).
+  """
 
   a: np.ndarray
   b: np.ndarray
@@ -32,7 +40,10 @@ class Thm4Optimum:
 @dataclasses.dataclass(frozen=True)
 class MultilayerContext:
   """The best L-step PGD (sorted steps, loss), the best constant step (and loss), Theorem 4's optimum (runs that
-  train B_l), Sigma, the eval key, the isotropy checks' null at the theory's point."""
+  train B_l), Sigma, the eval key, the isotropy checks' null at the theory's point.
+
+  Reference: docs page "lsa_multilayer", section "What is checked and why".
+  """
 
   a_star: np.ndarray
   loss_star: float
@@ -46,14 +57,35 @@ class MultilayerContext:
 
 def layers(a: jax.Array, cov: jax.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   """Per layer ``Sigma^{1/2} A_l Sigma^{1/2}`` (``a_l I`` on Theorem 3's critical point), its step
-  ``tr(.)/d`` and its ``Dist(., I)``."""
+  ``tr(.)/d`` and its ``Dist(., I)``.
+
+  Args:
+    a: (L, d, d) the layers' A_l.
+    cov: Sigma (d, d).
+
+  Returns:
+    ``(whitened (L, d, d), steps (L,), dists (L,))``, float64.
+
+  Reference: Ahn et al. (2023) Theorem 3 (A_l = a_l Sigma^-1) and their Dist(M, I) = min_c |M - c I|_F / |M|_F;
+  docs page "lsa_multilayer", section "What is checked and why" (`steps`, `whitened_isotropic`).
+  """
   wa = np.stack([structure.whiten(a_l, cov) for a_l in np.asarray(a)])
   return wa, np.array([np.trace(w) / w.shape[0] for w in wa]), np.array([structure.dist_to_identity(w) for w in wa])
 
 
 def covariate_factors(b: jax.Array) -> tuple[np.ndarray, np.ndarray]:
   """Per layer before the last, ``tr(B_l)/d`` (``b_l`` on Theorem 4's family) and ``Dist(B_l, I)``; the last
-  layer's B never reaches the output."""
+  layer's B never reaches the output.
+
+  Args:
+    b: (L, d, d) the layers' B_l.
+
+  Returns:
+    ``(factors (L - 1,), dists (L - 1,))``.
+
+  Reference: Ahn et al. (2023) Theorem 4 (B_l = b_l I); docs page "lsa_multilayer", section "What is checked and
+  why" (`b_isotropic`).
+  """
   b = np.asarray(b)[:-1]
   return np.array([np.trace(m) / m.shape[0] for m in b]), np.array([structure.dist_to_identity(m) for m in b])
 
@@ -65,7 +97,10 @@ def plan(setup: MultilayerSetup) -> Plan[MultilayerContext]:
     setup: the run's specs.
 
   Returns:
-    The plan.
+    The plan: the training objective (the Gram form; on a fixed sample with the query integrated out), the
+    initial parameters, the optimiser, and the context holding the theory's optima and the isotropy null.
+
+  Reference: docs page "lsa_multilayer", section "Setting" (loss, optimiser, the Gram form used for training).
   """
   seed, spec, task = setup.run.seed, setup.model, setup.task
   a_star, loss_star, a_const, loss_const = theory.optimal_steps(spec.L, spec.d, spec.n)

@@ -27,6 +27,8 @@ class MultilayerSetup:
       authors' L-BFGS protocol; L-BFGS needs a deterministic loss).
     batch_size, eval_prompts: sample sizes.
     noise_prompts: fresh prompts that estimate the trained layers' sampling noise (the isotropy checks' tolerances).
+
+  Reference: docs page "lsa_multilayer", section "Setting".
   """
 
   run: specs.RunSpec

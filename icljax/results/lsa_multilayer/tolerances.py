@@ -1,5 +1,8 @@
 """The multi-layer result's tolerance table: every check names one entry; each entry says where its number comes
-from."""
+from.
+
+Reference: docs page "lsa_multilayer", sections "What is checked and why" and "Tolerances".
+"""
 
 from icljax.experiment.checks import Tolerance
 
