@@ -10,7 +10,8 @@ Public modules (importing ``icljax`` runs no computation):
 * ``icljax.structure``   extractors of the structures the papers predict, and their assertions;
 * ``icljax.train``       optax training in ``jax.lax.scan``; ``icljax.sweep`` stacks of runs sharded over devices;
 * ``icljax.optim``       optax pieces the papers need; ``icljax.prng`` key streams;
-* ``icljax.runs``        workdirs and atomic artefacts; ``icljax.plots`` figures from artefacts;
+* ``icljax.runs``        workdirs, checkpoints and their lock; ``icljax.artefacts`` atomic, reproducible artefact
+  files (re-exported by ``icljax.runs``); ``icljax.plots`` figures from artefacts;
   ``icljax.compilation_cache`` JAX's persistent compilation cache; ``icljax.validation`` one-line input errors;
 * ``icljax.experiment``  the theorem contract (config fields declared once, presets, checks, mutants), its
   registry (entry points, plug-ins) and its one driver for runs, sweeps and the main job;
@@ -21,6 +22,7 @@ commands ``icljax-run``, ``icljax-sweep`` and ``icljax-reproduce``.
 """
 
 from icljax import (
+  artefacts,
   compilation_cache,
   estimators,
   experiment,
@@ -41,5 +43,5 @@ from icljax import (
 
 __version__ = "0.3.0"
 
-__all__ = ["compilation_cache", "estimators", "experiment", "models", "optim", "plots", "prng", "results", "runs",
-           "stats", "structure", "sweep", "tasks", "theory", "train", "validation"]
+__all__ = ["artefacts", "compilation_cache", "estimators", "experiment", "models", "optim", "plots", "prng", "results",
+           "runs", "stats", "structure", "sweep", "tasks", "theory", "train", "validation"]

@@ -22,7 +22,10 @@ def default_dir() -> Path | None:
 
   Returns:
     ``$ICLJAX_COMPILATION_CACHE`` if it names a path; None if it is ``0``/``off``; else
-    ``$XDG_CACHE_HOME/icljax/jax`` (``~/.cache/icljax/jax``).
+    ``$XDG_CACHE_HOME/icljax/jax`` (``~/.cache/icljax/jax``). ``1``/``on``/``true``/``yes`` and ``false``/``no``
+    count as on and off too.
+
+  Reference: docs page "concepts/runs", section "The main job" (the compilation cache).
   """
   value = os.environ.get(ENV, "")
   if value.lower() in ("0", "off", "false", "no"):
@@ -40,7 +43,9 @@ def enable(path: str | os.PathLike | None = None, min_compile_seconds: float = 0
     min_compile_seconds: programs that compile faster than this are not stored (0: every program).
 
   Returns:
-    The directory in use, or None when the cache stays off.
+    The directory in use (created if absent), or None when the cache stays off.
+
+  Reference: docs page "concepts/runs", section "The main job" (the compilation cache).
   """
   where = Path(path) if path is not None else default_dir()
   if where is None:

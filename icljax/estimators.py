@@ -29,6 +29,9 @@ def squared_error(predict: Callable[[Any, Batch], jax.Array], target_key: str = 
 
   Returns:
     ``loss(params, batch) -> scalar``.
+
+  Reference: squared-error loss; Hastie, Tibshirani & Friedman, The Elements of Statistical Learning (2nd ed.,
+  2009), section 2.4.
   """
 
   def loss(params, batch):
@@ -47,6 +50,9 @@ def fresh(loss_fn: LossFn, sampler: Sampler, batch_size: int) -> Callable[[Any, 
 
   Returns:
     ``objective(params, key) -> scalar``.
+
+  Reference: Monte Carlo estimate of the population risk; Shalev-Shwartz & Ben-David, Understanding Machine
+  Learning (2014), ch. 14 (SGD on fresh samples minimises the population risk).
   """
 
   def objective(params, key):
@@ -64,6 +70,8 @@ def fixed(loss_fn: LossFn, batch: Batch) -> Callable[[Any, jax.Array], jax.Array
 
   Returns:
     ``objective(params, key) -> scalar``.
+
+  Reference: empirical risk; Shalev-Shwartz & Ben-David, Understanding Machine Learning (2014), ch. 2.
   """
 
   def objective(params, key):
@@ -105,6 +113,9 @@ def fixed_minibatch(loss_fn: LossFn, data: Batch, batch_size: int,
 
   Returns:
     ``objective(params, key) -> scalar``.
+
+  Reference: minibatch SGD on the empirical risk of a finite training set; Bottou, Curtis & Nocedal (2018),
+  "Optimization methods for large-scale machine learning", SIAM Review 60(2).
   """
   size = jax.tree.leaves(data)[0].shape[0]
 

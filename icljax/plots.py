@@ -45,7 +45,24 @@ def curves(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], keys: Seq
            x: str = "step", references: Mapping[str, float] | None = None, title: str = "",
            ylabel: str = "", logx: bool = False, logy: bool = False) -> str:
   """Line plot of ``rows[key]`` against ``rows[x]`` for each key, with horizontal reference lines, each in its own
-  colour and dash (:func:`reference_styles`), never one of the curves' colours."""
+  colour and dash (:func:`reference_styles`), never one of the curves' colours.
+
+  Args:
+    path: the PNG's path.
+    rows: metrics rows (a row without a key plots NaN there).
+    keys: the row fields to plot, one curve each.
+    x: the row field on the x axis.
+    references: label -> value of a horizontal line.
+    title: the figure's title.
+    ylabel: y-axis label (the x-axis label is ``x``).
+    logx: log x axis.
+    logy: log y axis.
+
+  Returns:
+    The path, as a string.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``figures/*.png``, drawn from artefacts).
+  """
   fig, ax = _figure((6, 4))
   xs = np.array([r[x] for r in rows], dtype=float)
   for key in keys:
@@ -74,13 +91,26 @@ def reference_styles(n: int) -> list[dict[str, str]]:
 
   Returns:
     ``[{"color": ..., "ls": ...}]``, no two alike for ``n`` up to 18.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``figures/*.png``, drawn from artefacts).
   """
   return [{"color": REFERENCE_COLORS[i % len(REFERENCE_COLORS)],
            "ls": REFERENCE_DASHES[(i // len(REFERENCE_COLORS)) % len(REFERENCE_DASHES)]} for i in range(n)]
 
 
 def matrices(path: str | os.PathLike, panels: Mapping[str, np.ndarray], title: str = "") -> str:
-  """Heat maps of matrices side by side, sharing one symmetric colour scale, values printed in small cells."""
+  """Heat maps of matrices side by side, sharing one symmetric colour scale, values printed in small cells.
+
+  Args:
+    path: the PNG's path.
+    panels: panel title -> matrix (values are printed when it has at most 8 rows).
+    title: the figure's title.
+
+  Returns:
+    The path, as a string.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``figures/*.png``, drawn from artefacts).
+  """
   panels = {k: np.asarray(v, float) for k, v in panels.items()}
   vmax = max(float(np.max(np.abs(v))) for v in panels.values()) or 1.0
   fig, axes = _figure((3.6 * len(panels), 3.4), len(panels))
@@ -100,7 +130,23 @@ def matrices(path: str | os.PathLike, panels: Mapping[str, np.ndarray], title: s
 
 def landscape(path: str | os.PathLike, xi1: np.ndarray, xi2: np.ndarray, loss: np.ndarray, traj_xi1: np.ndarray,
               traj_xi2: np.ndarray, title: str = "") -> str:
-  """Heat map of a loss over an (xi1, xi2) grid with a trajectory drawn on it (Li et al. Fig. 2 analogue)."""
+  """Heat map of a loss over an (xi1, xi2) grid with a trajectory drawn on it (Li et al. Fig. 2 analogue).
+
+  Args:
+    path: the PNG's path.
+    xi1: the grid's xi1 values (the first and last are the x limits).
+    xi2: the grid's xi2 values (the first and last are the y limits).
+    loss: the loss on the grid, shape (len(xi1), len(xi2)).
+    traj_xi1: the trajectory's xi1 values.
+    traj_xi2: the trajectory's xi2 values.
+    title: the figure's title.
+
+  Returns:
+    The path, as a string.
+
+  Reference: Li et al. (2024), Fig. 2 (the loss over the two-parameter 1-NN family); docs page "concepts/runs",
+  section "A run's workdir" (``figures/*.png``, drawn from artefacts).
+  """
   fig, ax = _figure((6, 4.5))
   im = ax.pcolormesh(xi1, xi2, np.asarray(loss).T, shading="auto", cmap="viridis")
   ax.contour(xi1, xi2, np.asarray(loss).T, levels=12, colors="w", linewidths=0.4)
@@ -118,7 +164,21 @@ def landscape(path: str | os.PathLike, xi1: np.ndarray, xi2: np.ndarray, loss: n
 def panels(path: str | os.PathLike, series: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
            keys: Sequence[str], references: Sequence[Mapping[str, float]] = (), title: str = "",
            x: str = "step") -> str:
-  """One panel per entry of ``series`` (panel title -> {curve label -> metrics rows}), plotting ``keys[i]``."""
+  """One panel per entry of ``series`` (panel title -> {curve label -> metrics rows}), plotting ``keys[i]``.
+
+  Args:
+    path: the PNG's path.
+    series: panel title -> {curve label -> metrics rows}.
+    keys: the row field plotted in each panel, in the panels' order.
+    references: per panel, label -> value of a dashed horizontal line (missing panels get none).
+    title: the figure's title.
+    x: the row field on the x axis.
+
+  Returns:
+    The path, as a string.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``figures/*.png``, drawn from artefacts).
+  """
   fig, axes = _figure((4.6 * len(series), 3.6), len(series))
   for i, (ax, (panel, curves_)) in enumerate(zip(axes[0], series.items())):
     for label, rows in curves_.items():
@@ -136,7 +196,21 @@ def panels(path: str | os.PathLike, series: Mapping[str, Mapping[str, Sequence[M
 
 def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], theory: str, measured: str,
                       color_by: str | None = None, title: str = "") -> str:
-  """Measured against theory value per row (one point per seed), with the identity line."""
+  """Measured against theory value per row (one point per seed), with the identity line.
+
+  Args:
+    path: the PNG's path.
+    rows: one dict per point.
+    theory: the row field on the x axis.
+    measured: the row field on the y axis.
+    color_by: a row field whose values get one colour each (None: one colour).
+    title: the figure's title.
+
+  Returns:
+    The path, as a string.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``figures/*.png``, drawn from artefacts).
+  """
   fig, ax = _figure((5, 4.5))
   groups: dict[Any, list] = {}
   for r in rows:
@@ -154,7 +228,25 @@ def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]
 def points_and_curve(path: str | os.PathLike, xs: Sequence[float], ys: Sequence[float], curve_x: Sequence[float],
                      curve_y: Sequence[float], *, xlabel: str, ylabel: str, curve_label: str, title: str = "",
                      logy: bool = False) -> str:
-  """Measured points over a theory curve (``logy``: log y axis, values below 1e-3 drawn at 1e-3)."""
+  """Measured points over a theory curve (``logy``: log y axis, values below 1e-3 drawn at 1e-3).
+
+  Args:
+    path: the PNG's path.
+    xs: the points' x values.
+    ys: the points' y values.
+    curve_x: the theory curve's x values.
+    curve_y: the theory curve's y values.
+    xlabel: x-axis label.
+    ylabel: y-axis label.
+    curve_label: the curve's legend label.
+    title: the figure's title.
+    logy: log y axis.
+
+  Returns:
+    The path, as a string (drawn by :func:`points_on_curves`).
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``figures/*.png``, drawn from artefacts).
+  """
   if logy:
     ys, curve_y = np.maximum(np.asarray(ys, float), 1e-3), np.maximum(np.asarray(curve_y, float), 1e-3)
   return points_on_curves(path, {"runs": (xs, ys, (), ())}, references={curve_label: (curve_x, curve_y)},
@@ -180,7 +272,9 @@ def points_on_curves(path: str | os.PathLike, series: Mapping[str, tuple[Sequenc
     xticks: x positions to label (plain numbers), e.g. the measured grid.
 
   Returns:
-    The path.
+    The path, as a string.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``figures/*.png``, drawn from artefacts).
   """
   fig, ax = _figure((5.5, 4))
   for i, (label, (cx, cy)) in enumerate((references or {}).items()):

@@ -3,18 +3,15 @@
 A run's workdir holds ``config.json`` (resolved config), ``metrics.jsonl`` (one JSON object per logged step),
 ``summary.json`` (final scalars and every trained-vs-theory comparison), ``params.npz`` and ``figures/*.png``.
 Every file is written atomically: a temporary file in the same folder, fsync, then ``os.replace``. A run whose
-``summary.json`` exists with the same config is finished and is not redone.
+``summary.json`` exists with the same config is finished and is not redone. The file primitives live in
+``icljax.artefacts`` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import fcntl
-import io
 import json
-import math
 import os
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,94 +19,33 @@ import jax
 import numpy as np
 
 from icljax import validation
+from icljax.artefacts import (
+  atomic_savez,
+  atomic_write_bytes,
+  atomic_write_json,
+  atomic_write_text,
+  is_debris,
+  load_npz,
+  read_json,
+  read_jsonl,
+  to_jsonable,
+  write_metrics,
+)
+
+__all__ = ["CHECKPOINT", "CONFIG", "FIGURES", "LOCK", "METRICS", "PARAMS", "SUMMARY", "TIMING", "ArtefactError",
+           "NumericalFault", "PeerLost", "WorkdirLock", "atomic_savez", "atomic_write_bytes", "atomic_write_json",
+           "atomic_write_text", "check_workdir", "is_debris", "load_checkpoint", "load_npz", "read_json", "read_jsonl",
+           "read_metrics_checked", "save_checkpoint", "to_jsonable", "write_metrics"]
 
 CONFIG, METRICS, SUMMARY, PARAMS, FIGURES = "config.json", "metrics.jsonl", "summary.json", "params.npz", "figures"
 
 
-def to_jsonable(value: Any) -> Any:
-  """Converts numpy/JAX scalars and arrays, tuples and non-finite floats into plain JSON values."""
-  if isinstance(value, dict):
-    return {str(k): to_jsonable(v) for k, v in value.items()}
-  if isinstance(value, (list, tuple)):
-    return [to_jsonable(v) for v in value]
-  if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
-    return to_jsonable(value.tolist())
-  if isinstance(value, float) and not math.isfinite(value):
-    return str(value)
-  return value
-
-
-_TMP_SUFFIX = ".tmp"   # atomic writes go through '.<name>.<random>.tmp' in the target's folder
-
-
-def is_debris(path: Path) -> bool:
-  """A temporary file an atomic write left behind when its process was killed before ``os.replace``."""
-  return path.name.startswith(".") and path.name.endswith(_TMP_SUFFIX) and path.is_file()
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-  """Writes ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
-  path = Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
-  try:
-    with os.fdopen(fd, "wb") as f:
-      f.write(data)
-      f.flush()
-      os.fsync(f.fileno())
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.unlink(tmp)
-    raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-  atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-  atomic_write_text(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=True) + "\n")
-
-
-def atomic_savez(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
-  """An ``.npz`` (no pickle, readable by ``np.load``) written atomically and byte-for-byte reproducibly.
-
-  ``np.savez`` stamps each zip entry with the current time, so two identical runs would differ; here every entry
-  carries a fixed date, so the same arrays always give the same bytes.
-  """
-  buf = io.BytesIO()
-  with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-    for key, value in arrays.items():
-      info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-      data = io.BytesIO()
-      np.lib.format.write_array(data, np.asarray(value), allow_pickle=False)
-      zf.writestr(info, data.getvalue())
-  atomic_write_bytes(path, buf.getvalue())
-
-
-def write_metrics(path: str | os.PathLike, rows: list[dict[str, Any]]) -> None:
-  """Writes all metric rows as JSON lines, atomically (the file is small: one line per logged step)."""
-  atomic_write_text(path, "".join(json.dumps(to_jsonable(r), sort_keys=True) + "\n" for r in rows))
-
-
-def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
-  with open(path, encoding="utf-8") as f:
-    return [json.loads(line) for line in f if line.strip()]
-
-
-def read_json(path: str | os.PathLike) -> Any:
-  with open(path, encoding="utf-8") as f:
-    return json.load(f)
-
-
-def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-  with np.load(path, allow_pickle=False) as data:
-    return {k: data[k] for k in data.files}
-
-
 def check_workdir(workdir: str | os.PathLike, config: dict[str, Any]) -> str:
   """Says what a workdir holds for ``config`` without writing anything.
+
+  Args:
+    workdir: the run's directory.
+    config: the run's config as written to ``config.json``.
 
   Returns:
     ``'new'`` (absent or empty), ``'finished'`` (same config and a summary) or ``'partial'`` (same config, no
@@ -117,6 +53,8 @@ def check_workdir(workdir: str | os.PathLike, config: dict[str, Any]) -> str:
 
   Raises:
     ConfigError: if the workdir is a file, or holds a run of a different config.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (a finished run is not redone).
   """
   path = Path(workdir)
   if path.exists() and not path.is_dir():
@@ -151,7 +89,17 @@ class PeerLost(RuntimeError):
 
 
 def save_checkpoint(path: str | os.PathLike, state: Any) -> None:
-  """Saves every leaf of a pytree (params, optimiser state, step) atomically, in flattening order."""
+  """Saves every leaf of a pytree (params, optimiser state, step) atomically, in flattening order.
+
+  Args:
+    path: the target (``checkpoint.npz``).
+    state: the pytree.
+
+  Raises:
+    OSError: as :func:`atomic_write_bytes`.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``checkpoint.npz``).
+  """
   leaves = jax.tree.leaves(state)
   atomic_savez(path, {f"leaf_{i:04d}": np.asarray(leaf) for i, leaf in enumerate(leaves)})
 
@@ -159,8 +107,17 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> None:
 def load_checkpoint(path: str | os.PathLike, template: Any) -> Any:
   """Loads a checkpoint into the structure of ``template``; every leaf must match its shape and dtype.
 
+  Args:
+    path: the file (``checkpoint.npz``).
+    template: a pytree of the run's state structure, shapes and dtypes.
+
+  Returns:
+    The state, its leaves as JAX arrays.
+
   Raises:
     ArtefactError: naming the file, if it is unreadable, truncated or does not match the run.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (a killed run resumes from its last checkpoint).
   """
   leaves, treedef = jax.tree.flatten(template)
   try:
@@ -182,7 +139,19 @@ def load_checkpoint(path: str | os.PathLike, template: Any) -> Any:
 
 
 def read_metrics_checked(path: str | os.PathLike) -> list[dict[str, Any]]:
-  """Reads metrics.jsonl, raising ArtefactError (with the line number) on a truncated or corrupted line."""
+  """Reads metrics.jsonl, raising ArtefactError (with the line number) on a truncated or corrupted line.
+
+  Args:
+    path: the file.
+
+  Returns:
+    One dict per line, each with a ``step``.
+
+  Raises:
+    ArtefactError: if a line is not a JSON object with a ``step``.
+
+  Reference: docs page "concepts/runs", section "Exit statuses" (status 2: a corrupted artefact).
+  """
   rows = []
   with open(path, encoding="utf-8") as f:
     for i, line in enumerate(f, 1):

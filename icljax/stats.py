@@ -28,7 +28,11 @@ def monte_carlo(stat_fn: Callable[[Batch], jax.Array], sampler: Callable[[jax.Ar
     chunk: prompts per chunk.
 
   Returns:
-    ``(mean, standard_error)``, each of the trailing shape of ``stat_fn``'s output.
+    ``(mean, standard_error)``, each of the trailing shape of ``stat_fn``'s output; the error is
+    ``sqrt(var / N)`` with the (ddof 0) variance over all N prompts drawn.
+
+  Reference: the Monte Carlo standard error of a sample mean; Robert & Casella, Monte Carlo Statistical Methods
+  (2nd ed., 2004), ch. 3.2; docs page "concepts/checks", section "Error bars computed in the run".
   """
   chunk = min(chunk, num_prompts)
   num_chunks = -(-num_prompts // chunk)
@@ -52,6 +56,8 @@ def prompts_used(num_prompts: int, chunk: int = 10_000) -> int:
 
   Returns:
     The number drawn.
+
+  Reference: docs page "concepts/checks", section "Error bars computed in the run".
   """
   chunk = min(chunk, num_prompts)
   return -(-num_prompts // chunk) * chunk
@@ -67,6 +73,8 @@ def mean_se(values: Any, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
   Returns:
     ``(mean, sd / sqrt(n))`` with the sample sd (ddof 1), each of the remaining shape; the error is 0 for one
     replica.
+
+  Reference: standard error of a sample mean; Cochran, Sampling Techniques (3rd ed., 1977), ch. 2.
   """
   values = np.asarray(values, np.float64)
   n = values.shape[axis]
@@ -89,6 +97,12 @@ def batch_means(values: Any, num_batches: int) -> tuple[float, float, int]:
   Returns:
     ``(mean, se, dof)``: the mean of the batches used, ``sd(batch means, ddof 1) / sqrt(num_batches)``, and the
     standard error's degrees of freedom ``num_batches - 1`` (for :func:`t_factor`).
+
+  Raises:
+    ValueError: if ``num_batches < 2`` or the series has fewer than ``num_batches`` values.
+
+  Reference: batch means; Flegal & Jones (2010), Ann. Statist. 38(2), "Batch means and spectral variance estimators
+  in Markov chain Monte Carlo"; docs page "concepts/checks", section "Error bars computed in the run".
   """
   x = np.asarray(values, np.float64).ravel()
   if num_batches < 2 or x.size < num_batches:
@@ -112,6 +126,12 @@ def t_factor(dof: int, k: float = 4.0) -> float:
 
   Returns:
     The factor (32.6 at dof = 3, 8.47 at 7, 4.18 at 100; k as dof -> infinity).
+
+  Raises:
+    ValueError: if ``dof < 1``.
+
+  Reference: Student t quantile, its tail as a regularised incomplete beta; Abramowitz & Stegun (1964), 26.7;
+  Cochran, Sampling Techniques, ch. 2; docs page "concepts/checks", section "Error bars computed in the run".
   """
   if dof < 1:
     raise ValueError(f"dof={dof}: a standard error needs at least 2 samples")
@@ -141,6 +161,12 @@ def chi2_isf(dof: float, tail: float) -> float:
 
   Returns:
     ``x`` with ``P(chi2_dof > x) = tail`` (bisection on the regularised upper incomplete gamma, float64).
+
+  Raises:
+    ValueError: unless ``dof > 0`` and ``0 < tail < 1``.
+
+  Reference: chi-square upper tail as the regularised incomplete gamma ``Q(dof/2, x/2)``; Abramowitz & Stegun
+  (1964), 26.4.
   """
   if not (dof > 0 and 0 < tail < 1):
     raise ValueError(f"chi2_isf(dof={dof}, tail={tail}): expected dof > 0 and 0 < tail < 1")
@@ -196,6 +222,12 @@ def sandwich_covariance(per_example_loss: Callable[[jax.Array, Batch], jax.Array
 
   Returns:
     (p, p) covariance, float64.
+
+  Raises:
+    ValueError: if the number of examples is not a multiple of ``chunk``.
+
+  Reference: sandwich covariance of an M-estimator; Huber (1967), Proc. Fifth Berkeley Symp. 1; White (1980),
+  Econometrica 48(4); van der Vaart, Asymptotic Statistics (1998), ch. 5.3.
   """
   batch = jax.tree.leaves(data)[0].shape[0]
   chunk = min(chunk, batch)

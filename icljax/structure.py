@@ -54,7 +54,10 @@ def leakage(blocks: dict[str, np.ndarray]) -> dict[str, float]:
     blocks: from :func:`lsa_blocks`.
 
   Returns:
-    ``{'u_x', 'm_21'}``.
+    ``{'u_x', 'm_21'}`` (floats; a zero denominator counts as 1e-30).
+
+  Reference: Mahankali et al. (2023), Theorem 1 (the label-even terms vanish at the optimum for d >= 2); derived on
+  the docs page "lsa", section "Setting".
   """
   return {"u_x": float(np.linalg.norm(blocks["u_x"]) / max(abs(blocks["u_y"]), 1e-30)),
           "m_21": float(np.linalg.norm(blocks["m_21"]) / max(np.linalg.norm(blocks["M_11"]), 1e-30))}
@@ -69,6 +72,8 @@ def relative_error(a: np.ndarray, target: np.ndarray) -> float:
 
   Returns:
     The relative error.
+
+  Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of" (measured against reference).
   """
   a, target = np.asarray(a, np.float64), np.asarray(target, np.float64)
   return float(np.linalg.norm(a - target) / np.linalg.norm(target))
@@ -104,6 +109,9 @@ def dist_noise_weights(matrix: np.ndarray, noise_cov: np.ndarray) -> np.ndarray:
 
   Returns:
     The d^2 non-negative weights (one is 0: the trace direction).
+
+  Reference: the delta method, van der Vaart, Asymptotic Statistics (1998), ch. 3; the weighted chi-square null of
+  the docs page "concepts/checks", section "Error bars computed in the run".
   """
   x = np.asarray(matrix, np.float64)
   d = x.shape[0]
@@ -122,6 +130,8 @@ def whiten(b: np.ndarray, cov: np.ndarray) -> np.ndarray:
 
   Returns:
     The whitened matrix (float64).
+
+  Reference: Mahankali et al. (2023), Theorem 2 (``B = eta* Sigma^{-1}``); docs page "lsa".
   """
   evals, evecs = np.linalg.eigh(np.asarray(cov, np.float64))
   root = (evecs * np.sqrt(evals)) @ evecs.T
@@ -137,6 +147,8 @@ def prediction_rel_rms(pred: jax.Array, reference: jax.Array) -> float:
 
   Returns:
     The relative RMS.
+
+  Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of" (measured against reference).
   """
   pred, reference = np.asarray(pred, np.float64), np.asarray(reference, np.float64)
   return float(np.sqrt(np.mean((pred - reference) ** 2) / np.mean(reference**2)))
@@ -157,6 +169,8 @@ def sensitivity_cosine(predict_a: Callable[[dict[str, jax.Array]], jax.Array],
 
   Returns:
     The mean cosine over prompts.
+
+  Reference: von Oswald et al. (2023), "Transformers learn in-context by gradient descent", ICML (model cos).
   """
   def grads(predict):
     fn = lambda xq: jnp.sum(predict({**prompts, "x_query": xq}))
@@ -188,6 +202,8 @@ def assert_lsa_structure(params: dict[str, jax.Array], target_b: np.ndarray, spe
 
   Raises:
     AssertionError: naming the failed check, the measured value and the tolerance.
+
+  Reference: Mahankali et al. (2023), Theorems 1 and 2; docs page "lsa", section "What is checked and why".
   """
   chex.assert_tree_all_finite(params)
   blocks = lsa_blocks(params, spec)

@@ -39,6 +39,8 @@ def point_id(config: Mapping[str, Any]) -> str:
 
   Returns:
     12 hex digits.
+
+  Reference: docs page "concepts/runs", section "Sweeps" (a point's directory is ``<run name>-<hash>``).
   """
   return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -52,7 +54,9 @@ def group_key(config: Mapping[str, Any], stack_fields: Sequence[str], static: Ma
     static: extra static structure implied by the values of stack fields (e.g. alpha = 0 is another task).
 
   Returns:
-    A canonical string.
+    A canonical string: the JSON of every field but the stack fields and ``name``, plus ``static``.
+
+  Reference: docs page "concepts/runs", section "Sweeps" (points differing in stack fields only form one program).
   """
   rest = {k: v for k, v in config.items() if k not in set(stack_fields) | {"name"}}
   rest.update(dict(static))
@@ -67,6 +71,8 @@ def make_mesh(num_devices: int | None = None) -> Mesh:
 
   Returns:
     The mesh.
+
+  Reference: docs page "concepts/runs", section "Sweeps" (sharded over the devices).
   """
   devices = jax.devices()
   if num_devices is not None:
@@ -87,6 +93,8 @@ def unstack(tree: Any, i: int) -> Any:
 
   Returns:
     The pytree of run ``i``.
+
+  Reference: docs page "concepts/runs", section "Sweeps".
   """
   return jax.tree.map(lambda a: a[i], tree)
 
@@ -145,6 +153,11 @@ def train_stack(objective: train.Objective, optimizer: optax.GradientTransformat
 
   Returns:
     The final train state of every run, in order.
+
+  Raises:
+    PeerLost: in a multi-process run, when gathering the states fails because another process stopped.
+
+  Reference: docs page "concepts/runs", section "Sweeps" (one compiled program, bitwise identical on 1 and 8 devices).
   """
   mesh = make_mesh() if mesh is None else mesh
   clock = {} if clock is None else clock

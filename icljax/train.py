@@ -42,6 +42,8 @@ def init_state(params: Any, optimizer: optax.GradientTransformation) -> TrainSta
 
   Returns:
     ``TrainState(params, optimizer.init(params), 0)``.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``checkpoint.npz`` holds this state).
   """
   return TrainState(params=params, opt_state=optimizer.init(params), step=jnp.zeros((), jnp.int32))
 
@@ -57,6 +59,9 @@ def make_chunk(objective: Objective, optimizer: optax.GradientTransformation, nu
   Returns:
     ``chunk(state, data_key, hparams) -> (state, losses)``; ``losses[i]`` is the loss *before* update i.
     ``jax.vmap`` it over a leading run axis of all three arguments to train many runs in one program.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (the batch of step t is ``fold_in(data_key, t)``,
+  so chunking and resuming cannot change a run).
   """
   grad_fn = jax.value_and_grad(objective)
   # Optimisers with line searches (optax.lbfgs) need the loss and the objective itself; optax drops these extra
@@ -89,8 +94,11 @@ def chunk_lengths(start: int, steps: int, log_every: int) -> Iterator[int]:
     steps: total steps of the run.
     log_every: steps per metrics line.
 
-  Returns:
-    An iterator of chunk lengths.
+  Yields:
+    The chunk lengths.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (the batch of step t is ``fold_in(data_key, t)``,
+  so chunking and resuming cannot change a run).
   """
   done = start
   while done < steps:
@@ -108,7 +116,20 @@ class Progress:
     self.start_step: int | None = None
 
   def update(self, step: int, loss: float, force: bool = False) -> None:
-    """Prints a line if ``interval_s`` has passed since the last one (or ``force``)."""
+    """Prints a line if ``interval_s`` has passed since the last one (or ``force``).
+
+    The first call only starts the clock (and prints only if ``force``); the rate counts steps from that call.
+
+    Args:
+      step: the step reached.
+      loss: the loss to show.
+      force: print regardless of the interval.
+
+    Returns:
+      None; the line goes to ``printer``.
+
+    Reference: docs page "concepts/runs" (a run of ``icljax-run``).
+    """
     now = time.perf_counter()
     if self.start_step is None:
       self.start_step = step
@@ -148,6 +169,9 @@ def fit(objective: Callable[[Any, jax.Array], jax.Array], params: Any, optimizer
 
   Returns:
     The final state and the per-step losses of the steps run by this call.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (the batch of step t is ``fold_in(data_key, t)``,
+  so chunking and resuming cannot change a run).
   """
   state = init_state(params, optimizer) if state is None else state
   objective3 = lambda p, k, h: objective(p, k)

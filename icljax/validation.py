@@ -29,7 +29,22 @@ def _is_real(value: Any) -> bool:
 
 
 def integer(field: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
-  """Checks ``low <= value <= high`` for an integer and returns it."""
+  """Checks ``low <= value <= high`` for an integer and returns it.
+
+  Args:
+    field: the name the error message gives.
+    value: the value to check (a bool is not an integer).
+    low: inclusive lower bound, or None.
+    high: inclusive upper bound, or None.
+
+  Returns:
+    ``int(value)``.
+
+  Raises:
+    ConfigError: if ``value`` is not an integer in the range.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (validation).
+  """
   ok = _is_int(value) and (low is None or value >= low) and (high is None or value <= high)
   if not ok:
     raise ConfigError(field, value, range_text("an integer", low, high))
@@ -38,7 +53,24 @@ def integer(field: str, value: Any, *, low: int | None = None, high: int | None 
 
 def real(field: str, value: Any, *, low: float | None = None, high: float | None = None,
          low_open: bool = False, high_open: bool = False) -> float:
-  """Checks that ``value`` is a finite number in the stated (half-)open or closed range."""
+  """Checks that ``value`` is a finite number in the stated (half-)open or closed range.
+
+  Args:
+    field: the name the error message gives.
+    value: the value to check (an int or float, not a bool).
+    low: lower bound, or None.
+    high: upper bound, or None.
+    low_open: exclude ``low`` itself.
+    high_open: exclude ``high`` itself.
+
+  Returns:
+    ``float(value)``.
+
+  Raises:
+    ConfigError: if ``value`` is not a finite number in the range.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (validation).
+  """
   ok = _is_real(value)
   if ok and low is not None:
     ok = value > low if low_open else value >= low
@@ -53,7 +85,21 @@ def real(field: str, value: Any, *, low: float | None = None, high: float | None
 
 
 def choice(field: str, value: Any, options: Iterable[str]) -> str:
-  """Checks that ``value`` is one of ``options``."""
+  """Checks that ``value`` is one of ``options``.
+
+  Args:
+    field: the name the error message gives.
+    value: the value to check.
+    options: the accepted values.
+
+  Returns:
+    ``value``.
+
+  Raises:
+    ConfigError: listing the options, if ``value`` is not one of them.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (validation).
+  """
   options = tuple(options)
   if value not in options:
     raise ConfigError(field, value, "one of " + ", ".join(repr(o) for o in options))
@@ -61,7 +107,21 @@ def choice(field: str, value: Any, options: Iterable[str]) -> str:
 
 
 def positive_vector(field: str, value: Any, *, length: int | None = None) -> tuple[float, ...]:
-  """Checks a sequence of finite positive numbers (optionally of a given length)."""
+  """Checks a sequence of finite positive numbers (optionally of a given length).
+
+  Args:
+    field: the name the error message gives.
+    value: a sequence or a numpy/JAX array (not a string).
+    length: the required length, or None.
+
+  Returns:
+    The values as a tuple of floats.
+
+  Raises:
+    ConfigError: if ``value`` is not a sequence, has the wrong length or holds a value that is not finite and > 0.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (validation).
+  """
   if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
     value = value.tolist()  # numpy / JAX arrays
   if isinstance(value, str) or not isinstance(value, Sequence):
@@ -84,6 +144,8 @@ def range_text(kind: str, low: Any, high: Any) -> str:
 
   Returns:
     The text.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (validation).
   """
   if low is not None and high is not None:
     return f"{kind} in [{low}, {high}]"
@@ -96,7 +158,21 @@ def range_text(kind: str, low: Any, high: Any) -> str:
 
 def as_config_field(fn, *args, **kwargs):
   """Calls a library function and renames the field of any ConfigError it raises to the config field that fed it
-  (``d`` -> ``config.d``), so CLI messages name what the user typed."""
+  (``d`` -> ``config.d``), so CLI messages name what the user typed.
+
+  Args:
+    fn: the function to call.
+    *args: its positional arguments.
+    **kwargs: its keyword arguments.
+
+  Returns:
+    What ``fn`` returns.
+
+  Raises:
+    ConfigError: ``fn``'s, with the field prefixed by ``config.`` (unless it already is).
+
+  Reference: docs page "concepts/runs", section "Exit statuses" (status 2 names the field).
+  """
   try:
     return fn(*args, **kwargs)
   except ConfigError as e:
