@@ -43,13 +43,28 @@ HELP_TAIL = ("List the theorems and their packaged configs: {cmd} --list. A conf
 
 
 def fail(message: str) -> NoReturn:
-  """Prints one line on stderr and exits with status 2 (bad input; nothing was written)."""
+  """Prints one line on stderr and exits with status 2 (bad input; nothing was written).
+
+  Args:
+    message: the error (its whitespace is collapsed to single spaces).
+
+  Raises:
+    SystemExit: always, with status 2.
+
+  Reference: docs page "concepts/runs", section "Exit statuses (all three commands)".
+  """
   print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
   sys.exit(2)
 
 
 def overrides() -> dict[str, str]:
-  """The ``--config.FIELD=VALUE`` arguments of the command line (field -> text)."""
+  """The ``--config.FIELD=VALUE`` arguments of the command line.
+
+  Returns:
+    field -> text (parsed later by the field's type).
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words".
+  """
   return dict(_OVERRIDES)
 
 
@@ -80,7 +95,20 @@ def _help(main_module: str) -> NoReturn:
 
 def parse_flags(argv: Sequence[str], main_module: str) -> list[str]:
   """absl ``flags_parser``: ``--help`` lists this command's own flags; ``--config.FIELD=VALUE`` arguments are kept
-  for the typed config; every parsing failure is one line, exit 2."""
+  for the typed config; every parsing failure is one line, exit 2.
+
+  Args:
+    argv: the full command line (program name first).
+    main_module: the module whose flags and docstring ``--help`` shows.
+
+  Returns:
+    The arguments absl leaves (the program name and any positional arguments).
+
+  Raises:
+    SystemExit: 0 after ``--help``; 2 on a flag error or a malformed ``--config.FIELD=VALUE``.
+
+  Reference: docs page "concepts/runs", section "Exit statuses (all three commands)".
+  """
   if any(a in ("--help", "-h", "--helpshort", "-?") for a in argv[1:]):
     try:
       flags.FLAGS(list(argv[:1]))   # defaults only, so module_help can show them
@@ -94,7 +122,20 @@ def parse_flags(argv: Sequence[str], main_module: str) -> list[str]:
 
 
 def start(argv: Sequence[str]) -> None:
-  """The prologue of every entry point: no positional arguments; logging; plug-ins; ``--list``; determinism."""
+  """The prologue of every entry point: no positional arguments; logging; plug-ins; ``--list``; determinism.
+
+  Args:
+    argv: the arguments absl left (the program name only, or it fails).
+
+  Returns:
+    None.
+
+  Raises:
+    SystemExit: 0 after ``--list``; 2 on positional arguments, ``--quiet`` with ``--verbose`` or a bad plug-in.
+
+  Reference: docs page "concepts/configs", sections "Presets, variants and words" (``--list``) and "Outside
+  theorems are first-class" (``--plugin``).
+  """
   if len(argv) > 1:
     fail(f"unexpected arguments: {' '.join(argv[1:])}")
   if _QUIET.value and _VERBOSE.value:
@@ -110,7 +151,13 @@ def start(argv: Sequence[str]) -> None:
 
 
 def deterministic() -> bool:
-  """Whether ``--deterministic`` was given."""
+  """Whether ``--deterministic`` was given.
+
+  Returns:
+    The flag's value.
+
+  Reference: docs page "concepts/runs", section "The main job" (``--deterministic``).
+  """
   return _DETERMINISTIC.value
 
 
@@ -123,6 +170,11 @@ def load_config(spec: str | None, describe: bool = False) -> Any:
 
   Returns:
     The config.
+
+  Raises:
+    SystemExit: 2 on bad input (one line on stderr); 0 after ``--describe``.
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words".
   """
   if not spec:
     fail("--config is required (a packaged config such as lsa_isotropic, or a theorem's .py file; --list lists "
@@ -144,6 +196,19 @@ def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
   (NaN/Inf; the last good checkpoint is intact), PeerLost -> 4 (another process of a multi-process run stopped;
   at once, without waiting for JAX's shutdown barrier), SIGINT -> 130, SIGTERM -> 143 (rerun the same command to
   resume from the last checkpoint).
+
+  Args:
+    fn: the work.
+    *args: its positional arguments.
+    **kwargs: its keyword arguments.
+
+  Returns:
+    What ``fn`` returns.
+
+  Raises:
+    SystemExit: with status 2, 3, 130 or 143 as above (a lost peer ends the process with ``os._exit(4)``).
+
+  Reference: docs page "concepts/runs", section "Exit statuses (all three commands)".
   """
 
   def on_term(signum, frame):
@@ -176,12 +241,24 @@ def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def printer() -> Callable[[str], None]:
-  """Progress lines on stdout (flushed); nothing with ``--quiet`` or on any process but 0 of a multi-process run."""
+  """Progress lines on stdout (flushed); nothing with ``--quiet`` or on any process but 0 of a multi-process run.
+
+  Returns:
+    The printer.
+
+  Reference: README.md, the paragraph after the install commands (the progress lines).
+  """
   return (lambda s: None) if _QUIET.value or jax.process_index() else (lambda s: print(s, flush=True))
 
 
 def quiet() -> bool:
-  """Whether ``--quiet`` was given."""
+  """Whether ``--quiet`` was given.
+
+  Returns:
+    The flag's value.
+
+  Reference: README.md, the paragraph after the install commands (the progress lines).
+  """
   return _QUIET.value
 
 
@@ -191,6 +268,11 @@ def run_app(main: Callable[[list[str]], int]) -> None:
 
   Args:
     main: the command's main function (its module's flags are the ones ``--help`` lists).
+
+  Raises:
+    SystemExit: when the command ends, with ``main``'s return value as the exit status.
+
+  Reference: docs page "concepts/runs", section "Exit statuses (all three commands)".
   """
   jax.config.parse_flags_with_absl()
 

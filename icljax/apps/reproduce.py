@@ -30,6 +30,17 @@ _JOBS = flags.DEFINE_integer("jobs", 0, "Worker processes for independent groups
 
 
 def main(argv: list[str]) -> int:
+  """Runs the main job (``--full``, ``--quick``, ``--only``) into ``--workdir`` and prints its table.
+
+  Args:
+    argv: what flag parsing left (the program name only; anything more is refused with exit status 2).
+
+  Returns:
+    1 if a check fails (never with ``--quick``), else 0; bad input, NaN/Inf and signals exit with 2,
+    3, 130 or 143 (:func:`icljax.apps.common.guarded`).
+
+  Reference: docs page "concepts/runs", section "The main job".
+  """
   common.start(argv)
   if _QUICK.value and _FULL.value:
     common.fail("--quick and --full exclude each other (tiny key runs, or every run at full size)")
@@ -49,7 +60,13 @@ def main(argv: list[str]) -> int:
 
 
 def cli() -> None:
-  """Console-script entry point ``icljax-reproduce``."""
+  """Console-script entry point ``icljax-reproduce``.
+
+  Raises:
+    SystemExit: when the command ends, with the exit status of :func:`main`.
+
+  Reference: README.md, command (1) at its top and the paragraph after it.
+  """
   common.run_app(main)
 
 

@@ -28,6 +28,18 @@ _DESCRIBE = flags.DEFINE_bool("describe", False, "Print the config's fields (def
 
 
 def main(argv: list[str]) -> int:
+  """Runs one config into ``--workdir`` (or prints its fields with ``--describe``).
+
+  Args:
+    argv: what flag parsing left (the program name only; anything more is refused with exit status 2).
+
+  Returns:
+    1 if a check fails, else 0 (a disputed claim that disagrees does not fail the run); bad input,
+    NaN/Inf and signals exit with 2, 3, 130 or 143 (:func:`icljax.apps.common.guarded`).
+
+  Reference: docs page "concepts/runs", sections "A run's workdir" and "Exit statuses (all three
+  commands)".
+  """
   common.start(argv)
   config = common.load_config(_CONFIG.value, describe=_DESCRIBE.value)
   if not _WORKDIR.value:
@@ -37,7 +49,13 @@ def main(argv: list[str]) -> int:
 
 
 def cli() -> None:
-  """Console-script entry point ``icljax-run``."""
+  """Console-script entry point ``icljax-run``.
+
+  Raises:
+    SystemExit: when the command ends, with the exit status of :func:`main`.
+
+  Reference: README.md, section "Theorems" (its last paragraph: one run).
+  """
   common.run_app(main)
 
 

@@ -38,6 +38,17 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None, "With --multihost: this p
 
 
 def main(argv: list[str]) -> int:
+  """Runs the ``--sweep`` grid of ``--config`` into ``--workdir`` (``--multihost``: over several processes).
+
+  Args:
+    argv: what flag parsing left (the program name only; anything more is refused with exit status 2).
+
+  Returns:
+    1 if a check fails at some grid point, else 0; bad input, NaN/Inf, a lost process and signals exit with
+    2, 3, 4, 130 or 143 (:func:`icljax.apps.common.guarded`).
+
+  Reference: docs page "concepts/runs", section "Sweeps".
+  """
   common.start(argv)
   config = common.load_config(_CONFIG.value)
   if not _WORKDIR.value:
@@ -62,7 +73,13 @@ def main(argv: list[str]) -> int:
 
 
 def cli() -> None:
-  """Console-script entry point ``icljax-sweep``."""
+  """Console-script entry point ``icljax-sweep``.
+
+  Raises:
+    SystemExit: when the command ends, with the exit status of :func:`main`.
+
+  Reference: README.md, section "Theorems" (its last paragraph: a sweep).
+  """
   common.run_app(main)
 
 

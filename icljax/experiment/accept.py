@@ -38,6 +38,8 @@ class Accept:
     Returns:
       The normalised value; a value outside the range raises ``ConfigError`` naming ``name``, the value and
       :attr:`text`.
+
+    Reference: docs page "concepts/configs", section "Each field declared once" (validation).
     """
     try:
       out = self.check_fn(value)
@@ -48,7 +50,13 @@ class Accept:
     return out
 
   def bad(self) -> tuple[Any, ...]:
-    """Values outside the range (one per boundary), for generated bad-value tests."""
+    """Values the field rejects (one past each bound, a value of the wrong type), for generated bad-value tests.
+
+    Returns:
+      The rejected example values (``tests/test_validation.py`` checks that every one is refused in one line).
+
+    Reference: docs page "concepts/configs", section "Each field declared once" (the bad-value tests).
+    """
     return self.bad_values
 
 
@@ -65,6 +73,8 @@ def Int(low: int | None = None, high: int | None = None, multiple_of: int | None
 
   Returns:
     The accepted range.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   def check(v):
     ok = (_is_int(v) and (low is None or v >= low) and (high is None or v <= high)
@@ -91,6 +101,8 @@ def Real(low: float | None = None, high: float | None = None, *, low_open: bool 
 
   Returns:
     The accepted range.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   def check(v):
     if not _is_real(v):
@@ -119,6 +131,8 @@ def Choice(*options: Any) -> Accept:
 
   Returns:
     The accepted values.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   return Accept("one of " + ", ".join(repr(o) for o in options),
                 lambda v: v if any(v == o and type(v) is type(o) for o in options) else _REJECT,
@@ -130,6 +144,8 @@ def Bool() -> Accept:
 
   Returns:
     The accepted values.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   return Accept("True or False", lambda v: v if isinstance(v, bool) else _REJECT, ("yes",))
 
@@ -142,6 +158,8 @@ def Text(*, allow_empty: bool = True) -> Accept:
 
   Returns:
     The accepted values.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   return Accept("a string" + ("" if allow_empty else ", not empty"),
                 lambda v: v if isinstance(v, str) and (allow_empty or v) else _REJECT, (3,))
@@ -159,6 +177,8 @@ def Vector(*, length: int | None = None, positive: bool = False, optional: bool 
 
   Returns:
     The accepted values.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   def check(v):
     if v is None:
@@ -185,6 +205,8 @@ def Items(*options: str) -> Accept:
 
   Returns:
     The accepted values.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   def check(v):
     if isinstance(v, str) or not isinstance(v, Sequence) or len(set(v)) != len(v):
@@ -203,6 +225,8 @@ def Rows(width: int | None = None) -> Accept:
 
   Returns:
     The accepted values.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   def check(v):
     if isinstance(v, str) or not isinstance(v, Sequence):
@@ -236,5 +260,7 @@ def Custom(text: str, check: Callable[[Any], Any], bad: tuple[Any, ...]) -> Acce
 
   Returns:
     The accepted values.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the accepted values).
   """
   return Accept(text, check, bad)

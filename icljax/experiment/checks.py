@@ -141,7 +141,14 @@ class Check:
             "min": f"≥ {self.tolerance:.3g}"}[self.relation]
 
   def to_dict(self) -> dict[str, Any]:
-    """The JSON form (``summary.json``)."""
+    """The JSON form of the check, as ``summary.json`` lists it.
+
+    Returns:
+      quantity, theory, measured, tolerance, relation, kind, entry, note and disputed, with the derived ``holds``,
+      ``passed`` and ``status``.
+
+    Reference: docs page "concepts/runs", section "A run's workdir" (``summary.json``).
+    """
     return {"quantity": self.quantity, "theory": float(self.theory), "measured": float(self.measured),
             "tolerance": float(self.tolerance), "relation": self.relation, "kind": self.kind, "entry": self.entry,
             "holds": bool(self.holds), "passed": bool(self.passed), "status": self.status, "note": self.note,
@@ -149,7 +156,16 @@ class Check:
 
   @classmethod
   def from_dict(cls, d: Mapping[str, Any]) -> Check:
-    """Inverse of :meth:`to_dict`."""
+    """Inverse of :meth:`to_dict` (derived keys are ignored; missing optional keys take their defaults).
+
+    Args:
+      d: a check's JSON form (from ``summary.json``).
+
+    Returns:
+      The check.
+
+    Reference: docs page "concepts/runs", section "A run's workdir" (``summary.json``).
+    """
     return cls(d["quantity"], d["theory"], d["measured"], d["tolerance"], d.get("relation", "rel"),
                d.get("kind", "theory"), d.get("entry", ""), d.get("note", ""), d.get("disputed", ""))
 
@@ -236,8 +252,14 @@ class Summary:
     return sum(t for _, t in self.counts.values())
 
   def line(self) -> str:
-    """``"a/b checks pass (theory x/y, fit ..., identity ..., claim ..., control ...); k claims disagree"``, kinds
-    without checks left out."""
+    """The one-line count of the checks.
+
+    Returns:
+      ``"a/b checks pass (theory x/y, fit ..., identity ..., claim ..., control ...)"`` with kinds without checks
+      left out, then ``"; k of the papers' claims disagree with the numbers"`` when some do.
+
+    Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of".
+    """
     parts = [f"{kind} {p}/{t}" for kind, (p, t) in self.counts.items() if t]
     return (f"{self.passed}/{self.total} checks pass ({', '.join(parts)})"
             + (f"; {self.disagree} of the papers' claims disagree with the numbers" if self.disagree else ""))
@@ -251,6 +273,8 @@ def summarize(checks: Sequence[Check | Mapping[str, Any]]) -> Summary:
 
   Returns:
     The summary.
+
+  Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of" (statuses and ``summarize``).
   """
   objs = [c if isinstance(c, Check) else Check.from_dict(c) for c in checks]
   counts = {kind: (sum(c.passed for c in objs if c.kind == kind), sum(c.kind == kind for c in objs))

@@ -23,6 +23,8 @@ def names() -> tuple[str, ...]:
 
   Returns:
     Preset names, theorem by theorem in registration order.
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words".
   """
   return tuple(p.name for name in registry.names() for p in registry.get(name).presets)
 
@@ -35,6 +37,8 @@ def find(name: str) -> tuple[Experiment, Preset]:
 
   Returns:
     ``(experiment, preset)``; an unknown name raises ``ConfigError`` on ``--config`` listing the known ones.
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words".
   """
   for exp_name in registry.names():
     experiment = registry.get(exp_name)
@@ -53,6 +57,9 @@ def split_top_level(text: str) -> list[str]:
 
   Returns:
     The words (not stripped).
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words" (the words after ``:``; the
+  values of a ``--sweep`` term too).
   """
   out, depth, cur = [], 0, ""
   for ch in text:
@@ -87,6 +94,8 @@ def load(spec: str | RunRef, overrides: Mapping[str, str] | None = None) -> Any:
 
   Returns:
     The theorem's frozen config; bad input raises ``ConfigError`` naming the field, the value and the range.
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words".
   """
   if isinstance(spec, RunRef):
     name, words = spec.preset, list(spec.variants)
@@ -120,6 +129,9 @@ def experiment_of(config: Any) -> Experiment:
 
   Returns:
     The experiment.
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class" (one registry for
+  built-in and outside theorems).
   """
   return registry.for_config(type(config))
 
@@ -135,6 +147,8 @@ def run_name(config: Any) -> str:
 
   Returns:
     The name.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (run names).
   """
   if config.name:
     return config.name
@@ -170,6 +184,8 @@ def describe(name: str) -> str:
 
   Returns:
     Markdown text.
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words" (``--describe``).
   """
   experiment, preset = find(name)
   config = load(name)
@@ -182,10 +198,13 @@ def describe(name: str) -> str:
 
 
 def listing() -> str:
-  """Every packaged config with the first line of its text, theorem by theorem (``--list``).
+  """Every packaged config with the first line of its text after the command (its runtime), theorem by theorem
+  (``--list``).
 
   Returns:
-    Text.
+    Text: per theorem a line ``name: title``, then one indented line per preset.
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words" (``--list``).
   """
   lines = []
   for exp_name in registry.names():

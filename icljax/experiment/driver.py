@@ -63,6 +63,8 @@ def prepare(config: Any, workdir: str | Path) -> Point:
 
   Returns:
     The validated point.
+
+  Reference: docs page "concepts/runs", section "A run's workdir".
   """
   experiment = configs.experiment_of(config)
   fields.validate(type(config), config.to_dict())   # a config built by hand is held to the declarations too
@@ -83,6 +85,8 @@ def run(config: Any, workdir: str | Path, *, printer: Printer = print, figures: 
 
   Returns:
     The run's summary (the content of ``summary.json``).
+
+  Reference: docs page "concepts/runs", section "A run's workdir".
   """
   return run_points([prepare(config, workdir)], printer=printer, figures=figures)[0]
 
@@ -102,6 +106,8 @@ def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any =
 
   Returns:
     The summary of every point, in order.
+
+  Reference: docs page "concepts/runs", section "Sweeps" (stacks).
   """
   out: list[dict[str, Any] | None] = [None] * len(points)
   for i, p in enumerate(points):
@@ -127,6 +133,8 @@ def groups(points: Sequence[Point]) -> list[list[int]]:
 
   Returns:
     Lists of indices into ``points``, in first-seen order.
+
+  Reference: docs page "concepts/runs", section "Sweeps" (stacks).
   """
   out: dict[str, list[int]] = {}
   for i, p in enumerate(points):

@@ -42,6 +42,8 @@ def field(default: Any, doc: str, accept: Accept, *, names_run: bool = True) -> 
 
   Returns:
     A dataclass field carrying the declaration.
+
+  Reference: docs page "concepts/configs", section "Each field declared once".
   """
   return dataclasses.field(default=default, metadata={"doc": doc, "accept": accept, "names_run": names_run})
 
@@ -66,7 +68,13 @@ class Config:
   FIXED: ClassVar[tuple[str, ...]] = ("preset",)
 
   def to_dict(self) -> dict[str, Any]:
-    """The JSON form (``config.json``): every field, tuples as lists."""
+    """The config's values by field name (``config.json`` holds them, made JSON by ``runs.to_jsonable``).
+
+    Returns:
+      field -> value for every field (tuples stay tuples).
+
+    Reference: docs page "concepts/configs", section "Each field declared once".
+    """
     return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
@@ -81,6 +89,11 @@ def declarations(cls: type[Config]) -> dict[str, dataclasses.Field]:
 
   Returns:
     name -> dataclass field (with ``metadata`` ``doc``, ``accept``, ``names_run``).
+
+  Raises:
+    TypeError: a field was not made by :func:`field`.
+
+  Reference: docs page "concepts/configs", section "Each field declared once".
   """
   out = {}
   for f in dataclasses.fields(cls):
@@ -99,6 +112,8 @@ def validate(cls: type[C], values: Mapping[str, Any]) -> C:
 
   Returns:
     The config; an unknown field or a value outside its range raises ``ConfigError`` naming ``config.<field>``.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (validation).
   """
   decl = declarations(cls)
   for key, value in values.items():
@@ -121,6 +136,8 @@ def unknown_field(cls: type[Config], key: str, value: Any = "...") -> validation
 
   Returns:
     The error (to raise).
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (validation).
   """
   names = [n for n in declarations(cls) if n not in cls.FIXED]
   close = difflib.get_close_matches(key, names, n=1)
@@ -138,7 +155,10 @@ def parse_text(cls: type[Config], key: str, text: str) -> Any:
     text: the text after ``=``.
 
   Returns:
-    The value (validated later by :func:`validate`).
+    The value (validated later by :func:`validate`); text that is no literal is returned as it is (``true`` and
+    ``false`` as booleans). An undeclared field raises ``ConfigError`` (:func:`unknown_field`).
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the command-line overrides).
   """
   decl = declarations(cls)
   if key not in decl:
@@ -162,6 +182,8 @@ def replace(config: C, **changes: Any) -> C:
 
   Returns:
     The new config.
+
+  Reference: docs page "concepts/configs", section "Each field declared once".
   """
   return validate(type(config), {**config.to_dict(), **changes})
 
@@ -175,6 +197,8 @@ def from_dict(cls: type[C], values: Mapping[str, Any]) -> C:
 
   Returns:
     The config.
+
+  Reference: docs page "concepts/runs", section "A run's workdir" (``config.json``).
   """
   decl = declarations(cls)
   return validate(cls, {k: v for k, v in values.items() if k in decl})
@@ -189,6 +213,8 @@ def markdown(cls: type[Config], defaults: Mapping[str, Any] | None = None) -> st
 
   Returns:
     A markdown table.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the field tables).
   """
   rows = []
   for name, f in declarations(cls).items():

@@ -32,6 +32,12 @@ def parse(spec: str | None, config: fields.Config) -> Grid:
 
   Returns:
     ``[(field, [values])]`` in the order given.
+
+  Raises:
+    ConfigError: on ``--sweep`` for an empty spec, a field that is not declared (or is ``preset`` or ``name``),
+      a repeated field or a field without values; on ``config.<field>`` for a value outside its range.
+
+  Reference: docs page "concepts/runs", section "Sweeps".
   """
   if not spec or not spec.strip():
     raise validation.ConfigError("--sweep", spec, "'field=v1,v2;field2=...' with at least one value per field")
@@ -65,6 +71,8 @@ def expand(config: fields.Config, grid: Grid) -> list[fields.Config]:
 
   Returns:
     The product of the value lists, in order.
+
+  Reference: docs page "concepts/runs", section "Sweeps".
   """
   points = []
   for values in itertools.product(*(v for _, v in grid)):
@@ -88,6 +96,8 @@ def run(config: fields.Config, workdir: Path, grid: Grid, *, devices: int | None
 
   Returns:
     The index rows (one per finished point).
+
+  Reference: docs page "concepts/runs", section "Sweeps".
   """
   points = [driver.prepare(c, workdir / c.name) for c in expand(config, grid)]
   swept = [f for f, _ in grid]
@@ -117,6 +127,8 @@ def write_index(workdir: Path, points: Sequence[driver.Point], swept: Sequence[s
 
   Returns:
     The rows.
+
+  Reference: docs page "concepts/runs", section "Sweeps".
   """
   rows = []
   for p in points:

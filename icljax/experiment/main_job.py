@@ -39,6 +39,8 @@ def profile_runs(experiment: Experiment, profile: str) -> tuple[MainJobRun, ...]
   Returns:
     Every run at full size (``full``: the archive, without the reduced key variants), or its key runs (``key``,
     ``quick``; the first run if none is marked).
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   if profile == "full":   # the archive at full size: a key run drawn at reduced sizes has its full-size twin there
     return tuple(r for r in experiment.main_job if not r.reduced)
@@ -96,6 +98,8 @@ def environment(deterministic: bool = False) -> dict[str, str]:
 
   Returns:
     name -> value (REPORT.md's environment table).
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   devices = jax.devices()
   out = {"platform": jax.default_backend(), "device kind": devices[0].device_kind, "devices": str(len(devices)),
@@ -122,6 +126,8 @@ def write(workdir: Path, entries: Sequence[Entry], profile: str, only: Sequence[
 
   Returns:
     The report's path.
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   sections = _sections(workdir, entries, only)
   pending = sum(not (path / runs.SUMMARY).exists() for exp, _, _, path in entries if not only or exp.name in only)
@@ -149,6 +155,11 @@ def run(workdir: str | Path, *, profile: str = "key", only: Sequence[str] = (),
   Returns:
     The report's path, the failed checks as ``(run name, quantity)`` and the table of checks and times per
     theorem.
+
+  Raises:
+    ConfigError: an unknown profile or theorem, or a bad config (before anything is written).
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   workdir = Path(workdir)
   validation.choice("profile", profile, PROFILES)

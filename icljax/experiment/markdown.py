@@ -18,6 +18,8 @@ def table_markdown(title: str, table: Mapping[str, Tolerance]) -> str:
 
   Returns:
     Markdown text.
+
+  Reference: docs page "concepts/checks" (its opening: the tolerance tables, generated from the code).
   """
   rows = [[name, tol.text, tol.kind + (" (disputed)" if tol.disputed else ""), tol.source,
            tol.why + (f" Disputed: {tol.disputed}" if tol.disputed else "")] for name, tol in table.items()]
@@ -33,6 +35,8 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
   Returns:
     Markdown text (no trailing newline).
+
+  Reference: docs page "concepts/runs", sections "Sweeps" (SWEEP.md) and "The main job" (REPORT.md).
   """
   lines = ["| " + " | ".join(map(_cell, header)) + " |", "|" + "---|" * len(header)]
   lines += ["| " + " | ".join(map(_cell, r)) + " |" for r in rows]
@@ -54,7 +58,7 @@ def plain_text(text: str) -> str:
   Returns:
     Markdown.
 
-  Reference: docs page "Checks, error bars and mutants".
+  Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of" (a check's quantity).
   """
   parts = text.split("`")
   return "`".join(p if i % 2 else p.replace("*", "\\*").replace("_", "\\_") for i, p in enumerate(parts))

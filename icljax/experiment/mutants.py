@@ -57,7 +57,15 @@ class Outcome:
     return self.calls > 0 and self.status == "fail" and set(self.mutant.killed_by) <= self.failed
 
   def describe(self) -> str:
-    """One line for a test failure or a table."""
+    """One line for a test failure or a table.
+
+    Returns:
+      The mutant's name, target and bug, the run's status, the failed entries, the entries expected among them
+      and how many times the replacement was called.
+
+    Reference: docs page "concepts/checks", section "Code-path mutants: a check proves nothing unless a
+    plausible bug makes it fail".
+    """
     return (f"{self.mutant.name} ({self.mutant.target}: {self.mutant.bug}): status {self.status}, "
             f"failed {sorted(self.failed)}, expected {list(self.mutant.killed_by)} among them, "
             f"replacement called {self.calls} times")
@@ -73,6 +81,9 @@ def applied(mutant: Mutant) -> Iterator[list[int]]:
 
   Yields:
     A one-element list counting the replacement's calls.
+
+  Reference: docs page "concepts/checks", section "Code-path mutants: a check proves nothing unless a
+  plausible bug makes it fail".
   """
   module_name, attribute = mutant.target.split(":")
   module = importlib.import_module(module_name)
@@ -110,6 +121,12 @@ def run(experiment: Experiment, mutant: Mutant, workdir: str | Path, *, referenc
 
   Returns:
     The outcome.
+
+  Raises:
+    ValueError: neither the mutant nor the theorem names a science gate.
+
+  Reference: docs page "concepts/checks", section "Code-path mutants: a check proves nothing unless a
+  plausible bug makes it fail".
   """
   ref = mutant.gate or experiment.gate
   if ref is None:
@@ -157,6 +174,9 @@ def catalogue(experiments: Sequence[Experiment]) -> list[tuple[Experiment, Mutan
 
   Returns:
     ``(experiment, mutant)`` pairs.
+
+  Reference: docs page "concepts/checks", section "Code-path mutants: a check proves nothing unless a
+  plausible bug makes it fail".
   """
   return [(e, m) for e in experiments for m in e.mutants]
 
@@ -169,6 +189,9 @@ def markdown(experiments: Sequence[Experiment]) -> str:
 
   Returns:
     Markdown text.
+
+  Reference: docs page "concepts/checks", section "Code-path mutants: a check proves nothing unless a
+  plausible bug makes it fail".
   """
   rows = [[e.name, m.name, f"`{m.target}`", m.bug, ", ".join(m.killed_by)] for e, m in catalogue(experiments)]
   return markdown_table(["theorem", "mutant", "patched", "plausible bug", "killed by"], rows)

@@ -32,6 +32,8 @@ def default_jobs(platform: str) -> int:
 
   Returns:
     The number of worker processes.
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   return max(1, min(os.cpu_count() or 1, 4)) if platform == "cpu" else 1
 
@@ -69,6 +71,8 @@ def run_points(points: Sequence[driver.Point], jobs: int, *, printer: Callable[[
 
   Returns:
     The summary of every point, in order.
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   finished = [i for i, p in enumerate(points) if p.status == "finished"]
   groups = driver.groups(points)

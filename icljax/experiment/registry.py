@@ -70,6 +70,12 @@ def load_plugin(spec: str) -> list[Experiment]:
 
   Returns:
     The experiments it registered (its ``EXPERIMENT``, its subpackages', or those it passed to :func:`register`).
+
+  Raises:
+    ConfigError: on ``--plugin`` when the path does not exist or the module cannot be imported.
+    ValueError: a theorem it registers contradicts its own declarations (:func:`check`).
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class" (``--plugin``).
   """
   _discover()
   before = dict(_REGISTRY)
@@ -115,6 +121,12 @@ def register(experiment: Experiment) -> Experiment:
   Returns:
     The same experiment (so ``EXPERIMENT = register(Experiment(...))`` reads naturally); registering the same
     value twice is a no-op, another value under a registered name replaces it.
+
+  Raises:
+    TypeError: ``experiment`` is not an :class:`Experiment`.
+    ValueError: it contradicts its own declarations (:func:`check`).
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class".
   """
   if not isinstance(experiment, Experiment):
     raise TypeError(f"register() takes an icljax.experiment.Experiment, not {type(experiment).__name__}")
@@ -126,11 +138,17 @@ def register(experiment: Experiment) -> Experiment:
 
 
 def check(experiment: Experiment) -> None:
-  """Checks a theorem's presets, variants, ``quick``, main-job runs, gate, mutants and stack fields against its
-  field declarations; raises ``ValueError`` naming the first mismatch.
+  """Checks a theorem's presets, variants, ``quick``, main-job runs, gate, mutants' gates and stack fields against
+  its field declarations.
 
   Args:
     experiment: the experiment.
+
+  Raises:
+    ValueError: naming the first mismatch (also a config class not derived from ``fields.Config``, no preset, or
+      a preset name another registered theorem already has).
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class" (registration checks).
   """
   name, cls = experiment.name, experiment.config
   if not (isinstance(cls, type) and issubclass(cls, fields.Config)):
@@ -175,6 +193,11 @@ def resolve(experiment: Experiment, ref: RunRef) -> dict[str, Any]:
 
   Returns:
     field -> value (the theorem's defaults fill the rest).
+
+  Raises:
+    ValueError: the preset or a variant is not the theorem's, or a value is not accepted.
+
+  Reference: docs page "concepts/configs", section "Presets, variants and words".
   """
   presets = {p.name: p for p in experiment.presets}
   if ref.preset not in presets:
@@ -195,6 +218,8 @@ def plugins() -> list[str]:
 
   Returns:
     Their specs, in load order.
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class" (``--plugin``).
   """
   return list(_PLUGINS)
 
@@ -207,6 +232,8 @@ def get(name: str) -> Experiment:
 
   Returns:
     The experiment; an unknown name raises ``ConfigError`` listing the registered ones.
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class".
   """
   _discover()
   validation.choice("theorem", name, _REGISTRY)
@@ -221,6 +248,11 @@ def for_config(cls: type) -> Experiment:
 
   Returns:
     The experiment.
+
+  Raises:
+    ConfigError: no registered theorem has this config class.
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class".
   """
   _discover()
   for experiment in _REGISTRY.values():
@@ -234,6 +266,8 @@ def names() -> tuple[str, ...]:
 
   Returns:
     The names in registration order.
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class".
   """
   _discover()
   return tuple(_REGISTRY)
@@ -243,7 +277,12 @@ def unregister(name: str) -> None:
   """Removes a registered theorem (for plug-ins in tests).
 
   Args:
-    name: the theorem's name.
+    name: the theorem's name (an unknown name is ignored).
+
+  Returns:
+    None.
+
+  Reference: docs page "concepts/configs", section "Outside theorems are first-class".
   """
   _REGISTRY.pop(name, None)
 

@@ -1,7 +1,7 @@
 """Markdown reports built from run summaries: a run's section, REPORT.md of the main job, sweep tables.
 
 Everything here reads artefacts (summaries, configs, metrics), never live objects; every table goes through
-``checks.markdown_table``.
+``markdown.markdown_table``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,16 @@ from icljax.experiment.markdown import markdown_table
 
 
 def fmt(x: float) -> str:
-  """A number for a table cell: 4 decimals in [1e-3, 1e5), scientific otherwise."""
+  """A number for a table cell: 4 decimals in [1e-3, 1e5) (and for 0), scientific otherwise.
+
+  Args:
+    x: the number.
+
+  Returns:
+    The cell text.
+
+  Reference: docs page "concepts/runs", section "The main job" (REPORT.md's tables).
+  """
   x = float(x)
   if x == 0 or 1e-3 <= abs(x) < 1e5:
     return f"{x:.4f}"
@@ -31,6 +40,8 @@ def checks_table(checks: Sequence[Check]) -> str:
 
   Returns:
     A markdown table.
+
+  Reference: docs page "concepts/runs", section "The main job" (REPORT.md: every check of a run).
   """
   rows = [[c.quantity + (f" ({c.note})" if c.note else ""), c.kind, fmt(c.theory), fmt(c.measured), c.tolerance_text,
            STATUS_CELL[c.status]] for c in checks]
@@ -41,12 +52,30 @@ STATUS_CELL = {"pass": "pass", "fail": "**FAIL**", "disagrees": "**disagrees** (
 
 
 def count_line(checks: Sequence[Check]) -> str:
-  """``"a/b checks pass (theory x/y, fit ..., identity ..., claim ..., control ...); k claims disagree"``."""
+  """The checks' one-line count (``a/b checks pass (theory x/y, ...)``), as ``checks.Summary.line`` writes it.
+
+  Args:
+    checks: the checks.
+
+  Returns:
+    The line.
+
+  Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of".
+  """
   return summarize(checks).line()
 
 
 def requirement(c: Check) -> str:
-  """What a check requires of its measured value, in words (``<= 0.467``, ``0.333 +- 0.014``)."""
+  """What a check requires of its measured value, in words (``<= 0.467``, ``0.333 +- 0.014``).
+
+  Args:
+    c: the check.
+
+  Returns:
+    ``<= tol`` or ``>= tol`` for ``max``/``min``, else ``theory +- tol`` (with ``relative`` for ``rel``).
+
+  Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of".
+  """
   if c.relation == "max":
     return f"<= {fmt(c.tolerance)}"
   if c.relation == "min":
@@ -63,6 +92,8 @@ def disagreement_section(runs_: Sequence[tuple[str, Path, Mapping[str, Any]]], r
 
   Returns:
     Markdown lines (empty when no claim disagrees).
+
+  Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of" (the status ``disagrees``).
   """
   by_text: dict[str, list[str]] = {}   # one entry per disputed statement; further runs that contradict it nest
   for name, d, s in runs_:
@@ -95,6 +126,8 @@ def results_table(sections: Sequence[tuple[Any, Sequence[tuple[str, Path, Mappin
 
   Returns:
     A markdown table.
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   rows = []
   for experiment, items, *_ in sections:
@@ -120,6 +153,8 @@ def run_section(summary: Mapping[str, Any], rel_dir: str = ".", level: int = 3) 
 
   Returns:
     Markdown text.
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   checks = [Check.from_dict(c) for c in summary["comparisons"]]
   setting = summary.get("scalars", {}).get("setting", "")
@@ -150,6 +185,8 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
 
   Returns:
     ``path``.
+
+  Reference: docs page "concepts/runs", section "The main job".
   """
   root = path.parent
   done = [(name, d, s) for _, items, _ in sections for name, d, s in items]
@@ -205,6 +242,8 @@ def sweep_table(title: str, intro: str, index: Sequence[Mapping[str, Any]], swep
 
   Returns:
     Markdown text.
+
+  Reference: docs page "concepts/runs", section "Sweeps" (``SWEEP.md``).
   """
   rows = [[*(r[f] for f in swept), *(fmt(r[k]) if k in r else "" for k in columns.values()), r.get("status", "")]
           for r in index]
@@ -221,6 +260,8 @@ def grouped(rows: Sequence[Mapping[str, Any]], by: Sequence[str]) -> dict[tuple,
 
   Returns:
     key tuple -> rows.
+
+  Reference: docs page "concepts/runs", section "Sweeps".
   """
   out: dict[tuple, list[Mapping[str, Any]]] = {}
   for r in rows:

@@ -34,6 +34,8 @@ def run_spec(config: fields.Config) -> RunSpec:
 
   Returns:
     The run spec.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (the fields of ``fields.Config``).
   """
   return RunSpec(name=configs.run_name(config), seed=config.seed, steps=config.steps, log_every=config.log_every,
                  x64=config.x64)
@@ -72,6 +74,8 @@ class OptimizerSpec:
 
     Returns:
       The optimiser.
+
+    Reference: docs page "concepts/configs", section "Each field declared once" (``OptimizerFields``).
     """
     lr, steps = self.learning_rate, self.steps
     if self.optimizer == "lbfgs":
@@ -93,6 +97,8 @@ def optimizer_spec(config: OptimizerFields) -> OptimizerSpec:
 
   Returns:
     The optimiser spec.
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (``OptimizerFields``).
   """
   return OptimizerSpec(optimizer=config.optimizer, learning_rate=config.learning_rate, schedule=config.schedule,
                        warmup_steps=config.warmup_steps, final_lr_fraction=config.final_lr_fraction,
