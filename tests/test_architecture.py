@@ -58,8 +58,8 @@ def _imports(path):
 def test_imports_flow_one_way():
   """theory never imports estimators (or anything above it); the library floors never import the experiment
   layer, the results or the apps."""
-  floors = ["tasks", "models", "theory", "estimators", "structure", "train", "sweep", "runs", "artefacts", "plots", "stats",
-            "optim", "prng", "validation"]
+  floors = ["tasks", "models", "theory", "estimators", "structure", "train", "sweep", "runs", "artefacts", "plots",
+            "stats", "optim", "prng", "validation"]
   above = ("icljax.experiment", "icljax.results", "icljax.apps")
   for path in SOURCES:
     rel = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
