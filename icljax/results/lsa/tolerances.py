@@ -21,8 +21,8 @@ TOLERANCES = {
     "B_rel_err_gamma": Tolerance(0.05, "max", "measured", _FRESH + "The Gamma* loss has condition number ~1500 in B: "
                                  "Adam stops 0.5% away at lr 1e-2 (3e-3 leaves it 17% away: docs page)"),
     "step_size": Tolerance(0.03, "rel", "measured", _FRESH + "As B_rel_err, on tr(B)/d (whitened for Sigma != I)"),
-    "dist_whitened": Tolerance(0.05, "max", "measured", _FRESH + "Dist(S^1/2 B S^1/2, I) is 0 at the optimum; 0.784 "
-                               "for plain GD"),
+    "dist_whitened": Tolerance(0.05, "max", "measured", _FRESH + "Dist(S^1/2 B S^1/2, I) is 0 at the optimum; 0.533 "
+                               "for plain GD (B = eta I)"),
     "pred_rms": Tolerance(0.03, "max", "measured", _FRESH + "Relative RMS of predictions against the theory's one-step "
                           "GD on the same prompts (MC noise cancels: it is a norm of the B error)"),
     "leakage": Tolerance(0.02, "max", "measured", _FRESH + "Scale-free leakage |u_x|/|u_y|, |m_21|/|M_11|_F; measured "
@@ -44,14 +44,16 @@ TOLERANCES = {
     # Every estimator.
     "mse_vs_L_star": Tolerance(4.0, "abs", "standard error", "eval MSE on fresh prompts against the closed-form L*: "
                                "4 s.e. of the MSE computed in the run (the reference has no noise; the trained B's "
-                               "own excess loss, O(|B - B*|^2), is < 1e-4 of L* at the B tolerance)", per_se=True),
+                               "own excess loss, O(|B - B*|^2), is ~2.4e-3 of L* at the 3% B tolerance, ~1e-4 at the "
+                               "measured 0.3-0.5%)", per_se=True),
     "mse_vs_theory_predictor": Tolerance(4.0, "abs", "standard error", "targets without a closed-form L* (tanh "
                                          "networks, nonlinear targets with Sigma != I): the model's MSE minus the "
                                          "theory predictor's on the same fresh prompts, 4 PAIRED s.e. (the s.e. of "
                                          "the per-prompt difference): resolves the model's excess loss, "
                                          "c |B - B*|^2, to ~2% relative B error at 2e5 prompts", per_se=True),
     "sensitivity_cosine": Tolerance(0.99, "min", "issue", "implied by the B check (3% error in B gives cos >= "
-                                    "0.999): a correctness check of the model, not extra evidence",
+                                    "0.999): a consistency check of the model, not extra evidence, counted "
+                                    "with the identities",
                                     kind="identity"),
     "eta_F_mc": Tolerance(4.0, "abs", "standard error", "closed-form eta_F against its Monte-Carlo estimate; no "
                           "trained quantity (true at any parameter value): a check of the closed form and the "
@@ -61,7 +63,7 @@ TOLERANCES = {
     "not_plain_gd": Tolerance(0.1, "abs", "issue", "negative control (prior not rotation invariant, the theorem does "
                               "not apply): Dist(B, I) must NOT be within 0.1 of plain GD's 0; the theory B* = Psi "
                               "Sigma G^-1 has Dist(B*, I) = 0.26 at the control's Psi, and the B check's tolerance "
-                              "moves Dist by < 0.03", kind="control"),
+                              "moves Dist by < 0.04", kind="control"),
     "sigma_free_gap": Tolerance(1e-5, "rel", "float rounding", "negative control, exact float64 runs with sigma > 0: "
                                 "the learned step tr(B)/d must NOT equal the sigma-free n/(n+d+1) (a formula that "
                                 "drops the noise; apart by sigma^2/(n+d+1+sigma^2) >= 2.9e-3 on the eta* grid), "
