@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -181,7 +182,7 @@ def optimal_steps(L: int, d: int, n: int) -> tuple[np.ndarray, float, float, flo
     return (np.sort(np.asarray(best)), float(f(best)), float(const), float(f(jnp.full((L,), const))))
 
 
-def damped_newton(f, x: jax.Array, iterations: int) -> jax.Array:
+def damped_newton(f: Callable[[jax.Array], jax.Array], x: jax.Array, iterations: int) -> jax.Array:
   """Levenberg-damped Newton steps on a smooth function of a few variables; a step is kept if f does not increase.
 
   Args:
