@@ -7,8 +7,10 @@ these errors into one line on stderr and exit status 2, before anything is writt
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -156,7 +158,7 @@ def range_text(kind: str, low: Any, high: Any) -> str:
   return kind
 
 
-def as_config_field(fn, *args, **kwargs):
+def as_config_field(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
   """Calls a library function and renames the field of any ConfigError it raises to the config field that fed it
   (``d`` -> ``config.d``), so CLI messages name what the user typed.
 

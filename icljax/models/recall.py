@@ -25,6 +25,8 @@ Reference: Nguyen & Nguyen-Tang (2025), arXiv 2505.15009, Eq. (1) and the author
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -75,7 +77,7 @@ class RecallModel:
     return self.V - 1
 
 
-def make_model(kind: str, attention: str, kappa: int, *, V: int, triggers, noisy: bool,
+def make_model(kind: str, attention: str, kappa: int, *, V: int, triggers: Sequence[int], noisy: bool,
                gamma: float = 0.0, d: int | None = None) -> RecallModel:
   """A model spec of one variant.
 

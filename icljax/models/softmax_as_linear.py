@@ -87,7 +87,7 @@ def operator(U: jax.Array, V: jax.Array, tokens: jax.Array, query: jax.Array) ->
   Returns:
     (..., D') outputs.
 
-  Reference: Boursier & Boyer (2025), Sec. 1-2 (the operator T^{K,Q,V}[mu](z) at the empirical measure mu_L).
+  Reference: Boursier & Boyer (2025), Sec. 1-2 (the operator ``T^{K,Q,V}[mu](z)`` at the empirical measure mu_L).
   """
   p = weights(tokens, U, query)
   return jnp.einsum("...l,...ld->...d", p, tokens) @ V.T

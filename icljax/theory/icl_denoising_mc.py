@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -155,7 +156,8 @@ def pooled(prompts: dict[str, jax.Array], betas: jax.Array, pool: str) -> jax.Ar
 
 
 def valley(key: jax.Array, family: str, L: int, dim: int, sigma0_sq: float, sigma_z_sq: float, radius: float,
-           K: int, betas, *, pool: str = "softmax", prompts: int = 20_000, chunk: int = 2000) -> Valley:
+           K: int, betas: Sequence[float] | np.ndarray, *, pool: str = "softmax", prompts: int = 20_000,
+           chunk: int = 2000) -> Valley:
   """The moments behind the finite-L valley ``alpha*(beta)`` and its risk, on ``prompts`` fresh prompts.
 
   Args:
