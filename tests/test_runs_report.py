@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from icljax import runs, stats, validation
-from icljax.experiment import report
+from icljax.experiment import markdown, report
 from icljax.experiment.checks import Check, Checker, Tolerance
 from icljax.experiment.markdown import markdown_table, table_markdown
 
@@ -123,3 +123,12 @@ def test_sweep_table_leaves_a_cell_empty_where_a_point_lacks_the_column():
   text = report.sweep_table("T", "", index, ["rank"], {"drop 1": "flow_drop_1", "drop 2": "flow_drop_2"})
   rows = [line for line in text.splitlines() if line.startswith("| 8")]
   assert len(rows) == 1 and rows[0].split("|")[3].strip() == "" and "disagrees" in rows[0]
+
+
+def test_plain_text_escapes_only_what_would_turn_into_emphasis():
+  """``w* and x*`` would italicise the text between the stars; underscores inside words never do (GFM and
+  Python-Markdown alike); a deliberate ``**FAIL**`` and code spans stay as written."""
+  assert markdown.plain_text("w* and x*") == "w\\* and x\\*"
+  assert markdown.plain_text("x_q and ridge_shrinkage") == "x_q and ridge_shrinkage"
+  assert markdown.plain_text("**FAIL** `x_*`") == "**FAIL** `x_*`"
+  assert markdown.plain_text("_a_ x_{1}") == "\\_a\\_ x\\_{1}"

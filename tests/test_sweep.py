@@ -3,6 +3,7 @@ and a sweep killed midway neither redoes nor loses a point; stacked and single r
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -62,9 +63,10 @@ def test_sweep_spec_parsing_and_grouping():
 
 @pytest.mark.parametrize("spec,fragment", [
     ("nope=1,2", "a config field"), ("n=", "at least one value"), ("n=5;n=6", "each field once"),
-    ("sigma='big'", "type of config.sigma"), ("", "at least one value per field"), ("n=5,)", "Python literals")])
+    ("sigma='big'", "config.sigma='big' is invalid: expected a finite number >= 0"),
+    ("", "at least one value per field"), ("n=5,)", "config.n=')' is invalid: expected an integer >= 1")])
 def test_bad_sweep_specs_are_rejected(spec, fragment):
-  with pytest.raises(validation.ConfigError, match=fragment.replace("(", r"\(")):
+  with pytest.raises(validation.ConfigError, match=re.escape(fragment)):
     grid.parse(spec, typed_configs.load("lsa_isotropic"))
 
 
@@ -111,7 +113,8 @@ def test_killed_sweep_neither_redoes_nor_loses_a_point(tmp_path):
   assert 2 <= len(first) < 4
   stamps = {r["dir"]: (workdir / r["dir"] / "summary.json").stat().st_mtime_ns for r in first}
   again = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
-  assert again.returncode == 0, again.stderr[-2000:]
+  # tiny runs fail their checks (exit 1, "points with a failing check"): this test is about resuming
+  assert again.returncode in (0, 1) and "Traceback" not in again.stderr, again.stderr[-2000:]
   assert f"{len(first)} finished" in again.stdout
   final = [json.loads(line) for line in (workdir / "runs.jsonl").read_text().splitlines()]
   assert len(final) == 4 and sorted((r["n"], r["seed"]) for r in final) == sorted(

@@ -3,6 +3,7 @@ so that it reads as written."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,8 +50,10 @@ def _cell(value: Any) -> str:
 
 
 def plain_text(text: str) -> str:
-  """Text written for people (a check's quantity, a preset's description) as markdown that reads as written:
-  ``*`` and ``_`` escaped outside code spans, so ``w*`` and ``x_q`` do not turn italic.
+  """Text written for people (a check's quantity, a preset's description) as markdown that reads as written: a
+  lone ``*`` and an ``_`` at a word's edge are escaped outside code spans, so ``w* and x*`` does not turn italic,
+  while ``x_q``, ``ridge_shrinkage`` (underscores inside a word never make emphasis) and a deliberate ``**FAIL**``
+  stay as they are.
 
   Args:
     text: the text.
@@ -61,4 +64,7 @@ def plain_text(text: str) -> str:
   Reference: docs page "concepts/checks", section "Kinds: what a check is evidence of" (a check's quantity).
   """
   parts = text.split("`")
-  return "`".join(p if i % 2 else p.replace("*", "\\*").replace("_", "\\_") for i, p in enumerate(parts))
+  return "`".join(p if i % 2 else _ESCAPE.sub(lambda m: "\\" + m.group(0), p) for i, p in enumerate(parts))
+
+
+_ESCAPE = re.compile(r"(?<!\*)\*(?!\*)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
