@@ -6,7 +6,7 @@ scientific regression fails the suite, not only the main job), and the proof tha
   is never reached, fails the suite); mutants that leave training untouched reuse the gate's own training;
 * trained parameters perturbed after training (one per theorem), which test the tolerances' calibration.
 
-Each theorem's gate runs once per worker (module-scoped fixture) and is shared by its tests.
+Each theorem's tests run in one xdist worker, which trains its gate once and shares it.
 """
 
 
@@ -20,30 +20,40 @@ GATES = sorted(n for n in registry.names() if registry.get(n).gate is not None)
 CATALOGUE = [(e.name, m) for e, m in mutants.catalogue([registry.get(n) for n in GATES])]
 
 
-@pytest.fixture(scope="module", params=GATES)
+_RUNS: dict[str, object] = {}   # unmutated runs of this worker: each gate (and each mutant's own setting) once
+
+
+def _run(spec: str, tmp_path_factory):
+  """The unmutated run of a config spec, trained once per worker and shared by every test that reads it."""
+  if spec not in _RUNS:
+    workdir = tmp_path_factory.mktemp(spec.replace(":", "-").replace(",", "-")) / "run"
+    _RUNS[spec] = (workdir, driver.run(configs.load(spec), workdir, printer=lambda s: None))
+  return _RUNS[spec]
+
+
+def _by_theorem(name, *values, test_id=None):
+  """A parameter of one theorem's gate tests: all of them run in one xdist worker (the ``gate_<name>`` group), so
+  that worker trains the gate once. (An indirectly parametrised module-scoped fixture was rebuilt whenever the
+  theorem changed between consecutive tests, up to five times per theorem.)"""
+  return pytest.param(name, *values, id=test_id or name, marks=pytest.mark.xdist_group(f"gate_{name}"))
+
+
+@pytest.fixture
 def gate(request, tmp_path_factory):
-  """One gate run per theorem, shared by the pass test, the mutants and the perturbation test."""
-  workdir = tmp_path_factory.mktemp(request.param) / "run"
-  config = configs.load(registry.get(request.param).gate)
-  return request.param, workdir, driver.run(config, workdir, printer=lambda s: None)
-
-
-_OWN_GATES: dict[str, object] = {}
+  """``(name, workdir, summary)`` of the theorem's gate run (trained once per worker)."""
+  name = request.param
+  return (name, *_run(registry.get(name).gate.spec, tmp_path_factory))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("gate", "mutant"), CATALOGUE, ids=[f"{n}:{m.name}" for n, m in CATALOGUE],
+@pytest.mark.parametrize(("gate", "mutant"), [_by_theorem(n, m, test_id=f"{n}:{m.name}") for n, m in CATALOGUE],
                          indirect=["gate"])
 def test_mutant_is_killed_by_its_gate(gate, mutant, tmp_path, tmp_path_factory):
   name, workdir, _ = gate
   experiment = registry.get(name)
   reference = workdir
   if mutant.gate is not None:   # the mutant's own setting: its unmutated run, once per worker
-    if mutant.gate.spec not in _OWN_GATES:
-      own = tmp_path_factory.mktemp(f"{name}-own") / "run"
-      driver.run(configs.load(mutant.gate), own, printer=lambda s: None)
-      _OWN_GATES[mutant.gate.spec] = own
-    reference = _OWN_GATES[mutant.gate.spec]
+    reference = _run(mutant.gate.spec, tmp_path_factory)[0]
   outcome = mutants.run(experiment, mutant, tmp_path / "run", reference=reference)
   assert outcome.calls > 0, f"the planted bug is never reached: {outcome.describe()}"
   assert outcome.killed, outcome.describe()
@@ -56,6 +66,7 @@ DISAGREEMENTS = {"nearest_neighbor_multiclass": {"lemma12", "random_guess", "log
                  "softmax_as_linear": {"prop31_at_one"}}
 
 
+@pytest.mark.parametrize("gate", [_by_theorem(n) for n in GATES], indirect=True)
 def test_every_theory_check_of_the_gate_passes(gate):
   name, workdir, summary = gate
   theory = [c for c in summary["comparisons"] if c["kind"] == "theory"]
@@ -100,6 +111,7 @@ MUTATIONS = {"lsa": (lambda p, rows: (dict(p, h=p["h"] * 1.05), rows), {"B_exact
                                                     rows), {"finite_product"})}
 
 
+@pytest.mark.parametrize("gate", [_by_theorem(n) for n in GATES], indirect=True)
 def test_perturbed_trained_parameters_fail_a_theory_check(gate):
   """Mutation: the run's own final state (from its checkpoint) and metric rows, perturbed, evaluated again."""
   name, workdir, _ = gate
