@@ -68,3 +68,14 @@ def test_bad_input_on_the_command_line_is_one_line_exit_2_nothing_written(name, 
     assert out.returncode == 2, out.stderr
     assert out.stderr.count("\n") == 1 and out.stderr.startswith(f"error: config.{key}") and "\\n" not in out.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_every_run_refs_spec_loads_the_same_config():
+  """``RunRef.spec`` is the same config as a ``--config`` value (string overrides are written quoted, and a quoted
+  string reads as the string): the science gate keys its shared runs by it."""
+  for name in registry.names():
+    experiment = registry.get(name)
+    refs = [*experiment.main_job, *([experiment.gate] if experiment.gate else []),
+            *(m.gate for m in experiment.mutants if m.gate)]
+    for ref in refs:
+      assert configs.load(ref.spec) == configs.load(ref), ref.spec

@@ -146,8 +146,8 @@ def unknown_field(cls: type[Config], key: str, value: Any = "...") -> validation
 
 
 def parse_text(cls: type[Config], key: str, text: str) -> Any:
-  """A command-line value (``--config.key=text``) as the field's type: strings stay strings, everything else is
-  read as a Python literal (``40``, ``1.0``, ``True``, ``(1.0, 0.5)``, ``None``).
+  """A command-line value (``--config.key=text``) as the field's type: strings stay strings (quotes around them
+  are removed), everything else is read as a Python literal (``40``, ``1.0``, ``True``, ``(1.0, 0.5)``, ``None``).
 
   Args:
     cls: the config class.
@@ -163,8 +163,9 @@ def parse_text(cls: type[Config], key: str, text: str) -> Any:
   decl = declarations(cls)
   if key not in decl:
     raise unknown_field(cls, key, text)
-  if typing.get_type_hints(cls).get(key) is str:
-    return text
+  if typing.get_type_hints(cls).get(key) is str:   # quoted ('x' or "x", as RunRef.spec writes it) or bare
+    quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "'\""
+    return ast.literal_eval(text) if quoted else text
   try:
     return ast.literal_eval(text.strip())
   except (ValueError, SyntaxError):
