@@ -19,6 +19,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 
 def embed(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
@@ -152,7 +153,7 @@ def family_step(eta: float, d: int) -> jax.Array:
   return jnp.array([eta / d, eta])
 
 
-def from_W(w: jax.Array) -> tuple[float, float]:
+def from_W(w: npt.ArrayLike) -> tuple[float, float]:
   """Projection onto the family: ``xi1 = tr(W_xx)/d``, ``xi2 = -W_{ind,ind}``.
 
   Args:
@@ -168,7 +169,7 @@ def from_W(w: jax.Array) -> tuple[float, float]:
   return float(np.trace(w[:d, :d]) / d), float(-w[d + 1, d + 1])
 
 
-def off_family(w: jax.Array) -> dict[str, float]:
+def off_family(w: npt.ArrayLike) -> dict[str, float]:
   """Frobenius norms of the parts of ``W`` off ``diag(xi1 I, 0, -xi2)``: the label column, and everything else.
 
   Args:

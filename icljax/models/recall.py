@@ -231,7 +231,8 @@ def dense_matrices(params: dict[str, jax.Array], model: RecallModel) -> dict[str
     q = model.triggers[0]
     w = params["Lam"] * jnp.outer(eye[q], eye[V + q] - eye[model.tau])
   else:
-    w = sum(params["lam"][i] * jnp.outer(eye[q], eye[V + q]) for i, q in enumerate(model.triggers))
+    w = sum(params["lam"][i] * jnp.outer(eye[q], eye[V + q])   # type: ignore[assignment]  # sum of >= 1 arrays
+            for i, q in enumerate(model.triggers))
   return {"W": w, "V": eye, "F": f}
 
 
