@@ -15,6 +15,7 @@ Reference: Li et al. (2024), Eqs. (2.1)-(2.2), Assumption 2 and Lemma 2.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 
-def embed(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+def embed(prompts: Mapping[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
   """Context tokens (B, N, d+2) and query token (B, d+2).
 
   Args:
@@ -82,7 +83,7 @@ def init(key: jax.Array, spec: NNModelSpec) -> dict[str, jax.Array]:
   return {"W": w0}
 
 
-def attention(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Array:
+def attention(params: dict[str, jax.Array], prompts: Mapping[str, jax.Array]) -> jax.Array:
   """Attention weights over the N context tokens and the query itself (last).
 
   Args:
@@ -100,7 +101,8 @@ def attention(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> ja
   return jax.nn.softmax(scores, axis=-1)
 
 
-def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array], spec: NNModelSpec | None = None) -> jax.Array:
+def apply(params: dict[str, jax.Array], prompts: Mapping[str, jax.Array],
+          spec: NNModelSpec | None = None) -> jax.Array:
   """Predictions ``sum_{j<=N} q_j y_j``.
 
   Args:
