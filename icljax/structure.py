@@ -122,7 +122,7 @@ def dist_noise_weights(matrix: np.ndarray, noise_cov: np.ndarray) -> np.ndarray:
   return np.clip(w, 0.0, None)
 
 
-def whiten(b: np.ndarray, cov: np.ndarray) -> np.ndarray:
+def whiten(b: npt.ArrayLike, cov: npt.ArrayLike) -> np.ndarray:
   """``Sigma^{1/2} B Sigma^{1/2}``: equals ``eta* I`` at the optimum for the N(0, Sigma^{-1}) prior.
 
   Args:
