@@ -10,7 +10,6 @@ forms marked derived are derived in the theorem's docs page.
 from __future__ import annotations
 
 import math
-from typing import overload
 
 import numpy as np
 
@@ -89,10 +88,6 @@ def loss_noisy(lam: float, alpha: float, V: int = 60, kappa: int = 1, gamma_hat:
   return float(log_z - (1 - alpha) * lam - alpha * lt)
 
 
-@overload
-def bayes_form_loss(lam: float, alpha: float, V: int = 60) -> float: ...
-@overload
-def bayes_form_loss(lam: np.ndarray, alpha: float, V: int = 60) -> float | np.ndarray: ...
 def bayes_form_loss(lam: float | np.ndarray, alpha: float, V: int = 60) -> float | np.ndarray:
   """P2 in its Bayes form, ``H(alpha) + ln(1 + (V-2)(1-alpha) e^{-lam})``: the population loss of the noisy
   Reparam-FA model (kappa = 1) at attention logit ``lam`` with the feed-forward weight of the true law. Written
@@ -177,7 +172,7 @@ def softmax_plateau(alpha: float, V: int = 60) -> float:
 
   Reference: Nguyen & Nguyen-Tang (2025), Sec. 4 (softmax attention; derived in the theorem's docs page).
   """
-  return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else bayes_form_loss(1.0, alpha, V)
+  return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else float(bayes_form_loss(1.0, alpha, V))
 
 
 def ngd_trajectory(t: np.ndarray, eta: float, num_triggers: int, noisy: bool) -> np.ndarray:
@@ -199,10 +194,6 @@ def ngd_trajectory(t: np.ndarray, eta: float, num_triggers: int, noisy: bool) ->
   return eta * t if noisy else eta * t / np.sqrt(num_triggers)
 
 
-@overload
-def kl_bernoulli(alpha: float, alpha_hat: float) -> float: ...
-@overload
-def kl_bernoulli(alpha: float, alpha_hat: np.ndarray) -> float | np.ndarray: ...
 def kl_bernoulli(alpha: float, alpha_hat: float | np.ndarray) -> float | np.ndarray:
   """``KL(Ber(alpha) || Ber(alpha_hat))``: the finite-sample excess of the limit loss (T4/P7).
 
