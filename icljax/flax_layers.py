@@ -69,7 +69,8 @@ class LinearSelfAttention(_PureModule):
 
   def __init__(self, spec: lsa.LsaSpec, *, rngs: nnx.Rngs | None = None,
                params: Mapping[str, jax.Array] | None = None):
-    super().__init__(params if params is not None else lsa.init(rngs.params(), spec), spec)
+    # rngs is required when params is None (without either: AttributeError on None)
+    super().__init__(params if params is not None else lsa.init(rngs.params(), spec), spec)  # type: ignore[union-attr]
 
 
 class SoftmaxAttention1NN(_PureModule):
@@ -85,7 +86,9 @@ class SoftmaxAttention1NN(_PureModule):
 
   def __init__(self, spec: nearest_neighbor.NNModelSpec, *, rngs: nnx.Rngs | None = None,
                params: Mapping[str, jax.Array] | None = None):
-    super().__init__(params if params is not None else nearest_neighbor.init(rngs.params(), spec), spec)
+    # rngs is required when params is None (without either: AttributeError on None)
+    super().__init__(params if params is not None else nearest_neighbor.init(rngs.params(), spec),  # type: ignore[union-attr]
+                     spec)
 
 
 class RecallTransformer(_PureModule):

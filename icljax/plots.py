@@ -16,6 +16,8 @@ from matplotlib.figure import Figure
 
 from icljax import runs
 
+Values = Sequence[float] | np.ndarray   # a curve's or points' coordinates: floats or a 1-D NumPy array
+
 
 def _figure(figsize: tuple[float, float], ncols: int | None = None):
   """A figure and its axes: one axis, or a row of ``ncols`` axes as a (1, ncols) array."""
@@ -225,9 +227,8 @@ def scatter_vs_theory(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]
   return _save(fig, path)
 
 
-def points_and_curve(path: str | os.PathLike, xs: Sequence[float], ys: Sequence[float], curve_x: Sequence[float],
-                     curve_y: Sequence[float], *, xlabel: str, ylabel: str, curve_label: str, title: str = "",
-                     logy: bool = False) -> str:
+def points_and_curve(path: str | os.PathLike, xs: Values, ys: Values, curve_x: Values, curve_y: Values, *,
+                     xlabel: str, ylabel: str, curve_label: str, title: str = "", logy: bool = False) -> str:
   """Measured points over a theory curve (``logy``: log y axis, values below 1e-3 drawn at 1e-3).
 
   Args:
@@ -253,10 +254,9 @@ def points_and_curve(path: str | os.PathLike, xs: Sequence[float], ys: Sequence[
                           xlabel=xlabel, ylabel=ylabel, title=title, logy=logy)
 
 
-def points_on_curves(path: str | os.PathLike, series: Mapping[str, tuple[Sequence[float], ...]], *, xlabel: str,
-                     ylabel: str, references: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
-                     title: str = "", logx: bool = False, logy: bool = False,
-                     xticks: Sequence[float] | None = None) -> str:
+def points_on_curves(path: str | os.PathLike, series: Mapping[str, tuple[Values, ...]], *, xlabel: str,
+                     ylabel: str, references: Mapping[str, tuple[Values, Values]] | None = None,
+                     title: str = "", logx: bool = False, logy: bool = False, xticks: Values | None = None) -> str:
   """Measured points over their theory curves, one colour per series, and dashed reference curves.
 
   Args:

@@ -18,6 +18,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 from icljax.models import lsa, nearest_neighbor
 
@@ -59,8 +60,8 @@ def leakage(blocks: dict[str, np.ndarray]) -> dict[str, float]:
   Reference: Mahankali et al. (2023), Theorem 1 (the label-even terms vanish at the optimum for d >= 2); derived on
   the docs page "lsa", section "Setting".
   """
-  return {"u_x": float(np.linalg.norm(blocks["u_x"]) / max(abs(blocks["u_y"]), 1e-30)),
-          "m_21": float(np.linalg.norm(blocks["m_21"]) / max(np.linalg.norm(blocks["M_11"]), 1e-30))}
+  return {"u_x": float(np.linalg.norm(blocks["u_x"]) / max(float(abs(blocks["u_y"])), 1e-30)),
+          "m_21": float(np.linalg.norm(blocks["m_21"]) / max(float(np.linalg.norm(blocks["M_11"])), 1e-30))}
 
 
 def relative_error(a: np.ndarray, target: np.ndarray) -> float:
@@ -121,7 +122,7 @@ def dist_noise_weights(matrix: np.ndarray, noise_cov: np.ndarray) -> np.ndarray:
   return np.clip(w, 0.0, None)
 
 
-def whiten(b: np.ndarray, cov: np.ndarray) -> np.ndarray:
+def whiten(b: npt.ArrayLike, cov: npt.ArrayLike) -> np.ndarray:
   """``Sigma^{1/2} B Sigma^{1/2}``: equals ``eta* I`` at the optimum for the N(0, Sigma^{-1}) prior.
 
   Args:
@@ -138,7 +139,7 @@ def whiten(b: np.ndarray, cov: np.ndarray) -> np.ndarray:
   return root @ np.asarray(b, np.float64) @ root
 
 
-def prediction_rel_rms(pred: jax.Array, reference: jax.Array) -> float:
+def prediction_rel_rms(pred: npt.ArrayLike, reference: npt.ArrayLike) -> float:
   """``sqrt(mean((pred - ref)^2) / mean(ref^2))``.
 
   Args:

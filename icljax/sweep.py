@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -45,7 +45,8 @@ def point_id(config: Mapping[str, Any]) -> str:
   return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def group_key(config: Mapping[str, Any], stack_fields: Sequence[str], static: Mapping[str, Any] = ()) -> str:
+def group_key(config: Mapping[str, Any], stack_fields: Sequence[str],
+              static: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> str:
   """Points with equal group keys share array shapes and static structure, so they train as one stack.
 
   Args:
@@ -99,7 +100,7 @@ def unstack(tree: Any, i: int) -> Any:
   return jax.tree.map(lambda a: a[i], tree)
 
 
-def _sharded_chunk(objective, optimizer, k: int, mesh: Mesh) -> Callable:
+def _sharded_chunk(objective, optimizer, k: int, mesh: Mesh) -> jax.stages.Wrapped:
   one = lambda state, key, hp: train.make_chunk(objective, optimizer, k)(state, key, hp)
 
   def local(states_, keys_, hps_, trips_):
@@ -168,7 +169,7 @@ def train_stack(objective: train.Objective, optimizer: optax.GradientTransformat
                         on_log, clock)
 
 
-def _compile(fn: Callable, args: Sequence[Any], clock: dict[str, float]) -> Callable:
+def _compile(fn: jax.stages.Wrapped, args: Sequence[Any], clock: dict[str, float]) -> jax.stages.Compiled:
   """``fn`` (jitted) compiled ahead of time for ``args``; the seconds it took are added to the clock."""
   t0 = time.perf_counter()
   compiled = fn.lower(*args).compile()

@@ -27,8 +27,10 @@ from icljax.experiment import fields
 from icljax.experiment.checks import Check, Tolerance
 
 S = TypeVar("S")   # an experiment's frozen setup (specs)
-# The main job's runs drawn in one result-level figure: figure name -> (typed config, metrics rows, summary) per run.
-FigureGroups = Mapping[str, Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], Mapping[str, Any]]]]
+# The main job's runs drawn in one result-level figure: figure name -> (typed config, metrics rows, summary) per run;
+# ``FigureGroups[MyConfig]`` names the theorem's config class.
+ConfigT = TypeVar("ConfigT", bound=fields.Config)
+FigureGroups = Mapping[str, Sequence[tuple[ConfigT, Sequence[Mapping[str, Any]], Mapping[str, Any]]]]
 C = TypeVar("C")   # an experiment's evaluation context
 
 
@@ -218,7 +220,7 @@ class Experiment(Generic[S, C]):
   static: Callable[[Any], Mapping[str, Any]] = lambda config: {}
   run_name: Callable[[Any], str] | None = None
   aggregate: Callable[[Path, Sequence[Mapping[str, Any]], Sequence[str]], str] | None = None
-  group_figures: Callable[[Path, FigureGroups], Sequence[str]] | None = None
+  group_figures: Callable[[Path, FigureGroups[Any]], Sequence[str]] | None = None
   main_job: tuple[MainJobRun, ...] = ()
   gate: RunRef | None = None
   mutants: tuple[Mutant, ...] = ()

@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, SupportsFloat
 
 from icljax import stats
 
@@ -185,17 +185,17 @@ class Checker:
     self.table = table
     self.checks: list[Check] = []
 
-  def __call__(self, entry: str, quantity: str, theory: float, measured: float, *, se: float | None = None,
-               floor: float = 0.0, note: str = "", dof: int | None = None,
+  def __call__(self, entry: str, quantity: str, theory: SupportsFloat, measured: SupportsFloat, *,
+               se: SupportsFloat | None = None, floor: float = 0.0, note: str = "", dof: int | None = None,
                quantile: Callable[[float], float] | None = None) -> Check:
     """Adds and returns one check.
 
     Args:
       entry: name of the tolerance-table entry.
       quantity: what is compared, as the report shows it.
-      theory: the reference value.
-      measured: the measured value.
-      se: the standard error computed in the run (required by ``per_se`` entries).
+      theory: the reference value (read with ``float``: a Python, NumPy or JAX scalar).
+      measured: the measured value (likewise).
+      se: the standard error computed in the run (required by ``per_se`` entries; likewise).
       floor: an absolute term added to a ``per_se`` tolerance (e.g. the reference's rounding).
       note: shown beside the quantity.
       dof: degrees of freedom of ``se`` when it comes from a few replicas: k becomes the Student-t value with the

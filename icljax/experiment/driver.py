@@ -92,7 +92,7 @@ def run(config: Any, workdir: str | Path, *, printer: Printer = print, figures: 
 
 
 def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any = None, vmap_size: int | None = None,
-               on_done: Callable[[int, dict[str, Any]], None] | None = None,
+               on_done: Callable[[int, dict[str, Any]], object] | None = None,
                figures: bool = True) -> list[dict[str, Any]]:
   """Runs validated points; points that may share a compiled program are trained as one stack.
 
@@ -113,9 +113,10 @@ def run_points(points: Sequence[Point], *, printer: Printer = print, mesh: Any =
   for i, p in enumerate(points):
     if p.status == "finished":
       printer(f"[{p.label}] finished run found in {p.workdir}; not redone")
-      out[i] = runs.read_json(p.workdir / runs.SUMMARY)
+      done: dict[str, Any] = runs.read_json(p.workdir / runs.SUMMARY)
+      out[i] = done
       if on_done is not None:
-        on_done(i, out[i])
+        on_done(i, done)
   for idx in groups(points):
     for i, summary in zip(idx, _run_group([points[i] for i in idx], printer, mesh, vmap_size, figures)):
       out[i] = summary

@@ -180,7 +180,7 @@ def run(workdir: str | Path, *, profile: str = "key", only: Sequence[str] = (),
 
   finished = sum(p.status == "finished" for p in points)
   printer(f"[main job] {len(points)} runs ({finished} finished, not redone) of {', '.join(only or registry.names())}")
-  cache = jax.config.jax_compilation_cache_dir
+  cache = jax.config.jax_compilation_cache_dir   # type: ignore[attr-defined]  # jax adds its flags at runtime
   summaries = pool.run_points(points, jobs, printer=printer, on_done=on_done, quiet=quiet, cache=cache or None)
   path = write(workdir, entries, profile, only, env)
   failed = [(s["name"], c["quantity"]) for s in summaries for c in s["comparisons"] if c["status"] == "fail"]

@@ -136,6 +136,7 @@ def run(experiment: Experiment, mutant: Mutant, workdir: str | Path, *, referenc
   baseline = _training_fingerprint(experiment, config) if reuse else None
   with applied(mutant) as calls:
     if reuse and _same(_training_fingerprint(experiment, config), baseline):
+      assert reference is not None   # reuse says so
       Path(workdir).mkdir(parents=True, exist_ok=True)
       for name in (runs.CONFIG, runs.METRICS, runs.CHECKPOINT):
         shutil.copyfile(Path(reference) / name, Path(workdir) / name)

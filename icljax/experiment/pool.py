@@ -57,7 +57,7 @@ def _run(items: Sequence[tuple[str, dict[str, Any], str]]) -> list[dict[str, Any
 
 
 def run_points(points: Sequence[driver.Point], jobs: int, *, printer: Callable[[str], None] = print,
-               on_done: Callable[[int, dict[str, Any]], None] | None = None, quiet: bool = False,
+               on_done: Callable[[int, dict[str, Any]], object] | None = None, quiet: bool = False,
                cache: str | None = None) -> list[dict[str, Any]]:
   """Runs validated points in ``jobs`` processes, whole groups at a time; like ``driver.run_points``.
 
@@ -80,9 +80,10 @@ def run_points(points: Sequence[driver.Point], jobs: int, *, printer: Callable[[
     return driver.run_points(points, printer=printer, on_done=on_done)
   out: list[dict[str, Any] | None] = [None] * len(points)
   for i in finished:
-    out[i] = driver.run_points([points[i]], printer=printer)[0]
+    done = driver.run_points([points[i]], printer=printer)[0]
+    out[i] = done
     if on_done is not None:
-      on_done(i, out[i])
+      on_done(i, done)
   groups.sort(key=lambda idx: -sum(points[i].config.steps for i in idx))   # long groups first
   context = multiprocessing.get_context("spawn")
   with concurrent.futures.ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context, initializer=_init,

@@ -106,6 +106,7 @@ def _import_path(path: Path) -> ModuleType:
   spec = importlib.util.spec_from_file_location(name, location,
                                                 submodule_search_locations=None if path.suffix == ".py" else
                                                 [str(path)])
+  assert spec is not None and spec.loader is not None   # a .py location always has the source-file loader
   module = importlib.util.module_from_spec(spec)
   sys.modules[name] = module   # a package's submodules and dataclasses resolve their module by name
   spec.loader.exec_module(module)

@@ -220,8 +220,8 @@ def write_report(path: Path, sections: Sequence[tuple[Any, Sequence[tuple[str, P
     lines += [f"## {experiment.title}", "", f"**Claim.** {experiment.claim}", ""]
     lines += [f"![{f}]({f})" for f in figures] + ([""] if figures else [])
     for name, d, s in items:
-      if (sizes or {}).get(name):
-        lines += [f"*Reduced for the key profile*: {sizes[name]}; its checks carry the error bars of this size. "
+      if size := (sizes or {}).get(name):
+        lines += [f"*Reduced for the key profile*: {size}; its checks carry the error bars of this size. "
                   "`icljax-reproduce --full` runs the full-size run.", ""]
       lines.append(run_section(s, str(d.relative_to(root))))
   runs.atomic_write_text(path, "\n".join(lines) + "\n")

@@ -25,6 +25,7 @@ docs page "lsa", section "Setting".
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -97,7 +98,7 @@ def init(key: jax.Array, spec: LsaSpec) -> Params:
   return full if spec.parameterization == "full" else reduce(full, spec)
 
 
-def tokens(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+def tokens(prompts: Mapping[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
   """Context tokens and query token of raw prompts.
 
   Args:
@@ -128,7 +129,7 @@ def norm_factor(n: int, normalization: str) -> float:
   return {"mean": 1.0 / n, "sum": 1.0, "mean_plus_one": 1.0 / (n + 1)}[normalization]
 
 
-def apply(params: Params, batch: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
+def apply(params: Params, batch: Mapping[str, jax.Array], spec: LsaSpec) -> jax.Array:
   """Predictions (B,) of full or reduced parameters, on raw prompts or on their sufficient statistics.
 
   Raw prompts (``x``, ``y``, ``x_query``) with full parameters go through attention (keys, queries, values);
@@ -164,7 +165,7 @@ def apply(params: Params, batch: dict[str, jax.Array], spec: LsaSpec) -> jax.Arr
   return out @ params["h"]
 
 
-def second_moment(prompts: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
+def second_moment(prompts: Mapping[str, jax.Array], spec: LsaSpec) -> jax.Array:
   """Token second-moment matrix ``G_D`` (B, d+1, d+1) under the spec's normalisation convention.
 
   Args:
@@ -225,7 +226,7 @@ def lift(reduced: Params) -> Params:
   return {"W_K": eye, "W_Q": m, "W_V": w_v, "h": r}
 
 
-def _reduced_apply(reduced: Params, prompts: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
+def _reduced_apply(reduced: Params, prompts: Mapping[str, jax.Array], spec: LsaSpec) -> jax.Array:
   _, query = tokens(prompts)
   out = jnp.einsum("i,bij,jk,bk->b", reduced["w"], second_moment(prompts, spec), reduced["M"], query)
   if "r" in reduced:
@@ -233,7 +234,7 @@ def _reduced_apply(reduced: Params, prompts: dict[str, jax.Array], spec: LsaSpec
   return out
 
 
-def _apply_statistics(params: Params, stats: dict[str, jax.Array], spec: LsaSpec) -> jax.Array:
+def _apply_statistics(params: Params, stats: Mapping[str, jax.Array], spec: LsaSpec) -> jax.Array:
   x_q = stats["x_query"]
   query = jnp.concatenate([x_q, jnp.zeros_like(x_q[..., :1])], axis=-1)
   g = stats["gram"]

@@ -15,13 +15,15 @@ Reference: Li et al. (2024), Eqs. (2.1)-(2.2), Assumption 2 and Lemma 2.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 
-def embed(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+def embed(prompts: Mapping[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
   """Context tokens (B, N, d+2) and query token (B, d+2).
 
   Args:
@@ -81,7 +83,7 @@ def init(key: jax.Array, spec: NNModelSpec) -> dict[str, jax.Array]:
   return {"W": w0}
 
 
-def attention(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> jax.Array:
+def attention(params: dict[str, jax.Array], prompts: Mapping[str, jax.Array]) -> jax.Array:
   """Attention weights over the N context tokens and the query itself (last).
 
   Args:
@@ -99,7 +101,8 @@ def attention(params: dict[str, jax.Array], prompts: dict[str, jax.Array]) -> ja
   return jax.nn.softmax(scores, axis=-1)
 
 
-def apply(params: dict[str, jax.Array], prompts: dict[str, jax.Array], spec: NNModelSpec | None = None) -> jax.Array:
+def apply(params: dict[str, jax.Array], prompts: Mapping[str, jax.Array],
+          spec: NNModelSpec | None = None) -> jax.Array:
   """Predictions ``sum_{j<=N} q_j y_j``.
 
   Args:
@@ -152,7 +155,7 @@ def family_step(eta: float, d: int) -> jax.Array:
   return jnp.array([eta / d, eta])
 
 
-def from_W(w: jax.Array) -> tuple[float, float]:
+def from_W(w: npt.ArrayLike) -> tuple[float, float]:
   """Projection onto the family: ``xi1 = tr(W_xx)/d``, ``xi2 = -W_{ind,ind}``.
 
   Args:
@@ -168,7 +171,7 @@ def from_W(w: jax.Array) -> tuple[float, float]:
   return float(np.trace(w[:d, :d]) / d), float(-w[d + 1, d + 1])
 
 
-def off_family(w: jax.Array) -> dict[str, float]:
+def off_family(w: npt.ArrayLike) -> dict[str, float]:
   """Frobenius norms of the parts of ``W`` off ``diag(xi1 I, 0, -xi2)``: the label column, and everything else.
 
   Args:

@@ -19,6 +19,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 from icljax.models import nearest_neighbor
 
@@ -145,7 +146,7 @@ def to_W(xi1: float, xi2: float, d: int, K: int) -> jax.Array:
   return jnp.asarray(np.diag(np.concatenate([np.full(d, xi1), np.zeros(K), [-xi2]])).astype(np.float32))
 
 
-def from_W(w: jax.Array, d: int) -> tuple[float, float]:
+def from_W(w: npt.ArrayLike, d: int) -> tuple[float, float]:
   """``(xi1, xi2)`` of a matrix: the mean of the input block's diagonal and minus the indicator entry.
 
   Args:
@@ -178,7 +179,7 @@ def label_columns(w: jax.Array, d: int, K: int) -> jax.Array:
   return w[:, d: d + K]
 
 
-def off_family(w: jax.Array, d: int, K: int) -> float:
+def off_family(w: npt.ArrayLike, d: int, K: int) -> float:
   """Frobenius norm of the score blocks off the family.
 
   Args:

@@ -25,7 +25,7 @@ Reference: Nguyen & Nguyen-Tang (2025), arXiv 2505.15009, Eq. (1) and the author
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -141,7 +141,8 @@ def _attention_sum(weights: jax.Array, z: jax.Array, prev: jax.Array, d: int, V:
   return jax.vmap(lambda i, v: jax.ops.segment_sum(v, i, num_segments=d))(idx, vals)
 
 
-def parts(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: RecallModel) -> dict[str, jax.Array]:
+def parts(params: dict[str, jax.Array], batch: Mapping[str, jax.Array],
+          model: RecallModel) -> dict[str, jax.Array]:
   """Attention logits ``xi_A`` (B, V), feed-forward logits ``xi_F`` (B, V) and attention weights (B, H).
 
   Args:
@@ -188,7 +189,7 @@ def parts(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: Reca
   return {"xi_A": xi_a, "xi_F": xi_f, "weights": weights}
 
 
-def apply(params: dict[str, jax.Array], batch: dict[str, jax.Array], model: RecallModel) -> jax.Array:
+def apply(params: dict[str, jax.Array], batch: Mapping[str, jax.Array], model: RecallModel) -> jax.Array:
   """Next-token logits (B, V).
 
   Args:
@@ -231,7 +232,8 @@ def dense_matrices(params: dict[str, jax.Array], model: RecallModel) -> dict[str
     q = model.triggers[0]
     w = params["Lam"] * jnp.outer(eye[q], eye[V + q] - eye[model.tau])
   else:
-    w = sum(params["lam"][i] * jnp.outer(eye[q], eye[V + q]) for i, q in enumerate(model.triggers))
+    w = sum(params["lam"][i] * jnp.outer(eye[q], eye[V + q])   # type: ignore[assignment]  # sum of >= 1 arrays
+            for i, q in enumerate(model.triggers))
   return {"W": w, "V": eye, "F": f}
 
 

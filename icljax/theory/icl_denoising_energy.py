@@ -28,7 +28,7 @@ def energy(s: jax.Array, tokens: jax.Array, alpha: float, beta: float) -> jax.Ar
   return jnp.sum(s * s) / (2 * alpha) - jax.nn.logsumexp(beta * tokens @ s) / beta
 
 
-def energy_descent(query: jax.Array, context: jax.Array, alpha: float, beta: float, iterations: int = 1,
+def energy_descent(query: jax.Array, context: jax.Array, alpha: float, beta: float | jax.Array, iterations: int = 1,
                    step: float | None = None) -> jax.Array:
   """Gradient descent on :func:`energy` from ``s(0) = query``: ``s(t+1) = s(t) - step grad E(s(t))``; one step of
   size ``alpha`` is the softmax layer at ``(alpha I, beta I)``.
@@ -37,7 +37,7 @@ def energy_descent(query: jax.Array, context: jax.Array, alpha: float, beta: flo
     query: corrupted queries (B, n).
     context: clean tokens (B, L, n).
     alpha: value scale.
-    beta: inverse temperature.
+    beta: inverse temperature (a number, or a traced scalar).
     iterations: number of steps.
     step: step size (default alpha).
 

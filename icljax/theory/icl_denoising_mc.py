@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 from icljax import prng
 from icljax._pytree import filter_jit
@@ -203,7 +204,7 @@ def _moments(key, family, L, dim, sigma0_sq, sigma_z_sq, radius, K, betas, pool,
   return jax.lax.map(one, jax.random.split(key, chunks))
 
 
-def _combine(means: jax.Array, covs: jax.Array) -> tuple[np.ndarray, np.ndarray]:
+def _combine(means: npt.ArrayLike, covs: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
   means, covs = np.asarray(means, np.float64), np.asarray(covs, np.float64)
   mean = means.mean(0)
   dev = means - mean

@@ -41,7 +41,8 @@ import numpy as np
 from icljax import validation
 from icljax.theory import lsa as lsa_theory
 
-Moments = tuple[jax.Array, jax.Array, jax.Array]
+# ``(c, b, H)``: the population's on the host (float64 numpy) or a sample's (JAX arrays, traceable).
+Moments = tuple[np.float64, np.ndarray, np.ndarray] | tuple[jax.Array, jax.Array, jax.Array]
 
 
 def _omega(lam: np.ndarray, prior: str) -> np.ndarray:
@@ -76,7 +77,8 @@ def staircase(lam: Any, n: int, sigma: float, prior: str = "identity") -> dict[s
           "levels": c - np.concatenate([[0.0], np.cumsum(drops)])}
 
 
-def population_moments(cov: Any, n: int, sigma: float, prior: str = "identity") -> Moments:
+def population_moments(cov: Any, n: int, sigma: float,
+                       prior: str = "identity") -> tuple[np.float64, np.ndarray, np.ndarray]:
   """``(c, b, H)`` of the population loss (module docstring), float64 numpy.
 
   Args:
@@ -114,7 +116,7 @@ def features(prompts: dict[str, jax.Array]) -> jax.Array:
   return (beta[:, :, None] * prompts["x_query"][:, None, :]).reshape(beta.shape[0], -1)
 
 
-def sample_moments(prompts: dict[str, jax.Array]) -> Moments:
+def sample_moments(prompts: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array, jax.Array]:
   """``(c, b, H)`` of the mean squared error over a fixed sample of prompts (full-batch GD's loss).
 
   Args:
@@ -129,7 +131,7 @@ def sample_moments(prompts: dict[str, jax.Array]) -> Moments:
   return jnp.mean(y**2), jnp.mean(y[:, None] * z, axis=0), z.T @ z / z.shape[0]
 
 
-def quadratic_loss(gamma: jax.Array, moments: Moments) -> jax.Array:
+def quadratic_loss(gamma: jax.Array | np.ndarray, moments: Moments) -> jax.Array | np.ndarray:
   """``c - 2 b^T g + g^T H g`` at ``g = vec(gamma)``: the MSE of ``y_hat = beta^T gamma x_q`` under ``moments``.
 
   Args:
@@ -274,7 +276,8 @@ def merged_half_time(d: int, n: int, sigma: float, w_init: float) -> float:
   return float(np.log(np.sqrt(d) / (a * w_init**2) - 1) / (2 * np.sqrt(d)))
 
 
-def gd_curve(loss: Callable[[Any], jax.Array], params: Any, learning_rate: float, steps: int) -> tuple[Any, jax.Array]:
+def gd_curve(loss: Callable[[Any], jax.typing.ArrayLike], params: Any, learning_rate: float,
+             steps: int) -> tuple[Any, jax.Array]:
   """Plain GD on a deterministic loss, recording the loss before every step: the theory trajectory a trained run
   is compared with (population moments: the exact-gradient "flow" at ``t = 2 lr step``).
 

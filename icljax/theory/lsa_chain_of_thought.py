@@ -181,7 +181,7 @@ def off_block_norms(v: np.ndarray, w: np.ndarray, d: int) -> dict[str, float]:
 
 
 def wishart_eigenvalues(d: int, n: int, draws: int, seed: int | Sequence[int],
-                        spectrum: Sequence[float] | None = None, chunk: int = 20_000) -> np.ndarray:
+                        spectrum: Sequence[float] | np.ndarray | None = None, chunk: int = 20_000) -> np.ndarray:
   """Eigenvalues of ``S = X^T X / n`` for x ~ N(0, Sigma), drawn in NumPy (float64, its own generator).
 
   ``tr f(S)`` depends on Sigma's eigenvalues only (``X U`` has the law of ``X`` for orthogonal U), so Sigma is taken

@@ -42,14 +42,14 @@ def one_nn_predict(prompts: dict[str, jax.Array]) -> jax.Array:
   return jnp.take_along_axis(prompts["y"], jnp.argmax(tau, -1)[:, None], axis=-1)[:, 0]
 
 
-def recovery_bound(xi: jax.Array, tau: jax.Array, R: float) -> jax.Array:
+def recovery_bound(xi: jax.Array, tau: jax.Array, R: float | jax.Array) -> jax.Array:
   """P11 pointwise bound ``|y_hat - y_{i*}| <= 2R(N-1) e^{-xi1 Delta} + R e^{xi1 (1 - tau_{i*}) - xi2}`` (B,),
   with ``Delta`` the gap between the two largest inner products (requires N >= 2).
 
   Args:
     xi: ``(xi1, xi2)``.
     tau: inner products (B, N).
-    R: label bound.
+    R: label bound (a number or a traced scalar).
 
   Returns:
     The bound per prompt.

@@ -172,7 +172,7 @@ def softmax_plateau(alpha: float, V: int = 60) -> float:
 
   Reference: Nguyen & Nguyen-Tang (2025), Sec. 4 (softmax attention; derived in the theorem's docs page).
   """
-  return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else bayes_form_loss(1.0, alpha, V)
+  return loss_noiseless(np.array([1.0]), V) if alpha <= 0 else float(bayes_form_loss(1.0, alpha, V))
 
 
 def ngd_trajectory(t: np.ndarray, eta: float, num_triggers: int, noisy: bool) -> np.ndarray:

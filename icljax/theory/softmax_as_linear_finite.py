@@ -33,7 +33,7 @@ from icljax.theory import softmax_as_linear as theory
 _ALPHA_M1 = ([(1, 0, 1)], [(1, 1, -1)], [(1, 3, 2), (1, 2, -3), (1, 1, 1)])            # alpha E[S1]
 _M2 = ([(1, 0, 1)], [(0, 1, 1), (1, 1, -1)],                                             # E[S1^2]
        [(1, 3, -4), (0, 3, -2), (1, 2, 3), (0, 2, 3), (1, 1, 1), (0, 1, -1)])
-_PI2 = ([], [(0, 1, 1)], [(0, 3, -2), (0, 2, 3), (0, 1, -1)])                           # E[sum p_i^2]
+_PI2: tuple[list[tuple[int, int, int]], ...] = ([], [(0, 1, 1)], [(0, 3, -2), (0, 2, 3), (0, 1, -1)])  # E[sum p_i^2]
 
 
 def t_star(d: int, trace: float, noise_ratio: float = 0.0) -> float:
@@ -173,8 +173,8 @@ def second_order_at_optimum(d: int, trace: float, noise_ratio: float = 0.0, h: f
   if ts >= 1 / 6 - 2 * h:
     return {"t_star": ts, "tau1": math.inf, "F": first_order_excess(ts, d, trace, noise_ratio), "F2": -math.inf,
             "kappa": kappa(ts, d, trace, noise_ratio), "kappa2_opt": math.inf}
-  at = lambda x: expansion(x, d, trace, noise_ratio)
-  lo, mid, hi = at(ts - h), at(ts), at(ts + h)
+  expand = lambda x: expansion(x, d, trace, noise_ratio)
+  lo, mid, hi = expand(ts - h), expand(ts), expand(ts + h)
   f_curv = (hi["F"] - 2 * mid["F"] + lo["F"]) / h**2
   tau1 = -(hi["F2"] - lo["F2"]) / (2 * h) / f_curv
   kappa_slope = (hi["kappa"] - lo["kappa"]) / (2 * h)

@@ -56,7 +56,7 @@ def bayes_denoiser(spec: task.DenoisingSpec, batch: dict[str, jax.Array]) -> tup
   return theory.mixture_bayes_denoiser(q, batch["centres"], log_w, spec.sigma0_sq, spec.sigma_z_sq), jnp.zeros_like(q)
 
 
-def eval_stats(setup: DenoisingSetup, params: Any, key: jax.Array) -> dict[str, np.ndarray]:
+def eval_stats(setup: DenoisingSetup, params: Any, key: jax.Array) -> dict[str, tuple[np.ndarray, np.ndarray]]:
   """Means and standard errors over fresh prompts: every replica's risk (both models), the Bayes denoiser's risk and
   orthogonality, the reference denoiser's risk, and paired differences.
 

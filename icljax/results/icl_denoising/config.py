@@ -77,7 +77,7 @@ FAMILY_VARIANTS = {
     "mixture": {"task": "mixture", "K": 8, "sigma0_sq": 0.02, "sigma_z_sq": 0.1, "radius": 1.0, "L": 49,
                 "linear_lr": 20.0, "softmax_lr": 0.05},
 }
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     **FAMILY_VARIANTS,
     # the paper's Fig. 3 context: L = 499 clean tokens (the code's context_len 500); fewer prompts per step (the cost
     # is ~ L)

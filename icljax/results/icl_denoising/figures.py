@@ -18,6 +18,7 @@ from icljax import plots
 from icljax.experiment.api import FigureGroups, FigureInput
 from icljax.experiment.markdown import markdown_table
 from icljax.experiment.report import fmt, grouped
+from icljax.results.icl_denoising.config import DenoisingConfig
 from icljax.theory import icl_denoising_linear as linear_theory
 
 
@@ -65,7 +66,7 @@ def figures(inp: FigureInput) -> list[str]:
   return out
 
 
-def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
+def group_figures(out_dir: Path, groups: FigureGroups[DenoisingConfig]) -> list[str]:
   """The main job's ``gamma_vs_L`` (Fig. 4(a)): the trained gamma at each L against gamma*_L and its limit.
 
   Args:

@@ -101,7 +101,8 @@ def evaluate(setup: DynamicsSetup, ctx: DynamicsContext, params: Any, rows: Rows
   spec, task, R = setup.model, setup.task, setup.replicas
   levels, gam = ctx.stairs["levels"], ctx.stairs["gamma"]
   ms = plateau_ms(setup)
-  c, notes = Checker(TOLERANCES), []
+  c = Checker(TOLERANCES)
+  notes: list[str] = []
   replicas = [jax.tree.map(lambda x, r=r: x[r], params) for r in range(R)]
   _identities(c, setup, ctx, replicas[0])
   flow_loss, flow_params, flow_stairs, flow_times = _flow(c, notes, setup, ctx, ms)

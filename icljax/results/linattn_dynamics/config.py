@@ -77,7 +77,7 @@ against the exact-gradient flow from the same initialisation. Variants: merged (
 ln(1/s)), rank (the paper's Fig. 4, R = 4), fig3 (the paper's Fig. 3), sigmoid (Eq. 10's time course).""",
            {"steps": 60_000, "log_every": 60}),
 )
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     # ATTN_M, 8 heads from init 1e-4, lr 1e-3: one drop; the escape slope over five init multiples.
     "merged": {"model": "merged", "heads": 8, "init_scale": 1e-4, "learning_rate": 0.001,
                "flow_inits": (1.0, 1e-1, 1e-2, 1e-3, 1e-4)},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +86,7 @@ def midpoints(levels: np.ndarray, ms: list[int]) -> np.ndarray:
   return (levels[np.array(ms[:-1])] + levels[np.array(ms[1:])]) / 2
 
 
-def crossings(steps: np.ndarray, loss: np.ndarray, levels: np.ndarray) -> np.ndarray:
+def crossings(steps: npt.ArrayLike, loss: npt.ArrayLike, levels: npt.ArrayLike) -> np.ndarray:
   """The first step at which the curve falls below each level (log-linear interpolation; NaN if never).
 
   Args:

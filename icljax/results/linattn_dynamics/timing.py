@@ -61,8 +61,9 @@ def flow(setup: DynamicsSetup, ctx: DynamicsContext, multiple: float = 1.0, sigm
   Reference: Zhang, Singh, Latham, Saxe (2025), Eq. 5 (the gradient flow; GD on the population loss with
     t = 2 lr step).
   """
-  moments = population_of(setup, sigma) if sigma is not None else ctx.population
-  moments = tuple(jnp.asarray(m, jnp.float32) for m in moments)
+  population = population_of(setup, sigma) if sigma is not None else ctx.population
+  c, b, h = (jnp.asarray(m, jnp.float32) for m in population)
+  moments = (c, b, h)
   p0 = jax.tree.map(lambda x: multiple * x, ctx.init)
   lr = setup.learning_rate
   n = setup.run.steps if steps is None else steps
@@ -162,13 +163,13 @@ def escape_slope(c: Checker, setup: DynamicsSetup, ctx: DynamicsContext, levels:
   """
   half = (levels[0] + levels[-1]) / 2
   lr = setup.learning_rate
-  x, t = [], []
+  xs, ts = [], []
   for multiple in setup.flow_inits:
     curve, _ = flow(setup, ctx, multiple)
     step = plateaus.crossings(np.arange(1, len(curve)), curve[1:], [half])[0]
-    x.append(-math.log(multiple * setup.model.init_scale))
-    t.append(2 * lr * step)
-  x, t = np.array(x), np.array(t)
+    xs.append(-math.log(multiple * setup.model.init_scale))
+    ts.append(2 * lr * step)
+  x, t = np.array(xs), np.array(ts)
   (slope, intercept), cov = np.polyfit(x, t, 1, cov=True) if len(x) > 2 else (np.polyfit(x, t, 1), np.zeros((2, 2)))
   rate = theory.escape_rate(setup.task.cov, setup.task.prior)
   expected = theory.escape_slope_gd(rate, lr)

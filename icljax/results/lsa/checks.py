@@ -113,6 +113,7 @@ def evaluate(setup: LsaSetup, ctx: LsaContext, params: Any, rows: Sequence[Mappi
   if setup.estimator == "exact":
     notes += exact.checks(c, setup, th, params)
   if th.eta_mc is not None and task.target == "relu":
+    assert th.eta is not None   # the ReLU-network theory is the closed form eta_F (plan.theory_for)
     c("eta_F_mc", "eta_F closed form vs Monte Carlo (no trained quantity)", th.eta, th.eta_mc, se=th.eta_mc_se)
   notes += _notes(setup, th, bayes, l_star)
   scalars = {"setting": th.setting, "theory_source": th.source, "eta_theory": th.eta, "L_star": l_star,

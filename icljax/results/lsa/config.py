@@ -103,7 +103,7 @@ eta_F = n/(n+2d+3+4 sigma^2) = 0.6061 (by Monte Carlo for tanh). Variant: tanh (
 # in a worse basin (docs page "lsa").
 EXACT = {"estimator": "exact", "optimizer": "lbfgs", "x64": True, "steps": 600, "log_every": 100,
          "init_scale": 0.5, "eval_prompts": 100_000}
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "d1": {"d": 1, "n": 10},
     "control": {"prior": "spectrum", "prior_spectrum": (4.0, 2.0, 1.0, 0.5, 0.25)},
     "identity_prior": {"prior": "identity"},

@@ -17,6 +17,7 @@ from icljax.experiment.api import FigureGroups, FigureInput
 from icljax.experiment.checks import Checker
 from icljax.experiment.markdown import markdown_table
 from icljax.experiment.report import fmt, grouped
+from icljax.results.lsa.config import LsaConfig
 from icljax.results.lsa.tolerances import TOLERANCES
 from icljax.theory import lsa as theory
 
@@ -55,7 +56,7 @@ def figures(inp: FigureInput) -> list[str]:
   return out
 
 
-def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
+def group_figures(out_dir: Path, groups: FigureGroups[LsaConfig]) -> list[str]:
   """The main job's eta* grid (figure ``eta_grid``): learned step size tr(B)/d against n for each sigma^2, each
   sigma's eta*(n) = n/(n+d+1+sigma^2) through its points and the sigma-free n/(n+d+1) dashed beside them.
 

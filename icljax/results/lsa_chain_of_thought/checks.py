@@ -72,7 +72,8 @@ def per_prompt(params: dict, batch: dict[str, jax.Array], setup: CotSetup) -> ja
 
 def _static(setup: CotSetup) -> CotSetup:
   """The setup without its prompt distributions (arrays): hashable, a static argument of the programs below."""
-  return dataclasses.replace(setup, task=None, ood_task=None, unstable_task=None)
+  return dataclasses.replace(setup, task=None,  # type: ignore[arg-type]  # a static copy: its tasks are never read
+                             ood_task=None, unstable_task=None)
 
 
 # Parameters and prompt distributions are arguments of these programs, never constants: evaluations at other
@@ -127,7 +128,8 @@ def _weights(c: Checker, setup: CotSetup, ctx: CotContext, params: Any, notes: l
     return errors
   c("cot_weights", "Thm 3.2 (dense): |V_31 W_13 + eta I| / |eta I|", 0.0, errors["V31W13_err"])
   c("cot_weights", "Thm 3.2 (dense): |V_31 W_24 - eta I| / |eta I|", 0.0, errors["V31W24_err"])
-  off = theory.off_block_norms(*(np.asarray(a) for a in model.full(params["cot"], spec)), spec.d)
+  v, w = (np.asarray(a) for a in model.full(params["cot"], spec))
+  off = theory.off_block_norms(v, w, spec.d)
   notes.append(f"dense: |V outside V_31| / |V_31| = {off['V_off_rel']:.2e}; |W outside W_13, W_24| / |W_13| = "
                f"{off['W_off_rel']:.2f}. W's x- and y-slot columns meet only zero entries of the chain columns, so "
                "they receive no gradient and keep their N(0, s^2) initialisation: the paper's heat-map ('all other "
@@ -175,6 +177,8 @@ def _ood(c: Checker, setup: CotSetup, ctx: CotContext, params: Any, notes: list[
   are GD's (theory); at x ~ N(0, 2 I), outside the theorem's range, it diverges as often as GD does (theory)."""
   if setup.ood_task is None:
     return {}, {}
+  # planned with the out-of-distribution task: its unstable task and both references are there
+  assert setup.unstable_task is not None and ctx.ood_iterates is not None and ctx.unstable is not None
   k_cot, big_k = setup.cot_steps, setup.eval_steps
   mean, se = _moments(params, setup, setup.ood_task, jax.random.fold_in(ctx.eval_key, 3))
   ratio = np.sqrt(mean["diff"] / mean["step"])
@@ -213,7 +217,8 @@ def evaluate(setup: CotSetup, ctx: CotContext, params: Any, rows: Rows) -> Evalu
   "What is checked and why".
   """
   spec, k_cot, big_k = setup.model, setup.cot_steps, setup.eval_steps
-  c, notes = Checker(TOLERANCES), []
+  c = Checker(TOLERANCES)
+  notes: list[str] = []
   _identities(c, setup, ctx, params)
   errors = _weights(c, setup, ctx, params, notes)
   mean, se = _moments(params, setup, setup.task, ctx.eval_key)

@@ -6,6 +6,7 @@ Reference: docs page "lsa_chain_of_thought", sections "Setting" and "Fields".
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from icljax.experiment import fields, specs
 from icljax.experiment.api import Preset
@@ -47,7 +48,7 @@ for 20 steps and scored against the GD iterates and w*. Beside it, the same mode
 step at n/(n+d+1). Variants: dense (full V and W from a random initialisation), paper_dims (d = 10, k = 10).""",
            {"steps": 2000, "log_every": 50, "learning_rate": 0.01, "warmup_steps": 0}),
 )
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "dense": {"parameterization": "dense", "init_scale": 0.1, "steps": 6000, "learning_rate": 0.01},
     "paper_dims": {"d": 10, "cot_steps": 10, "eval_steps": 20, "ood_spectrum": (), "learning_rate": 0.003,
                    "steps": 3000},

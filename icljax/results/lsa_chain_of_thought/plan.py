@@ -8,6 +8,7 @@ Reference: Huang, Wang, Lee (2025), arXiv 2502.21212, section 3 (the CoT and no-
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -50,7 +51,7 @@ class CotContext:
   unstable: tuple[float, float] | None = None
 
 
-def references(setup: CotSetup) -> dict:
+def references(setup: CotSetup) -> dict[str, Any]:
   """The NumPy Monte-Carlo references of the iterate errors (2 x eval_prompts draws of S each, own seeds).
 
   Args:
@@ -65,8 +66,9 @@ def references(setup: CotSetup) -> dict:
   d, n, eta, big_k, seed = setup.model.d, setup.model.n, setup.eta, setup.eval_steps, setup.run.seed
   draws, ks = 2 * setup.eval_prompts, range(1, setup.eval_steps + 1)
   spectrum = lambda task: np.linalg.eigvalsh(np.asarray(task.cov, np.float64))
-  out = {"iterates": theory.gd_error_monte_carlo(theory.wishart_eigenvalues(d, n, draws, [seed, 1]), eta, ks),
-         "ood_iterates": None, "unstable": None}
+  out: dict[str, Any] = {
+      "iterates": theory.gd_error_monte_carlo(theory.wishart_eigenvalues(d, n, draws, [seed, 1]), eta, ks),
+      "ood_iterates": None, "unstable": None}
   if setup.ood_task is not None:
     lam = theory.wishart_eigenvalues(d, n, draws, [seed, 2], spectrum(setup.ood_task))
     out["ood_iterates"] = theory.gd_error_monte_carlo(lam, eta, ks)
@@ -147,7 +149,7 @@ def plan(setup: CotSetup) -> Plan[CotContext]:
   probe = regression.sample(prng.stream(seed, "test"), task, 1024, weights=True)
   probe_losses = jax.jit(lambda p: losses(p, probe, setup))
 
-  fresh = estimators.fresh(lambda p, b: sum(losses(p, b, setup)),
+  fresh = estimators.fresh(lambda p, b: sum(losses(p, b, setup)),   # type: ignore[arg-type,return-value]  # 2 arrays
                            lambda k, b: regression.sample(k, task, b, weights=True), setup.batch_size)
 
   def track(p) -> dict[str, float]:

@@ -168,15 +168,16 @@ def _with_b(c: Checker, setup: MultilayerSetup, ctx: MultilayerContext, params: 
   """Theorem 4's checks: B_l = b_l I, the model's loss is its family member's, that member is a critical point of
   the family (the theorem's statement), and which critical point it is (the best one, or another)."""
   spec, opt = setup.model, ctx.thm4
+  assert opt is not None   # a run that trains B plans Theorem 4's optimum
   factors, b_dists = planning.covariate_factors(params["B"])
   size = setup.objective_prompts
   for layer, (dist, weights) in enumerate(zip(b_dists, ctx.isotropy.b_weights)):
     c("b_isotropic", f"Dist(B_{layer}, I)", 0.0, float(dist), quantile=noise.tolerance(weights, size),
       note=_noise_note(setup, weights, "b_isotropic"))
   with jax.enable_x64(True):
-    member, member_se, grad, grad_se = (np.asarray(v) for v in with_b.family_mean_and_gradient(
+    member_a, member_se_a, grad, grad_se = (np.asarray(v) for v in with_b.family_mean_and_gradient(
         jnp.asarray(steps), jnp.asarray(factors), jax.random.fold_in(ctx.eval_key, 2), spec.d, spec.n, 300_000))
-  member, member_se = float(member), float(member_se)
+  member, member_se = float(member_a), float(member_se_a)
   c("loss_vs_member", "eval MSE vs Theorem 4's recursion at the learned (a_l, b_l)", member, mse,
     se=float(np.hypot(mse_se, member_se)))
   grad_se = np.hypot(grad_se, _training_noise(setup, ctx, np.r_[steps, factors]))

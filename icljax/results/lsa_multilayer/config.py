@@ -69,7 +69,7 @@ A_l = a_l Sigma^-1, B_l = b_l I found by sample-average approximation in the run
 with_b,L=3,sample_size=200000,steps=2000 is the setting of the paper's learned B_0 ~ 0.90 I, B_1 ~ 0.56 I, about
 15 minutes). Variant L4: four layers (the best 4-step PGD, about 1.5 minutes)."""),
 )
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "with_b": {"layer_class": "with_b", "L": 2, "sample_size": 100_000, "steps": 400, "log_every": 50},
     "L4": {"L": 4},   # four layers (Wishart moments to order 8, ~10 s)
 }

@@ -12,6 +12,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpy.typing as npt
 
 from icljax import estimators, prng, structure
 from icljax.experiment.api import Plan
@@ -73,7 +74,7 @@ def layers(a: jax.Array, cov: jax.Array) -> tuple[np.ndarray, np.ndarray, np.nda
   return wa, np.array([np.trace(w) / w.shape[0] for w in wa]), np.array([structure.dist_to_identity(w) for w in wa])
 
 
-def covariate_factors(b: jax.Array) -> tuple[np.ndarray, np.ndarray]:
+def covariate_factors(b: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
   """Per layer before the last, ``tr(B_l)/d`` (``b_l`` on Theorem 4's family) and ``Dist(B_l, I)``; the last
   layer's B never reaches the output.
 

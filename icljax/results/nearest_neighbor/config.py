@@ -162,9 +162,9 @@ class NearestNeighborConfig(NearestNeighborFields):
                                   fields.Real(low=0.0, low_open=True))
   ratio_horizon: float = fields.field(0.0, "eta t of the sigma_ratio runs; 0: the run's own eta x steps",
                                       fields.Real(low=0.0))
-  landscape_xi1: tuple[float, ...] = fields.field((0.0, 20.0), "xi1 range of the landscape grid",
+  landscape_xi1: tuple[float, float] = fields.field((0.0, 20.0), "xi1 range of the landscape grid",
                                                   fields.Vector(length=2))
-  landscape_xi2: tuple[float, ...] = fields.field((-5.0, 20.0), "xi2 range of the landscape grid",
+  landscape_xi2: tuple[float, float] = fields.field((-5.0, 20.0), "xi2 range of the landscape grid",
                                                   fields.Vector(length=2))
   landscape_points: int = fields.field(51, "grid points per axis of the landscape", fields.Int(low=2),
                                        names_run=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+from typing import Any
 
 from icljax import validation
 from icljax.experiment import specs
@@ -122,7 +123,7 @@ def reference_value(field: str, value) -> tuple[float, float] | None:
     number = decimal.Decimal(value.strip() if isinstance(value, str) else repr(float(value)))
   except (decimal.InvalidOperation, TypeError, ValueError):
     raise validation.ConfigError(f"config.{field}", value, "a number as printed, e.g. '3.400'") from None
-  return float(number), 0.5 * 10.0 ** number.as_tuple().exponent
+  return float(number), 0.5 * 10.0 ** number.as_tuple().exponent   # type: ignore[operator]  # str for nan, inf
 
 
 def _values(field: str, row: tuple, first: int) -> tuple:
@@ -148,7 +149,7 @@ def shift_spec(config: NearestNeighborFields, name: str, field: str = "config.sh
   """
   kind, _, arg = str(name).partition(":")
   validation.choice(field, kind, shift.SHIFTS)
-  kwargs = {}
+  kwargs: dict[str, Any] = {}
   if arg:
     try:
       kwargs["delta"] = float(arg)

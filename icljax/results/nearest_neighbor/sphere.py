@@ -114,8 +114,7 @@ def checks(c: Checker, setup: NNSetup, ctx: NNContext, out: dict[str, Any]) -> N
     out["scalars"]["gap_density_at_0"] = gap_laplace(d, n, 1e6)
   c0 = n + np.exp(-sigma)
   slope = -e_max / c0 + np.exp(-2 * sigma) / c0**3
-  per_prompt = jax.vmap(lambda t: theory.grads(ctx.xi0, t[None]))(ctx.tau_eval)[:, 0]
-  per_prompt = np.asarray(per_prompt, np.float64)
+  per_prompt = np.asarray(jax.vmap(lambda t: theory.grads(ctx.xi0, t[None]))(ctx.tau_eval)[:, 0], np.float64)
   c("p5_slope", f"P5: dL/dxi1 at (0, {sigma:g}) vs -E[tau_(1)]/c + e^(-2 sigma)/c^3", float(slope),
     float(per_prompt.mean()), se=float(per_prompt.std() / np.sqrt(m)))
   out["scalars"].update(expected_max_tau=e_max, p5_slope_closed_form=float(slope))

@@ -152,9 +152,10 @@ test set and the distance of (xi1, xi2) from the population system are logged al
            # trajectory depends on eta t only); 2000 steps of batch 128 are 25.6 epochs of 1e4 prompts.
            {"init": "random", "init_scale": 1.0, "eta": 0.5, "steps": 2000, "log_every": 50}),
 )
-VARIANTS = {"d4n4": {"d": 4, "N": 4}, "d8n8": {"d": 8, "N": 8}, "w0": {"init": "paper", "init_scale": 0.0},
-            # The default profile's sizes (the key Fig. 3 runs): the first 1000 steps, population systems on 2000
-            # inner products, their loss read on 2000 fresh ones (one compiled sampler instead of two).
-            "key": {"steps": 1000, "log_every": 100, "tau_samples": 2000, "eval_tau_samples": 2000}}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "d4n4": {"d": 4, "N": 4}, "d8n8": {"d": 8, "N": 8}, "w0": {"init": "paper", "init_scale": 0.0},
+    # The default profile's sizes (the key Fig. 3 runs): the first 1000 steps, population systems on 2000
+    # inner products, their loss read on 2000 fresh ones (one compiled sampler instead of two).
+    "key": {"steps": 1000, "log_every": 100, "tau_samples": 2000, "eval_tau_samples": 2000}}
 QUICK = {"steps": 100, "log_every": 50, "replicas": 2, "dataset_size": 512, "tau_samples": 500,
          "eval_tau_samples": 500, "test_prompts": 200}

@@ -58,7 +58,7 @@ def figures(inp: FigureInput) -> list[str]:
   ]
 
 
-def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
+def group_figures(out_dir: Path, groups: FigureGroups[FixedDataConfig]) -> list[str]:
   """The paper's Fig. 3 across the main job's runs: training loss (left) and shifted-test MSE (right) against
   epochs, one curve per (N, d, initialisation).
 

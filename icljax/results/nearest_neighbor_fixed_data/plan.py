@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -144,7 +145,7 @@ def population_stats(xi: jax.Array, tau_eval: jax.Array, test: Mapping[str, jax.
           "shift_sq_err": jax.vmap(lambda x: references.shift_sq_err(x, test))(xi)}
 
 
-def per_chain(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str, np.ndarray]:
+def per_chain(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[str, Any]:
   """Every per-chain quantity at one step (float64): projections, population systems, their gap, the off-family norm,
   the chain's loss on its data set, its squared error and agreement on each test prompt (R, T), the population
   systems' loss and test MSE, and how far the label column moved.
@@ -169,7 +170,7 @@ def per_chain(w: jax.Array, xi_pop: jax.Array, ctx: FixedDataContext) -> dict[st
           **{f"pop_{k}": v for k, v in f64(population_stats(xi_pop, ctx.tau_eval, ctx.test, ctx.R)).items()}}
 
 
-def summarize(raw: Mapping[str, np.ndarray]) -> dict[str, float]:
+def summarize(raw: Mapping[str, Any]) -> dict[str, float]:
   """The metrics row of :func:`per_chain`'s values: means over the chains with their standard errors, the largest
   relative gap and the label column's move.
 

@@ -61,6 +61,7 @@ def _initial(c: Checker, setup: MulticlassSetup, ctx: MulticlassContext, out: di
   per, pred, counts = (np.asarray(v, np.float64) for v in _at_w0(ctx.w0, batch, K, setup.coding, probs))
   c_star = np.asarray(batch["c_star"])
   q_self = float(np.exp(-sigma) / (N + np.exp(-sigma)))
+  closed: float | None
   if setup.coding == "centred" and probs is None:
     closed = theory.loss_at_zero(N, sigma, K)
   elif setup.coding == "onehot" and probs is None:

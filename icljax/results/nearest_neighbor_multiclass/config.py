@@ -108,7 +108,7 @@ KEY = {"steps": 5000, "log_every": 250, "tau_samples": 2000, "eval_prompts": 10_
 # Lemma 2 off the paper's coding: the same chains, 2000 steps, no enumeration (the default run's) and no flow run.
 _CODES = {"steps": 2000, "log_every": 500, "tau_samples": 4000, "eval_prompts": 5000, "enum_prompts": 0,
           "lemma12_steps": 0}
-VARIANTS = {"p4": {**_CODES, "class_probs": (0.5, 0.3, 0.2), "coding": "recentred"},
+VARIANTS: dict[str, dict[str, Any]] = {"p4": {**_CODES, "class_probs": (0.5, 0.3, 0.2), "coding": "recentred"},
             "unit": {**_CODES, "coding": "unit"},
             "key": KEY}
 QUICK = {"steps": 200, "log_every": 50, "replicas": 2, "tau_samples": 500, "eval_prompts": 1000, "enum_prompts": 50,

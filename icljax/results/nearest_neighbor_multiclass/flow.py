@@ -106,12 +106,12 @@ def rounding(value: float) -> float:
   return 0.0
 
 
-def with_reference_noise(se: float, replicas: int, prompts: int) -> float:
+def with_reference_noise(se: float | np.ndarray, replicas: int, prompts: int) -> float:
   """The s.e. of (our mean - the reference): our replicas' s.e. plus the reference's own sampling noise, one sample
   of REF_FLOW_PROMPTS prompts, i.e. the replicas' spread scaled to it: ``se sqrt(1 + R M / REF_FLOW_PROMPTS)``.
 
   Args:
-    se: the standard error of our mean over the replicas.
+    se: the standard error of our mean over the replicas (a float or a 0-d array).
     replicas: R.
     prompts: M, the prompts of each replica's sample.
 
@@ -230,8 +230,8 @@ def rows(c: Checker, setup: MulticlassSetup, flow: Flow) -> None:
   """
   R, M, n = setup.flow_replicas, setup.lemma12_prompts, setup.eval_prompts
   dof = R - 1
-  for K, table in FLOW_ROWS.items():
-    table = [r for r in table if r[0] <= setup.lemma12_steps]
+  for K, all_rows in FLOW_ROWS.items():
+    table = [r for r in all_rows if r[0] <= setup.lemma12_steps]
     if not setup.flow_rows or not table:
       continue
     ev, f = _eval_prompts(setup, K), theory.factor(K)

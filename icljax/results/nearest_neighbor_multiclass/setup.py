@@ -6,6 +6,7 @@ Reference: docs page "nearest_neighbor_multiclass", section "Setting".
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from icljax import validation
 from icljax.experiment import specs
@@ -82,7 +83,8 @@ def parse(config: MulticlassConfig) -> MulticlassSetup:
   ref = config.reference_setting
   paper = (spec.probs is None and config.coding == "centred" and config.init == "paper"
            and (config.d, config.N, config.K, config.sigma, config.eta) == ref)
-  rows, skipped = (), []
+  rows: tuple[tuple[Any, ...], ...] = ()
+  skipped: list[str] = []
   if config.references and not paper:
     skipped.append(f"references: the rows are for (d, N, K, sigma, eta) = {ref} from W_0 with centred codes and "
                    f"uniform classes; this run is {(config.d, config.N, config.K, config.sigma, config.eta)} (init "

@@ -55,8 +55,9 @@ def _closed_form(setup: RecallSetup, ctx: RecallContext, p: Mapping[str, Any]) -
     return value, value
   lam, triggers = np.asarray(p["lam"], np.float64), list(setup.task.triggers)
   per_trigger = [theory.loss_noiseless(lam[i:i + 1], setup.task.V) for i in range(len(triggers))]
-  return tuple(float(np.mean([per_trigger[triggers.index(int(q))] for q in np.asarray(data["z"][:, -1])]))
+  pop, test = (float(np.mean([per_trigger[triggers.index(int(q))] for q in np.asarray(data["z"][:, -1])]))
                for data in (ctx.pop, ctx.test))
+  return pop, test
 
 
 def bernoulli_entropy(alpha: float) -> float:

@@ -59,7 +59,7 @@ def _label(cfg: RecallConfig) -> str:
   return f"{kind}-{att}{'-W' if cfg.model == 'reparam_w' else ''}-{'FA' if cfg.kappa else 'F'}"
 
 
-def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
+def group_figures(out_dir: Path, groups: FigureGroups[RecallConfig]) -> list[str]:
   """One figure per group of runs (Fig. 1 noiseless / noisy rows, Fig. 2 finite sample): population loss,
   unseen-output test loss and Pr(output) or Pr(noise).
 

@@ -62,7 +62,7 @@ def law(spec: task.RecallSpec, sizes: Sequence[int] = SIZES, seeds: int = SEEDS)
   Reference: docs page "recall", section "What is checked and why" (entries kl_law and kl_half_over_m).
   """
   alpha = float(spec.alpha)
-  out = {k: [] for k in ("M", "mean", "se", "exact", "used")}
+  out: dict[str, list[float | np.ndarray]] = {k: [] for k in ("M", "mean", "se", "exact", "used")}
   for m in sizes:
     hats = alpha_hats(spec, m, seeds)
     hats = hats[(hats > 0) & (hats < 1)]
@@ -72,7 +72,7 @@ def law(spec: task.RecallSpec, sizes: Sequence[int] = SIZES, seeds: int = SEEDS)
     out["mean"].append(mean)
     out["se"].append(se)
     out["exact"].append(theory.expected_kl_binomial(alpha, m))
-    out["used"].append(len(kl))
+    out["used"].append(len(hats))   # kl is shaped like hats
   return {k: np.asarray(v, np.float64) for k, v in out.items()}
 
 

@@ -37,7 +37,7 @@ from icljax.tasks import recall as task
 
 
 def batch_counts(spec: task.RecallSpec, data_key: jax.Array, batch_size: int,
-                 steps: Sequence[int]) -> dict[str, np.ndarray]:
+                 steps: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
   """The training batches of the given steps drawn again, reduced to counts.
 
   Args:

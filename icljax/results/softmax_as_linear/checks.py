@@ -33,7 +33,7 @@ def _population_checks(c: Checker, setup: SalSetup, ctx: plan_lib.SalContext, la
   A, b = np.asarray(layer["A"], np.float64), float(layer["b"])
   level = float(np.sum(A * A)) - b * b
   a_star, b_star = theory.balanced_endpoint(ref.cov, level)
-  err = max(np.linalg.norm(A - a_star) / np.linalg.norm(a_star), abs(b - b_star) / b_star)
+  err = max(float(np.linalg.norm(A - a_star) / np.linalg.norm(a_star)), abs(b - b_star) / b_star)
   c("population_endpoint", "GD on R_inf: relative error of (A, b) vs Thm 5.1's end point (at the final level)", 0.0,
     float(err))
   init = ctx.init

@@ -109,7 +109,7 @@ at their scale: d = 5, Toeplitz 0.5, w ~ N(0, I/5), sigma^2 = 0.1, L = 1000)."""
 # The archive variants at the key run's Sigma and token law skip the operator and concentration checks (the same
 # numbers as the key run's: they do not depend on L, sigma or the optimiser).
 _TRAINED_ONLY = {"operator_tokens": 0, "concentration_L": ()}
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "gate": {"L": 64, "train_prompts": 2048, "test_prompts": 20_000, "sandwich_prompts": 2048,
              "operator_tokens": 100_000, "concentration_L": (1, 64, 256), "concentration_pairs": 2**18,
              "concentration_lambdas": (0.05,)},

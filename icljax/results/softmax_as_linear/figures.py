@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from icljax import runs
 from icljax.experiment.api import FigureGroups, FigureInput
 from icljax.experiment.markdown import markdown_table
+from icljax.results.softmax_as_linear.config import SalConfig
 from icljax.theory import softmax_as_linear as theory
 
 
@@ -143,7 +144,7 @@ def figures(inp: FigureInput) -> list[str]:
   return [p for p in out if p]
 
 
-def group_figures(out_dir: Path, groups: FigureGroups) -> list[str]:
+def group_figures(out_dir: Path, groups: FigureGroups[SalConfig]) -> list[str]:
   """The main job's trained layers against L (figure ``trained_vs_L``): t, 1 - product and L excess of each run
   with its exact finite-L reference and the first-order forms (t*, kappa/L, F(t*)), on log-log axes.
 

@@ -30,6 +30,7 @@ def limit_checks(c: Checker, setup: SalSetup, ref: Reference) -> None:
 
   Reference: docs page "softmax_as_linear", section "What is checked and why" (kappa_limit, t_star_limit, F_limit).
   """
+  assert ref.limit is not None   # the caller checks
   lim, sec, s_w = ref.limit, ref.limit["next"], float(setup.task.prior_var)
   n = LIMIT_L
   c("kappa_limit", f"exact b sqrt(t) at L' = {n} vs 1 - kappa/L'", 1 - ref.kappa / n, lim["product"], se=0.0,

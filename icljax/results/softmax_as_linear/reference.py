@@ -9,6 +9,7 @@ Reference: Boursier & Boyer (2025), arXiv 2512.11784, Sec. 4-5 (R_L, R_inf, Thm 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class Reference:
   F: float
   second: dict[str, float]
   exact: dict[str, float] | None
-  limit: dict[str, float] | None
+  limit: dict[str, Any] | None   # exact.finite_optimum's floats, and the second-order terms under 'next'
   linear_b: np.ndarray
   linear_excess: float
   pop_a: np.ndarray
@@ -91,13 +92,14 @@ def reference(setup: SalSetup) -> Reference:
   ts = finite.t_star(d, trace, noise)
   k, theta = finite.anisotropic_product(ts, cov, noise)
   iso = isotropic(cov)
-  ex = limit = None
+  ex: dict[str, float] | None = None
+  limit: dict[str, Any] | None = None
   second = finite.second_order_at_optimum(d, trace, noise)
   if iso and spec.tokens != "rademacher" and not spec.data_bug:
     ex = exact.finite_optimum(L, d, trace, noise, s_w)
   if spec.tokens == "gaussian" and not spec.data_bug and d >= 4:   # d <= 3: the second-order terms are too large
-    limit = exact.finite_optimum(LIMIT_L, d, trace, noise, s_w)
-    limit["next"] = finite.second_order_at_optimum(d, trace, noise, at=limit["t"])
+    optimum = exact.finite_optimum(LIMIT_L, d, trace, noise, s_w)
+    limit = {**optimum, "next": finite.second_order_at_optimum(d, trace, noise, at=optimum["t"])}
   lin_b, lin_ex = theory.linear_attention_optimum(spec.context_cov(), L, noise, s_w)
   pop_a, pop_b = theory.balanced_endpoint(cov)
   return Reference(cov=cov, ctx_cov=spec.context_cov(), query_cov=spec.query_cov(), t_star=ts,
