@@ -317,8 +317,9 @@ def test_reference_values_carry_their_printed_rounding():
   assert setup_mod.reference_value("f", "0.0000") == (0.0, pytest.approx(5e-5))
   assert setup_mod.reference_value("f", 0.0259) == (0.0259, pytest.approx(5e-5))
   assert setup_mod.reference_value("f", None) is None
-  with pytest.raises(validation.ConfigError):
-    setup_mod.reference_value("f", "abc")
+  for bad in ("abc", "nan", "inf", float("nan")):   # nan/inf: no rounding to read (was an uncaught TypeError)
+    with pytest.raises(validation.ConfigError, match="a finite number"):
+      setup_mod.reference_value("f", bad)
 
 
 def test_influences_are_the_derivatives_in_the_sample_weights():

@@ -121,9 +121,13 @@ def reference_value(field: str, value) -> tuple[float, float] | None:
     return None
   try:
     number = decimal.Decimal(value.strip() if isinstance(value, str) else repr(float(value)))
+    if not number.is_finite():   # nan, inf: their exponent is a letter, not a rounding
+      raise ValueError(value)
   except (decimal.InvalidOperation, TypeError, ValueError):
-    raise validation.ConfigError(f"config.{field}", value, "a number as printed, e.g. '3.400'") from None
-  return float(number), 0.5 * 10.0 ** number.as_tuple().exponent   # type: ignore[operator]  # str for nan, inf
+    raise validation.ConfigError(f"config.{field}", value, "a finite number as printed, e.g. '3.400'") from None
+  exponent = number.as_tuple().exponent
+  assert isinstance(exponent, int)
+  return float(number), 0.5 * 10.0 ** exponent
 
 
 def _values(field: str, row: tuple, first: int) -> tuple:
