@@ -45,13 +45,24 @@ def _shared_fixtures(item) -> set[str]:
   return keys
 
 
+# Whole modules of end-to-end runs (subprocesses, trained gates, the mutant catalogue, benchmark scripts).
+END_TO_END = {"test_science_gate", "test_multiprocess", "test_reliability", "test_benchmarks", "test_sweep",
+              "test_experiments", "test_readme", "test_plugin"}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
   """Tests that share an expensive fixture (a module-scoped run, a two-process sweep) run in one xdist worker, which
   builds it once; otherwise ``--dist loadgroup`` may hand them to both workers and each builds it (the two-process
   sweep was built twice, 30 s each). Tests linked through any shared fixture instance form one group (union-find);
-  an explicit ``xdist_group`` mark wins. Runs before pytest-xdist's own hook, which turns the marks into groups."""
+  an explicit ``xdist_group`` mark wins. Runs before pytest-xdist's own hook, which turns the marks into groups.
+
+  The fast tier (``pytest -m "not slow"``) leaves out what trains: tests marked ``slow``, the end-to-end modules and
+  every test that reads a shared (module- or session-scoped) run."""
   del config
+  for item in items:
+    if item.module.__name__.rsplit(".", 1)[-1] in END_TO_END or _shared_fixtures(item):
+      item.add_marker(pytest.mark.slow)
   parent: dict[str, str] = {}
 
   def find(k):

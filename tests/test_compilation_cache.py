@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from icljax import compilation_cache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +31,7 @@ def test_the_directory_follows_the_environment(monkeypatch, tmp_path):
 
 
 
+@pytest.mark.slow
 def test_a_second_process_reads_the_cache_back(tmp_path):
   env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
   run = lambda: subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "c")], cwd=ROOT, capture_output=True,

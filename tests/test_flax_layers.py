@@ -67,6 +67,7 @@ def test_modules_initialise_as_the_pure_init():
   assert all(np.array_equal(module.pure_params()[k], expected[k]) for k in expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lsa", "nn", "recall"])
 def test_module_trains_with_optax_to_the_same_parameters(name):
   module, apply, spec, batches, loss = _cases()[name]
@@ -94,6 +95,7 @@ def test_module_trains_with_optax_to_the_same_parameters(name):
     np.testing.assert_allclose(trained[k], params[k], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_base_install_does_not_pull_flax():
   deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
   assert not any(d.startswith("flax") for d in deps["dependencies"])

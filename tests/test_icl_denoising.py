@@ -38,6 +38,7 @@ def test_bessel_ratio_matches_scipy(p):
   np.testing.assert_allclose(ours, ref, rtol=1e-11, atol=1e-300)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(p=st.integers(2, 20), kappa=st.floats(0.01, 300.0))
 def test_bessel_ratio_is_a_mean_resultant_length(p, kappa):
@@ -170,6 +171,7 @@ def test_balanced_weights_conserve_the_difference(delta, n, gamma):
 # ---------------------------------------------------------------- mixtures
 
 
+@pytest.mark.slow
 def test_mixture_posterior_mean_against_brute_force_and_tweedie():
   """Prop. 4 against self-normalised importance sampling of the posterior (prior draws weighted by the likelihood)
   and Tweedie's formula by autodiff."""
@@ -188,6 +190,7 @@ def test_mixture_posterior_mean_against_brute_force_and_tweedie():
   np.testing.assert_allclose(np.asarray(theory.mixture_tweedie_denoiser(*args))[0], closed, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_mixture_bayes_risk_at_the_papers_setting():
   """Monte Carlo of Prop. 4 at n = 16, K = 8, sigma0^2 = 0.02, sigma_z^2 = 0.1 against the reference 0.36805 +-
   0.0003 (combined 4 s.e.)."""
@@ -201,6 +204,7 @@ def test_mixture_bayes_risk_at_the_papers_setting():
 # ---------------------------------------------------------------- task laws and models
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", task.FAMILIES)
 def test_task_laws(family):
   spec = task.make_spec(family, 10, 3, 5, 0.7 if family != "sphere" else 0.0, 0.4, radius=1.5, K=4)
@@ -224,6 +228,7 @@ def test_task_laws(family):
     assert abs(np.mean(np.sum(tokens**2, -1)) / 3 - 0.7) < 0.02
 
 
+@pytest.mark.slow
 def test_models_paper_forms():
   """Linear attention at (alpha I, beta I) is (alpha beta / L) sum_t X_t <X_t, x>; the rescaling symmetry; the query
   is not a key or value (App. D.2); softmax at (alpha I, beta I) is alpha X softmax(beta X^T x)."""
@@ -246,6 +251,7 @@ def test_models_paper_forms():
   assert model.apply(p, b, "softmax").shape == (64, 6)
 
 
+@pytest.mark.slow
 def test_energy_step_is_the_softmax_layer():
   """One gradient step of size alpha on eq. (16) from the query is the layer at (alpha I, beta I) (eq. (17))."""
   spec = task.make_spec("sphere", 5, 2, 9, 0.0, 0.2)
@@ -256,6 +262,7 @@ def test_energy_step_is_the_softmax_layer():
     np.testing.assert_allclose(np.asarray(step), np.asarray(layer), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_valley_monte_carlo_agrees_with_the_closed_forms_and_reference_valleys():
   """The theory's own prompts: linear pooling recovers gamma*_L (subspace and sphere); the sphere's softmax valley at
   L = 99 (beta* ~ 3.66, alpha* ~ 1.43)."""

@@ -62,6 +62,7 @@ def test_the_last_plateau_is_the_preconditioned_optimum_of_result_1():
   np.testing.assert_allclose(theory.population_loss(gamma, cov, 32, 0.3), s["levels"][-1], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_population_loss_matches_an_independent_numpy_monte_carlo():
   """The population loss (Eqs. 14-15, extended to noise and the Sigma^-1 prior) against plain NumPy sampling with a
   random Gamma and both priors, 4 s.e."""

@@ -117,6 +117,7 @@ def test_no_cot_step_minimises_the_one_step_error():
     assert theory.gd_error(5, 20, other, 1) > theory.gd_error(5, 20, eta, 1)
 
 
+@pytest.mark.slow
 def test_the_construction_generates_gd_iterates_exactly_in_float64():
   """Theorem 3.2's construction: generated w_hat_i = w_i to 1e-13; the x/y slots stay 0 and the indicator 1; the
   teacher-forced CoT loss is 0; the cached, literal and NumPy (the column layout of section 3) chains agree."""
@@ -138,6 +139,7 @@ def test_the_construction_generates_gd_iterates_exactly_in_float64():
     np.testing.assert_allclose(np.asarray(gen[3]), ref, atol=1e-13)
 
 
+@pytest.mark.slow
 def test_dense_model_equals_numpy_and_has_the_rescaling_gauge():
   """A random dense (V, W): cached generation = NumPy transcription; (V_31, W_13, W_24) -> (V_31/c, c W_13, c W_24)
   with every other entry of V zero leaves the chain unchanged."""
@@ -163,6 +165,7 @@ def test_dense_model_equals_numpy_and_has_the_rescaling_gauge():
     np.testing.assert_allclose(products["V31W24"], -v_s[d + 1:2 * d + 1, :d], atol=1e-12)
 
 
+@pytest.mark.slow
 def test_sampler_weights_are_the_targets_and_change_nothing_else():
   spec = regression.make_spec(4, 9, 0.0, spectrum=(1.0, 2.0, 0.5, 0.25), rotation="random")
   key = jax.random.PRNGKey(4)
@@ -193,6 +196,7 @@ def _evaluate_at(v_scale=1.0, no_cot_scale=1.0, arg="eval_prompts=20000", w_scal
   return {c.entry for c in evaluation.checks if c.kind == kind and not c.passed}, evaluation
 
 
+@pytest.mark.slow
 def test_the_checks_pass_at_the_theory_and_fail_when_perturbed():
   failed, evaluation = _evaluate_at()
   assert not failed, [(c.quantity, c.measured, c.tolerance) for c in evaluation.checks]
@@ -207,6 +211,7 @@ def test_the_checks_pass_at_the_theory_and_fail_when_perturbed():
   assert _evaluate_at(no_cot_scale=1.05)[0] == {"no_cot_step"}
 
 
+@pytest.mark.slow
 def test_audit_case_7_a_wrong_gd_target_is_fitted_but_fails_the_theory_checks():
   """Issue 28, case 7: the GD iterates are the training targets. With their step off (gradient divided by n - 1),
   training converges to the construction at that step (the gate's mutant run: |V_31 + eta I| / |eta I| = 1/19);
@@ -232,6 +237,7 @@ def test_audit_case_9_the_late_rows_error_bar_is_computed_and_catches_a_wrong_fi
   assert not row.passed and row.tolerance < 0.6e-3 and "iterate_errors" in failed
 
 
+@pytest.mark.slow
 def test_the_recovery_claim_is_reported_as_a_disagreement_at_the_papers_dimensions():
   _, evaluation = _evaluate_at(arg="paper_dims,eval_prompts=20000")
   recovery = [c for c in evaluation.checks if c.entry == "recovery"]
@@ -243,6 +249,7 @@ def test_the_recovery_claim_is_reported_as_a_disagreement_at_the_papers_dimensio
   assert sum("not checked: draws with eta lambda_max(S) >= 2" in note for note in evaluation.notes) == 2
 
 
+@pytest.mark.slow
 def test_quick_run_writes_its_artefacts(tmp_path):
   summary = driver.run(configs.load("lsa_chain_of_thought:quick"), tmp_path / "run", printer=lambda s: None)
   with np.load(tmp_path / "run" / runs.PARAMS) as params:

@@ -61,6 +61,7 @@ def test_control_optimum_and_loss_against_numpy_monte_carlo():
   assert structure.relative_error(b_mc, b_star) < 0.02   # ~0.3% MC error per entry at 2e5 prompts
 
 
+@pytest.mark.slow
 def test_spectrum_prior_sampler_has_covariance_psi_and_the_mc_normal_equations_agree():
   spec = regression.make_spec(5, 20, 0.5, prior="spectrum", prior_spectrum=PSI)
   w = np.asarray(regression.sample(jax.random.key(0), spec, 200_000, weights=True)["w"], np.float64)
@@ -81,6 +82,7 @@ def test_exact_population_loss_of_the_control_equals_the_closed_form():
         theory.optimal_loss_general(cov, psi, 20, 0.5), rel=1e-10)
 
 
+@pytest.mark.slow
 def test_control_run_lands_on_the_derived_optimum_and_plain_gd_fails_its_checks(tmp_path):
   summary = driver.run(configs.load("lsa_isotropic:control,exact,init_scale=0.1,eval_prompts=20000"), tmp_path / "run",
                        printer=lambda s: None)
@@ -118,6 +120,7 @@ def test_grid_runs_are_named_by_n_and_sigma_and_stack_by_n():
   assert len(keys) == 5   # one compiled stack per n (lsa_isotropic_exact, at 100000 prompts, trains on its own)
 
 
+@pytest.mark.slow
 def test_sigma_free_step_fails_the_noise_claim_and_the_b_check():
   """Mutation: a model that learned the noise-free step n/(n+d+1) at sigma^2 = 4 fails the float-precision checks."""
   config = configs.load("lsa_isotropic:n=10,sigma=2.0,exact,eval_prompts=20000")
@@ -144,6 +147,7 @@ def test_workdir_refusal_names_a_field_present_on_one_side_only(tmp_path):
     runs.check_workdir(tmp_path, {"a": 1, "b": None})
 
 
+@pytest.mark.slow
 def test_tanh_mse_check_is_paired_and_fails_when_b_is_scaled(tmp_path):
   """Audit case 3: for tanh targets L* is the theory predictor's MSE on the same prompts, so the comparison is paired:
   at the main job's 2e5 evaluation prompts the trained B scaled by 1.05 (h x 1.05) fails it, while a tolerance of 4
@@ -167,6 +171,7 @@ def test_tanh_mse_check_is_paired_and_fails_when_b_is_scaled(tmp_path):
   assert scalars["eval_mse_se"] > 5 * paired.tolerance / 4           # the MSE alone: > 5x the paired s.e.
 
 
+@pytest.mark.slow
 def test_checks_true_at_any_parameters_are_identities():
   """Audit case 8 for result 1: the closed-form eta_F against its Monte-Carlo estimate involves no trained quantity
   (the same at the initial and at any other parameters), so it is an identity; the B check at the initial

@@ -43,6 +43,7 @@ def test_cubature_integrates_every_monomial_up_to_degree_5(d):
     assert value == pytest.approx(expected, abs=1e-12), powers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n,d,sigma", [(20, 5, 0.0), (20, 5, 0.5), (10, 10, 1.0), (3, 2, 2.0), (10, 1, 0.3)])
 def test_closed_forms_isotropic(n, d, sigma):
   with jax.enable_x64(True):
@@ -82,6 +83,7 @@ SETTINGS = [
 
 @pytest.mark.parametrize("setting,convention", list(itertools.product(range(3), [
     ("mean", False, False), ("sum", True, False), ("mean_plus_one", False, True), ("mean", True, True)])))
+@pytest.mark.slow
 def test_exact_loss_equals_monte_carlo_within_4_standard_errors(setting, convention):
   kwargs = dict(SETTINGS[setting])
   d, n = kwargs.pop("d"), kwargs.pop("n")
@@ -99,6 +101,7 @@ def test_exact_loss_equals_monte_carlo_within_4_standard_errors(setting, convent
   assert abs(errs.mean() - value) <= 4 * se, (value, errs.mean(), se)
 
 
+@pytest.mark.slow
 def test_gradient_matches_finite_differences_and_float32_matches_float64():
   with jax.enable_x64(True):
     spec = _spec64(3, 7, 0.4, spectrum=(1.5, 1.0, 0.2), rotation="random", prior="inv_cov")
@@ -124,6 +127,7 @@ def test_exact_loss_refuses_nonlinear_targets():
                           regression.make_spec(3, 5, target="relu"))
 
 
+@pytest.mark.slow
 def test_exact_training_reaches_theory_in_the_other_conventions(tmp_path):
   """The conventions of the docs page's section "Setting": the same optimum in effective-B terms with all three at
   once (the 'sum' run stalled at loss 4.49 before its initialisation was scaled to the convention; the residual

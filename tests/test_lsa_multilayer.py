@@ -25,6 +25,7 @@ THM4 = pytest.mark.xdist_group("thm4")
 SPECTRUM = (1.0, 1.0, 0.25, 0.0625, 1.0)
 
 
+@pytest.mark.slow
 def test_trace_moments_match_the_docs_pages_values_and_monte_carlo():
   np.testing.assert_allclose(theory.trace_moments(5, 20, 4), [5, 5, 13 / 2, 201 / 20, 349 / 20], rtol=1e-14)
   rng = np.random.default_rng(0)
@@ -52,6 +53,7 @@ def test_array_enumeration_of_matchings_gives_the_same_terms():
     (3, [0.423, 0.690, 1.716], 0.1339, 0.002, 4 * 0.0004, 0.7155, 0.2689, 4 * 0.0003),   # NumPy SAA +- stated
     (4, [0.361, 0.520, 0.888, 2.137], 0.0551, 0.003, 4 * 0.0006, 0.6896, 0.1637, 4 * 0.0006),
 ])
+@pytest.mark.slow
 def test_best_pgd_matches_the_docs_pages_numpy_values(L, steps, loss, tol_steps, tol_loss, const, const_loss,
                                                      tol_const):
   a, f, c, fc = theory.optimal_steps(L, 5, 20)
@@ -76,6 +78,7 @@ def _numpy_forward(a, x, y, xq, b=None):
   return -z[d, n]
 
 
+@pytest.mark.slow
 def test_forward_pass_is_preconditioned_gd_and_matches_numpy():
   spec = regression.make_spec(5, 20, prior="inv_cov", spectrum=SPECTRUM, rotation="random")
   batch = regression.sample(jax.random.key(0), spec, 16)
@@ -117,6 +120,7 @@ def test_gram_form_with_b_matches_the_literal_layers_and_numpy():
   assert not np.allclose(pred, model.apply({"A": params["A"]}, batch, model.MultilayerSpec(5, 20, 3)), rtol=1e-2)
 
 
+@pytest.mark.slow
 def test_thm4_recursion_is_the_model_on_its_family():
   """The reduced recursion (Theorem 4's family, derived on the docs page) against the literal model at
   A_l = a_l Sigma^-1, B_l = b_l I: Monte Carlo of the model's MSE on 2e5 prompts vs the recursion's mean over 3e5
@@ -137,6 +141,7 @@ def test_thm4_recursion_is_the_model_on_its_family():
   assert abs(z) < 4, (per.mean(), rec.mean(), z)
 
 
+@pytest.mark.slow
 def test_laguerre_eigenvalues_have_the_law_of_direct_wishart_draws():
   """The tridiagonal sampler against eigenvalues of Z^T Z / n from drawn Z (NumPy): E tr S = d, E tr S^2 = d(n + d +
   1)/n exactly, and the smallest and largest eigenvalues' laws (two-sample KS); a sampler with the chi degrees of
@@ -155,6 +160,7 @@ def test_laguerre_eigenvalues_have_the_law_of_direct_wishart_draws():
   assert sps.ks_2samp(wrong[:, 0], direct[:, 0]).pvalue < 1e-4
 
 
+@pytest.mark.slow
 @THM4
 def test_thm4_family_optimum_matches_the_docs_pages_values():
   """The docs page's independent NumPy values: L = 2 optimum (0.516, 3.46), b = 0.866, loss 0.0576 +- 0.0005 (SAA;
@@ -191,6 +197,7 @@ def _evaluate_at(scale, anisotropy=0.0, sample_size=200_000):
   return {c.entry for c in evaluation.checks if c.kind == "theory" and not c.passed}, evaluation
 
 
+@pytest.mark.slow
 def test_the_checks_pass_at_the_optimum_and_fail_when_perturbed():
   failed, evaluation = _evaluate_at(1.0)
   assert not failed, [(c.quantity, c.measured, c.tolerance) for c in evaluation.checks]
@@ -202,6 +209,7 @@ def test_the_checks_pass_at_the_optimum_and_fail_when_perturbed():
   assert "whitened_isotropic" not in failed and iso[0].tolerance >= 1 and "cannot fail" in iso[0].note
 
 
+@pytest.mark.slow
 def test_one_layer_step_off_by_8_percent_fails_the_steps_check():
   """Audit case 4: one layer's step x1.08 (or x1.10) passed every check at main-job sizes while the steps were judged
   by the eval MSE's s.e. (a deterministic, quadratic function of the steps); against a* with the trained steps'
@@ -239,6 +247,7 @@ def _evaluate_with_b_at(b_scale, b_anisotropy=0.0):
   return {c.entry for c in evaluation.checks if c.kind == "theory" and not c.passed}, evaluation
 
 
+@pytest.mark.slow
 @THM4
 def test_thm4_checks_pass_at_the_family_optimum_and_fail_when_perturbed():
   failed, evaluation = _evaluate_with_b_at(1.0)
@@ -249,6 +258,7 @@ def test_thm4_checks_pass_at_the_family_optimum_and_fail_when_perturbed():
   assert status["beats_sparse"] == status["best_member"] == "pass"
 
 
+@pytest.mark.slow
 @THM4
 @THM4
 def test_loss_vs_member_is_an_identity_on_the_family():
@@ -260,6 +270,7 @@ def test_loss_vs_member_is_an_identity_on_the_family():
   assert by_entry["loss_vs_member"].passed and "family_stationary" in failed
 
 
+@pytest.mark.slow
 @THM4
 def test_another_local_minimum_of_the_family_is_a_critical_point_but_not_the_best():
   """Seed 1's end point (a = (0.771, 2.646), b = 0.353, loss 0.086): Theorem 4's checks pass, the best-member claim
@@ -274,6 +285,7 @@ def test_another_local_minimum_of_the_family_is_a_critical_point_but_not_the_bes
   assert status["best_member"] == "disagrees"
 
 
+@pytest.mark.slow
 def test_quick_run_writes_its_artefacts(tmp_path):
   summary = driver.run(configs.load("lsa_multilayer:quick,L=2"), tmp_path / "run", printer=lambda s: None)
   with np.load(tmp_path / "run" / runs.PARAMS) as params:
@@ -282,6 +294,7 @@ def test_quick_run_writes_its_artefacts(tmp_path):
   assert len(summary["figures"]) == 3
 
 
+@pytest.mark.slow
 @THM4
 def test_quick_run_with_b_writes_its_artefacts(tmp_path):
   summary = driver.run(configs.load("lsa_multilayer:with_b,quick"), tmp_path / "run", printer=lambda s: None)

@@ -67,6 +67,7 @@ def test_loss_at_B_quadratic_landscape_against_monte_carlo():
   assert abs(err.mean() - theory.loss_at_B(b, n, sigma)) < 4 * err.std() / np.sqrt(len(err))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prior", ["inv_cov", "identity"])
 def test_optimal_B_matches_normal_equations(prior):
   # Numerical theory (MC normal equations through the JAX sampler) vs the closed forms of Thm 2 / Ahn et al.
@@ -102,6 +103,7 @@ def test_ahn_metrics_of_the_preconditioned_covariance():
   np.testing.assert_allclose(theory.gamma_star(np.eye(5), 20, 0.5), theory.eta_star(20, 5, 0.5) * np.eye(5))
 
 
+@pytest.mark.slow
 def test_relu_eta_closed_form_against_monte_carlo():
   spec = regression.make_spec(5, 20, 0.5, target="relu", width=4)
   eta, se = theory_mc.eta_mc(jax.random.key(3), spec, 200_000, chunk=20_000)
@@ -120,6 +122,7 @@ def test_one_step_gd_is_a_gradient_step_on_the_empirical_risk():
   np.testing.assert_allclose(theory.one_step_gd_predict(prompts, eta, gamma), expected, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_ridge_predictor_and_bayes_risk():
   rng = np.random.default_rng(5)
   n, d, sigma = 8, 3, 0.7

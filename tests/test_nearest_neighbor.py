@@ -25,6 +25,7 @@ from icljax.theory import nearest_neighbor as theory
 from icljax.theory import nearest_neighbor_shift as shift_theory
 
 
+@pytest.mark.slow
 def test_p1_loss_at_zero_closed_form():
   assert theory.loss_at_zero(4, 3.0) == pytest.approx(0.375019, abs=1e-6)
   assert theory.loss_at_zero(4, 0.0) == pytest.approx(0.380000, abs=1e-6)
@@ -34,6 +35,7 @@ def test_p1_loss_at_zero_closed_form():
   assert float(theory.loss(jnp.array([0.0, 3.0]), tau)) == pytest.approx(0.375019, abs=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d", [3, 4, 8])
 def test_tau_law_matches_the_sphere(d):
   k = theory.tau_density_constant(d)
@@ -46,6 +48,7 @@ def test_tau_law_matches_the_sphere(d):
     assert np.mean(a**4) == pytest.approx(3 / (d * (d + 2)), abs=4 * np.std(a**4) / np.sqrt(a.size))
 
 
+@pytest.mark.slow
 def test_full_model_on_the_family_equals_the_reduced_model():
   prompts = task.sample(jax.random.key(3), task.make_spec(5, 7, "gaussian"), 64)
   xi = jnp.array([2.5, 1.5])
@@ -56,6 +59,7 @@ def test_full_model_on_the_family_equals_the_reduced_model():
   assert model.off_family(model.to_W(2.5, 1.5, 5)) == {"label_column": 0.0, "other": 0.0}
 
 
+@pytest.mark.slow
 def test_labels_are_integrated_exactly():
   # Exact enumeration of all 2^N Rademacher label vectors for fixed inputs.
   n = 4
@@ -68,6 +72,7 @@ def test_labels_are_integrated_exactly():
   assert total / 2**n == pytest.approx(float(theory.loss(xi, prompts["tau"])), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_closed_form_gradients_equal_autodiff():
   with jax.enable_x64(True):
     tau = task.sample_tau(jax.random.key(5), 6, 9, 3000).astype(jnp.float64)
@@ -90,6 +95,7 @@ P2 = [(4, 4, 1, 2, 0.26608, -0.08761, -0.00877, 0.35849), (4, 4, 2, 5, 0.17839, 
       (8, 16, 4, 8, 0.27791, -0.04465, -0.00007, 0.31231), (8, 16, 8, 15, 0.15545, -0.01917, 0.0, 0.54618)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", P2)
 def test_p2_table_within_monte_carlo_error(row):
   d, n, x1, x2, ref_l, ref_g1, ref_g2, ref_q = row
@@ -113,6 +119,7 @@ def test_p2_table_within_monte_carlo_error(row):
     assert abs(values.mean() - ref) <= 4 * se + 1.5e-4, (values.mean(), ref, se)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(st.floats(0, 30), st.floats(-5, 40), st.integers(0, 1000))
 def test_p4_xi2_gradient_is_never_positive_per_prompt(xi1, xi2, seed):
@@ -139,6 +146,7 @@ def _grad_W(xi, prompts):
   return np.asarray(jax.grad(loss)(model.to_W(*xi, prompts["x"].shape[-1]).astype(jnp.float64)))
 
 
+@pytest.mark.slow
 def test_symmetrised_gradient_lies_in_the_family_and_matches_the_reduced_system():
   with jax.enable_x64(True):
     d, n = 5, 6
@@ -172,6 +180,7 @@ def test_appendix_b_shift_and_assumption3_checks():
     shift.check_assumption3(dict(batch, y=3 * batch["y"]), 2.0)
 
 
+@pytest.mark.slow
 def test_von_mises_fisher_mean_resultant_length():
   d, kappa = 5, 8.0
   mu = jnp.tile(jnp.eye(d)[:1], (40_000, 1))
@@ -181,6 +190,7 @@ def test_von_mises_fisher_mean_resultant_length():
   assert pts[:, 0].mean() == pytest.approx(expected, abs=4 * pts[:, 0].std() / np.sqrt(len(pts)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", shift.SHIFTS)
 def test_p11_bound_holds_pointwise_on_every_shift(kind):
   spec = shift.make_shift(kind, 4, 6, R=3.0)
@@ -229,6 +239,7 @@ def _sphere_setup_and_ctx(tau_eval):
   return setup, NNContext(xi0=jnp.array([0.0, 3.0]), tau_pop=tau_eval, tau_eval=tau_eval, tests={})
 
 
+@pytest.mark.slow
 def test_sphere_checks_pass_on_the_sampler_and_fail_on_a_wrong_law_of_tau():
   tau = task.sample_tau(jax.random.key(3), 4, 4, 50_000)
   setup, ctx = _sphere_setup_and_ctx(tau)
@@ -243,6 +254,7 @@ def test_sphere_checks_pass_on_the_sampler_and_fail_on_a_wrong_law_of_tau():
   assert {"sphere_tau", "p5_slope"} <= failed
 
 
+@pytest.mark.slow
 def test_ensemble_member_is_the_full_w_run_of_its_seed_and_a_biased_estimator_fails(tmp_path, monkeypatch):
   """The vmapped ensemble's seed-0 member equals the driver's full-W / same-prompt run at seed 0; the ensemble mean
   tracks the population system; an estimator whose loss is scaled (labels x 1.5) fails."""
@@ -285,6 +297,7 @@ def test_p10_limits_pass_and_a_wrong_self_score_fails(monkeypatch):
   assert not c.checks[0].passed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point,reference", [((0.0, 0.0), -0.0053), ((0.0, -3.0), -0.0150)])
 def test_hessian_min_eigenvalue_and_its_standard_error(point, reference):
   """P10's min eigenvalue at (0, 0) and (0, -3) equals jax.hessian of the mean loss, its spread predicts the scatter
@@ -322,6 +335,7 @@ def test_reference_values_carry_their_printed_rounding():
       setup_mod.reference_value("f", bad)
 
 
+@pytest.mark.slow
 def test_influences_are_the_derivatives_in_the_sample_weights():
   """U_i(t) = M dxi(t)/de_i: forward-mode derivatives of GD on a weighted sample against the influence recursion."""
   with jax.enable_x64(True):
@@ -339,6 +353,7 @@ def test_influences_are_the_derivatives_in_the_sample_weights():
     np.testing.assert_allclose(v @ u / m, np.asarray(dxi), rtol=1e-7)
 
 
+@pytest.mark.slow
 def test_influence_standard_errors_predict_the_scatter_over_samples():
   """16 independent samples of 2000 prompts (d = N = 4, sigma = 3) to eta t = 500: the spread of xi over the samples
   against the influences' prediction (the ratio's sd is ~0.18), and the prediction at eta = 0.5 and 5."""
@@ -427,6 +442,7 @@ def test_audit8_theory_checks_see_training_identity_checks_do_not(gate_run):
     assert TOLERANCES[entry].kind == "identity", entry
 
 
+@pytest.mark.slow
 def test_influences_at_d8_hardly_depend_on_the_recursions_step():
   """nearest_neighbor_dynamics and nearest_neighbor_shift run the influence recursion at eta = 10 (d = 8, N = 16): its
   standard deviations at eta t = 500 and 2500 are within 4% of eta = 1's (measured: within 3% of eta = 0.5's to
@@ -465,6 +481,7 @@ def test_euler_discretisation_estimate_predicts_the_step_gap():
   np.testing.assert_allclose(estimate, gap, rtol=0.25)
 
 
+@pytest.mark.slow
 def test_sigma_rows_influences_hardly_depend_on_a_coarse_step():
   """The key trajectory run reads the sigma-ratio row (eta t = 5e4) with the influence recursion at step 50: its
   standard deviations there are within 1% of step 5's (d = 8, N = 16, from sigma = 3; measured 0.05% and 0.1%)."""

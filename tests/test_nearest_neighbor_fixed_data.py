@@ -64,6 +64,7 @@ def test_perturbed_parameters_fail(w0_run, mutate, expected):
   assert expected <= failed, failed
 
 
+@pytest.mark.slow
 def test_from_a_random_start_tracking_is_a_disagreement_and_the_off_family_part_decays(tmp_path):
   summary = driver.run(configs.load(f"nearest_neighbor_fixed_data:{SMALL}"), tmp_path / "run", printer=lambda s: None)
   status = {c["entry"]: c["status"] for c in summary["comparisons"]}
@@ -89,6 +90,7 @@ def test_measure_matches_an_independent_numpy_projection():
   assert float(chain["train"][0]) == pytest.approx(0.5 * np.mean((yhat - data["target"]) ** 2), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_minibatches_with_replacement_average_to_the_full_set_loss():
   data = {"v": jnp.arange(10.0)}
   obj = estimators.fixed_minibatch(lambda p, b: jnp.mean((b["v"] - p) ** 2), data, 4, replace=True)

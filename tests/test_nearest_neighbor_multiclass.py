@@ -48,6 +48,7 @@ def _numpy_logits(w, x, c, xq, K):
   return (H @ a)[d:d + K, N]
 
 
+@pytest.mark.slow
 def test_model_equals_an_independent_numpy_computation():
   K, d, N = 4, 5, 7
   batch = task.sample(jax.random.key(0), task.make_spec(d, N, K), 6)
@@ -59,6 +60,7 @@ def test_model_equals_an_independent_numpy_computation():
     assert abs(float(jnp.sum(logits[b]))) < 1e-6                                   # sum_k l_k = 0 (P1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("K", [2, 3, 5])
 def test_lemma2_holds_per_prompt_and_onehot_adds_q_self_squared(K):
   """P3(a) and P4 by exact enumeration over all K^N class assignments, d = N = 4."""
@@ -71,6 +73,7 @@ def test_lemma2_holds_per_prompt_and_onehot_adds_q_self_squared(K):
                                (K - 1) / K * bin_pp + theory.onehot_excess(xi, prompts["tau"], K), atol=2e-6)
 
 
+@pytest.mark.slow
 def test_label_columns_get_exactly_zero_gradient_anywhere():
   """P6: the query's label block is 0, so W's label columns never enter a score."""
   K, d = 3, 4
@@ -85,6 +88,7 @@ def test_label_columns_get_exactly_zero_gradient_anywhere():
 
 @pytest.mark.parametrize("N,K,ref", [(16, 3, 0.401), (32, 3, 0.371), (64, 3, 0.366), (16, 5, 0.265),
                                      (16, 10, 0.160), (16, 2, 0.500)])
+@pytest.mark.slow
 def test_plurality_accuracy_matches_the_reference(N, K, ref):
   assert abs(theory.plurality_accuracy(N, K) - ref) <= 2e-3   # the reference computation states +-0.002
 
@@ -96,6 +100,7 @@ def test_plurality_accuracy_matches_brute_force():
   assert theory.plurality_accuracy(N, K) == pytest.approx(wins / K**N, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_reduced_values_match_the_reference_table():
   """The loss at W_0 and the reduced values (K = 3 column, d = N = 4): f times the binary label-integrated loss."""
   assert theory.loss_at_zero(16, 3.0, 3) == pytest.approx(0.312500, abs=5e-7)
@@ -136,6 +141,7 @@ def test_late_slope_reads_a_logarithmic_law_and_a_power_law():
   assert abs(flow.late_slope(t, 5.0 * t ** (-1 / 3), 1e5) + 1 / 3) < 1e-9
 
 
+@pytest.mark.slow
 def test_reduced_kclass_loss_falls_polynomially_not_logarithmically():
   """The late-time rate at the paper's d = 8, N = 16, K = 3, sigma = 3, eta = 0.05: 1e6 K-class steps
   as binary GD at step 1 with f eta t held; the late slope is near -1/3, far from a logarithmic rate's -0.08."""
@@ -191,6 +197,7 @@ def test_each_coding_by_exact_enumeration():
   assert abs(ratios[0] - 0.62058) < 2e-3 and abs(ratios[1] - 0.65238) < 1e-2 and ratios[1] - ratios[0] > 0.02
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("probs", [None, P4])
 def test_code_loss_is_the_enumerated_loss_for_every_code(probs):
   """Per prompt, Var(u) L_bin + |E u|^2 q_self^2 / 2 for every code and law (Lemma 2 where E u = 0)."""
@@ -203,6 +210,7 @@ def test_code_loss_is_the_enumerated_loss_for_every_code(probs):
                                  err_msg=f"{coding} {probs} ({xi1}, {xi2})")
 
 
+@pytest.mark.slow
 def test_gd_points_reads_the_flow_between_steps():
   """Whole steps are binary GD's steps; a read-off between steps is one Euler step of the fraction; trajectories of
   a stack are independent."""

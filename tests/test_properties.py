@@ -5,6 +5,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ SETTINGS = settings(max_examples=10, deadline=None)  # each new shape recompiles
 FEW = settings(max_examples=3, deadline=None)      # the compile-bound model properties
 
 
+@pytest.mark.slow
 @FEW
 @given(d=st.integers(1, 6), n=st.integers(1, 12), batch=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_lsa_shapes_and_context_permutation_invariance(d, n, batch, seed):
@@ -53,6 +55,7 @@ def _structured_lsa(key, eta, d, n):
           lsa_theory.one_step_gd_predict(prompts, eta))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(d=st.integers(2, 6), n=st.integers(1, 12), eta=st.floats(0.01, 2.0), seed=st.integers(0, 2**16))
 def test_flipping_all_labels_negates_the_gd_structured_lsa(d, n, eta, seed):
@@ -65,6 +68,7 @@ def test_flipping_all_labels_negates_the_gd_structured_lsa(d, n, eta, seed):
 @FEW
 @given(d=st.integers(2, 6), n=st.integers(1, 10), xi1=st.floats(0, 60), xi2=st.floats(-10, 80),
        seed=st.integers(0, 2**16))
+@pytest.mark.slow
 def test_softmax_attention_permutation_invariance_and_no_nan(d, n, xi1, xi2, seed):
   prompts = nn_task.sample(jax.random.key(seed), nn_task.make_spec(d, n, "gaussian"), 8)
   params = {"W": nn_model.to_W(xi1, xi2, d)}
@@ -77,6 +81,7 @@ def test_softmax_attention_permutation_invariance_and_no_nan(d, n, xi1, xi2, see
   assert np.isfinite(float(loss)) and np.all(np.isfinite(np.asarray(grads)))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(sigma=st.floats(0.0, 1e-6), n=st.sampled_from([1, 2, 500]), seed=st.integers(0, 2**16))
 def test_tiny_noise_and_long_contexts_give_finite_theory_and_predictions(sigma, n, seed):
@@ -92,6 +97,7 @@ def test_tiny_noise_and_long_contexts_give_finite_theory_and_predictions(sigma, 
 @SETTINGS
 @given(lam=st.floats(0.0, 200.0), alpha=st.sampled_from([0.0, 0.2, 0.5]), attention=st.sampled_from(
     recall_model.ATTENTIONS), seed=st.integers(0, 2**16))
+@pytest.mark.slow
 def test_recall_logits_finite_for_large_parameters(lam, alpha, attention, seed):
   spec = recall_task.make_spec(alpha, H=24)
   batch = recall_task.sample(jax.random.key(seed), spec, 4)

@@ -19,6 +19,7 @@ from icljax.tasks import recall as task
 from icljax.theory import recall as theory
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("alpha", [0.0, 0.3])
 def test_sentences_follow_the_generator(alpha):
   spec = task.make_spec(alpha, H=32)
@@ -42,6 +43,7 @@ def test_sentences_follow_the_generator(alpha):
 
 @pytest.mark.parametrize("kind,attention,kappa,alpha", list(itertools.product(
     model.KINDS, model.ATTENTIONS, (0, 1), (0.0, 0.4))))
+@pytest.mark.slow
 def test_index_arithmetic_equals_dense_equation_1(kind, attention, kappa, alpha):
   spec = task.make_spec(alpha, H=12)
   batch = task.sample(jax.random.key(2), spec, 16)
@@ -69,6 +71,7 @@ def test_p1_p2_p4_p5_p9_closed_forms_match_the_tabulated_values():
       theory.entropy(0.2) + theory.kl_bernoulli(0.2, 0.21), abs=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("alpha,attention", [(0.0, "linear"), (0.5, "linear"), (0.2, "relu"), (0.8, "linear")])
 def test_reparam_monte_carlo_loss_equals_closed_form(alpha, attention):
   spec = task.make_spec(alpha)
@@ -98,6 +101,7 @@ def test_normalised_gd_skips_zero_gradients_and_normalises_per_tensor():
   assert float(updates["c"]) == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_ngd_noisy_reparam_moves_lam_by_exactly_eta():
   spec = task.make_spec(0.5, H=64)
   m = model.make_model("reparam", "linear", 1, V=spec.V, triggers=spec.triggers, noisy=True, gamma=0.0)
@@ -113,6 +117,7 @@ def test_ngd_noisy_reparam_moves_lam_by_exactly_eta():
   assert float(params["Lam"]) == pytest.approx(2.0, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_origin_linear_f_never_uses_attention():
   # P10: with W = V = 0, linear attention and kappa = 0 the attention tensors get exactly zero gradient.
   spec = task.make_spec(0.5, H=16)
@@ -221,6 +226,7 @@ def test_noise_flags_are_the_flags_sample_draws():
   np.testing.assert_array_equal(task.noise_flags(key, spec, 64), task.sample(key, spec, 64)["noise"])
 
 
+@pytest.mark.slow
 def test_finite_law_checks_pass_and_fail_for_a_sampler_without_binomial_noise(monkeypatch):
   spec = task.make_spec(0.5, H=16)
   c = Checker(TOLERANCES)

@@ -64,6 +64,7 @@ def test_batch_means_standard_error_against_an_ar1_series():
     stats.batch_means(np.arange(3.0), 1)
 
 
+@pytest.mark.slow
 def test_the_stream_drawn_again_is_what_training_saw(tmp_path):
   """log_every = 1: every logged loss is one batch's; its closed form from the batch drawn again (the fraction f of
   tau targets: ln Z(Lam) - Lam - gamma f) equals it to float rounding."""
@@ -136,6 +137,7 @@ def test_case8_structural_checks_are_identities():
   assert all(TOLERANCES[k].per_se or TOLERANCES[k].source == "float rounding" for k in theory_entries)
 
 
+@pytest.mark.slow
 def test_case8_kappa0_trajectory_follows_its_own_batches_not_others(tmp_path):
   """P9's Lam path depends on each batch's noise fraction: the trained path matches NGD replayed on its own batches
   and not on another seed's."""
@@ -149,6 +151,7 @@ def test_case8_kappa0_trajectory_follows_its_own_batches_not_others(tmp_path):
   assert not c.checks[0].passed
 
 
+@pytest.mark.slow
 def test_case8_noiseless_trajectory_follows_its_trigger_counts(tmp_path):
   summary, setup, plan, _, rows = _run(NOISELESS, tmp_path / "run")
   assert {c["entry"]: c["status"] for c in summary["comparisons"]}["lam_noiseless"] == "pass"

@@ -64,6 +64,7 @@ def test_operator_and_layers_written_out():
   np.testing.assert_allclose(model.predict(params, batch)[0], b * (w / w.sum()) @ y, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_marginal_loss_is_the_mean_over_w_and_noise():
   spec = task.make_spec(3, 16, 0.4, prior_var=0.7)
   params = {"A": 0.4 * jnp.eye(3), "b": jnp.asarray(2.0)}
@@ -146,6 +147,7 @@ def test_concentration_constant_values(d, trace, value):
   assert abs(theory.output_error_constant(cov, U, np.eye(d)) - value) < 1e-3
 
 
+@pytest.mark.slow
 def test_concentration_expansion_against_monte_carlo():
   d, L, lam = 3, 32, 0.05
   cov = task.toeplitz(d, 0.4)
@@ -237,6 +239,7 @@ def test_isotropic_sigma_has_no_anisotropic_shape():
   del theta
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("alpha", "L"), [(0.7, 16), (2.0, 100), (0.3, 5)])
 def test_exact_self_normalised_moments_against_monte_carlo(alpha, L):
   rng = np.random.default_rng(0)
@@ -250,6 +253,7 @@ def test_exact_self_normalised_moments_against_monte_carlo(alpha, L):
     assert abs(g - sample.mean()) < 4 * sample.std() / math.sqrt(sample.size)
 
 
+@pytest.mark.slow
 def test_exact_valley_against_the_model_on_sampled_prompts():
   """The quadrature's excess at (t, L) against the trained model's own loss on sampled prompts (independent)."""
   d, L, t = 3, 24, 0.2
@@ -263,6 +267,7 @@ def test_exact_valley_against_the_model_on_sampled_prompts():
   assert abs(e.mean() - ex[0]) < 4 * e.std() / math.sqrt(e.size)
 
 
+@pytest.mark.slow
 def test_exact_optimum_approaches_the_first_order_forms():
   """d = 5: the exact finite-L optimum against t*, 1 - kappa/L and F(t*); the remainders shrink and stay below the
   second-order terms (L = 256: t_L = 0.1506, b a = 0.9450, L excess = 84.99)."""
@@ -295,6 +300,7 @@ def test_run_names_are_derived_from_the_fields():
   assert configs.run_name(configs.load(registry.get("softmax_as_linear").gate)) == "softmax_as_linear_L64_M2048"
 
 
+@pytest.mark.slow
 def test_quick_run_writes_its_artefacts(tmp_path):
   summary = driver.run(configs.load("softmax_as_linear:quick"), tmp_path / "run", printer=lambda s: None)
   assert (tmp_path / "run" / "params.npz").exists() and summary["figures"]

@@ -21,6 +21,7 @@ def _gd_params(d, b, u_y=2.0):
   return {"w": jnp.asarray(w), "M": jnp.asarray(m)}
 
 
+@pytest.mark.slow
 def test_odd_part_of_predictions_is_x_B_g():
   # Independent of the block algebra: (y_hat(D) - y_hat(-D))/2 over a label flip must equal x^T B g.
   prompts = regression.sample(jax.random.key(0), regression.make_spec(4, 9, 0.3), 32)
@@ -34,6 +35,7 @@ def test_odd_part_of_predictions_is_x_B_g():
     np.testing.assert_allclose(odd, expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_gd_construction_passes_and_matches_one_step_gd():
   d, n = 4, 10
   eta = theory.eta_star(n, d, 0.5)

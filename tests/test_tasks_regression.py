@@ -51,6 +51,7 @@ def test_label_variance_matches_theory(prior):
   np.testing.assert_allclose(cov_hat, np.asarray(spec.cov), atol=0.03)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target,second_moment", [("relu", 5 / 2), ("tanh", None)])
 def test_nonlinear_target_moments(target, second_moment):
   # Random ReLU nets: E[f^2] = E|x|^2 / 2 = d/2 whatever the width; both families are odd-symmetric (E f = 0).
@@ -103,6 +104,7 @@ def _stat_columns(stats, params):
     dict(d=3, n=12, sigma=0.5),
     dict(d=3, n=4, sigma=0.0),                                            # n = d + 1, noiseless: singular corner
     dict(d=2, n=30, sigma=1.0, spectrum=(3.0, 0.5), rotation="random", prior="inv_cov")])
+@pytest.mark.slow
 def test_wishart_statistics_have_the_direct_samplers_law(kwargs):
   """Bartlett sampler vs direct sampler: every mean in ``_stat_columns`` (69 to 120 of them) agrees within 5
   two-sample standard errors on 2e5 prompts each, and E[gram] equals n E[Cov(v)] in closed form."""

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from icljax import train
 
@@ -22,6 +23,7 @@ def test_fit_converges_and_reports_losses():
   assert losses[-1] < 1e-2 * losses[0]
 
 
+@pytest.mark.slow
 def test_chunking_and_resume_do_not_change_the_result():
   opt = optax.adam(0.05)
   key = jax.random.key(1)
@@ -46,6 +48,7 @@ def test_vmapped_chunk_equals_single_runs():
     np.testing.assert_allclose(losses[i], single_losses, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_portable_adam_matches_optax_adam():
   """icljax.optim.adam has optax.adam's state layout and, to float rounding, its updates (200 steps, schedule)."""
   from icljax import optim
