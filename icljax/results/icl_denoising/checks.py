@@ -175,7 +175,8 @@ def _softmax_checks(c: Checker, setup: DenoisingSetup, ctx: DenoisingContext, pa
                             t.sigma_z_sq, t.radius, t.K, np.concatenate([betas, grid]), prompts=setup.theory_prompts)
   star, star_se = valley.alpha_star(), valley.alpha_se()
   gap = np.sign(star[:R]) * (alphas - star[:R])   # the sign-flipped pair (-alpha, -beta) has the mirrored valley
-  c("softmax_valley", f"softmax attention: |<diag W_PV>| - |alpha*(<diag W_KQ>)| (mean of {R} replicas)", 0.0,
+  c("softmax_valley", f"softmax attention: sign(alpha*) (<diag W_PV> - alpha*(<diag W_KQ>)) (mean of {R} replicas)",
+    0.0,
     float(np.mean(gap)), se=_spread(gap, float(np.mean(star_se[:R]))), dof=R - 1)
   return {"alpha_softmax": alphas, "beta_softmax": betas, "valley_alpha_replicas": star[:R], "valley_beta": grid,
           "valley_alpha": star[R:], "valley_alpha_se": star_se[R:], "valley_risk": valley.risk(star)[R:],

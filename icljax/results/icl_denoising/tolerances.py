@@ -28,8 +28,9 @@ TOLERANCES = {
                                  "symmetry of eq. (11): <W_PV, g_PV> = <W_KQ, g_KQ>), accumulated in the run; the "
                                  "rest, relative to the squared norms, is float32 rounding over the steps; true on "
                                  "any data", kind="identity"),
-    "softmax_valley": Tolerance(4.0, "abs", SE, "trained softmax |<diag W_PV>| minus the finite-L valley "
-                                "|alpha*(beta)| at the replica's own beta = <diag W_KQ> (the theory's own prompts), "
+    "softmax_valley": Tolerance(4.0, "abs", SE, "trained softmax sign(alpha*) (<diag W_PV> - alpha*(beta)), "
+                                "alpha* the finite-L valley at the replica's own beta = <diag W_KQ> (the theory's own "
+                                "prompts), "
                                 "mean over replicas: 4 s.e. (Student-t, R - 1 dof) of the replicas' spread, combined "
                                 "with the theory's Monte-Carlo s.e. It fails while alpha has not relaxed onto the "
                                 "valley: under Adam alpha lags a beta still walking the flat valley (1.4% at L = 49 "
