@@ -160,11 +160,25 @@ def run_name(config: Any) -> str:
   for key, f in fields.declarations(type(config)).items():
     value = getattr(config, key)
     if f.metadata["names_run"] and value != getattr(base, key):
-      suffix += "_" + _name_part(key, value)
+      suffix += "_" + name_part(key, value)
   return (config.preset or experiment.name) + suffix
 
 
-def _name_part(key: str, value: Any) -> str:
+def name_part(key: str, value: Any) -> str:
+  """One field's part of a run name, the one rule every theorem's ``run_name`` builds on.
+
+  Args:
+    key: the field (or the short name a theorem's ``run_name`` gives it).
+    value: its value.
+
+  Returns:
+    ``<value>`` for a string (``/``, spaces and ``:`` dropped), ``<key>`` / ``no_<key>`` for a flag and ``no_<key>``
+    for an empty tuple, else ``<key><value>`` (floats as ``%g``, a tuple's entries joined by ``-``).
+
+  Reference: docs page "concepts/configs", section "Each field declared once" (run names).
+  """
+  if value == ():
+    return f"no_{key}"
   if isinstance(value, bool):
     return key if value else f"no_{key}"
   if isinstance(value, str):
@@ -172,7 +186,7 @@ def _name_part(key: str, value: Any) -> str:
   if isinstance(value, float):
     return f"{key}{value:g}"
   if isinstance(value, tuple):
-    return key + "-".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return key + "-".join(f"{v:g}" if isinstance(v, float) else str(v).replace(":", "") for v in value)
   return f"{key}{value}"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from icljax.experiment import fields, specs
+from icljax.experiment import configs, fields, specs
 from icljax.experiment.api import Preset
 from icljax.models import lsa as model
 from icljax.tasks import regression, regression_statistics
@@ -115,17 +115,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
 QUICK = {"steps": 150, "batch_size": 512, "log_every": 50, "eval_prompts": 10_000, "theory_prompts": 10_000}
 
 
-def _part(key: str, value: Any) -> str:
-  """A field's part of a run name: strings and flags as themselves, numbers and tuples after the field's name."""
-  if isinstance(value, bool):
-    return key if value else f"no_{key}"
-  if isinstance(value, str):
-    return value
-  if isinstance(value, tuple):
-    return key + "-".join(f"{v:g}" for v in value)
-  return f"{key}{value:g}" if isinstance(value, float) else f"{key}{value}"
-
-
 def run_name(config: LsaConfig) -> str:
   """The preset's name, then one part per run-naming field that differs from the preset (declaration order), then
   the names of the variants whose run-naming values the config carries in full (a variant's fields are named by the
@@ -150,5 +139,5 @@ def run_name(config: LsaConfig) -> str:
     if keys & differ and all(getattr(config, k) == getattr(wanted, k) for k in keys):
       named.append(variant)
       covered |= keys
-  parts = [_part(k, getattr(config, k)) for k in naming if k in differ - covered]
+  parts = [configs.name_part(k, getattr(config, k)) for k in naming if k in differ - covered]
   return "_".join([config.preset or "lsa", *parts, *named])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from icljax.experiment import fields, specs
+from icljax.experiment import configs, fields, specs
 from icljax.experiment.api import Preset
 
 
@@ -96,17 +96,7 @@ def run_name(config: MultilayerConfig) -> str:
   for key, f in fields.declarations(MultilayerConfig).items():
     value = getattr(config, key)
     if key != "layer_class" and f.metadata["names_run"] and value != getattr(base, key):
-      parts.append(_part(key, value))
+      parts.append(configs.name_part("M" if key == "sample_size" else key, value))
   return "_".join(parts)
 
 
-def _part(key: str, value: Any) -> str:
-  """One field's part of a run name: ``M<sample_size>``, ``<field><value>``, a tuple joined by ``-``."""
-  if isinstance(value, bool):
-    return key if value else f"no_{key}"
-  if isinstance(value, str):
-    return value
-  if isinstance(value, tuple):
-    return key + "-".join(f"{v:g}" for v in value)
-  key = "M" if key == "sample_size" else key
-  return key + (f"{value:g}" if isinstance(value, float) else str(value))

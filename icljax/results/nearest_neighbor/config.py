@@ -204,22 +204,8 @@ def run_name(config: NearestNeighborConfig) -> str:
     elif key == "shifts" and value:
       suffix += "_" + "-".join(s.replace("appendix_b:", "b") for s in value)
     else:
-      suffix += "_" + _name_part(key, value)
+      suffix += "_" + configs.name_part(key, value)
   return config.preset + suffix
-
-
-def _name_part(key: str, value: Any) -> str:
-  if value == ():
-    return f"no_{key}"
-  if isinstance(value, bool):
-    return key if value else f"no_{key}"
-  if isinstance(value, str):
-    return value.replace("/", "-").replace(" ", "").replace(":", "")
-  if isinstance(value, float):
-    return f"{key}{value:g}"
-  if isinstance(value, tuple):
-    return key + "-".join(f"{v:g}" if isinstance(v, float) else str(v).replace(":", "") for v in value)
-  return f"{key}{value}"
 
 
 PRESETS = (

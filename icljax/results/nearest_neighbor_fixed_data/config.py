@@ -15,7 +15,7 @@ import decimal
 from collections.abc import Sequence
 from typing import Any
 
-from icljax.experiment import fields
+from icljax.experiment import configs, fields
 from icljax.experiment.api import Preset
 from icljax.results.nearest_neighbor.config import NearestNeighborFields
 from icljax.tasks import nearest_neighbor_shift as shift
@@ -126,16 +126,8 @@ def run_name(config: FixedDataConfig) -> str:
         or (key_sizes and key in VARIANTS["key"])):
       continue
     if f.metadata["names_run"] or key in SIZE_FIELDS:
-      parts.append(_part(key, value))
+      parts.append(configs.name_part(key, value))
   return "_".join(parts)
-
-
-def _part(key: str, value: Any) -> str:
-  if isinstance(value, bool):
-    return key if value else f"no_{key}"
-  if isinstance(value, str):
-    return value.replace("/", "-").replace(" ", "").replace(":", "")
-  return key + (f"{value:g}" if isinstance(value, float) else str(value))
 
 
 PRESETS = (
